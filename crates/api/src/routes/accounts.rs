@@ -1,0 +1,202 @@
+//! Account endpoints: register, read one's own account, change password, delete the account.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::CookieJar;
+use chrono::NaiveDateTime;
+use picket_core::FieldErrors;
+use picket_core::accounts::{self, AccountStatus, RegistrationMode, Role};
+use picket_core::secrets::{hash_password, secret_digest, verify_password};
+use picket_db::models::{NewUser, UserRow, now};
+use picket_db::{DbError, sessions, users};
+use serde::{Deserialize, Serialize};
+
+use super::blocking;
+use super::sessions::{clear_cookie, require_password};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{AppJson, CurrentUser};
+use crate::state::AppState;
+
+/// An account as its owner sees it. Never federated: the e-mail address stays on this instance.
+#[derive(Debug, Serialize)]
+pub(crate) struct AccountView {
+    id: i64,
+    username: String,
+    role: Role,
+    status: AccountStatus,
+    email: Option<String>,
+    created_at: NaiveDateTime,
+}
+
+impl From<UserRow> for AccountView {
+    fn from(user: UserRow) -> Self {
+        AccountView {
+            id: user.id,
+            role: user.role(),
+            status: user.status(),
+            username: user.username,
+            email: user.email,
+            created_at: user.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RegisterRequest {
+    username: String,
+    password: String,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    invite: Option<String>,
+}
+
+/// `POST /api/v1/accounts`: 201 with an active account, or 202 when it awaits approval.
+pub(crate) async fn register(
+    State(state): State<AppState>,
+    AppJson(body): AppJson<RegisterRequest>,
+) -> ApiResult<Response> {
+    let mode = state.settings.registration;
+    let registration = match accounts::validate_registration(
+        &body.username,
+        &body.password,
+        body.email.as_deref(),
+    ) {
+        Ok(registration) => registration,
+        Err(mut errors) => {
+            if mode == RegistrationMode::Invite && body.invite.is_none() {
+                errors.add(
+                    "invite",
+                    "an invite code is required to register on this instance",
+                );
+            }
+            return Err(errors.into());
+        }
+    };
+    let invite_digest = match (mode, body.invite.as_deref().map(str::trim)) {
+        (RegistrationMode::Invite, Some(code)) if !code.is_empty() => Some(secret_digest(code)),
+        (RegistrationMode::Invite, _) => {
+            return Err(FieldErrors::single(
+                "invite",
+                "an invite code is required to register on this instance",
+            )
+            .into());
+        }
+        _ => None,
+    };
+    let password = body.password;
+    let hash = blocking(move || Ok(hash_password(&password)?)).await?;
+    let status = mode.initial_status();
+    let result = state
+        .db
+        .tx(move |conn| {
+            let at = now();
+            let user = users::create(
+                conn,
+                &NewUser {
+                    username: registration.username.as_str(),
+                    password_hash: Some(&hash),
+                    email: registration.email.as_deref(),
+                    role: Role::Worker.as_str(),
+                    status: status.as_str(),
+                    created_at: at,
+                    updated_at: at,
+                },
+            )?;
+            if let Some(digest) = &invite_digest
+                && !picket_db::invites::redeem(conn, digest, user.id, at)?
+            {
+                return Ok(None);
+            }
+            Ok(Some(user))
+        })
+        .await;
+    let user = match result {
+        Ok(Some(user)) => user,
+        Ok(None) => {
+            return Err(FieldErrors::single(
+                "invite",
+                "this invite code is unknown, expired or already used",
+            )
+            .into());
+        }
+        Err(DbError::Conflict(_)) => {
+            return Err(ApiError::conflict(
+                "username_taken",
+                "this username is taken; choose another",
+            ));
+        }
+        Err(other) => return Err(other.into()),
+    };
+    let code = if user.status() == AccountStatus::Pending {
+        StatusCode::ACCEPTED
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((code, Json(AccountView::from(user))).into_response())
+}
+
+/// `GET /api/v1/account`.
+pub(crate) async fn me(current: CurrentUser) -> Json<AccountView> {
+    Json(current.user.into())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ChangePasswordRequest {
+    current_password: String,
+    new_password: String,
+}
+
+/// `POST /api/v1/account/password`: keeps the session that asked, revokes every other session and token.
+pub(crate) async fn change_password(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    AppJson(body): AppJson<ChangePasswordRequest>,
+) -> ApiResult<StatusCode> {
+    let mut errors = FieldErrors::new();
+    errors.check("new_password", accounts::check_password(&body.new_password));
+    errors.into_result()?;
+    require_password(&current.user, body.current_password).await?;
+    let new_password = body.new_password;
+    let hash = blocking(move || Ok(hash_password(&new_password)?)).await?;
+    let (user_id, keep) = (current.user.id, current.session.id);
+    state
+        .db
+        .tx(move |conn| {
+            users::set_password_hash(conn, user_id, &hash)?;
+            sessions::revoke_all(conn, user_id, Some(keep))
+        })
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DeleteAccountRequest {
+    password: String,
+}
+
+/// `DELETE /api/v1/account`: needs the password again, since it cannot be undone.
+pub(crate) async fn delete(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    current: CurrentUser,
+    AppJson(body): AppJson<DeleteAccountRequest>,
+) -> ApiResult<(CookieJar, StatusCode)> {
+    require_password(&current.user, body.password).await?;
+    let user_id = current.user.id;
+    state.db.tx(move |conn| users::erase(conn, user_id)).await?;
+    Ok((clear_cookie(jar, &state), StatusCode::NO_CONTENT))
+}
+
+/// Checks a password against an account's stored hash, off the async executor.
+pub(crate) async fn password_matches(user: &UserRow, password: String) -> ApiResult<bool> {
+    let Some(hash) = user.password_hash.clone() else {
+        return Ok(false);
+    };
+    blocking(move || Ok(verify_password(&password, &hash)?)).await
+}

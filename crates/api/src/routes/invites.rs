@@ -1,0 +1,41 @@
+//! Invite codes: how a collective in `invite` mode admits new workers it trusts.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::NaiveDateTime;
+use picket_core::accounts::Role;
+use picket_core::secrets::{new_secret, secret_digest};
+use picket_db::models::now;
+use serde::Serialize;
+
+use crate::error::{ApiError, ApiResult};
+use crate::extract::CurrentUser;
+use crate::state::AppState;
+
+#[derive(Debug, Serialize)]
+pub(crate) struct InviteResponse {
+    code: String,
+    expires_at: NaiveDateTime,
+}
+
+/// `POST /api/v1/invites`: moderators and admins mint single-use invite codes.
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    current: CurrentUser,
+) -> ApiResult<(StatusCode, Json<InviteResponse>)> {
+    current.require(Role::Moderator)?;
+    let code = new_secret();
+    let digest = secret_digest(&code);
+    let expires_at = now()
+        + chrono::Duration::from_std(state.settings.invite_ttl).map_err(ApiError::internal)?;
+    let creator = current.user.id;
+    state
+        .db
+        .run(move |conn| picket_db::invites::create(conn, &digest, Some(creator), expires_at))
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(InviteResponse { code, expires_at }),
+    ))
+}

@@ -1,0 +1,221 @@
+//! Signing in and out: cookie sessions for browsers, bearer tokens for tools. Secrets are shown once and stored only as digests.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::{Cookie, SameSite};
+use picket_core::FieldErrors;
+use picket_core::accounts::AccountStatus;
+use picket_core::secrets::{hash_password, needs_rehash, new_secret, secret_digest};
+use picket_db::models::{NewSession, SessionKind, UserRow, now};
+use picket_db::{DbError, sessions, users};
+use serde::{Deserialize, Serialize};
+
+use super::accounts::{AccountView, password_matches};
+use super::blocking;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{AppJson, CurrentUser};
+use crate::state::AppState;
+
+/// Longest label for an API token, so a token list stays readable.
+const TOKEN_LABEL_MAX_CHARS: usize = 64;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LoginRequest {
+    username: String,
+    password: String,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct LoginResponse {
+    account: AccountView,
+}
+
+fn session_cookie(state: &AppState, secret: String) -> Cookie<'static> {
+    let settings = &state.settings;
+    let max_age = i64::try_from(settings.session_ttl.as_secs()).unwrap_or(i64::MAX);
+    Cookie::build((settings.cookie_name(), secret))
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(settings.secure_cookies)
+        .path("/")
+        .max_age(cookie::time::Duration::seconds(max_age))
+        .build()
+}
+
+/// Removes the session cookie from the browser.
+pub(crate) fn clear_cookie(jar: CookieJar, state: &AppState) -> CookieJar {
+    jar.remove(
+        Cookie::build(state.settings.cookie_name())
+            .path("/")
+            .secure(state.settings.secure_cookies)
+            .build(),
+    )
+}
+
+/// Refuses with 403 unless `password` is the account's current password: re-checked before destructive actions.
+pub(crate) async fn require_password(user: &UserRow, password: String) -> ApiResult<()> {
+    if password_matches(user, password).await? {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(
+            "wrong_password",
+            "the password is not correct",
+        ))
+    }
+}
+
+/// Stores a new session or token for `user_id` and returns its secret, which exists nowhere else.
+async fn issue(
+    state: &AppState,
+    user_id: i64,
+    kind: SessionKind,
+    label: Option<String>,
+) -> ApiResult<String> {
+    let secret = new_secret();
+    let digest = secret_digest(&secret);
+    let expires_at = match kind {
+        SessionKind::Cookie => Some(
+            now()
+                + chrono::Duration::from_std(state.settings.session_ttl)
+                    .map_err(ApiError::internal)?,
+        ),
+        SessionKind::Api => None,
+    };
+    state
+        .db
+        .run(move |conn| {
+            sessions::create(
+                conn,
+                &NewSession {
+                    user_id,
+                    token_digest: &digest,
+                    kind: kind.as_str(),
+                    label: label.as_deref(),
+                    created_at: now(),
+                    expires_at,
+                },
+            )
+        })
+        .await?;
+    Ok(secret)
+}
+
+/// `POST /api/v1/auth/login`: sets the session cookie.
+pub(crate) async fn login(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    AppJson(body): AppJson<LoginRequest>,
+) -> ApiResult<(CookieJar, Json<LoginResponse>)> {
+    let username = body.username.trim().to_ascii_lowercase();
+    let wrong = || {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+            "wrong username or password",
+        )
+    };
+    let lookup_name = username.clone();
+    let user = match state
+        .db
+        .run(move |conn| users::by_username(conn, &lookup_name))
+        .await
+    {
+        Ok(user) if user.status() != AccountStatus::Deleted => Some(user),
+        Ok(_) | Err(DbError::NotFound) => None,
+        Err(other) => return Err(other.into()),
+    };
+    let Some(user) = user else {
+        // Spend the same time as a real check, so timing does not tell which usernames exist.
+        let decoy = state.decoy_hash()?;
+        let password = body.password;
+        blocking(move || Ok(picket_core::secrets::verify_password(&password, &decoy)?)).await?;
+        state.check_login_quota(&username)?;
+        return Err(wrong());
+    };
+    if !password_matches(&user, body.password.clone()).await? {
+        state.check_login_quota(&username)?;
+        return Err(wrong());
+    }
+    match user.status() {
+        AccountStatus::Active => {}
+        AccountStatus::Pending => {
+            return Err(ApiError::forbidden(
+                "account_pending",
+                "this account awaits a moderator's approval",
+            ));
+        }
+        AccountStatus::Suspended | AccountStatus::Deleted => {
+            return Err(ApiError::forbidden(
+                "account_suspended",
+                "this account is suspended",
+            ));
+        }
+    }
+    if user.password_hash.as_deref().is_some_and(needs_rehash) {
+        let password = body.password;
+        let hash = blocking(move || Ok(hash_password(&password)?)).await?;
+        let id = user.id;
+        state
+            .db
+            .run(move |conn| users::set_password_hash(conn, id, &hash))
+            .await?;
+    }
+    let secret = issue(&state, user.id, SessionKind::Cookie, None).await?;
+    Ok((
+        jar.add(session_cookie(&state, secret)),
+        Json(LoginResponse {
+            account: user.into(),
+        }),
+    ))
+}
+
+/// `POST /api/v1/auth/logout`: revokes the session or token that made the request.
+pub(crate) async fn logout(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    current: CurrentUser,
+) -> ApiResult<(CookieJar, StatusCode)> {
+    let id = current.session.id;
+    state.db.run(move |conn| sessions::revoke(conn, id)).await?;
+    Ok((clear_cookie(jar, &state), StatusCode::NO_CONTENT))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CreateTokenRequest {
+    label: String,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct TokenResponse {
+    token: String,
+    label: String,
+}
+
+/// `POST /api/v1/auth/tokens`: a long-lived bearer token for scripts; shown once.
+pub(crate) async fn create_token(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    AppJson(body): AppJson<CreateTokenRequest>,
+) -> ApiResult<(StatusCode, Json<TokenResponse>)> {
+    let label = body.label.trim().to_owned();
+    let len = label.chars().count();
+    if len == 0 || len > TOKEN_LABEL_MAX_CHARS {
+        return Err(FieldErrors::single(
+            "label",
+            format!("must be 1 to {TOKEN_LABEL_MAX_CHARS} characters long"),
+        )
+        .into());
+    }
+    let token = issue(
+        &state,
+        current.user.id,
+        SessionKind::Api,
+        Some(label.clone()),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(TokenResponse { token, label })))
+}

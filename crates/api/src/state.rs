@@ -1,0 +1,83 @@
+//! What every handler shares: the database, the instance's settings and its rate limiters. One per instance, never global.
+
+use std::num::NonZeroU32;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use picket_core::accounts::RegistrationMode;
+use picket_db::Db;
+
+use crate::error::ApiError;
+
+/// The account-related settings the HTTP edge needs, taken from the instance's configuration.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub registration: RegistrationMode,
+    /// True when the public URL is https: cookies then get `Secure` and the `__Host-` prefix.
+    pub secure_cookies: bool,
+    pub session_ttl: Duration,
+    pub invite_ttl: Duration,
+    /// Failed logins allowed per account per minute before 429.
+    pub login_attempts_per_minute: u32,
+}
+
+impl Settings {
+    pub fn cookie_name(&self) -> &'static str {
+        if self.secure_cookies {
+            "__Host-picket_session"
+        } else {
+            "picket_session"
+        }
+    }
+}
+
+/// Cloned into every request; cheap, since everything inside is shared.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub settings: Arc<Settings>,
+    login_limiter: Arc<DefaultKeyedRateLimiter<String>>,
+    /// A hash to verify against when the username does not exist, so a login's timing does not reveal which names are taken.
+    decoy_hash: Arc<OnceLock<String>>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("db", &self.db)
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    pub fn new(db: Db, settings: Settings) -> AppState {
+        let per_minute =
+            NonZeroU32::new(settings.login_attempts_per_minute).unwrap_or(NonZeroU32::MIN);
+        AppState {
+            db,
+            login_limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
+            settings: Arc::new(settings),
+            decoy_hash: Arc::new(OnceLock::new()),
+        }
+    }
+
+    /// Counts one failed login against `username`; refuses with 429 once the quota is spent.
+    pub(crate) fn check_login_quota(&self, username: &str) -> Result<(), ApiError> {
+        self.login_limiter
+            .check_key(&username.to_owned())
+            .map_err(|not_until| {
+                ApiError::too_many_requests(not_until.wait_time_from(DefaultClock::default().now()))
+            })
+    }
+
+    pub(crate) fn decoy_hash(&self) -> Result<String, ApiError> {
+        if let Some(hash) = self.decoy_hash.get() {
+            return Ok(hash.clone());
+        }
+        let hash = picket_core::secrets::hash_password("picket decoy password")?;
+        Ok(self.decoy_hash.get_or_init(|| hash).clone())
+    }
+}

@@ -1,0 +1,218 @@
+//! Connections and the pool: one connection type over SQLite or PostgreSQL, chosen by URL, and the only place that runs blocking database work off the async executor.
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::r2d2::{self, ManageConnection};
+use diesel::sqlite::SqliteConnection;
+use diesel::{Connection, RunQueryDsl};
+
+use crate::DbError;
+
+/// One connection to either backend; every query in this crate is written once against it.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Pg(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+impl std::fmt::Debug for DbConn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            DbConn::Pg(_) => "DbConn::Pg",
+            DbConn::Sqlite(_) => "DbConn::Sqlite",
+        })
+    }
+}
+
+/// Which database engine a URL points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// `postgres://` and `postgresql://` mean PostgreSQL; anything else is an SQLite path (optionally `sqlite://`).
+    pub fn of_url(url: &str) -> Backend {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+}
+
+/// Order matters: `busy_timeout` first, or switching to WAL can itself fail with "database is locked".
+/// `secure_delete` overwrites deleted content, so a deleted review does not linger in free pages.
+const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000;
+PRAGMA journal_mode = WAL;
+PRAGMA synchronous = NORMAL;
+PRAGMA foreign_keys = ON;
+PRAGMA secure_delete = ON;";
+
+/// Opens connections for the pool. Written by hand rather than derived so an unreachable
+/// PostgreSQL is reported at once, with the server's own message.
+#[derive(Debug, Clone)]
+struct Manager {
+    url: String,
+    backend: Backend,
+}
+
+fn sqlite_path(url: &str) -> &str {
+    url.strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url)
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = diesel::ConnectionError;
+
+    fn connect(&self) -> Result<DbConn, diesel::ConnectionError> {
+        match self.backend {
+            Backend::Postgres => PgConnection::establish(&self.url).map(DbConn::Pg),
+            Backend::Sqlite => {
+                let mut conn = SqliteConnection::establish(sqlite_path(&self.url))?;
+                conn.batch_execute(SQLITE_PRAGMAS)
+                    .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                Ok(DbConn::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), diesel::ConnectionError> {
+        diesel::sql_query("SELECT 1")
+            .execute(conn)
+            .map(|_| ())
+            .map_err(diesel::ConnectionError::CouldntSetupConfiguration)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConn) -> bool {
+        false
+    }
+}
+
+/// Connection errors from libpq span several lines; the operator gets them as one.
+fn unavailable(error: diesel::ConnectionError) -> DbError {
+    DbError::Unavailable(
+        error
+            .to_string()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" "),
+    )
+}
+
+/// The database handle the rest of Picket holds: cheap to clone, one per instance (never global).
+#[derive(Clone)]
+pub struct Db {
+    pool: r2d2::Pool<Manager>,
+    backend: Backend,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db")
+            .field("backend", &self.backend)
+            .finish()
+    }
+}
+
+/// How many times a transaction that lost an SQLite write race is retried before giving up.
+const BUSY_RETRIES: usize = 5;
+
+impl Db {
+    /// Connects, applies pending migrations and builds the pool. Fails at once, with the
+    /// database's own message, when the first connection cannot be made.
+    pub fn open(url: &str, pool_size: u32) -> Result<Db, DbError> {
+        let backend = Backend::of_url(url);
+        if backend == Backend::Sqlite && sqlite_path(url).is_empty() {
+            return Err(DbError::BadUrl("empty SQLite path".into()));
+        }
+        let manager = Manager {
+            url: url.to_owned(),
+            backend,
+        };
+        let mut first = manager.connect().map_err(unavailable)?;
+        crate::migrations::run_pending(&mut first)?;
+        let pool = r2d2::Pool::builder()
+            .max_size(pool_size.max(1))
+            .min_idle(Some(0))
+            .connection_timeout(Duration::from_secs(5))
+            .error_handler(Box::new(r2d2::LoggingErrorHandler))
+            .build_unchecked(manager);
+        Ok(Db { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Runs `f` on a pooled connection on a blocking thread, so queries never stall the async executor.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, DbError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T, DbError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| DbError::Task(e.to_string()))?
+    }
+
+    /// Runs `f` on a pooled connection on the calling thread: for command-line tools that have no async runtime.
+    pub fn with_conn<T>(
+        &self,
+        f: impl FnOnce(&mut DbConn) -> Result<T, DbError>,
+    ) -> Result<T, DbError> {
+        let mut conn = self.pool.get()?;
+        f(&mut conn)
+    }
+
+    /// Runs `f` inside one transaction; everything it writes commits together or not at all.
+    /// On SQLite a transaction that lost a write race is retried, so `f` may run more than once.
+    pub async fn tx<T, F>(&self, mut f: F) -> Result<T, DbError>
+    where
+        T: Send + 'static,
+        F: FnMut(&mut DbConn) -> Result<T, DbError> + Send + 'static,
+    {
+        self.run(move |conn| {
+            let mut attempt = 0;
+            loop {
+                match conn.transaction(&mut f) {
+                    Err(error) if error.is_busy() && attempt < BUSY_RETRIES => {
+                        attempt += 1;
+                        std::thread::sleep(Duration::from_millis(20 * attempt as u64));
+                    }
+                    result => return result,
+                }
+            }
+        })
+        .await
+    }
+
+    /// True when the database answers a trivial query: what `/healthz` reports.
+    pub async fn ping(&self) -> bool {
+        self.run(|conn| {
+            diesel::sql_query("SELECT 1").execute(conn)?;
+            Ok(())
+        })
+        .await
+        .is_ok()
+    }
+
+    /// A direct connection outside the pool, for maintenance that must hold one connection (migrations, tests).
+    pub fn connect_direct(url: &str) -> Result<DbConn, DbError> {
+        Manager {
+            url: url.to_owned(),
+            backend: Backend::of_url(url),
+        }
+        .connect()
+        .map_err(unavailable)
+    }
+}

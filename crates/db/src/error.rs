@@ -1,0 +1,65 @@
+//! Storage errors, sorted by what a caller can do about them.
+
+/// Why a database operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// The row asked for does not exist.
+    #[error("not found")]
+    NotFound,
+    /// A unique constraint refused the write; names what already exists.
+    #[error("{0} already exists")]
+    Conflict(&'static str),
+    /// The database could not be reached or the pool is exhausted: the caller should answer 503.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// The database URL or path is unusable.
+    #[error("bad database URL: {0}")]
+    BadUrl(String),
+    /// A migration failed to apply or revert.
+    #[error("migration failed: {0}")]
+    Migration(String),
+    /// Any other failure inside a query.
+    #[error("database error: {0}")]
+    Query(diesel::result::Error),
+    /// The blocking task running the query panicked or was cancelled.
+    #[error("database task failed: {0}")]
+    Task(String),
+}
+
+impl From<diesel::result::Error> for DbError {
+    fn from(error: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match error {
+            Error::NotFound => DbError::NotFound,
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+                DbError::Unavailable(info.message().to_owned())
+            }
+            other => DbError::Query(other),
+        }
+    }
+}
+
+impl From<diesel::r2d2::PoolError> for DbError {
+    fn from(error: diesel::r2d2::PoolError) -> Self {
+        DbError::Unavailable(error.to_string())
+    }
+}
+
+impl DbError {
+    /// SQLite reports writer contention as "database is locked"; such a transaction can simply be retried.
+    pub(crate) fn is_busy(&self) -> bool {
+        matches!(self, DbError::Query(diesel::result::Error::DatabaseError(_, info))
+            if info.message().contains("database is locked") || info.message().contains("database is busy"))
+    }
+}
+
+/// Maps a unique-constraint violation to `Conflict(what)`, leaving other errors as they are.
+pub(crate) fn conflict_as(what: &'static str) -> impl Fn(diesel::result::Error) -> DbError {
+    move |error| match error {
+        diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        ) => DbError::Conflict(what),
+        other => other.into(),
+    }
+}

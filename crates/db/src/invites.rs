@@ -1,0 +1,46 @@
+//! Queries on invite codes, which let a collective grow by word of mouth in `invite` registration mode.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::models::{InviteRow, now};
+use crate::schema::invites;
+use crate::{DbConn, DbError};
+
+/// Stores an invite by the digest of its code; the code itself is shown once to its creator.
+pub fn create(
+    conn: &mut DbConn,
+    code_digest: &str,
+    created_by: Option<i64>,
+    expires_at: NaiveDateTime,
+) -> Result<InviteRow, DbError> {
+    Ok(diesel::insert_into(invites::table)
+        .values((
+            invites::code_digest.eq(code_digest),
+            invites::created_by.eq(created_by),
+            invites::created_at.eq(now()),
+            invites::expires_at.eq(expires_at),
+        ))
+        .returning(invites::all_columns)
+        .get_result(conn)?)
+}
+
+/// Marks an unused, unexpired invite as used by `user_id`. `Ok(false)` when no such invite exists,
+/// so two registrations racing for one code cannot both succeed.
+pub fn redeem(
+    conn: &mut DbConn,
+    code_digest: &str,
+    user_id: i64,
+    at: NaiveDateTime,
+) -> Result<bool, DbError> {
+    let updated = diesel::update(
+        invites::table
+            .filter(invites::code_digest.eq(code_digest))
+            .filter(invites::used_by.is_null())
+            .filter(invites::used_at.is_null())
+            .filter(invites::expires_at.gt(at)),
+    )
+    .set((invites::used_by.eq(user_id), invites::used_at.eq(at)))
+    .execute(conn)?;
+    Ok(updated == 1)
+}

@@ -1,0 +1,102 @@
+//! Embedded migrations, one tree per backend, so the single binary can create or upgrade either database.
+
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::{DbConn, DbError};
+
+const SQLITE: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+const POSTGRES: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
+
+fn failed(error: impl std::fmt::Display) -> DbError {
+    DbError::Migration(error.to_string())
+}
+
+/// Applies every pending migration; returns how many ran.
+pub fn run_pending(conn: &mut DbConn) -> Result<usize, DbError> {
+    let applied = match conn {
+        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE).map_err(failed)?.len(),
+        DbConn::Pg(c) => c.run_pending_migrations(POSTGRES).map_err(failed)?.len(),
+    };
+    if applied > 0 {
+        tracing::info!(applied, "applied database migrations");
+    }
+    Ok(applied)
+}
+
+/// Applies the next pending migration, if any; returns its version.
+pub fn run_next(conn: &mut DbConn) -> Result<Option<String>, DbError> {
+    fn next<B: diesel::backend::Backend>(
+        conn: &mut impl MigrationHarness<B>,
+        source: EmbeddedMigrations,
+    ) -> Result<Option<String>, DbError> {
+        let pending = conn.pending_migrations(source).map_err(failed)?;
+        match pending.first() {
+            Some(migration) => Ok(Some(
+                conn.run_migration(&**migration)
+                    .map_err(failed)?
+                    .to_string(),
+            )),
+            None => Ok(None),
+        }
+    }
+    match conn {
+        DbConn::Sqlite(c) => next(c, SQLITE),
+        DbConn::Pg(c) => next(c, POSTGRES),
+    }
+}
+
+/// Reverts the most recently applied migration; returns its version.
+pub fn revert_last(conn: &mut DbConn) -> Result<String, DbError> {
+    let version = match conn {
+        DbConn::Sqlite(c) => c.revert_last_migration(SQLITE).map_err(failed)?,
+        DbConn::Pg(c) => c.revert_last_migration(POSTGRES).map_err(failed)?,
+    };
+    Ok(version.to_string())
+}
+
+/// Table → sorted `column:nullability` list, read from the live database. Tests compare the two
+/// backends with it, and each migration's state before `up` with its state after `down`.
+pub fn schema_snapshot(
+    conn: &mut DbConn,
+) -> Result<std::collections::BTreeMap<String, Vec<String>>, DbError> {
+    use diesel::RunQueryDsl;
+    use diesel::sql_types::Text;
+
+    #[derive(diesel::QueryableByName)]
+    struct ColumnRow {
+        #[diesel(sql_type = Text)]
+        table_name: String,
+        #[diesel(sql_type = Text)]
+        column_name: String,
+        #[diesel(sql_type = Text)]
+        nullable: String,
+    }
+
+    let query = match conn {
+        DbConn::Sqlite(_) => {
+            "SELECT m.name AS table_name, p.name AS column_name,
+                    CASE WHEN p.\"notnull\" = 1 OR p.pk > 0 THEN 'NO' ELSE 'YES' END AS nullable
+             FROM sqlite_master m JOIN pragma_table_info(m.name) p
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'
+               AND m.name <> '__diesel_schema_migrations'"
+        }
+        DbConn::Pg(_) => {
+            "SELECT table_name::text AS table_name, column_name::text AS column_name,
+                    is_nullable::text AS nullable
+             FROM information_schema.columns
+             WHERE table_schema = current_schema() AND table_name <> '__diesel_schema_migrations'"
+        }
+    };
+    let rows: Vec<ColumnRow> = diesel::sql_query(query).load(conn)?;
+    let mut tables = std::collections::BTreeMap::<String, Vec<String>>::new();
+    for row in rows {
+        tables
+            .entry(row.table_name)
+            .or_default()
+            .push(format!("{}:{}", row.column_name, row.nullable));
+    }
+    for columns in tables.values_mut() {
+        columns.sort();
+    }
+    Ok(tables)
+}

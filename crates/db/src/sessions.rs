@@ -1,0 +1,54 @@
+//! Queries on login sessions and API tokens. Only digests of the secrets are stored.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::models::{NewSession, SessionRow, UserRow};
+use crate::schema::{sessions, users};
+use crate::{DbConn, DbError};
+
+pub fn create(conn: &mut DbConn, new: &NewSession<'_>) -> Result<SessionRow, DbError> {
+    Ok(diesel::insert_into(sessions::table)
+        .values(new)
+        .returning(sessions::all_columns)
+        .get_result(conn)?)
+}
+
+/// The session and its account for a presented secret's digest, if it exists and has not expired.
+pub fn lookup(
+    conn: &mut DbConn,
+    token_digest: &str,
+    at: NaiveDateTime,
+) -> Result<Option<(SessionRow, UserRow)>, DbError> {
+    Ok(sessions::table
+        .inner_join(users::table)
+        .filter(sessions::token_digest.eq(token_digest))
+        .filter(
+            sessions::expires_at
+                .is_null()
+                .or(sessions::expires_at.gt(at)),
+        )
+        .select((SessionRow::as_select(), UserRow::as_select()))
+        .first(conn)
+        .optional()?)
+}
+
+/// Revokes one session or token.
+pub fn revoke(conn: &mut DbConn, id: i64) -> Result<(), DbError> {
+    let deleted = diesel::delete(sessions::table.find(id)).execute(conn)?;
+    crate::users::found(deleted)
+}
+
+/// Revokes every session and token of an account, except `keep` when given.
+pub fn revoke_all(conn: &mut DbConn, user_id: i64, keep: Option<i64>) -> Result<usize, DbError> {
+    let mine = sessions::table.filter(sessions::user_id.eq(user_id));
+    Ok(match keep {
+        Some(keep) => diesel::delete(mine.filter(sessions::id.ne(keep))).execute(conn)?,
+        None => diesel::delete(mine).execute(conn)?,
+    })
+}
+
+/// Drops expired sessions, so stale credentials do not accumulate.
+pub fn purge_expired(conn: &mut DbConn, at: NaiveDateTime) -> Result<usize, DbError> {
+    Ok(diesel::delete(sessions::table.filter(sessions::expires_at.le(at))).execute(conn)?)
+}

@@ -1,0 +1,80 @@
+//! Queries on accounts.
+
+use diesel::prelude::*;
+use picket_core::accounts::{AccountStatus, Role};
+
+use crate::error::conflict_as;
+use crate::models::{NewUser, UserRow, now};
+use crate::schema::users;
+use crate::{DbConn, DbError};
+
+/// Inserts an account; a taken username (deleted accounts included) is `Conflict("username")`.
+pub fn create(conn: &mut DbConn, new: &NewUser<'_>) -> Result<UserRow, DbError> {
+    diesel::insert_into(users::table)
+        .values(new)
+        .returning(users::all_columns)
+        .get_result(conn)
+        .map_err(conflict_as("username"))
+}
+
+pub fn by_id(conn: &mut DbConn, id: i64) -> Result<UserRow, DbError> {
+    Ok(users::table
+        .find(id)
+        .select(UserRow::as_select())
+        .first(conn)?)
+}
+
+pub fn by_username(conn: &mut DbConn, username: &str) -> Result<UserRow, DbError> {
+    Ok(users::table
+        .filter(users::username.eq(username))
+        .select(UserRow::as_select())
+        .first(conn)?)
+}
+
+pub fn set_password_hash(conn: &mut DbConn, id: i64, hash: &str) -> Result<(), DbError> {
+    let updated = diesel::update(users::table.find(id))
+        .set((users::password_hash.eq(hash), users::updated_at.eq(now())))
+        .execute(conn)?;
+    found(updated)
+}
+
+pub fn set_status(conn: &mut DbConn, id: i64, status: AccountStatus) -> Result<(), DbError> {
+    let updated = diesel::update(users::table.find(id))
+        .set((
+            users::status.eq(status.as_str()),
+            users::updated_at.eq(now()),
+        ))
+        .execute(conn)?;
+    found(updated)
+}
+
+pub fn set_role(conn: &mut DbConn, id: i64, role: Role) -> Result<(), DbError> {
+    let updated = diesel::update(users::table.find(id))
+        .set((users::role.eq(role.as_str()), users::updated_at.eq(now())))
+        .execute(conn)?;
+    found(updated)
+}
+
+/// Deletes an account's personal data but keeps the name as a stub, so nobody can
+/// re-register it and pass as the former owner. Sessions go with the account's credentials.
+pub fn erase(conn: &mut DbConn, id: i64) -> Result<(), DbError> {
+    let updated = diesel::update(users::table.find(id))
+        .set((
+            users::password_hash.eq(None::<String>),
+            users::email.eq(None::<String>),
+            users::status.eq(AccountStatus::Deleted.as_str()),
+            users::updated_at.eq(now()),
+        ))
+        .execute(conn)?;
+    found(updated)?;
+    crate::sessions::revoke_all(conn, id, None)?;
+    Ok(())
+}
+
+pub(crate) fn found(rows: usize) -> Result<(), DbError> {
+    if rows == 0 {
+        Err(DbError::NotFound)
+    } else {
+        Ok(())
+    }
+}

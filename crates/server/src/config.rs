@@ -1,0 +1,312 @@
+//! The instance's configuration: one typed struct, read from a TOML file with environment overrides, passed around as a value.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use picket_core::accounts::RegistrationMode;
+use serde::Deserialize;
+use url::Url;
+
+/// Where `picket` looks for its configuration when neither `--config` nor `PICKET_CONFIG` names a file.
+pub const DEFAULT_CONFIG_PATH: &str = "config/picket.toml";
+
+/// Every setting of an instance. Each section is a table in the TOML file; every key has a default.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    pub accounts: AccountsConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address and port to listen on.
+    pub listen: SocketAddr,
+    /// Directory for the SQLite database and other state; created on first start.
+    pub data_dir: PathBuf,
+    /// The URL people and other instances reach this instance at (behind a proxy: the proxy's URL).
+    /// Defaults to `http://localhost:<port>`.
+    pub public_url: Option<Url>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("data"),
+            public_url: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// `postgres://…` for PostgreSQL; unset means SQLite at `<data_dir>/picket.db`.
+    pub url: Option<String>,
+    /// Connections kept in the pool.
+    pub pool_size: u32,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig {
+            url: None,
+            pool_size: 8,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AccountsConfig {
+    /// `open`, `approval` or `invite`.
+    pub registration: RegistrationMode,
+    /// How long a browser session lasts, in days.
+    pub session_days: u32,
+    /// How long an invite code stays valid, in days.
+    pub invite_days: u32,
+    /// Failed logins per account per minute before further attempts get 429.
+    pub login_attempts_per_minute: u32,
+}
+
+impl Default for AccountsConfig {
+    fn default() -> Self {
+        AccountsConfig {
+            registration: RegistrationMode::Invite,
+            session_days: 30,
+            invite_days: 14,
+            login_attempts_per_minute: 10,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// A `tracing` filter, e.g. `info` or `picket=debug,info`.
+    pub filter: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            filter: "info".into(),
+        }
+    }
+}
+
+/// A configuration that cannot be used; the message names the key and where it came from.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(String);
+
+/// Sections that environment variables `PICKET_<SECTION>_<KEY>` may set.
+const SECTIONS: &[&str] = &["server", "database", "accounts", "log"];
+
+impl Config {
+    /// Reads `path` (if given) and applies overrides from `env`, which callers pass explicitly
+    /// so several instances can be configured in one process.
+    pub fn load<I>(path: Option<&Path>, env: I) -> Result<Config, ConfigError>
+    where
+        I: IntoIterator<Item = (String, String)>,
+    {
+        let origin = path.map_or_else(|| "defaults".to_owned(), |p| p.display().to_string());
+        let mut table = match path {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    ConfigError(format!("cannot read config file {}: {e}", path.display()))
+                })?;
+                toml::from_str::<toml::Table>(&text).map_err(|e| {
+                    ConfigError(format!(
+                        "{origin}: invalid TOML: {}",
+                        one_line(&e.to_string())
+                    ))
+                })?
+            }
+            None => toml::Table::new(),
+        };
+        let from_env = apply_env(&mut table, env)?;
+        let config: Config =
+            serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
+                let key = e.path().to_string();
+                let message = one_line(&e.inner().to_string());
+                match from_env.get(&key) {
+                    Some(var) => ConfigError(format!("environment variable {var}: {message}")),
+                    None => ConfigError(format!("{origin}: key `{key}`: {message}")),
+                }
+            })?;
+        config.validate(&origin)?;
+        Ok(config)
+    }
+
+    fn validate(&self, origin: &str) -> Result<(), ConfigError> {
+        if let Some(url) = &self.server.public_url
+            && (!matches!(url.scheme(), "http" | "https") || url.host_str().is_none())
+        {
+            return Err(ConfigError(format!(
+                "{origin}: key `server.public_url`: must be an http or https URL with a host, got `{url}`"
+            )));
+        }
+        if self.database.pool_size == 0 {
+            return Err(ConfigError(format!(
+                "{origin}: key `database.pool_size`: must be at least 1"
+            )));
+        }
+        Ok(())
+    }
+
+    /// The public URL, defaulting to `http://localhost:<port>`.
+    pub fn public_url(&self) -> Url {
+        self.server.public_url.clone().unwrap_or_else(|| {
+            Url::parse(&format!("http://localhost:{}/", self.server.listen.port()))
+                .unwrap_or_else(|_| unreachable!("a localhost URL with a port always parses"))
+        })
+    }
+
+    /// The database URL: the configured one, or the SQLite file in the data directory.
+    pub fn database_url(&self) -> String {
+        self.database.url.clone().unwrap_or_else(|| {
+            self.server
+                .data_dir
+                .join("picket.db")
+                .to_string_lossy()
+                .into_owned()
+        })
+    }
+}
+
+/// Sets `section.key` from each `PICKET_SECTION_KEY` variable (and `database.url` from `DATABASE_URL`).
+/// Returns which dotted key came from which variable, so errors can name the variable.
+fn apply_env<I>(table: &mut toml::Table, env: I) -> Result<BTreeMap<String, String>, ConfigError>
+where
+    I: IntoIterator<Item = (String, String)>,
+{
+    let mut origins = BTreeMap::new();
+    for (var, value) in env {
+        let target = if var == "DATABASE_URL" {
+            Some(("database".to_owned(), "url".to_owned()))
+        } else {
+            var.strip_prefix("PICKET_").and_then(|rest| {
+                let rest = rest.to_ascii_lowercase();
+                SECTIONS.iter().find_map(|section| {
+                    rest.strip_prefix(section)
+                        .and_then(|r| r.strip_prefix('_'))
+                        .map(|key| (section.to_string(), key.to_owned()))
+                })
+            })
+        };
+        let Some((section, key)) = target else {
+            continue;
+        };
+        let entry = table
+            .entry(section.clone())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        let toml::Value::Table(section_table) = entry else {
+            return Err(ConfigError(format!(
+                "config key `{section}` must be a table"
+            )));
+        };
+        section_table.insert(key.clone(), env_value(&value));
+        origins.insert(format!("{section}.{key}"), var);
+    }
+    Ok(origins)
+}
+
+/// Environment values are strings; booleans and integers are recognised so typed keys can be set too.
+fn env_value(raw: &str) -> toml::Value {
+    match raw {
+        "true" => toml::Value::Boolean(true),
+        "false" => toml::Value::Boolean(false),
+        _ => raw
+            .parse::<i64>()
+            .map(toml::Value::Integer)
+            .unwrap_or_else(|_| toml::Value::String(raw.to_owned())),
+    }
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_str(text: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("picket.toml");
+        std::fs::write(&path, text).unwrap();
+        Config::load(
+            Some(&path),
+            env.iter().map(|(k, v)| (k.to_string(), v.to_string())),
+        )
+    }
+
+    #[test]
+    fn checked_in_example_parses_and_matches_the_defaults() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/picket.toml");
+        let config = Config::load(Some(&path), Vec::new()).unwrap();
+        assert_eq!(config, Config::default());
+    }
+
+    #[test]
+    fn unknown_key_names_key_and_file() {
+        let error = load_str("[server]\nlisten_on = \"127.0.0.1:1\"\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("picket.toml"), "{error}");
+        assert!(error.contains("listen_on"), "{error}");
+    }
+
+    #[test]
+    fn bad_value_names_key_and_file() {
+        let error = load_str("[accounts]\nregistration = \"everyone\"\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("picket.toml") && error.contains("accounts.registration"),
+            "{error}"
+        );
+        let error = load_str("[server]\npublic_url = \"ftp://x\"\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("server.public_url"), "{error}");
+    }
+
+    #[test]
+    fn environment_overrides_file_and_errors_name_the_variable() {
+        let config = load_str(
+            "[server]\nlisten = \"127.0.0.1:1\"\n",
+            &[
+                ("PICKET_SERVER_LISTEN", "127.0.0.1:2"),
+                ("DATABASE_URL", "postgres://db/x"),
+                ("PICKET_ACCOUNTS_REGISTRATION", "open"),
+                ("PICKET_TEST_DATABASE_URL", "ignored"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(config.server.listen.port(), 2);
+        assert_eq!(config.database_url(), "postgres://db/x");
+        assert_eq!(config.accounts.registration, RegistrationMode::Open);
+        let error = load_str("", &[("PICKET_SERVER_LISTEN", "nowhere")])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("PICKET_SERVER_LISTEN"), "{error}");
+        let error = load_str("", &[("PICKET_SERVER_LISTN", "x")])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("PICKET_SERVER_LISTN"), "{error}");
+    }
+
+    #[test]
+    fn defaults_derive_public_url_and_sqlite_path() {
+        let config = Config::load(None, Vec::new()).unwrap();
+        assert_eq!(config.public_url().as_str(), "http://localhost:8080/");
+        assert_eq!(config.database_url(), "data/picket.db");
+    }
+}

@@ -1,0 +1,95 @@
+//! The server as a library: start an instance from a `Config` and stop it again, so the binary and the tests start instances the same way.
+
+pub mod admin;
+pub mod config;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context;
+use picket_api::{AppState, Settings};
+use picket_db::{Backend, Db};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use config::Config;
+
+/// A running instance. Dropping it without `shutdown` leaves the server running until the runtime ends.
+#[derive(Debug)]
+pub struct Running {
+    addr: SocketAddr,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    /// The address actually bound (useful with port 0).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops accepting connections, lets in-flight requests finish, and waits for the server to end.
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(());
+        self.task.await.context("server task failed")??;
+        Ok(())
+    }
+}
+
+/// A database URL safe to print: the password, if any, is replaced.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Creates the data directory when SQLite is used, then opens (and migrates) the database.
+pub fn open_database(config: &Config) -> anyhow::Result<Db> {
+    let url = config.database_url();
+    if Backend::of_url(&url) == Backend::Sqlite {
+        let dir = &config.server.data_dir;
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create data directory {}", dir.display()))?;
+    }
+    Db::open(&url, config.database.pool_size)
+        .with_context(|| format!("cannot open database {}", redact_url(&url)))
+}
+
+/// Opens the database, binds the listener and starts serving in the background.
+pub async fn start(config: &Config) -> anyhow::Result<Running> {
+    let db = {
+        let config = config.clone();
+        tokio::task::spawn_blocking(move || open_database(&config))
+            .await
+            .context("database start-up task failed")??
+    };
+    let listener = tokio::net::TcpListener::bind(config.server.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.server.listen))?;
+    let addr = listener
+        .local_addr()
+        .context("cannot read the bound address")?;
+    let days = |n: u32| Duration::from_secs(u64::from(n) * 86_400);
+    let settings = Settings {
+        registration: config.accounts.registration,
+        secure_cookies: config.public_url().scheme() == "https",
+        session_ttl: days(config.accounts.session_days),
+        invite_ttl: days(config.accounts.invite_days),
+        login_attempts_per_minute: config.accounts.login_attempts_per_minute,
+    };
+    let app = picket_api::router(AppState::new(db, settings));
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    tracing::info!(%addr, public_url = %config.public_url(), "picket is listening");
+    Ok(Running { addr, stop, task })
+}

@@ -1,0 +1,188 @@
+//! The `picket` command: parses the command line, loads the configuration, and runs a subcommand; the only place errors become exit codes.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use picket_core::accounts::Role;
+use picket_server::{Config, admin, config::DEFAULT_CONFIG_PATH};
+
+/// Picket: a federated, worker-run server for requester reviews and incident reports.
+#[derive(Debug, Parser)]
+#[command(name = "picket", version, about, long_about = None)]
+struct Cli {
+    /// Configuration file (TOML). Default: $PICKET_CONFIG, else config/picket.toml if it exists, else built-in defaults.
+    #[arg(long, global = true, value_name = "PATH", env = "PICKET_CONFIG")]
+    config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server (creates the SQLite database on first start and applies migrations).
+    Serve {
+        /// Address and port to listen on [config: server.listen, env: PICKET_SERVER_LISTEN].
+        #[arg(long, value_name = "ADDR:PORT")]
+        listen: Option<std::net::SocketAddr>,
+        /// Directory for the SQLite database [config: server.data_dir, env: PICKET_SERVER_DATA_DIR].
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+        /// Public URL of this instance [config: server.public_url, env: PICKET_SERVER_PUBLIC_URL].
+        #[arg(long, value_name = "URL")]
+        public_url: Option<url::Url>,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate {
+        /// Revert the most recent migration instead (for rolling back an upgrade).
+        #[arg(long)]
+        revert_last: bool,
+    },
+    /// Administration tasks.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Create an active account. The password is prompted for on a terminal, else read from standard input.
+    CreateUser {
+        /// Username: 3-32 letters, digits or underscores, starting with a letter.
+        name: String,
+        /// Role of the new account.
+        #[arg(long, default_value = "worker", value_parser = parse_role)]
+        role: Role,
+        /// Optional e-mail address (never federated).
+        #[arg(long)]
+        email: Option<String>,
+    },
+    /// Create a single-use invite code and print it.
+    Invite {
+        /// Days until the code expires [default: accounts.invite_days].
+        #[arg(long)]
+        days: Option<u32>,
+    },
+}
+
+fn parse_role(raw: &str) -> Result<Role, String> {
+    raw.parse()
+}
+
+fn load_config(cli: &Cli) -> anyhow::Result<Config> {
+    let path = cli.config.clone().or_else(|| {
+        let default = PathBuf::from(DEFAULT_CONFIG_PATH);
+        default.exists().then_some(default)
+    });
+    Ok(Config::load(path.as_deref(), std::env::vars())?)
+}
+
+fn init_tracing(config: &Config) -> anyhow::Result<()> {
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.log.filter).with_context(|| {
+        format!(
+            "config key `log.filter`: invalid filter `{}`",
+            config.log.filter
+        )
+    })?;
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    Ok(())
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let running = picket_server::start(&config).await?;
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    running.shutdown().await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM, whichever comes first.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let mut config = load_config(&cli)?;
+    init_tracing(&config)?;
+    match cli.command {
+        Command::Serve {
+            listen,
+            data_dir,
+            public_url,
+        } => {
+            if let Some(listen) = listen {
+                config.server.listen = listen;
+            }
+            if let Some(dir) = data_dir {
+                config.server.data_dir = dir;
+            }
+            if let Some(url) = public_url {
+                config.server.public_url = Some(url);
+            }
+            tokio::runtime::Runtime::new()
+                .context("cannot start the async runtime")?
+                .block_on(serve(config))
+        }
+        Command::Migrate { revert_last } => {
+            let db = picket_server::open_database(&config)?;
+            if revert_last {
+                let version = db.with_conn(picket_db::migrations::revert_last)?;
+                eprintln!("reverted migration {version}");
+            } else {
+                eprintln!("database is up to date");
+            }
+            Ok(())
+        }
+        Command::Admin(AdminCommand::CreateUser { name, role, email }) => {
+            let password = admin::read_password(&name)?;
+            let username = admin::create_user(&config, &name, role, email.as_deref(), &password)?;
+            eprintln!("created {role} account `{username}`");
+            Ok(())
+        }
+        Command::Admin(AdminCommand::Invite { days }) => {
+            let code = admin::create_invite(&config, days.unwrap_or(config.accounts.invite_days))?;
+            #[allow(clippy::print_stdout)]
+            // the code is the command's output, for scripts to capture
+            {
+                println!("{code}");
+            }
+            Ok(())
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

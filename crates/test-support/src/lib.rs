@@ -1,0 +1,126 @@
+//! Test helpers shared by Picket's tests: a fresh, isolated SQLite or PostgreSQL database per test, so tests run in parallel on both backends.
+
+use picket_db::{Db, DbConn};
+
+/// Where the PostgreSQL tests go when `PICKET_TEST_DATABASE_URL` is not set: the server `tests/run.sh` finds or starts.
+pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+/// The two database engines every storage test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TestBackend {
+    Sqlite,
+    Postgres,
+}
+
+/// A database that exists for one test: an SQLite file in a temporary directory, or a
+/// freshly created PostgreSQL database that is dropped again when this value is dropped.
+#[derive(Debug)]
+pub struct TestDb {
+    url: String,
+    dir: tempfile::TempDir,
+    postgres: Option<(String, String)>,
+}
+
+fn postgres_admin_url() -> String {
+    std::env::var("PICKET_TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned())
+}
+
+fn admin_connection(admin_url: &str) -> DbConn {
+    match Db::connect_direct(admin_url) {
+        Ok(conn) => conn,
+        // A PostgreSQL test must never pass or skip silently without PostgreSQL.
+        Err(error) => panic!(
+            "PostgreSQL tests need a server, but {admin_url} is unreachable: {error}. \
+             Run the suite with tests/run.sh (it finds or starts PostgreSQL), or set \
+             PICKET_TEST_DATABASE_URL to a server where this user may create databases."
+        ),
+    }
+}
+
+fn execute(conn: &mut DbConn, sql: &str) {
+    use diesel::RunQueryDsl;
+    if let Err(error) = diesel::sql_query(sql).execute(conn) {
+        panic!("test database set-up failed on `{sql}`: {error}");
+    }
+}
+
+impl TestDb {
+    pub fn new(backend: TestBackend) -> TestDb {
+        let dir = tempfile::tempdir().expect("create a temporary directory");
+        match backend {
+            TestBackend::Sqlite => {
+                let path = dir.path().join("picket.db");
+                TestDb {
+                    url: path.to_string_lossy().into_owned(),
+                    dir,
+                    postgres: None,
+                }
+            }
+            TestBackend::Postgres => {
+                let admin_url = postgres_admin_url();
+                let name = format!("picket_test_{:016x}", rand::random::<u64>());
+                execute(
+                    &mut admin_connection(&admin_url),
+                    &format!("CREATE DATABASE {name}"),
+                );
+                let mut url =
+                    url::Url::parse(&admin_url).expect("PICKET_TEST_DATABASE_URL is a URL");
+                url.set_path(&name);
+                TestDb {
+                    url: url.to_string(),
+                    dir,
+                    postgres: Some((admin_url, name)),
+                }
+            }
+        }
+    }
+
+    /// The URL to hand to `Db::open` or to `DATABASE_URL`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// A scratch directory that lives as long as the database (a data directory for a server under test).
+    pub fn dir(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
+    /// Opens the database with migrations applied, as a server would.
+    pub fn open(&self) -> Db {
+        Db::open(&self.url, 4).expect("open the test database")
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((admin_url, name)) = &self.postgres
+            && let Ok(mut conn) = Db::connect_direct(admin_url)
+        {
+            execute(
+                &mut conn,
+                &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            );
+        }
+    }
+}
+
+/// Declares one test per backend from a function taking a `TestBackend`:
+/// `both_backends!(registers_accounts)` makes `registers_accounts::sqlite` and `registers_accounts::postgres`.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::TestBackend::Sqlite).await
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$name($crate::TestBackend::Postgres).await
+                }
+            }
+        )+
+    };
+}

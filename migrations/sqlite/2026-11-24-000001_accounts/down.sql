@@ -1,0 +1,3 @@
+DROP TABLE invites;
+DROP TABLE sessions;
+DROP TABLE users;
