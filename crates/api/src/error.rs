@@ -133,6 +133,10 @@ impl From<DbError> for ApiError {
             DbError::Conflict(what) => {
                 ApiError::conflict("conflict", format!("{what} already exists"))
             }
+            DbError::Unusable(what) => ApiError::conflict(
+                "unusable",
+                format!("{what} is unknown, expired or already used"),
+            ),
             DbError::Unavailable(cause) => ApiError::unavailable(cause),
             other => ApiError::internal(other),
         }

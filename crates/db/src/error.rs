@@ -9,6 +9,9 @@ pub enum DbError {
     /// A unique constraint refused the write; names what already exists.
     #[error("{0} already exists")]
     Conflict(&'static str),
+    /// A row the write depends on is unknown, expired or already used; the transaction was rolled back.
+    #[error("{0} is unknown, expired or already used")]
+    Unusable(&'static str),
     /// The database could not be reached or the pool is exhausted: the caller should answer 503.
     #[error("database unavailable: {0}")]
     Unavailable(String),

@@ -25,14 +25,14 @@ pub fn create(
         .get_result(conn)?)
 }
 
-/// Marks an unused, unexpired invite as used by `user_id`. `Ok(false)` when no such invite exists,
-/// so two registrations racing for one code cannot both succeed.
+/// Marks an unused, unexpired invite as used by `user_id`; `Unusable("invite")` when there is no such
+/// invite, which rolls back the caller's transaction, so two registrations racing for one code cannot both succeed.
 pub fn redeem(
     conn: &mut DbConn,
     code_digest: &str,
     user_id: i64,
     at: NaiveDateTime,
-) -> Result<bool, DbError> {
+) -> Result<(), DbError> {
     let updated = diesel::update(
         invites::table
             .filter(invites::code_digest.eq(code_digest))
@@ -42,5 +42,9 @@ pub fn redeem(
     )
     .set((invites::used_by.eq(user_id), invites::used_at.eq(at)))
     .execute(conn)?;
-    Ok(updated == 1)
+    if updated == 1 {
+        Ok(())
+    } else {
+        Err(DbError::Unusable("invite"))
+    }
 }

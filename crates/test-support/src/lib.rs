@@ -85,6 +85,52 @@ impl TestDb {
         self.dir.path()
     }
 
+    /// Drops a PostgreSQL test database while servers still use it, to test how they cope with losing it.
+    pub fn drop_now(&self) {
+        let (admin_url, name) = self
+            .postgres
+            .as_ref()
+            .expect("drop_now is for PostgreSQL databases");
+        execute(
+            &mut admin_connection(admin_url),
+            &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+        );
+    }
+
+    /// Every row of every table rendered as text, one per line: for asserting what is (not) stored.
+    pub fn dump_rows(&self) -> String {
+        use diesel::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            row: String,
+        }
+        let mut conn = Db::connect_direct(&self.url).expect("connect to the test database");
+        let tables = picket_db::migrations::schema_snapshot(&mut conn).expect("list tables");
+        let mut dump = String::new();
+        for (table, columns) in &tables {
+            let row_expression = match self.postgres {
+                Some(_) => "t::text".to_owned(),
+                None => columns
+                    .iter()
+                    .map(|c| format!("coalesce(t.\"{}\", '')", c.split(':').next().unwrap_or(c)))
+                    .collect::<Vec<_>>()
+                    .join(" || '|' || "),
+            };
+            let rows: Vec<Row> =
+                diesel::sql_query(format!("SELECT {row_expression} AS row FROM {table} t"))
+                    .load(&mut conn)
+                    .expect("dump a table");
+            for row in rows {
+                dump.push_str(table);
+                dump.push_str(": ");
+                dump.push_str(&row.row);
+                dump.push('\n');
+            }
+        }
+        dump
+    }
+
     /// Opens the database with migrations applied, as a server would.
     pub fn open(&self) -> Db {
         Db::open(&self.url, 4).expect("open the test database")

@@ -106,17 +106,15 @@ pub(crate) async fn register(
                     updated_at: at,
                 },
             )?;
-            if let Some(digest) = &invite_digest
-                && !picket_db::invites::redeem(conn, digest, user.id, at)?
-            {
-                return Ok(None);
+            if let Some(digest) = &invite_digest {
+                picket_db::invites::redeem(conn, digest, user.id, at)?;
             }
-            Ok(Some(user))
+            Ok(user)
         })
         .await;
     let user = match result {
-        Ok(Some(user)) => user,
-        Ok(None) => {
+        Ok(user) => user,
+        Err(DbError::Unusable(_)) => {
             return Err(FieldErrors::single(
                 "invite",
                 "this invite code is unknown, expired or already used",

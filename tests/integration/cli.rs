@@ -1,0 +1,216 @@
+//! The `picket` executable as an operator meets it: zero-configuration start, clear one-line failures, graceful stop, admin commands.
+
+use std::io::Write;
+use std::process::Stdio;
+
+use picket_test_support::{TestBackend, TestDb};
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::support::{ServeProcess, free_port, picket, picket_output};
+
+/// Asserts a failed start: non-zero exit and exactly one line on stderr, containing each of `needles`.
+fn assert_one_line_failure(output: &std::process::Output, needles: &[&str]) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "should fail: {stderr}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "one line: {stderr}");
+    for needle in needles {
+        assert!(lines[0].contains(needle), "`{needle}` in: {stderr}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_without_configuration_creates_sqlite_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut server = ServeProcess::spawn(&mut picket(dir.path()), free_port());
+    let took = server.wait_healthy().await;
+    eprintln!("picket serve answered /healthz after {took:?} (SQLite, fresh data directory)");
+    assert!(
+        dir.path().join("data/picket.db").exists(),
+        "database file created"
+    );
+    let (status, output) = server.terminate();
+    assert!(
+        status.success(),
+        "clean exit on SIGTERM: {status}\n{output}"
+    );
+    assert!(
+        output.contains("shutting down") && output.contains("stopped"),
+        "{output}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_on_postgres_by_database_url() {
+    let db = TestDb::new(TestBackend::Postgres);
+    let mut command = picket(db.dir());
+    command.env("DATABASE_URL", db.url());
+    let mut server = ServeProcess::spawn(&mut command, free_port());
+    let took = server.wait_healthy().await;
+    eprintln!("picket serve answered /healthz after {took:?} (PostgreSQL, fresh database)");
+    assert!(
+        !db.dir().join("data").exists(),
+        "no SQLite data directory on PostgreSQL"
+    );
+    let (status, output) = server.terminate();
+    assert!(status.success(), "{output}");
+}
+
+#[test]
+fn unknown_config_key_stops_start_up_naming_key_and_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("bad.toml");
+    std::fs::write(&path, "[server]\nlisten = \"127.0.0.1:0\"\nlistne = 1\n")
+        .expect("write config");
+    let output = picket_output(picket(dir.path()).arg("--config").arg(&path).arg("serve"));
+    assert_one_line_failure(&output, &["bad.toml", "server.listne"]);
+}
+
+#[test]
+fn bad_environment_value_names_the_variable() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = picket_output(
+        picket(dir.path())
+            .env("PICKET_ACCOUNTS_REGISTRATION", "everyone")
+            .arg("serve"),
+    );
+    assert_one_line_failure(&output, &["PICKET_ACCOUNTS_REGISTRATION", "everyone"]);
+}
+
+#[test]
+fn unreachable_postgres_is_one_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = picket_output(
+        picket(dir.path())
+            .env(
+                "DATABASE_URL",
+                "postgres://postgres:secret@127.0.0.1:1/picket",
+            )
+            .arg("serve"),
+    );
+    assert_one_line_failure(&output, &["cannot open database", "Connection refused"]);
+    assert!(
+        !String::from_utf8_lossy(&output.stderr).contains("secret"),
+        "password redacted"
+    );
+}
+
+#[test]
+fn unwritable_data_directory_is_one_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let blocker = dir.path().join("a-file");
+    std::fs::write(&blocker, "not a directory").expect("write file");
+    let output = picket_output(
+        picket(dir.path())
+            .arg("serve")
+            .arg("--data-dir")
+            .arg(blocker.join("data")),
+    );
+    assert_one_line_failure(&output, &["cannot create data directory", "a-file"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_creates_users_from_stdin_and_invites() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut create = picket(dir.path())
+        .args(["admin", "create-user", "Root_Admin", "--role", "admin"])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn create-user");
+    create
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"a long admin password\n")
+        .expect("write password");
+    let output = create.wait_with_output().expect("wait");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    let duplicate = picket(dir.path())
+        .args(["admin", "create-user", "root_admin"])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            child
+                .stdin
+                .take()
+                .expect("stdin")
+                .write_all(b"another long password\n")?;
+            child.wait_with_output()
+        })
+        .expect("run create-user again");
+    assert_one_line_failure(&duplicate, &["root_admin", "taken"]);
+    let bad_role =
+        picket_output(picket(dir.path()).args(["admin", "create-user", "x_y_z", "--role", "boss"]));
+    assert!(!bad_role.status.success());
+    assert!(String::from_utf8_lossy(&bad_role.stderr).contains("worker, moderator, admin"));
+
+    let invite = picket_output(picket(dir.path()).args(["admin", "invite", "--days", "2"]));
+    assert!(
+        invite.status.success(),
+        "{}",
+        String::from_utf8_lossy(&invite.stderr)
+    );
+    let code = String::from_utf8(invite.stdout)
+        .expect("utf-8")
+        .trim()
+        .to_owned();
+    assert_eq!(code.len(), 43, "one code on stdout: {code}");
+
+    let mut server = ServeProcess::spawn(&mut picket(dir.path()), free_port());
+    server.wait_healthy().await;
+    let http = reqwest::Client::new();
+    let login = http
+        .post(format!("{}/api/v1/auth/login", server.base()))
+        .json(&json!({"username": "root_admin", "password": "a long admin password"}))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(login.status(), StatusCode::OK);
+    let register = http
+        .post(format!("{}/api/v1/accounts", server.base()))
+        .json(
+            &json!({"username": "newcomer", "password": "a long worker password", "invite": code}),
+        )
+        .send()
+        .await
+        .expect("register");
+    assert_eq!(
+        register.status(),
+        StatusCode::CREATED,
+        "the CLI's invite code works (invite mode is the default)"
+    );
+    server.terminate();
+}
+
+#[test]
+fn every_subcommand_has_help() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for args in [
+        vec!["--help"],
+        vec!["serve", "--help"],
+        vec!["migrate", "--help"],
+        vec!["admin", "--help"],
+        vec!["admin", "create-user", "--help"],
+        vec!["admin", "invite", "--help"],
+    ] {
+        let output = picket_output(picket(dir.path()).args(&args));
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(output.status.success(), "{args:?}");
+        assert!(stdout.contains("Usage: picket"), "{args:?}: {stdout}");
+    }
+    let migrate = picket_output(picket(dir.path()).arg("migrate"));
+    assert!(
+        migrate.status.success(),
+        "{}",
+        String::from_utf8_lossy(&migrate.stderr)
+    );
+    assert!(dir.path().join("data/picket.db").exists());
+}

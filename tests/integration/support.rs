@@ -1,0 +1,266 @@
+//! Shared test plumbing: an in-process instance on a fresh database, a small JSON client, and helpers to run the `picket` executable.
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use picket_core::accounts::{RegistrationMode, Role};
+use picket_server::{Config, Running};
+use picket_test_support::{TestBackend, TestDb};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+/// An instance running inside the test process on its own fresh database.
+pub struct TestServer {
+    pub base: String,
+    pub config: Config,
+    pub db: TestDb,
+    running: Option<Running>,
+}
+
+impl TestServer {
+    pub async fn start(backend: TestBackend, tweak: impl FnOnce(&mut Config)) -> TestServer {
+        let db = TestDb::new(backend);
+        let mut config = Config::default();
+        config.server.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+        config.server.data_dir = db.dir().to_owned();
+        config.database.url = Some(db.url().to_owned());
+        config.database.pool_size = 4;
+        config.accounts.registration = RegistrationMode::Open;
+        tweak(&mut config);
+        let running = picket_server::start(&config)
+            .await
+            .expect("start a test instance");
+        TestServer {
+            base: format!("http://localhost:{}", running.addr().port()),
+            config,
+            db,
+            running: Some(running),
+        }
+    }
+
+    /// Creates an active account directly, as `picket admin create-user` does.
+    pub async fn create_user(&self, name: &str, role: Role, password: &str) {
+        let (config, name, password) = (self.config.clone(), name.to_owned(), password.to_owned());
+        tokio::task::spawn_blocking(move || {
+            picket_server::admin::create_user(&config, &name, role, None, &password)
+        })
+        .await
+        .expect("join")
+        .expect("create a user");
+    }
+
+    /// Registers and signs in an account, returning a client that carries its session cookie.
+    pub async fn signed_in(&self, name: &str, password: &str) -> Client {
+        let anonymous = Client::new(self);
+        let (status, _) = anonymous
+            .post(
+                "/api/v1/accounts",
+                json!({"username": name, "password": password}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "register {name}");
+        anonymous.login(name, password).await
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(running) = self.running.take() {
+            running.shutdown().await.expect("clean shutdown");
+        }
+    }
+}
+
+/// A JSON client for one instance, optionally carrying a credential (cookie or bearer token).
+#[derive(Clone)]
+pub struct Client {
+    base: String,
+    http: reqwest::Client,
+    credential: Option<(reqwest::header::HeaderName, String)>,
+}
+
+impl Client {
+    pub fn new(server: &TestServer) -> Client {
+        Client {
+            base: server.base.clone(),
+            http: reqwest::Client::new(),
+            credential: None,
+        }
+    }
+
+    pub fn with_token(&self, token: &str) -> Client {
+        Client {
+            credential: Some((reqwest::header::AUTHORIZATION, format!("Bearer {token}"))),
+            ..self.clone()
+        }
+    }
+
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let builder = self.http.request(method, format!("{}{path}", self.base));
+        match &self.credential {
+            Some((name, value)) => builder.header(name, value),
+            None => builder,
+        }
+    }
+
+    pub async fn send(&self, builder: reqwest::RequestBuilder) -> (StatusCode, Value) {
+        let response = builder.send().await.expect("request reaches the server");
+        let status = response.status();
+        let text = response.text().await.expect("read body");
+        let value = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or_else(|_| panic!("body is JSON: {text}"))
+        };
+        (status, value)
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.send(self.request(reqwest::Method::GET, path)).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(self.request(reqwest::Method::POST, path).json(&body))
+            .await
+    }
+
+    pub async fn delete(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(self.request(reqwest::Method::DELETE, path).json(&body))
+            .await
+    }
+
+    /// Signs in and returns a client carrying the session cookie; asserts the cookie's attributes.
+    pub async fn login(&self, name: &str, password: &str) -> Client {
+        let response = self
+            .request(reqwest::Method::POST, "/api/v1/auth/login")
+            .json(&json!({"username": name, "password": password}))
+            .send()
+            .await
+            .expect("login request");
+        assert_eq!(response.status(), StatusCode::OK, "login as {name}");
+        let set_cookie = response
+            .headers()
+            .get(reqwest::header::SET_COOKIE)
+            .expect("login sets a cookie")
+            .to_str()
+            .expect("ascii cookie")
+            .to_owned();
+        assert!(set_cookie.contains("HttpOnly"), "{set_cookie}");
+        assert!(set_cookie.contains("SameSite=Lax"), "{set_cookie}");
+        let pair = set_cookie.split(';').next().expect("name=value").to_owned();
+        Client {
+            http: self.http.clone(),
+            base: self.base.clone(),
+            credential: Some((reqwest::header::COOKIE, pair)),
+        }
+    }
+}
+
+/// Asserts an error answer: status, our JSON shape, and the code.
+pub fn assert_error(result: &(StatusCode, Value), status: StatusCode, code: &str) {
+    assert_eq!(result.0, status, "body: {}", result.1);
+    assert_eq!(result.1["error"], code, "body: {}", result.1);
+    assert!(
+        result.1["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "error has a message: {}",
+        result.1
+    );
+}
+
+/// A port that was free a moment ago, for child processes that must be told their port.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("bind an ephemeral port")
+        .port()
+}
+
+/// `picket` with the environment cleared of anything that would configure it, run in `dir`.
+pub fn picket(dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_picket"));
+    command.current_dir(dir);
+    for (key, _) in std::env::vars() {
+        if key.starts_with("PICKET_") || key == "DATABASE_URL" || key == "RUST_LOG" {
+            command.env_remove(key);
+        }
+    }
+    command
+}
+
+/// Runs `picket` to completion with standard input closed.
+pub fn picket_output(command: &mut Command) -> std::process::Output {
+    command.stdin(Stdio::null()).output().expect("run picket")
+}
+
+/// A `picket serve` child process; killed if the test ends without stopping it.
+pub struct ServeProcess {
+    child: Option<Child>,
+    pub port: u16,
+}
+
+impl ServeProcess {
+    pub fn spawn(command: &mut Command, port: u16) -> ServeProcess {
+        let child = command
+            .arg("serve")
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{port}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn picket serve");
+        ServeProcess {
+            child: Some(child),
+            port,
+        }
+    }
+
+    pub fn base(&self) -> String {
+        format!("http://localhost:{}", self.port)
+    }
+
+    /// Polls `/healthz` until it answers 200; returns how long that took.
+    pub async fn wait_healthy(&mut self) -> Duration {
+        let started = Instant::now();
+        let client = reqwest::Client::new();
+        loop {
+            if let Ok(response) = client.get(format!("{}/healthz", self.base())).send().await
+                && response.status() == StatusCode::OK
+            {
+                return started.elapsed();
+            }
+            if let Some(Ok(Some(status))) = self.child.as_mut().map(Child::try_wait) {
+                panic!("picket serve exited early with {status}");
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "picket serve never became healthy"
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    /// Sends SIGTERM and returns the exit status and everything the process printed.
+    pub fn terminate(mut self) -> (std::process::ExitStatus, String) {
+        let child = self.child.take().expect("still running");
+        let pid = child.id().to_string();
+        let killed = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("run kill");
+        assert!(killed.success(), "kill -TERM {pid}");
+        let output = child.wait_with_output().expect("wait for picket");
+        let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
+        text.push_str(&String::from_utf8_lossy(&output.stderr));
+        (output.status, text)
+    }
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        if let Some(child) = self.child.as_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
