@@ -115,7 +115,7 @@ impl Username {
     pub fn parse(raw: &str) -> Result<Self, String> {
         let name = raw.trim().to_ascii_lowercase();
         let len = name.chars().count();
-        if len < USERNAME_MIN_CHARS || len > USERNAME_MAX_CHARS {
+        if !(USERNAME_MIN_CHARS..=USERNAME_MAX_CHARS).contains(&len) {
             return Err(format!(
                 "must be {USERNAME_MIN_CHARS} to {USERNAME_MAX_CHARS} characters long"
             ));
