@@ -337,3 +337,41 @@ both_backends!(
     approval_mode_holds_accounts_until_approved,
     repeated_failed_logins_are_rate_limited,
 );
+
+async fn https_public_url_makes_cookies_secure(backend: TestBackend) {
+    let server = TestServer::start(backend, |c| {
+        c.server.public_url = Some("https://picket.example.org".parse().expect("url"));
+    })
+    .await;
+    server.create_user("frank", Role::Worker, PASSWORD).await;
+    let response = Client::new(&server)
+        .request(reqwest::Method::POST, "/api/v1/auth/login")
+        .json(&json!({"username": "frank", "password": PASSWORD}))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(response.status(), StatusCode::OK);
+    let cookie = response.headers()[reqwest::header::SET_COOKIE]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(cookie.starts_with("__Host-picket_session="), "{cookie}");
+    for attribute in ["Secure", "HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(cookie.contains(attribute), "{attribute} in {cookie}");
+    }
+    let pair = cookie.split(';').next().expect("pair").to_owned();
+    let (status, me) = Client::new(&server)
+        .send(
+            Client::new(&server)
+                .request(reqwest::Method::GET, "/api/v1/account")
+                .header(reqwest::header::COOKIE, pair),
+        )
+        .await;
+    assert_eq!(
+        (status, me["username"].as_str()),
+        (StatusCode::OK, Some("frank"))
+    );
+    server.stop().await;
+}
+
+both_backends!(https_public_url_makes_cookies_secure);

@@ -146,10 +146,6 @@ impl Db {
         Ok(Db { pool, backend })
     }
 
-    pub fn backend(&self) -> Backend {
-        self.backend
-    }
-
     /// Runs `f` on a pooled connection on a blocking thread, so queries never stall the async executor.
     pub async fn run<T, F>(&self, f: F) -> Result<T, DbError>
     where

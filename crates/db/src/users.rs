@@ -1,7 +1,7 @@
 //! Queries on accounts.
 
 use diesel::prelude::*;
-use picket_core::accounts::{AccountStatus, Role};
+use picket_core::accounts::AccountStatus;
 
 use crate::error::conflict_as;
 use crate::models::{NewUser, UserRow, now};
@@ -34,23 +34,6 @@ pub fn by_username(conn: &mut DbConn, username: &str) -> Result<UserRow, DbError
 pub fn set_password_hash(conn: &mut DbConn, id: i64, hash: &str) -> Result<(), DbError> {
     let updated = diesel::update(users::table.find(id))
         .set((users::password_hash.eq(hash), users::updated_at.eq(now())))
-        .execute(conn)?;
-    found(updated)
-}
-
-pub fn set_status(conn: &mut DbConn, id: i64, status: AccountStatus) -> Result<(), DbError> {
-    let updated = diesel::update(users::table.find(id))
-        .set((
-            users::status.eq(status.as_str()),
-            users::updated_at.eq(now()),
-        ))
-        .execute(conn)?;
-    found(updated)
-}
-
-pub fn set_role(conn: &mut DbConn, id: i64, role: Role) -> Result<(), DbError> {
-    let updated = diesel::update(users::table.find(id))
-        .set((users::role.eq(role.as_str()), users::updated_at.eq(now())))
         .execute(conn)?;
     found(updated)
 }

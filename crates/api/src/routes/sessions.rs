@@ -87,6 +87,8 @@ async fn issue(
     state
         .db
         .run(move |conn| {
+            // Expired sessions are useless; dropping them here keeps the table from growing without a scheduler.
+            sessions::purge_expired(conn, now())?;
             sessions::create(
                 conn,
                 &NewSession {
