@@ -1,8 +1,13 @@
 //! Picket's integration tests: one binary that starts real servers (in-process or as the `picket` executable) on real SQLite and PostgreSQL databases.
 
 mod accounts;
+mod aggregates;
 mod cli;
+mod compat;
 mod database;
 mod errors;
+mod export;
+mod incidents;
 mod privacy;
+mod reviews;
 mod support;

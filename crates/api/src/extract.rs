@@ -28,6 +28,26 @@ where
     }
 }
 
+/// Fields of a flattened JSON body that no known field took. Serde cannot deny unknown fields
+/// through `flatten`, so request bodies collect the leftovers here and refuse them explicitly.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(transparent)]
+pub struct Unknown(std::collections::BTreeMap<String, serde_json::Value>);
+
+impl Unknown {
+    /// 422 naming every unknown field, so a misspelt field is noticed rather than silently dropped.
+    pub fn reject(&self) -> Result<(), ApiError> {
+        if self.0.is_empty() {
+            return Ok(());
+        }
+        let mut errors = picket_core::FieldErrors::new();
+        for field in self.0.keys() {
+            errors.add(field, "unknown field");
+        }
+        Err(ApiError::validation(errors))
+    }
+}
+
 /// The signed-in account behind a request, from `Authorization: Bearer` or the session cookie.
 #[derive(Debug, Clone)]
 pub struct CurrentUser {
@@ -62,6 +82,34 @@ pub(crate) fn presented_secret(parts: &Parts, cookie_name: &str) -> Option<Strin
     CookieJar::from_headers(&parts.headers)
         .get(cookie_name)
         .map(|c| c.value().to_owned())
+}
+
+/// The signed-in account if the request carries a credential, `None` for anonymous readers.
+/// A credential that is present but invalid is still refused, so a stale token is noticed.
+#[derive(Debug, Clone)]
+pub struct MaybeUser(pub Option<CurrentUser>);
+
+impl MaybeUser {
+    pub fn id(&self) -> Option<i64> {
+        self.0.as_ref().map(|c| c.user.id)
+    }
+
+    pub fn can_moderate(&self) -> bool {
+        self.0.as_ref().is_some_and(|c| c.role().can_moderate())
+    }
+}
+
+impl FromRequestParts<AppState> for MaybeUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if presented_secret(parts, state.settings.cookie_name()).is_none() {
+            return Ok(MaybeUser(None));
+        }
+        CurrentUser::from_request_parts(parts, state)
+            .await
+            .map(|c| MaybeUser(Some(c)))
+    }
 }
 
 impl FromRequestParts<AppState> for CurrentUser {

@@ -3,8 +3,10 @@
 mod error;
 mod extract;
 mod logging;
+pub mod openapi;
 mod routes;
 mod state;
+mod views;
 
 pub use error::{ApiError, ApiResult};
 pub use extract::{AppJson, CurrentUser};
@@ -12,30 +14,111 @@ pub use state::{AppState, Settings};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::http::Method;
+use axum::routing::{delete, get, post, put};
+use tower_http::cors::CorsLayer;
 
 /// Largest JSON body the API accepts; larger ones get 413 before any parsing.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// Every route of the instance, ready to serve.
 pub fn router(state: AppState) -> Router {
+    use routes::{
+        accounts, compat, export, feeds, import, incidents, invites, notifications, requesters,
+        reviews, sessions,
+    };
     let api = Router::new()
-        .route("/accounts", post(routes::accounts::register))
+        .route("/accounts", post(accounts::register))
+        .route("/account", get(accounts::me).delete(accounts::delete))
+        .route("/account/password", post(accounts::change_password))
+        .route("/account/reviews", get(reviews::mine))
+        .route("/account/follows", get(notifications::followed))
         .route(
-            "/account",
-            get(routes::accounts::me).delete(routes::accounts::delete),
+            "/account/feed-token",
+            post(notifications::rotate_feed_token),
         )
-        .route("/account/password", post(routes::accounts::change_password))
-        .route("/auth/login", post(routes::sessions::login))
-        .route("/auth/logout", post(routes::sessions::logout))
-        .route("/auth/tokens", post(routes::sessions::create_token))
-        .route("/invites", post(routes::invites::create));
+        .route("/account/export", get(export::own_data))
+        .route("/auth/login", post(sessions::login))
+        .route("/auth/logout", post(sessions::logout))
+        .route("/auth/tokens", post(sessions::create_token))
+        .route("/invites", post(invites::create))
+        .route("/platforms", get(requesters::platforms))
+        .route("/requesters", get(requesters::search))
+        .route(
+            "/requesters/{platform}/{requester_id}",
+            get(requesters::show),
+        )
+        .route(
+            "/requesters/{platform}/{requester_id}/reviews",
+            get(requesters::list_reviews),
+        )
+        .route(
+            "/requesters/{platform}/{requester_id}/incidents",
+            get(requesters::list_incidents),
+        )
+        .route(
+            "/requesters/{platform}/{requester_id}/follow",
+            put(requesters::follow).delete(requesters::unfollow),
+        )
+        .route("/reviews", post(reviews::create))
+        .route(
+            "/reviews/{id}",
+            get(reviews::show)
+                .put(reviews::edit)
+                .delete(reviews::delete),
+        )
+        .route("/reviews/{id}/history", get(reviews::history))
+        .route(
+            "/reviews/{id}/removal",
+            post(reviews::remove).delete(reviews::restore),
+        )
+        .route("/incidents", post(incidents::create))
+        .route(
+            "/incidents/{id}",
+            get(incidents::show)
+                .put(incidents::edit)
+                .delete(incidents::delete),
+        )
+        .route("/incidents/{id}/status", post(incidents::change_status))
+        .route(
+            "/incidents/{id}/corroborations",
+            get(incidents::list_corroborations).post(incidents::corroborate),
+        )
+        .route(
+            "/incidents/{id}/corroborations/mine",
+            delete(incidents::withdraw),
+        )
+        .route("/notifications", get(notifications::list))
+        .route("/notifications/read", post(notifications::mark_read))
+        .route("/export/requesters.csv", get(export::requesters_csv))
+        .route("/export/requesters.json", get(export::requesters_json))
+        .route(
+            "/admin/import",
+            post(import::import).layer(DefaultBodyLimit::max(import::MAX_IMPORT_BYTES)),
+        )
+        .route("/openapi.json", get(openapi::serve));
     Router::new()
         .route("/healthz", get(routes::health::healthz))
+        .route(
+            "/feeds/requesters/{platform}/{requester_id}",
+            get(feeds::requester_feed),
+        )
+        .route("/feeds/workers/{token}", get(feeds::worker_feed))
+        .route("/api/multi-attrs.php", get(compat::multi_attrs))
+        .route("/requesters", get(compat::requesters))
+        .route("/requesters/{rid}", get(compat::requester))
         .nest("/api/v1", api)
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(logging::log_request))
+        // Reads are public and looked up from other origins (browser extensions, userscripts on
+        // worker.mturk.com). A wildcard origin never carries credentials, so cookies stay same-site.
+        .layer(
+            CorsLayer::new()
+                .allow_origin(tower_http::cors::Any)
+                .allow_methods([Method::GET, Method::HEAD, Method::OPTIONS])
+                .allow_headers(tower_http::cors::Any),
+        )
         .with_state(state)
 }

@@ -21,6 +21,10 @@ pub struct Settings {
     pub invite_ttl: Duration,
     /// Failed logins allowed per account per minute before 429.
     pub login_attempts_per_minute: u32,
+    /// The instance's public URL, for links in feeds and exports.
+    pub public_url: url::Url,
+    /// Incidents of one kind against one requester this many days apart still belong to one wave.
+    pub wave_window_days: i64,
 }
 
 impl Settings {
@@ -71,6 +75,11 @@ impl AppState {
             .map_err(|not_until| {
                 ApiError::too_many_requests(not_until.wait_time_from(DefaultClock::default().now()))
             })
+    }
+
+    /// This instance's host name: how waves count the instances workers report from.
+    pub(crate) fn local_instance(&self) -> &str {
+        self.settings.public_url.host_str().unwrap_or("localhost")
     }
 
     pub(crate) fn decoy_hash(&self) -> Result<String, ApiError> {

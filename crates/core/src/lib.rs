@@ -1,9 +1,19 @@
 //! Picket's domain: the types and rules every other crate agrees on, kept free of I/O so they can be tested and reused anywhere.
 
+#[macro_use]
+mod words;
+
 pub mod accounts;
+pub mod aggregate;
 pub mod error;
+pub mod incident;
+pub mod money;
+pub mod platform;
+pub mod review;
 pub mod secrets;
 pub mod validation;
+pub mod wave;
+pub mod worker_ids;
 
 pub use error::CoreError;
 pub use validation::FieldErrors;

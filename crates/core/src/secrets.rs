@@ -58,6 +58,14 @@ pub fn new_secret() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// A public identifier for a review, incident or corroboration: random (96 bits), so ids reveal
+/// neither how many items exist nor when they were written.
+pub fn new_public_id() -> String {
+    let mut bytes = [0u8; 12];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
 /// What we store for a bearer secret: its SHA-256. Secrets are random and long, so a fast hash suffices,
 /// and a database leak yields nothing that can be presented back to us.
 pub fn secret_digest(secret: &str) -> String {
@@ -100,6 +108,7 @@ mod tests {
         let a = new_secret();
         assert_eq!(a.len(), 43);
         assert_ne!(a, new_secret());
+        assert_eq!(new_public_id().len(), 16);
         assert_eq!(
             secret_digest("abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"

@@ -212,3 +212,11 @@ impl Db {
         .map_err(unavailable)
     }
 }
+
+/// Runs `f` in a savepoint of the caller's transaction: if it fails, only its own writes roll back.
+pub fn savepoint<T>(
+    conn: &mut DbConn,
+    f: impl FnOnce(&mut DbConn) -> Result<T, DbError>,
+) -> Result<T, DbError> {
+    conn.transaction(f)
+}

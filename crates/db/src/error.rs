@@ -18,6 +18,9 @@ pub enum DbError {
     /// The database URL or path is unusable.
     #[error("bad database URL: {0}")]
     BadUrl(String),
+    /// A stored value could not be read back (a word column holds an unknown word, JSON that does not parse).
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
     /// A migration failed to apply or revert.
     #[error("migration failed: {0}")]
     Migration(String),

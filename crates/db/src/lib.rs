@@ -2,12 +2,17 @@
 
 mod conn;
 mod error;
+pub mod follows;
+pub mod incidents;
 pub mod invites;
 pub mod migrations;
 pub mod models;
+pub mod requesters;
+pub mod reviews;
 pub mod schema;
 pub mod sessions;
+pub mod stats;
 pub mod users;
 
-pub use conn::{Backend, Db, DbConn};
+pub use conn::{Backend, Db, DbConn, savepoint};
 pub use error::DbError;

@@ -6,9 +6,11 @@ use picket_core::accounts::{AccountStatus, Role};
 
 use crate::schema::{invites, sessions, users};
 
-/// Current time as stored: UTC without an offset, the one timestamp type both backends share.
+/// Current time as stored: UTC without an offset, the one timestamp type both backends share,
+/// cut to microseconds (PostgreSQL's precision) so a value reads back exactly as it was written.
 pub fn now() -> NaiveDateTime {
-    chrono::Utc::now().naive_utc()
+    use chrono::SubsecRound;
+    chrono::Utc::now().naive_utc().trunc_subsecs(6)
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]

@@ -37,6 +37,187 @@ diesel::table! {
     }
 }
 
-diesel::joinable!(sessions -> users (user_id));
+diesel::table! {
+    requesters (id) {
+        id -> BigInt,
+        platform -> Text,
+        requester_id -> Text,
+        name -> Text,
+        name_lower -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
 
-diesel::allow_tables_to_appear_in_same_query!(users, sessions, invites);
+diesel::table! {
+    requester_aliases (id) {
+        id -> BigInt,
+        requester_pk -> BigInt,
+        name -> Text,
+        name_lower -> Text,
+        first_seen -> Timestamp,
+        last_seen -> Timestamp,
+    }
+}
+
+diesel::table! {
+    reviews (id) {
+        id -> BigInt,
+        public_id -> Text,
+        author_id -> Nullable<BigInt>,
+        requester_pk -> BigInt,
+        state -> Text,
+        task_title -> Nullable<Text>,
+        batch_id -> Nullable<Text>,
+        reward_minor -> BigInt,
+        bonus_minor -> Nullable<BigInt>,
+        currency -> Text,
+        time_spent_seconds -> BigInt,
+        completion -> Text,
+        approval -> Text,
+        time_to_decision_seconds -> Nullable<BigInt>,
+        score_pay -> Nullable<SmallInt>,
+        score_fairness -> Nullable<SmallInt>,
+        score_promptness -> Nullable<SmallInt>,
+        score_communication -> Nullable<SmallInt>,
+        recommend -> Nullable<Text>,
+        tos_violation -> Bool,
+        tos_explanation -> Nullable<Text>,
+        broken -> Bool,
+        broken_explanation -> Nullable<Text>,
+        unpaid_screener -> Bool,
+        body -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        published_at -> Nullable<Timestamp>,
+        removed_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    review_edits (id) {
+        id -> BigInt,
+        review_pk -> BigInt,
+        edited_at -> Timestamp,
+        previous -> Text,
+    }
+}
+
+diesel::table! {
+    incidents (id) {
+        id -> BigInt,
+        public_id -> Text,
+        author_id -> Nullable<BigInt>,
+        kind -> Text,
+        platform -> Text,
+        requester_pk -> Nullable<BigInt>,
+        batch_id -> Nullable<Text>,
+        happened_from -> Date,
+        happened_to -> Nullable<Date>,
+        tasks_affected -> Nullable<BigInt>,
+        amount_lost_minor -> Nullable<BigInt>,
+        currency -> Text,
+        message_received -> Nullable<Text>,
+        description -> Text,
+        evidence_digests -> Text,
+        status -> Text,
+        state -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        removed_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    incident_status_changes (id) {
+        id -> BigInt,
+        incident_pk -> BigInt,
+        status -> Text,
+        note -> Nullable<Text>,
+        changed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    corroborations (id) {
+        id -> BigInt,
+        public_id -> Text,
+        incident_pk -> BigInt,
+        author_id -> Nullable<BigInt>,
+        tasks_affected -> Nullable<BigInt>,
+        amount_lost_minor -> Nullable<BigInt>,
+        note -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    follows (user_id, requester_pk) {
+        user_id -> BigInt,
+        requester_pk -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        kind -> Text,
+        requester_pk -> BigInt,
+        subject -> Text,
+        message -> Text,
+        created_at -> Timestamp,
+        read_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    feed_tokens (user_id) {
+        user_id -> BigInt,
+        token_digest -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    requester_stats (requester_pk) {
+        requester_pk -> BigInt,
+        data -> Text,
+        computed_at -> Timestamp,
+        valid_until -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(requester_aliases -> requesters (requester_pk));
+diesel::joinable!(reviews -> requesters (requester_pk));
+diesel::joinable!(reviews -> users (author_id));
+diesel::joinable!(review_edits -> reviews (review_pk));
+diesel::joinable!(incidents -> requesters (requester_pk));
+diesel::joinable!(incidents -> users (author_id));
+diesel::joinable!(incident_status_changes -> incidents (incident_pk));
+diesel::joinable!(corroborations -> incidents (incident_pk));
+diesel::joinable!(corroborations -> users (author_id));
+diesel::joinable!(follows -> requesters (requester_pk));
+diesel::joinable!(follows -> users (user_id));
+diesel::joinable!(notifications -> requesters (requester_pk));
+diesel::joinable!(feed_tokens -> users (user_id));
+diesel::joinable!(requester_stats -> requesters (requester_pk));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    sessions,
+    invites,
+    requesters,
+    requester_aliases,
+    reviews,
+    review_edits,
+    incidents,
+    incident_status_changes,
+    corroborations,
+    follows,
+    notifications,
+    feed_tokens,
+    requester_stats,
+);

@@ -38,9 +38,20 @@ pub fn set_password_hash(conn: &mut DbConn, id: i64, hash: &str) -> Result<(), D
     found(updated)
 }
 
-/// Deletes an account's personal data but keeps the name as a stub, so nobody can
-/// re-register it and pass as the former owner. Sessions go with the account's credentials.
+/// Deletes an account: its reviews and incidents become tombstones, its corroborations, follows,
+/// notifications, feed token and sessions go, and its personal data is erased. The name stays as
+/// a stub, so nobody can re-register it and pass as the former owner.
 pub fn erase(conn: &mut DbConn, id: i64) -> Result<(), DbError> {
+    use crate::schema::{corroborations, feed_tokens, follows, notifications};
+    let at = now();
+    crate::reviews::delete_all_by_author(conn, id, at)?;
+    for incident in crate::incidents::list_by_author(conn, id)? {
+        crate::incidents::delete(conn, &incident, at)?;
+    }
+    diesel::delete(corroborations::table.filter(corroborations::author_id.eq(id))).execute(conn)?;
+    diesel::delete(follows::table.filter(follows::user_id.eq(id))).execute(conn)?;
+    diesel::delete(notifications::table.filter(notifications::user_id.eq(id))).execute(conn)?;
+    diesel::delete(feed_tokens::table.filter(feed_tokens::user_id.eq(id))).execute(conn)?;
     let updated = diesel::update(users::table.find(id))
         .set((
             users::password_hash.eq(None::<String>),

@@ -18,6 +18,7 @@ pub struct Config {
     pub server: ServerConfig,
     pub database: DatabaseConfig,
     pub accounts: AccountsConfig,
+    pub incidents: IncidentsConfig,
     pub log: LogConfig,
 }
 
@@ -87,6 +88,21 @@ impl Default for AccountsConfig {
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+pub struct IncidentsConfig {
+    /// Incidents of one kind against one requester at most this many days apart form one wave.
+    pub wave_window_days: u32,
+}
+
+impl Default for IncidentsConfig {
+    fn default() -> Self {
+        IncidentsConfig {
+            wave_window_days: 14,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct LogConfig {
     /// A `tracing` filter, e.g. `info` or `picket=debug,info`.
     pub filter: String,
@@ -106,7 +122,7 @@ impl Default for LogConfig {
 pub struct ConfigError(String);
 
 /// Sections that environment variables `PICKET_<SECTION>_<KEY>` may set.
-const SECTIONS: &[&str] = &["server", "database", "accounts", "log"];
+const SECTIONS: &[&str] = &["server", "database", "accounts", "incidents", "log"];
 
 impl Config {
     /// Reads `path` (if given) and applies overrides from `env`, which callers pass explicitly
@@ -150,6 +166,11 @@ impl Config {
         {
             return Err(ConfigError(format!(
                 "{origin}: key `server.public_url`: must be an http or https URL with a host, got `{url}`"
+            )));
+        }
+        if !(1..=365).contains(&self.incidents.wave_window_days) {
+            return Err(ConfigError(format!(
+                "{origin}: key `incidents.wave_window_days`: must be 1 to 365"
             )));
         }
         if self.database.pool_size == 0 {

@@ -80,6 +80,8 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         session_ttl: days(config.accounts.session_days),
         invite_ttl: days(config.accounts.invite_days),
         login_attempts_per_minute: config.accounts.login_attempts_per_minute,
+        public_url: config.public_url(),
+        wave_window_days: i64::from(config.incidents.wave_window_days),
     };
     let app = picket_api::router(AppState::new(db, settings));
     let (stop, stopped) = oneshot::channel::<()>();

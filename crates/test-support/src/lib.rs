@@ -1,5 +1,7 @@
 //! Test helpers shared by Picket's tests: a fresh, isolated SQLite or PostgreSQL database per test, so tests run in parallel on both backends.
 
+pub mod seed;
+
 use picket_db::{Db, DbConn};
 
 /// Where the PostgreSQL tests go when `PICKET_TEST_DATABASE_URL` is not set: the server `tests/run.sh` finds or starts.

@@ -20,7 +20,7 @@ use crate::extract::{AppJson, CurrentUser};
 use crate::state::AppState;
 
 /// An account as its owner sees it. Never federated: the e-mail address stays on this instance.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct AccountView {
     id: i64,
     username: String,
@@ -43,7 +43,7 @@ impl From<UserRow> for AccountView {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RegisterRequest {
     username: String,
@@ -54,7 +54,9 @@ pub(crate) struct RegisterRequest {
     invite: Option<String>,
 }
 
-/// `POST /api/v1/accounts`: 201 with an active account, or 202 when it awaits approval.
+/// Register: 201 with an active account, or 202 when it awaits a moderator's approval.
+#[utoipa::path(post, path = "/api/v1/accounts", tag = "accounts", request_body = RegisterRequest,
+    responses((status = 201, body = AccountView), (status = 202, body = AccountView), (status = 409, description = "username taken"), (status = 422)))]
 pub(crate) async fn register(
     State(state): State<AppState>,
     AppJson(body): AppJson<RegisterRequest>,
@@ -137,19 +139,22 @@ pub(crate) async fn register(
     Ok((code, Json(AccountView::from(user))).into_response())
 }
 
-/// `GET /api/v1/account`.
+/// The signed-in account.
+#[utoipa::path(get, path = "/api/v1/account", tag = "accounts", responses((status = 200, body = AccountView), (status = 401)))]
 pub(crate) async fn me(current: CurrentUser) -> Json<AccountView> {
     Json(current.user.into())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ChangePasswordRequest {
     current_password: String,
     new_password: String,
 }
 
-/// `POST /api/v1/account/password`: keeps the session that asked, revokes every other session and token.
+/// Change password: keeps the session that asked, revokes every other session and token.
+#[utoipa::path(post, path = "/api/v1/account/password", tag = "accounts", request_body = ChangePasswordRequest,
+    responses((status = 204), (status = 401), (status = 403, description = "wrong current password"), (status = 422)))]
 pub(crate) async fn change_password(
     State(state): State<AppState>,
     current: CurrentUser,
@@ -172,13 +177,16 @@ pub(crate) async fn change_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct DeleteAccountRequest {
     password: String,
 }
 
-/// `DELETE /api/v1/account`: needs the password again, since it cannot be undone.
+/// Delete the account (needs the password again; cannot be undone). Reviews and incidents become
+/// tombstones and leave the aggregates; the username stays reserved.
+#[utoipa::path(delete, path = "/api/v1/account", tag = "accounts", operation_id = "delete_account", request_body = DeleteAccountRequest,
+    responses((status = 204), (status = 401), (status = 403, description = "wrong password")))]
 pub(crate) async fn delete(
     State(state): State<AppState>,
     jar: CookieJar,

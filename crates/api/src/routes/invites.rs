@@ -13,13 +13,15 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::CurrentUser;
 use crate::state::AppState;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct InviteResponse {
     code: String,
     expires_at: NaiveDateTime,
 }
 
-/// `POST /api/v1/invites`: moderators and admins mint single-use invite codes.
+/// Create a single-use invite code (moderators and admins).
+#[utoipa::path(post, path = "/api/v1/invites", tag = "accounts", operation_id = "create_invite",
+    responses((status = 201, body = InviteResponse), (status = 401), (status = 403)))]
 pub(crate) async fn create(
     State(state): State<AppState>,
     current: CurrentUser,

@@ -1,8 +1,16 @@
 //! Route handlers, one module per resource; each handler validates, calls the domain and the database, and shapes the answer.
 
 pub(crate) mod accounts;
+pub(crate) mod compat;
+pub(crate) mod export;
+pub(crate) mod feeds;
 pub(crate) mod health;
+pub(crate) mod import;
+pub(crate) mod incidents;
 pub(crate) mod invites;
+pub(crate) mod notifications;
+pub(crate) mod requesters;
+pub(crate) mod reviews;
 pub(crate) mod sessions;
 
 use crate::error::ApiError;

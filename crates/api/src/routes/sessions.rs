@@ -21,14 +21,14 @@ use crate::state::AppState;
 /// Longest label for an API token, so a token list stays readable.
 const TOKEN_LABEL_MAX_CHARS: usize = 64;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct LoginRequest {
     username: String,
     password: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct LoginResponse {
     account: AccountView,
 }
@@ -105,7 +105,9 @@ async fn issue(
     Ok(secret)
 }
 
-/// `POST /api/v1/auth/login`: sets the session cookie.
+/// Sign in: sets the HttpOnly session cookie.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "accounts", request_body = LoginRequest,
+    responses((status = 200, body = LoginResponse), (status = 401, description = "wrong username or password"), (status = 403, description = "pending or suspended"), (status = 429)))]
 pub(crate) async fn login(
     State(state): State<AppState>,
     jar: CookieJar,
@@ -174,7 +176,8 @@ pub(crate) async fn login(
     ))
 }
 
-/// `POST /api/v1/auth/logout`: revokes the session or token that made the request.
+/// Sign out: revokes the session or token that made the request.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "accounts", responses((status = 204), (status = 401)))]
 pub(crate) async fn logout(
     State(state): State<AppState>,
     jar: CookieJar,
@@ -185,19 +188,21 @@ pub(crate) async fn logout(
     Ok((clear_cookie(jar, &state), StatusCode::NO_CONTENT))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateTokenRequest {
     label: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct TokenResponse {
     token: String,
     label: String,
 }
 
-/// `POST /api/v1/auth/tokens`: a long-lived bearer token for scripts; shown once.
+/// Create a long-lived bearer token for scripts (shown once; send as `Authorization: Bearer`).
+#[utoipa::path(post, path = "/api/v1/auth/tokens", tag = "accounts", request_body = CreateTokenRequest,
+    responses((status = 201, body = TokenResponse), (status = 401), (status = 422)))]
 pub(crate) async fn create_token(
     State(state): State<AppState>,
     current: CurrentUser,

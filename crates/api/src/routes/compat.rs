@@ -1,0 +1,227 @@
+//! Turkopticon-compatible lookups, so MTurk Suite, HIT Scraper and the Turkopticon userscripts work by changing only the host. Shapes follow what those clients parse, byte for byte.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use picket_core::aggregate::{Aggregates, ScoreMean, WindowStats};
+use picket_core::platform::Platform;
+use picket_db::models::now;
+use picket_db::requesters::{self, AliasRow, RequesterRow};
+use picket_db::{DbError, stats};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Most ids one call may ask for, as the original services allowed.
+pub const MAX_IDS: usize = 100;
+
+/// The requested MTurk ids, in order, without duplicates; `None` when the list is empty or too long.
+fn parse_ids(raw: &str) -> Result<Vec<String>, String> {
+    let mut ids: Vec<String> = Vec::new();
+    for id in raw.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        if !ids.iter().any(|known| known == id) {
+            ids.push(id.to_owned());
+        }
+    }
+    if ids.is_empty() {
+        return Err("give one or more requester ids, separated by commas".into());
+    }
+    if ids.len() > MAX_IDS {
+        return Err(format!("at most {MAX_IDS} ids per request"));
+    }
+    Ok(ids)
+}
+
+/// What both lookups need about each known requester.
+struct Found {
+    row: RequesterRow,
+    aliases: Vec<String>,
+    aggregates: Aggregates,
+}
+
+/// Looks the ids up as MTurk requesters: one query for the rows, one for cached aggregates, one for aliases.
+async fn lookup(state: &AppState, ids: Vec<String>) -> Result<HashMap<String, Found>, DbError> {
+    state
+        .db
+        .run(move |conn| {
+            let rows = requesters::by_keys(conn, Platform::Mturk.as_str(), &ids)?;
+            let pks: Vec<i64> = rows.iter().map(|r| r.id).collect();
+            let mut aggregates = stats::get_many(conn, &pks, now())?;
+            let aliases: Vec<AliasRow> = requesters::aliases(conn, &pks)?;
+            Ok(rows
+                .into_iter()
+                .filter_map(|row| {
+                    let aggregates = aggregates.remove(&row.id)?;
+                    let aliases = aliases
+                        .iter()
+                        .filter(|a| a.requester_pk == row.id)
+                        .map(|a| a.name.clone())
+                        .collect();
+                    Some((
+                        row.requester_id.clone(),
+                        Found {
+                            row,
+                            aliases,
+                            aggregates,
+                        },
+                    ))
+                })
+                .collect())
+        })
+        .await
+}
+
+/// TO1 prints scores as strings with exactly two decimals.
+fn score(mean: &ScoreMean) -> String {
+    format!("{:.2}", mean.mean.unwrap_or(0.0))
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct To1Query {
+    ids: Option<String>,
+}
+
+/// `GET /api/multi-attrs.php?ids=A1,A2` (Turkopticon 1). Served as HTML like the original PHP
+/// endpoint, because a widely used userscript parses the text itself; keys keep the asked order.
+pub(crate) async fn multi_attrs(
+    State(state): State<AppState>,
+    Query(query): Query<To1Query>,
+) -> Result<Response, ApiError> {
+    let ids = parse_ids(query.ids.as_deref().unwrap_or_default())
+        .map_err(|e| ApiError::bad_request("bad_ids", e))?;
+    let found = lookup(&state, ids.clone()).await?;
+    let mut body = String::from("{");
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            body.push(',');
+        }
+        let value = match found.get(id) {
+            Some(f) => {
+                let all = &f.aggregates.all;
+                json!({
+                    "name": f.row.name,
+                    "attrs": {
+                        "comm": score(&all.communication),
+                        "pay": score(&all.pay),
+                        "fair": score(&all.fairness),
+                        "fast": score(&all.promptness),
+                    },
+                    "reviews": all.n,
+                    "tos_flags": all.tos,
+                })
+            }
+            None => Value::String(String::new()),
+        };
+        body.push_str(&Value::String(id.clone()).to_string());
+        body.push(':');
+        body.push_str(&value.to_string());
+    }
+    body.push('}');
+    Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response())
+}
+
+/// One TO2 window: exactly the seven keys clients read (a missing or extra key breaks them).
+fn to2_window(stats: &WindowStats) -> Value {
+    let pay = stats
+        .hourly
+        .iter()
+        .find(|h| h.currency == "USD")
+        .or_else(|| stats.hourly.first());
+    let (sum_pay, sum_time, n) = pay.map_or((0.0, 0, 0), |h| {
+        (
+            picket_core::money::to_major(h.sum_pay_minor, &h.currency),
+            h.sum_time_seconds,
+            h.n,
+        )
+    });
+    json!({
+        "reward": [sum_pay, sum_time, n],
+        "pending": stats.decision_mean_seconds,
+        "comm": [stats.communication_good, stats.communication.n, stats.n],
+        "recommend": [stats.recommend_yes, stats.recommend_answered, stats.n],
+        "rejected": [stats.rejected, stats.rejected_answered, stats.n],
+        "tos": [stats.tos, stats.n],
+        "broken": [stats.broken, stats.n],
+    })
+}
+
+fn to2_error(status: StatusCode, detail: String) -> Response {
+    let title = status.canonical_reason().unwrap_or("Error");
+    let body = json!({
+        "errors": [{"status": status.as_u16().to_string(), "title": title, "detail": detail}],
+        "status": status.as_u16(),
+    });
+    (status, axum::Json(body)).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct To2Query {
+    rids: Option<String>,
+    #[serde(rename = "fields[requesters]")]
+    fields: Option<String>,
+}
+
+const TO2_FIELDS: &[&str] = &["rid", "name", "aliases", "aggregates"];
+
+async fn to2(state: AppState, rids: &str, fields: Option<&str>) -> Response {
+    let ids = match parse_ids(rids) {
+        Ok(ids) => ids,
+        Err(detail) => return to2_error(StatusCode::BAD_REQUEST, detail),
+    };
+    let wanted: Vec<&str> = match fields {
+        Some(list) => list
+            .split(',')
+            .map(str::trim)
+            .filter(|f| TO2_FIELDS.contains(f))
+            .collect(),
+        None => TO2_FIELDS.to_vec(),
+    };
+    let found = match lookup(&state, ids.clone()).await {
+        Ok(found) => found,
+        Err(error) => return ApiError::from(error).into_response(),
+    };
+    let data: Vec<Value> = ids
+        .iter()
+        .filter_map(|id| found.get(id))
+        .map(|f| {
+            let mut attributes = serde_json::Map::new();
+            for field in &wanted {
+                let value = match *field {
+                    "rid" => json!(f.row.requester_id),
+                    "name" => json!(f.row.name),
+                    "aliases" => json!(f.aliases),
+                    _ => json!({"all": to2_window(&f.aggregates.all), "recent": to2_window(&f.aggregates.days90)}),
+                };
+                attributes.insert((*field).to_owned(), value);
+            }
+            json!({"type": "requesters", "id": f.row.requester_id, "attributes": attributes})
+        })
+        .collect();
+    axum::Json(json!({"data": data, "status": 200})).into_response()
+}
+
+/// `GET /requesters?rids=A1,A2` (Turkopticon 2): unknown ids are left out.
+pub(crate) async fn requesters(
+    State(state): State<AppState>,
+    Query(query): Query<To2Query>,
+) -> Response {
+    to2(
+        state,
+        query.rids.as_deref().unwrap_or_default(),
+        query.fields.as_deref(),
+    )
+    .await
+}
+
+/// `GET /requesters/{rid}` (Turkopticon 2), the same shape for one id.
+pub(crate) async fn requester(
+    State(state): State<AppState>,
+    Path(rid): Path<String>,
+    Query(query): Query<To2Query>,
+) -> Response {
+    to2(state, &rid, query.fields.as_deref()).await
+}

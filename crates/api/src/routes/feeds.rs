@@ -1,0 +1,197 @@
+//! Atom feeds: one public feed per requester (new reviews and incidents) and one secret-URL feed per worker (their notifications), for any feed reader.
+
+use atom_syndication::{Content, Entry, Feed, FixedDateTime, Link, Text};
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use chrono::{NaiveDateTime, TimeZone, Utc};
+use picket_core::platform::Platform;
+use picket_core::secrets::secret_digest;
+use picket_db::models::now;
+use picket_db::{DbError, follows, incidents, reviews};
+
+use super::requesters::{find, parse_key};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// Entries per feed: feed readers poll, so the newest few are enough.
+const ENTRIES: i64 = 50;
+
+fn time(at: NaiveDateTime) -> FixedDateTime {
+    Utc.from_utc_datetime(&at).fixed_offset()
+}
+
+fn entry(id: String, title: String, summary: String, link: String, at: NaiveDateTime) -> Entry {
+    Entry {
+        id,
+        title: Text::plain(title),
+        updated: time(at),
+        summary: Some(Text::plain(summary)),
+        links: vec![Link {
+            href: link,
+            rel: "alternate".into(),
+            ..Link::default()
+        }],
+        ..Entry::default()
+    }
+}
+
+fn atom(feed: Feed) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")],
+        feed.to_string(),
+    )
+        .into_response()
+}
+
+fn short(text: &str) -> String {
+    let mut out: String = text.chars().take(280).collect();
+    if out.len() < text.len() {
+        out.push('…');
+    }
+    out
+}
+
+/// Public Atom feed of a requester's newest reviews and incident reports.
+#[utoipa::path(get, path = "/feeds/requesters/{platform}/{requester_id}", tag = "follows",
+    params(("platform" = String, Path), ("requester_id" = String, Path)),
+    responses((status = 200, content_type = "application/atom+xml"), (status = 404)))]
+pub(crate) async fn requester_feed(
+    State(state): State<AppState>,
+    Path((platform, id)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let (platform, id) = parse_key(&platform, &id)?;
+    let base = state.settings.public_url.clone();
+    let feed = state
+        .db
+        .run(move |conn| {
+            let requester = find(conn, platform, &id)?;
+            let platform_name = platform.display_name();
+            let api = |path: String| base.join(&path).map(|u| u.to_string()).unwrap_or(path);
+            let mut entries = Vec::new();
+            for (row, _) in reviews::list_for_requester(conn, requester.id, None, ENTRIES)? {
+                let content = row.content()?;
+                let summary = if content.body.is_empty() {
+                    "(no text)".to_owned()
+                } else {
+                    short(&content.body)
+                };
+                entries.push(entry(
+                    api(format!("api/v1/reviews/{}", row.public_id)),
+                    format!("Review of {} on {platform_name}", requester.name),
+                    summary,
+                    api(format!("api/v1/reviews/{}", row.public_id)),
+                    row.published_at.unwrap_or(row.created_at),
+                ));
+            }
+            for (row, _) in incidents::list_for_requester(conn, requester.id, None, ENTRIES)? {
+                let kind = row
+                    .kind
+                    .parse::<picket_core::incident::IncidentKind>()
+                    .map_err(DbError::Corrupt)?;
+                entries.push(entry(
+                    api(format!("api/v1/incidents/{}", row.public_id)),
+                    format!(
+                        "{} reported against {} on {platform_name}",
+                        kind.label(),
+                        requester.name
+                    ),
+                    short(&row.description),
+                    api(format!("api/v1/incidents/{}", row.public_id)),
+                    row.created_at,
+                ));
+            }
+            entries.sort_by_key(|e| std::cmp::Reverse(e.updated));
+            entries.truncate(ENTRIES as usize);
+            let self_url = api(format!(
+                "feeds/requesters/{}/{}",
+                platform.as_str(),
+                requester.requester_id
+            ));
+            Ok(Feed {
+                id: self_url.clone(),
+                title: Text::plain(format!("{} on {platform_name} — Picket", requester.name)),
+                updated: entries
+                    .first()
+                    .map_or_else(|| time(requester.updated_at), |e| e.updated),
+                links: vec![Link {
+                    href: self_url,
+                    rel: "self".into(),
+                    ..Link::default()
+                }],
+                entries,
+                ..Feed::default()
+            })
+        })
+        .await
+        .map_err(|e| match e {
+            DbError::NotFound => {
+                ApiError::not_found("nobody has reviewed or reported this requester here yet")
+            }
+            other => other.into(),
+        })?;
+    Ok(atom(feed))
+}
+
+/// A worker's notifications as Atom, at a secret URL (see `POST /api/v1/account/feed-token`).
+#[utoipa::path(get, path = "/feeds/workers/{token}", tag = "follows", params(("token" = String, Path)),
+    responses((status = 200, content_type = "application/atom+xml"), (status = 404)))]
+pub(crate) async fn worker_feed(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> ApiResult<Response> {
+    let digest = secret_digest(&token);
+    let base = state.settings.public_url.clone();
+    let feed = state
+        .db
+        .run(move |conn| {
+            let user = follows::user_by_feed_token(conn, &digest)?.ok_or(DbError::NotFound)?;
+            let rows = follows::notifications(conn, user.id, false, None, ENTRIES)?;
+            let api = |path: String| base.join(&path).map(|u| u.to_string()).unwrap_or(path);
+            let entries: Vec<Entry> = rows
+                .into_iter()
+                .map(|(n, requester)| {
+                    let platform = requester
+                        .platform
+                        .parse::<Platform>()
+                        .map_or("", Platform::display_name);
+                    let link = match n.kind.as_str() {
+                        "review" => api(format!("api/v1/reviews/{}", n.subject)),
+                        "incident" => api(format!("api/v1/incidents/{}", n.subject)),
+                        _ => api(format!(
+                            "api/v1/requesters/{}/{}",
+                            requester.platform, requester.requester_id
+                        )),
+                    };
+                    let mut e = entry(
+                        format!("{}#notification-{}", base, n.id),
+                        n.message.clone(),
+                        format!("{} on {platform}", requester.name),
+                        link,
+                        n.created_at,
+                    );
+                    e.content = Some(Content {
+                        value: Some(n.message),
+                        content_type: Some("text".into()),
+                        ..Content::default()
+                    });
+                    e
+                })
+                .collect();
+            Ok(Feed {
+                id: format!("{base}#worker-feed"),
+                title: Text::plain("Your Picket notifications"),
+                updated: entries.first().map_or_else(|| time(now()), |e| e.updated),
+                entries,
+                ..Feed::default()
+            })
+        })
+        .await
+        .map_err(|e| match e {
+            DbError::NotFound => {
+                ApiError::not_found("no such feed (the URL may have been replaced)")
+            }
+            other => other.into(),
+        })?;
+    Ok(atom(feed))
+}

@@ -1,0 +1,263 @@
+//! Admin import of a Turkopticon-style CSV of requesters and reviews: every good row lands, every bad row is reported with its number, and nothing stops half-way.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use chrono::{NaiveDate, NaiveDateTime};
+use picket_core::accounts::Role;
+use picket_core::platform::Platform;
+use picket_core::review::{Approval, Completion, Recommend, ReviewInput, Scores, validate_review};
+use picket_core::secrets::new_public_id;
+use picket_db::models::now;
+use picket_db::requesters;
+use picket_db::reviews::{self, NewReviewMeta};
+use serde::Serialize;
+
+use crate::error::{ApiError, ApiResult};
+use crate::extract::CurrentUser;
+use crate::state::AppState;
+
+/// Largest import accepted in one request.
+pub const MAX_IMPORT_BYTES: usize = 16 * 1024 * 1024;
+/// Rows applied per transaction: large enough to be quick, small enough to keep locks short.
+const BATCH: usize = 500;
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct RowError {
+    /// 1-based line number in the file (the header is line 1).
+    line: usize,
+    message: String,
+}
+
+#[derive(Debug, Default, Serialize, utoipa::ToSchema)]
+pub(crate) struct ImportReport {
+    rows: usize,
+    requesters: usize,
+    reviews: usize,
+    errors: Vec<RowError>,
+}
+
+/// One parsed line: the requester, and the review when the line carries one.
+#[derive(Debug, Clone)]
+struct ImportRow {
+    line: usize,
+    platform: Platform,
+    requester_id: String,
+    name: String,
+    review: Option<(picket_core::review::ValidReview, NaiveDateTime)>,
+}
+
+/// Column lookup by header name (case-insensitive), so column order and extra columns do not matter.
+struct Columns(Vec<String>);
+
+impl Columns {
+    fn get<'r>(&self, record: &'r csv::StringRecord, names: &[&str]) -> Option<&'r str> {
+        names.iter().find_map(|name| {
+            let index = self.0.iter().position(|h| h == name)?;
+            record.get(index).map(str::trim).filter(|v| !v.is_empty())
+        })
+    }
+}
+
+fn parse_score(raw: Option<&str>, name: &str) -> Result<Option<i16>, String> {
+    raw.map(|v| {
+        v.parse::<f64>()
+            .ok()
+            .map(|f| f.round() as i16)
+            .filter(|s| (1..=5).contains(s))
+            .ok_or_else(|| format!("{name} must be a score from 1 to 5, got `{v}`"))
+    })
+    .transpose()
+}
+
+fn parse_money_minor(raw: &str) -> Result<i64, String> {
+    let value: f64 = raw
+        .trim_start_matches('$')
+        .parse()
+        .map_err(|_| format!("reward `{raw}` is not an amount"))?;
+    if !(0.0..=10_000_000.0).contains(&value) {
+        return Err(format!("reward `{raw}` is out of range"));
+    }
+    Ok((value * 100.0).round() as i64)
+}
+
+fn parse_when(raw: Option<&str>) -> Result<Option<NaiveDateTime>, String> {
+    raw.map(|v| {
+        NaiveDateTime::parse_from_str(v, "%Y-%m-%d %H:%M:%S")
+            .or_else(|_| NaiveDateTime::parse_from_str(v, "%Y-%m-%dT%H:%M:%S"))
+            .or_else(|_| {
+                NaiveDate::parse_from_str(v, "%Y-%m-%d").map(|d| d.and_time(chrono::NaiveTime::MIN))
+            })
+            .map_err(|_| format!("date `{v}` is not YYYY-MM-DD or YYYY-MM-DD HH:MM:SS"))
+    })
+    .transpose()
+}
+
+fn parse_row(
+    columns: &Columns,
+    record: &csv::StringRecord,
+    line: usize,
+) -> Result<ImportRow, String> {
+    let platform: Platform = columns
+        .get(record, &["platform"])
+        .unwrap_or("mturk")
+        .parse()?;
+    let raw_id = columns
+        .get(record, &["requester_id", "amzn_requester_id", "rid"])
+        .ok_or("requester_id is missing")?;
+    let requester_id = platform.normalize_requester_id(raw_id)?;
+    let name = columns
+        .get(record, &["requester_name", "amzn_requester_name", "name"])
+        .unwrap_or(&requester_id)
+        .to_owned();
+    let scores = Scores {
+        pay: parse_score(columns.get(record, &["pay"]), "pay")?,
+        fairness: parse_score(columns.get(record, &["fair", "fairness"]), "fair")?,
+        promptness: parse_score(columns.get(record, &["fast", "promptness"]), "fast")?,
+        communication: parse_score(columns.get(record, &["comm", "communication"]), "comm")?,
+    };
+    let body = columns
+        .get(record, &["description", "text", "body"])
+        .unwrap_or_default()
+        .to_owned();
+    let reward = columns.get(record, &["reward"]);
+    let time = columns.get(record, &["time_seconds", "time_spent_seconds"]);
+    let has_review =
+        reward.is_some() || time.is_some() || scores != Scores::default() || !body.is_empty();
+    let review = if has_review {
+        let (Some(reward), Some(time)) = (reward, time) else {
+            return Err(
+                "a review needs reward and time_seconds: hourly pay is computed from them".into(),
+            );
+        };
+        let input = ReviewInput {
+            task_title: columns
+                .get(record, &["task_title", "title"])
+                .map(String::from),
+            batch_id: None,
+            reward_minor: parse_money_minor(reward)?,
+            bonus_minor: None,
+            currency: Some(platform.default_currency().to_owned()),
+            time_spent_seconds: time
+                .parse()
+                .map_err(|_| format!("time_seconds `{time}` is not a whole number"))?,
+            completion: Completion::Completed,
+            approval: columns
+                .get(record, &["approval"])
+                .map_or(Ok(Approval::ApprovedTimeUnknown), str::parse)?,
+            time_to_decision_seconds: None,
+            scores,
+            recommend: columns
+                .get(record, &["recommend"])
+                .map(str::parse::<Recommend>)
+                .transpose()?,
+            tos_violation: columns
+                .get(record, &["tos_flag", "tos"])
+                .is_some_and(|v| v == "1" || v.eq_ignore_ascii_case("true")),
+            tos_explanation: columns.get(record, &["tos_explanation"]).map(String::from),
+            broken: false,
+            broken_explanation: None,
+            unpaid_screener: false,
+            body,
+        };
+        // Imported history is taken as it was published; the worker-ID guard still applies.
+        let valid =
+            validate_review(&input, platform, &requester_id, false).map_err(|e| e.to_string())?;
+        let at = parse_when(columns.get(record, &["date", "created_at"]))?.unwrap_or_else(now);
+        Some((valid, at))
+    } else {
+        None
+    };
+    Ok(ImportRow {
+        line,
+        platform,
+        requester_id,
+        name,
+        review,
+    })
+}
+
+/// Import a Turkopticon-style CSV (admins). Columns by header name: `requester_id`, `requester_name`,
+/// optional `platform` (default mturk), and for reviews `reward` (dollars), `time_seconds`, `pay`, `fair`,
+/// `fast`, `comm` (1-5), `recommend`, `approval`, `tos_flag`, `description`, `date`.
+#[utoipa::path(post, path = "/api/v1/admin/import", tag = "export", request_body(content = String, content_type = "text/csv"),
+    responses((status = 200, body = ImportReport), (status = 403), (status = 400, description = "not CSV")))]
+pub(crate) async fn import(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    body: Bytes,
+) -> ApiResult<Json<ImportReport>> {
+    current.require(Role::Admin)?;
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(body.as_ref());
+    let headers = reader.headers().map_err(|e| {
+        ApiError::bad_request("bad_csv", format!("cannot read the CSV header: {e}"))
+    })?;
+    let columns = Columns(
+        headers
+            .iter()
+            .map(|h| h.trim().to_ascii_lowercase())
+            .collect(),
+    );
+    let mut report = ImportReport::default();
+    let mut parsed = Vec::new();
+    for (index, record) in reader.records().enumerate() {
+        let line = index + 2;
+        report.rows += 1;
+        match record
+            .map_err(|e| e.to_string())
+            .and_then(|r| parse_row(&columns, &r, line))
+        {
+            Ok(row) => parsed.push(row),
+            Err(message) => report.errors.push(RowError { line, message }),
+        }
+    }
+    for batch in parsed.chunks(BATCH) {
+        let batch = batch.to_vec();
+        let outcome = state
+            .db
+            .tx(move |conn| {
+                let mut results = Vec::with_capacity(batch.len());
+                for row in &batch {
+                    // A savepoint per row: one bad row rolls back alone.
+                    let result = picket_db::savepoint(conn, |conn| {
+                        let at = now();
+                        let requester = requesters::mention(
+                            conn,
+                            row.platform.as_str(),
+                            &row.requester_id,
+                            &row.name,
+                            at,
+                        )?;
+                        if let Some((review, published_at)) = &row.review {
+                            let public_id = new_public_id();
+                            let meta = NewReviewMeta {
+                                public_id: &public_id,
+                                author_id: None,
+                                requester_pk: requester.id,
+                                draft: false,
+                                published_at: Some(*published_at),
+                            };
+                            reviews::create(conn, meta, review, at)?;
+                        }
+                        Ok(row.review.is_some())
+                    });
+                    results.push((row.line, result.map_err(|e| e.to_string())));
+                }
+                Ok(results)
+            })
+            .await?;
+        for (line, result) in outcome {
+            match result {
+                Ok(with_review) => {
+                    report.requesters += 1;
+                    report.reviews += usize::from(with_review);
+                }
+                Err(message) => report.errors.push(RowError { line, message }),
+            }
+        }
+    }
+    report.errors.sort_by_key(|e| e.line);
+    Ok(Json(report))
+}

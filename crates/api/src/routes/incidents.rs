@@ -1,0 +1,443 @@
+//! Incident endpoints: report, read, edit, delete, status changes, and corroborations ("this happened to me too").
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use picket_core::FieldErrors;
+use picket_core::incident::{
+    CorroborationInput, IncidentInput, IncidentStatus, validate_corroboration, validate_incident,
+};
+use picket_core::platform::Platform;
+use picket_core::secrets::new_public_id;
+use picket_core::wave::{describe, waves};
+use picket_db::follows::{self, NotificationKind};
+use picket_db::incidents::{self, IncidentRow};
+use picket_db::models::now;
+use picket_db::requesters::{self, RequesterRow};
+use picket_db::{DbConn, DbError};
+use serde::Deserialize;
+
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{AppJson, CurrentUser, MaybeUser, Unknown};
+use crate::state::AppState;
+use crate::views::{CorroborationView, IncidentView};
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct IncidentBody {
+    /// The author confirms that text flagged as looking like an MTurk worker ID is not one.
+    #[serde(default)]
+    confirm_no_worker_ids: bool,
+    #[serde(flatten)]
+    incident: IncidentInput,
+    #[serde(flatten)]
+    #[schema(ignore)]
+    unknown: Unknown,
+}
+
+/// An incident as the API shows it, with its status history and corroboration count.
+pub(crate) fn view(
+    conn: &mut DbConn,
+    row: IncidentRow,
+    requester: Option<&RequesterRow>,
+    author: Option<String>,
+) -> Result<IncidentView, DbError> {
+    let history = incidents::status_history(conn, row.id)?;
+    let count = incidents::corroborations_of(conn, row.id)?.len() as i64;
+    IncidentView::new(row, requester, author, history, count)
+}
+
+fn load(
+    conn: &mut DbConn,
+    id: &str,
+) -> Result<(IncidentRow, Option<RequesterRow>, Option<String>), DbError> {
+    let row = incidents::by_public_id(conn, id)?;
+    let requester = row
+        .requester_pk
+        .map(|pk| requesters::by_pk(conn, pk))
+        .transpose()?;
+    let author = match row.author_id {
+        Some(author) => Some(picket_db::users::by_id(conn, author)?.username),
+        None => None,
+    };
+    Ok((row, requester, author))
+}
+
+fn incident_not_found(error: DbError) -> ApiError {
+    match error {
+        DbError::NotFound => ApiError::not_found("no such incident"),
+        other => other.into(),
+    }
+}
+
+fn require_author(row: &IncidentRow, user: &CurrentUser) -> Result<(), ApiError> {
+    if row.author_id == Some(user.user.id) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(
+            "not_author",
+            "only the author can change this incident report",
+        ))
+    }
+}
+
+fn require_published(row: &IncidentRow) -> Result<(), ApiError> {
+    if row.is_published() {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::GONE,
+            "deleted",
+            "this incident report was deleted or removed",
+        ))
+    }
+}
+
+/// Counts waves before a change and notifies followers when the change forms a new one.
+struct WaveWatch {
+    before: usize,
+}
+
+impl WaveWatch {
+    fn start(
+        conn: &mut DbConn,
+        requester: &RequesterRow,
+        state: &AppState,
+    ) -> Result<Self, DbError> {
+        let facts = incidents::wave_facts(conn, requester.id, state.local_instance())?;
+        Ok(WaveWatch {
+            before: waves(&facts, state.settings.wave_window_days).len(),
+        })
+    }
+
+    fn finish(
+        self,
+        conn: &mut DbConn,
+        requester: &RequesterRow,
+        state: &AppState,
+    ) -> Result<(), DbError> {
+        let facts = incidents::wave_facts(conn, requester.id, state.local_instance())?;
+        let after = waves(&facts, state.settings.wave_window_days);
+        if after.len() > self.before
+            && let (Some(newest), Ok(platform)) =
+                (after.first(), requester.platform.parse::<Platform>())
+        {
+            let message = describe(newest, &requester.name, platform);
+            let subject = format!("{}:{}", newest.kind.as_str(), newest.since);
+            follows::notify_followers(
+                conn,
+                requester.id,
+                NotificationKind::Wave,
+                &subject,
+                &message,
+                None,
+                now(),
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Report an incident. A requester named here is created on first mention.
+#[utoipa::path(post, path = "/api/v1/incidents", operation_id = "create_incident", tag = "incidents", request_body = IncidentBody,
+    responses((status = 201, body = IncidentView), (status = 401), (status = 422)))]
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    AppJson(body): AppJson<IncidentBody>,
+) -> ApiResult<(StatusCode, Json<IncidentView>)> {
+    body.unknown.reject()?;
+    let incident = validate_incident(&body.incident, now().date(), body.confirm_no_worker_ids)?;
+    let (author, username) = (current.user.id, current.user.username.clone());
+    let shared = state.clone();
+    let view = state
+        .db
+        .tx(move |conn| {
+            let at = now();
+            let requester = match (&incident.requester_id, &incident.requester_name) {
+                (Some(id), name) => Some(requesters::mention(
+                    conn,
+                    incident.platform.as_str(),
+                    id,
+                    name.as_deref().unwrap_or(id),
+                    at,
+                )?),
+                (None, _) => None,
+            };
+            let watch = requester
+                .as_ref()
+                .map(|r| WaveWatch::start(conn, r, &shared))
+                .transpose()?;
+            let row = incidents::create(
+                conn,
+                &new_public_id(),
+                Some(author),
+                requester.as_ref().map(|r| r.id),
+                &incident,
+                at,
+            )?;
+            if let (Some(requester), Some(watch)) = (&requester, watch) {
+                let message = format!(
+                    "{} reported against {} on {}",
+                    incident.kind.label(),
+                    requester.name,
+                    incident.platform.display_name()
+                );
+                follows::notify_followers(
+                    conn,
+                    requester.id,
+                    NotificationKind::Incident,
+                    &row.public_id,
+                    &message,
+                    Some(author),
+                    at,
+                )?;
+                watch.finish(conn, requester, &shared)?;
+            }
+            view(conn, row, requester.as_ref(), Some(username.clone()))
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// Read an incident report with its status history.
+#[utoipa::path(get, path = "/api/v1/incidents/{id}", operation_id = "show_incident", tag = "incidents", params(("id" = String, Path)),
+    responses((status = 200, body = IncidentView), (status = 404), (status = 410)))]
+pub(crate) async fn show(
+    State(state): State<AppState>,
+    viewer: MaybeUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<IncidentView>> {
+    let can_moderate = viewer.can_moderate();
+    let view = state
+        .db
+        .run(move |conn| {
+            let (row, requester, author) = load(conn, &id)?;
+            if !row.is_published() && !can_moderate {
+                return Ok(Err(ApiError::new(
+                    StatusCode::GONE,
+                    "deleted",
+                    "this incident report was deleted or removed",
+                )));
+            }
+            Ok(Ok(view(conn, row, requester.as_ref(), author)?))
+        })
+        .await
+        .map_err(incident_not_found)??;
+    Ok(Json(view))
+}
+
+/// Replace an incident report's content (the author only).
+#[utoipa::path(put, path = "/api/v1/incidents/{id}", operation_id = "edit_incident", tag = "incidents", params(("id" = String, Path)), request_body = IncidentBody,
+    responses((status = 200, body = IncidentView), (status = 403), (status = 404), (status = 422)))]
+pub(crate) async fn edit(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+    AppJson(body): AppJson<IncidentBody>,
+) -> ApiResult<Json<IncidentView>> {
+    body.unknown.reject()?;
+    let incident = validate_incident(&body.incident, now().date(), body.confirm_no_worker_ids)?;
+    let (row, _, author) = {
+        let id = id.clone();
+        state
+            .db
+            .run(move |conn| load(conn, &id))
+            .await
+            .map_err(incident_not_found)?
+    };
+    require_author(&row, &current)?;
+    require_published(&row)?;
+    let view = state
+        .db
+        .tx(move |conn| {
+            let at = now();
+            let requester = match &incident.requester_id {
+                Some(rid) => Some(requesters::mention(
+                    conn,
+                    incident.platform.as_str(),
+                    rid,
+                    incident.requester_name.as_deref().unwrap_or(rid),
+                    at,
+                )?),
+                None => None,
+            };
+            let updated =
+                incidents::update(conn, &row, &incident, requester.as_ref().map(|r| r.id), at)?;
+            view(conn, updated, requester.as_ref(), author.clone())
+        })
+        .await?;
+    Ok(Json(view))
+}
+
+/// Delete an incident report (the author only); its corroborations go with it.
+#[utoipa::path(delete, path = "/api/v1/incidents/{id}", operation_id = "delete_incident", tag = "incidents", params(("id" = String, Path)),
+    responses((status = 204), (status = 403), (status = 404)))]
+pub(crate) async fn delete(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let (row, _, _) = state
+        .db
+        .run(move |conn| load(conn, &id))
+        .await
+        .map_err(incident_not_found)?;
+    require_author(&row, &current)?;
+    require_published(&row)?;
+    state
+        .db
+        .tx(move |conn| incidents::delete(conn, &row, now()))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StatusChange {
+    /// `open`, `resolved` or `reversed`.
+    status: IncidentStatus,
+    /// What happened, e.g. "requester reversed 80 of 120 rejections".
+    #[serde(default)]
+    note: Option<String>,
+}
+
+/// Change an incident's status (its author or a moderator); every change is kept in its history.
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/status", tag = "incidents", params(("id" = String, Path)), request_body = StatusChange,
+    responses((status = 200, body = IncidentView), (status = 403), (status = 404), (status = 422)))]
+pub(crate) async fn change_status(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+    AppJson(body): AppJson<StatusChange>,
+) -> ApiResult<Json<IncidentView>> {
+    let note = body
+        .note
+        .map(|n| n.trim().to_owned())
+        .filter(|n| !n.is_empty());
+    if note.as_ref().is_some_and(|n| n.chars().count() > 1000) {
+        return Err(FieldErrors::single("note", "must be at most 1000 characters").into());
+    }
+    let (row, requester, author) = state
+        .db
+        .run(move |conn| load(conn, &id))
+        .await
+        .map_err(incident_not_found)?;
+    if row.author_id != Some(current.user.id) && !current.role().can_moderate() {
+        return Err(ApiError::forbidden(
+            "not_author",
+            "only the author or a moderator can change the status",
+        ));
+    }
+    require_published(&row)?;
+    let view = state
+        .db
+        .tx(move |conn| {
+            let updated = incidents::set_status(conn, &row, body.status, note.as_deref(), now())?;
+            view(conn, updated, requester.as_ref(), author.clone())
+        })
+        .await?;
+    Ok(Json(view))
+}
+
+/// Corroborations of an incident, oldest first.
+#[utoipa::path(get, path = "/api/v1/incidents/{id}/corroborations", tag = "incidents", params(("id" = String, Path)),
+    responses((status = 200, body = Vec<CorroborationView>), (status = 404)))]
+pub(crate) async fn list_corroborations(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<CorroborationView>>> {
+    let views = state
+        .db
+        .run(move |conn| {
+            let row = incidents::by_public_id(conn, &id)?;
+            if !row.is_published() {
+                return Err(DbError::NotFound);
+            }
+            Ok(incidents::corroborations_of(conn, row.id)?
+                .into_iter()
+                .map(|(c, author)| CorroborationView::new(c, author))
+                .collect())
+        })
+        .await
+        .map_err(incident_not_found)?;
+    Ok(Json(views))
+}
+
+/// "This happened to me too": one per worker and incident.
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/corroborations", tag = "incidents", params(("id" = String, Path)),
+    request_body = CorroborateBody,
+    responses((status = 201, body = CorroborationView), (status = 401), (status = 404), (status = 409, description = "already corroborated"), (status = 422)))]
+pub(crate) async fn corroborate(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+    AppJson(body): AppJson<CorroborateBody>,
+) -> ApiResult<(StatusCode, Json<CorroborationView>)> {
+    body.unknown.reject()?;
+    let input = validate_corroboration(&body.corroboration, body.confirm_no_worker_ids)?;
+    let (author, username) = (current.user.id, current.user.username.clone());
+    let shared = state.clone();
+    let view = state
+        .db
+        .tx(move |conn| {
+            let (row, requester, _) = load(conn, &id)?;
+            if !row.is_published() {
+                return Err(DbError::NotFound);
+            }
+            if row.author_id == Some(author) {
+                return Err(DbError::Unusable(
+                    "your own report (you cannot corroborate it)",
+                ));
+            }
+            let watch = requester
+                .as_ref()
+                .map(|r| WaveWatch::start(conn, r, &shared))
+                .transpose()?;
+            let created =
+                incidents::corroborate(conn, &new_public_id(), row.id, author, &input, now())?;
+            if let (Some(requester), Some(watch)) = (&requester, watch) {
+                watch.finish(conn, requester, &shared)?;
+            }
+            Ok(CorroborationView::new(created, Some(username.clone())))
+        })
+        .await
+        .map_err(|e| match e {
+            DbError::Conflict(_) => ApiError::conflict(
+                "already_corroborated",
+                "you already corroborated this incident",
+            ),
+            other => incident_not_found(other),
+        })?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct CorroborateBody {
+    #[serde(default)]
+    confirm_no_worker_ids: bool,
+    #[serde(flatten)]
+    corroboration: CorroborationInput,
+    #[serde(flatten)]
+    #[schema(ignore)]
+    unknown: Unknown,
+}
+
+/// Withdraw one's own corroboration.
+#[utoipa::path(delete, path = "/api/v1/incidents/{id}/corroborations/mine", tag = "incidents", params(("id" = String, Path)),
+    responses((status = 204), (status = 401), (status = 404)))]
+pub(crate) async fn withdraw(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let author = current.user.id;
+    state
+        .db
+        .tx(move |conn| {
+            let row = incidents::by_public_id(conn, &id)?;
+            incidents::withdraw_corroboration(conn, row.id, author)
+        })
+        .await
+        .map_err(incident_not_found)?;
+    Ok(StatusCode::NO_CONTENT)
+}

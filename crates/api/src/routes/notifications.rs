@@ -1,0 +1,160 @@
+//! Follows and notifications of the signed-in worker, and the secret URL of their personal Atom feed.
+
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use chrono::NaiveDateTime;
+use picket_core::secrets::{new_secret, secret_digest};
+use picket_db::follows::{self, NotificationWithRequester};
+use picket_db::models::now;
+use serde::{Deserialize, Serialize};
+
+use crate::error::ApiResult;
+use crate::extract::{AppJson, CurrentUser};
+use crate::state::AppState;
+use crate::views::{Page, PageQuery, RequesterRef, RequesterSummary};
+
+/// Requesters the signed-in worker follows.
+#[utoipa::path(get, path = "/api/v1/account/follows", tag = "follows", responses((status = 200, body = Vec<RequesterSummary>), (status = 401)))]
+pub(crate) async fn followed(
+    State(state): State<AppState>,
+    current: CurrentUser,
+) -> ApiResult<Json<Vec<RequesterSummary>>> {
+    let user = current.user.id;
+    let rows = state
+        .db
+        .run(move |conn| follows::followed(conn, user))
+        .await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|row| RequesterSummary::new(row, &[]))
+            .collect(),
+    ))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct NotificationView {
+    id: i64,
+    /// `review`, `incident` or `wave`.
+    kind: String,
+    requester: RequesterRef,
+    /// The review or incident id, or for waves `kind:since`.
+    subject: String,
+    message: String,
+    created_at: NaiveDateTime,
+    read: bool,
+}
+
+impl From<NotificationWithRequester> for NotificationView {
+    fn from((row, requester): NotificationWithRequester) -> Self {
+        NotificationView {
+            id: row.id,
+            kind: row.kind,
+            requester: (&requester).into(),
+            subject: row.subject,
+            message: row.message,
+            created_at: row.created_at,
+            read: row.read_at.is_some(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct NotificationQuery {
+    /// Only unread notifications.
+    #[serde(default)]
+    unread: bool,
+    limit: Option<i64>,
+    before: Option<i64>,
+}
+
+/// The signed-in worker's notifications, newest first.
+#[utoipa::path(get, path = "/api/v1/notifications", tag = "follows", params(NotificationQuery),
+    responses((status = 200, body = Page<NotificationView>), (status = 401)))]
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Query(query): Query<NotificationQuery>,
+) -> ApiResult<Json<Page<NotificationView>>> {
+    let user = current.user.id;
+    let page = PageQuery {
+        limit: query.limit,
+        before: query.before,
+    };
+    let limit = page.limit();
+    let found = state
+        .db
+        .run(move |conn| {
+            let rows = follows::notifications(conn, user, query.unread, page.before, limit)?;
+            Page::of(
+                rows,
+                limit,
+                |(n, _)| n.id,
+                |row| Ok(NotificationView::from(row)),
+            )
+        })
+        .await?;
+    Ok(Json(found))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MarkRead {
+    /// Notifications to mark read; absent means all.
+    #[serde(default)]
+    ids: Option<Vec<i64>>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct MarkedRead {
+    marked: usize,
+}
+
+/// Mark notifications read.
+#[utoipa::path(post, path = "/api/v1/notifications/read", tag = "follows", request_body = MarkRead,
+    responses((status = 200, body = MarkedRead), (status = 401)))]
+pub(crate) async fn mark_read(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    AppJson(body): AppJson<MarkRead>,
+) -> ApiResult<Json<MarkedRead>> {
+    let user = current.user.id;
+    let marked = state
+        .db
+        .run(move |conn| follows::mark_read(conn, user, body.ids.as_deref(), now()))
+        .await?;
+    Ok(Json(MarkedRead { marked }))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct FeedUrl {
+    /// Secret Atom feed of the worker's notifications; anyone with the URL can read it.
+    url: String,
+}
+
+/// Create (or replace, revoking the old URL) the secret URL of the worker's Atom feed.
+#[utoipa::path(post, path = "/api/v1/account/feed-token", tag = "follows", responses((status = 201, body = FeedUrl), (status = 401)))]
+pub(crate) async fn rotate_feed_token(
+    State(state): State<AppState>,
+    current: CurrentUser,
+) -> ApiResult<(StatusCode, Json<FeedUrl>)> {
+    let token = new_secret();
+    let digest = secret_digest(&token);
+    let user = current.user.id;
+    state
+        .db
+        .run(move |conn| follows::set_feed_token(conn, user, &digest, now()))
+        .await?;
+    let url = state
+        .settings
+        .public_url
+        .join(&format!("feeds/workers/{token}"))
+        .map_err(crate::ApiError::internal)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(FeedUrl {
+            url: url.to_string(),
+        }),
+    ))
+}

@@ -1,0 +1,429 @@
+//! Review endpoints: write (or draft), read, edit with history, delete, and moderator removal.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use picket_core::FieldErrors;
+use picket_core::accounts::Role;
+use picket_core::platform::Platform;
+use picket_core::review::{ReviewInput, validate_review};
+use picket_core::secrets::new_public_id;
+use picket_db::follows::{self, NotificationKind};
+use picket_db::models::now;
+use picket_db::requesters::{self, RequesterRow};
+use picket_db::reviews::{self, NewReviewMeta, ReviewRow, ReviewState};
+use picket_db::{DbConn, DbError};
+use serde::Deserialize;
+
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{AppJson, CurrentUser, MaybeUser, Unknown};
+use crate::state::AppState;
+use crate::views::{ReviewVersion, ReviewView};
+
+/// A new review: which requester (created on first mention), the review itself, and whether it is a draft.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct CreateReview {
+    platform: String,
+    requester_id: String,
+    /// The requester's name as the worker saw it; a new name makes the old one an alias.
+    requester_name: String,
+    /// Keep as a private draft instead of publishing.
+    #[serde(default)]
+    draft: bool,
+    /// The author confirms that text flagged as looking like an MTurk worker ID is not one.
+    #[serde(default)]
+    confirm_no_worker_ids: bool,
+    #[serde(flatten)]
+    review: ReviewInput,
+    /// Whatever no field above took: refused, so a misspelt field is not silently dropped.
+    #[serde(flatten)]
+    #[schema(ignore)]
+    unknown: Unknown,
+}
+
+/// A replacement of a review's content; `publish` turns a draft into a published review.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct EditReview {
+    #[serde(default)]
+    publish: bool,
+    #[serde(default)]
+    confirm_no_worker_ids: bool,
+    #[serde(flatten)]
+    review: ReviewInput,
+    /// Whatever no field above took: refused, so a misspelt field is not silently dropped.
+    #[serde(flatten)]
+    #[schema(ignore)]
+    unknown: Unknown,
+}
+
+fn check_requester(
+    platform: &str,
+    id: &str,
+    name: &str,
+) -> Result<(Platform, String, String), ApiError> {
+    let mut errors = FieldErrors::new();
+    let platform = errors.check("platform", platform.parse::<Platform>());
+    let id = platform.and_then(|p| errors.check("requester_id", p.normalize_requester_id(id)));
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > requesters::NAME_MAX_CHARS {
+        errors.add(
+            "requester_name",
+            format!(
+                "give the requester's name (1 to {} characters)",
+                requesters::NAME_MAX_CHARS
+            ),
+        );
+    }
+    errors.into_result()?;
+    match (platform, id) {
+        (Some(platform), Some(id)) => Ok((platform, id, name.to_owned())),
+        _ => Err(FieldErrors::single("platform", "invalid").into()),
+    }
+}
+
+/// Loads a review with its requester.
+fn load(conn: &mut DbConn, id: &str) -> Result<(ReviewRow, RequesterRow, Option<String>), DbError> {
+    let row = reviews::by_public_id(conn, id)?;
+    let requester = requesters::by_pk(conn, row.requester_pk)?;
+    let author = match row.author_id {
+        Some(author) => Some(picket_db::users::by_id(conn, author)?.username),
+        None => None,
+    };
+    Ok((row, requester, author))
+}
+
+fn review_not_found(error: DbError) -> ApiError {
+    match error {
+        DbError::NotFound => ApiError::not_found("no such review"),
+        other => other.into(),
+    }
+}
+
+/// Refuses unless `user` wrote the review: nobody edits or deletes another's review.
+fn require_author(row: &ReviewRow, user: &CurrentUser) -> Result<(), ApiError> {
+    if row.author_id == Some(user.user.id) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(
+            "not_author",
+            "only the author can change this review",
+        ))
+    }
+}
+
+fn notify_review(
+    conn: &mut DbConn,
+    row: &ReviewRow,
+    requester: &RequesterRow,
+    author: i64,
+) -> Result<(), DbError> {
+    let platform = requester
+        .platform
+        .parse::<Platform>()
+        .map_or("", Platform::display_name);
+    let message = format!("New review of {} on {platform}", requester.name);
+    follows::notify_followers(
+        conn,
+        requester.id,
+        NotificationKind::Review,
+        &row.public_id,
+        &message,
+        Some(author),
+        now(),
+    )?;
+    Ok(())
+}
+
+/// Write a review (published at once, or kept as a draft).
+#[utoipa::path(post, path = "/api/v1/reviews", operation_id = "create_review", tag = "reviews", request_body = CreateReview,
+    responses((status = 201, body = ReviewView), (status = 401), (status = 422, description = "invalid fields, per field")))]
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    AppJson(body): AppJson<CreateReview>,
+) -> ApiResult<(StatusCode, Json<ReviewView>)> {
+    body.unknown.reject()?;
+    let (platform, requester_id, name) =
+        check_requester(&body.platform, &body.requester_id, &body.requester_name)?;
+    let review = validate_review(
+        &body.review,
+        platform,
+        &requester_id,
+        body.confirm_no_worker_ids,
+    )?;
+    let author = current.user.id;
+    let username = current.user.username.clone();
+    let draft = body.draft;
+    let view = state
+        .db
+        .tx(move |conn| {
+            let at = now();
+            let requester = requesters::mention(conn, platform.as_str(), &requester_id, &name, at)?;
+            let public_id = new_public_id();
+            let meta = NewReviewMeta {
+                public_id: &public_id,
+                author_id: Some(author),
+                requester_pk: requester.id,
+                draft,
+                published_at: None,
+            };
+            let row = reviews::create(conn, meta, &review, at)?;
+            if !draft {
+                notify_review(conn, &row, &requester, author)?;
+            }
+            ReviewView::new(row, &requester, Some(username.clone()), true)
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// Read a review. Drafts are visible to their author only; removed reviews show their content to moderators only.
+#[utoipa::path(get, path = "/api/v1/reviews/{id}", operation_id = "show_review", tag = "reviews", params(("id" = String, Path)),
+    responses((status = 200, body = ReviewView), (status = 404), (status = 410, description = "deleted by its author")))]
+pub(crate) async fn show(
+    State(state): State<AppState>,
+    viewer: MaybeUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ReviewView>> {
+    let (row, requester, author) = state
+        .db
+        .run(move |conn| load(conn, &id))
+        .await
+        .map_err(review_not_found)?;
+    let review_state = row.state()?;
+    let is_author = viewer.id().is_some() && viewer.id() == row.author_id;
+    match review_state {
+        ReviewState::Draft if !is_author => return Err(ApiError::not_found("no such review")),
+        ReviewState::Deleted => {
+            return Err(ApiError::new(
+                StatusCode::GONE,
+                "deleted",
+                "the author deleted this review",
+            ));
+        }
+        _ => {}
+    }
+    let show_content = review_state != ReviewState::Removed || viewer.can_moderate() || is_author;
+    Ok(Json(ReviewView::new(
+        row,
+        &requester,
+        author,
+        show_content,
+    )?))
+}
+
+/// Replace a review's content (the author only); the previous version stays readable in its history.
+#[utoipa::path(put, path = "/api/v1/reviews/{id}", operation_id = "edit_review", tag = "reviews", params(("id" = String, Path)), request_body = EditReview,
+    responses((status = 200, body = ReviewView), (status = 403, description = "not the author"), (status = 404), (status = 422)))]
+pub(crate) async fn edit(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+    AppJson(body): AppJson<EditReview>,
+) -> ApiResult<Json<ReviewView>> {
+    body.unknown.reject()?;
+    let (row, requester, author) = state
+        .db
+        .run(move |conn| load(conn, &id))
+        .await
+        .map_err(review_not_found)?;
+    require_author(&row, &current)?;
+    match row.state()? {
+        ReviewState::Deleted => {
+            return Err(ApiError::new(
+                StatusCode::GONE,
+                "deleted",
+                "this review was deleted",
+            ));
+        }
+        ReviewState::Removed => {
+            return Err(ApiError::conflict(
+                "removed",
+                "a moderator removed this review; it cannot be edited",
+            ));
+        }
+        _ => {}
+    }
+    let platform: Platform = requester.platform.parse().map_err(ApiError::internal)?;
+    let review = validate_review(
+        &body.review,
+        platform,
+        &requester.requester_id,
+        body.confirm_no_worker_ids,
+    )?;
+    let view = state
+        .db
+        .tx(move |conn| {
+            let was_draft = row.state()? == ReviewState::Draft;
+            let updated = reviews::update(conn, &row, &review, body.publish, now())?;
+            if was_draft && updated.state()? == ReviewState::Published {
+                notify_review(conn, &updated, &requester, current.user.id)?;
+            }
+            ReviewView::new(updated, &requester, author.clone(), true)
+        })
+        .await?;
+    Ok(Json(view))
+}
+
+/// Delete a review (the author only). It leaves a tombstone and the aggregates at once.
+#[utoipa::path(delete, path = "/api/v1/reviews/{id}", operation_id = "delete_review", tag = "reviews", params(("id" = String, Path)),
+    responses((status = 204), (status = 403, description = "not the author"), (status = 404)))]
+pub(crate) async fn delete(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let (row, _, _) = state
+        .db
+        .run(move |conn| load(conn, &id))
+        .await
+        .map_err(review_not_found)?;
+    require_author(&row, &current)?;
+    if row.state()? == ReviewState::Deleted {
+        return Err(ApiError::new(
+            StatusCode::GONE,
+            "deleted",
+            "this review was already deleted",
+        ));
+    }
+    state
+        .db
+        .tx(move |conn| reviews::delete(conn, &row, now()))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Earlier versions of a published review, oldest first.
+#[utoipa::path(get, path = "/api/v1/reviews/{id}/history", tag = "reviews", params(("id" = String, Path)),
+    responses((status = 200, body = Vec<ReviewVersion>), (status = 404)))]
+pub(crate) async fn history(
+    State(state): State<AppState>,
+    viewer: MaybeUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<ReviewVersion>>> {
+    let can_moderate = viewer.can_moderate();
+    let versions = state
+        .db
+        .run(move |conn| {
+            let row = reviews::by_public_id(conn, &id)?;
+            let visible = match row.state()? {
+                ReviewState::Published => true,
+                ReviewState::Removed => can_moderate || viewer.id() == row.author_id,
+                ReviewState::Draft | ReviewState::Deleted => false,
+            };
+            if !visible {
+                return Err(DbError::NotFound);
+            }
+            reviews::history(conn, row.id)?
+                .into_iter()
+                .map(|edit| {
+                    Ok(ReviewVersion {
+                        replaced_at: edit.edited_at,
+                        content: serde_json::from_str(&edit.previous)
+                            .map_err(|e| DbError::Corrupt(e.to_string()))?,
+                    })
+                })
+                .collect()
+        })
+        .await
+        .map_err(review_not_found)?;
+    Ok(Json(versions))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RemovalRequest {
+    /// Why, shown to the public in place of the review.
+    reason: String,
+}
+
+/// Remove a review from public view and from the aggregates (moderators). Not deletion: it can be restored.
+#[utoipa::path(post, path = "/api/v1/reviews/{id}/removal", tag = "moderation", params(("id" = String, Path)), request_body = RemovalRequest,
+    responses((status = 200, body = ReviewView), (status = 403), (status = 404), (status = 422)))]
+pub(crate) async fn remove(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+    AppJson(body): AppJson<RemovalRequest>,
+) -> ApiResult<Json<ReviewView>> {
+    current.require(Role::Moderator)?;
+    let reason = body.reason.trim().to_owned();
+    if reason.is_empty() || reason.chars().count() > 500 {
+        return Err(FieldErrors::single("reason", "give a reason of 1 to 500 characters").into());
+    }
+    set_removal(state, id, Some(reason)).await
+}
+
+/// Restore a removed review (moderators).
+#[utoipa::path(delete, path = "/api/v1/reviews/{id}/removal", tag = "moderation", params(("id" = String, Path)),
+    responses((status = 200, body = ReviewView), (status = 403), (status = 404)))]
+pub(crate) async fn restore(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ReviewView>> {
+    current.require(Role::Moderator)?;
+    set_removal(state, id, None).await
+}
+
+async fn set_removal(
+    state: AppState,
+    id: String,
+    reason: Option<String>,
+) -> ApiResult<Json<ReviewView>> {
+    let view = state
+        .db
+        .tx(move |conn| {
+            let (row, requester, author) = load(conn, &id)?;
+            let allowed = match row.state()? {
+                ReviewState::Published => reason.is_some(),
+                ReviewState::Removed => reason.is_none(),
+                ReviewState::Draft | ReviewState::Deleted => false,
+            };
+            if !allowed {
+                return Err(DbError::Unusable("review in that state"));
+            }
+            let updated = reviews::set_removed(conn, &row, reason.as_deref(), now())?;
+            ReviewView::new(updated, &requester, author, true)
+        })
+        .await
+        .map_err(review_not_found)?;
+    Ok(Json(view))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct MineQuery {
+    /// Only drafts.
+    #[serde(default)]
+    drafts: bool,
+}
+
+/// The signed-in worker's own reviews (drafts included), newest first.
+#[utoipa::path(get, path = "/api/v1/account/reviews", tag = "reviews", params(MineQuery),
+    responses((status = 200, body = Vec<ReviewView>), (status = 401)))]
+pub(crate) async fn mine(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    axum::extract::Query(query): axum::extract::Query<MineQuery>,
+) -> ApiResult<Json<Vec<ReviewView>>> {
+    let (author, username) = (current.user.id, current.user.username.clone());
+    let views = state
+        .db
+        .run(move |conn| {
+            let rows = reviews::list_by_author(conn, author, query.drafts)?;
+            let mut views = Vec::with_capacity(rows.len());
+            for row in rows {
+                let requester = requesters::by_pk(conn, row.requester_pk)?;
+                views.push(ReviewView::new(
+                    row,
+                    &requester,
+                    Some(username.clone()),
+                    true,
+                )?);
+            }
+            Ok(views)
+        })
+        .await?;
+    Ok(Json(views))
+}

@@ -1,0 +1,263 @@
+//! Queries on requesters and their earlier names: created on first mention, found by name, alias or platform ID.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::error::conflict_as;
+use crate::schema::{requester_aliases, requesters};
+use crate::{DbConn, DbError};
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = requesters)]
+pub struct RequesterRow {
+    pub id: i64,
+    pub platform: String,
+    pub requester_id: String,
+    pub name: String,
+    pub name_lower: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = requester_aliases)]
+pub struct AliasRow {
+    pub id: i64,
+    pub requester_pk: i64,
+    pub name: String,
+    pub name_lower: String,
+    pub first_seen: NaiveDateTime,
+    pub last_seen: NaiveDateTime,
+}
+
+/// Longest requester name we keep; platform names are short, anything longer is noise.
+pub const NAME_MAX_CHARS: usize = 200;
+
+fn lower(name: &str) -> String {
+    name.to_lowercase()
+}
+
+pub fn by_key(
+    conn: &mut DbConn,
+    platform: &str,
+    requester_id: &str,
+) -> Result<Option<RequesterRow>, DbError> {
+    Ok(requesters::table
+        .filter(requesters::platform.eq(platform))
+        .filter(requesters::requester_id.eq(requester_id))
+        .select(RequesterRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn by_pk(conn: &mut DbConn, pk: i64) -> Result<RequesterRow, DbError> {
+    Ok(requesters::table
+        .find(pk)
+        .select(RequesterRow::as_select())
+        .first(conn)?)
+}
+
+/// Every requester among `ids` on `platform`, in no particular order; unknown ids are simply absent.
+pub fn by_keys(
+    conn: &mut DbConn,
+    platform: &str,
+    ids: &[String],
+) -> Result<Vec<RequesterRow>, DbError> {
+    Ok(requesters::table
+        .filter(requesters::platform.eq(platform))
+        .filter(requesters::requester_id.eq_any(ids))
+        .select(RequesterRow::as_select())
+        .load(conn)?)
+}
+
+/// The requester with this key, created if this is its first mention. When `seen_name` differs
+/// from the current name, the newest mention wins and the old name is kept as an alias.
+pub fn mention(
+    conn: &mut DbConn,
+    platform: &str,
+    requester_id: &str,
+    seen_name: &str,
+    at: NaiveDateTime,
+) -> Result<RequesterRow, DbError> {
+    let seen_name = seen_name.trim();
+    if let Some(existing) = by_key(conn, platform, requester_id)? {
+        return rename(conn, existing, seen_name, at);
+    }
+    let name = if seen_name.is_empty() {
+        requester_id
+    } else {
+        seen_name
+    };
+    // A savepoint, so a racing insert of the same requester does not abort the caller's transaction.
+    let inserted = conn.transaction(|conn| {
+        diesel::insert_into(requesters::table)
+            .values((
+                requesters::platform.eq(platform),
+                requesters::requester_id.eq(requester_id),
+                requesters::name.eq(name),
+                requesters::name_lower.eq(lower(name)),
+                requesters::created_at.eq(at),
+                requesters::updated_at.eq(at),
+            ))
+            .returning(requesters::all_columns)
+            .get_result::<RequesterRow>(conn)
+            .map_err(conflict_as("requester"))
+    });
+    match inserted {
+        Ok(row) => Ok(row),
+        Err(DbError::Conflict(_)) => by_key(conn, platform, requester_id)?.ok_or(DbError::NotFound),
+        Err(other) => Err(other),
+    }
+}
+
+fn rename(
+    conn: &mut DbConn,
+    current: RequesterRow,
+    seen_name: &str,
+    at: NaiveDateTime,
+) -> Result<RequesterRow, DbError> {
+    if seen_name.is_empty() || seen_name == current.name {
+        return Ok(current);
+    }
+    let known_alias = diesel::update(
+        requester_aliases::table
+            .filter(requester_aliases::requester_pk.eq(current.id))
+            .filter(requester_aliases::name.eq(seen_name)),
+    )
+    .set(requester_aliases::last_seen.eq(at))
+    .execute(conn)?;
+    if known_alias > 0 {
+        // An older name seen again (old data, a slow worker): not a rename.
+        return Ok(current);
+    }
+    diesel::insert_into(requester_aliases::table)
+        .values((
+            requester_aliases::requester_pk.eq(current.id),
+            requester_aliases::name.eq(&current.name),
+            requester_aliases::name_lower.eq(&current.name_lower),
+            requester_aliases::first_seen.eq(current.created_at),
+            requester_aliases::last_seen.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(diesel::update(requesters::table.find(current.id))
+        .set((
+            requesters::name.eq(seen_name),
+            requesters::name_lower.eq(lower(seen_name)),
+            requesters::updated_at.eq(at),
+        ))
+        .returning(requesters::all_columns)
+        .get_result(conn)?)
+}
+
+/// Earlier names of the given requesters, oldest first.
+pub fn aliases(conn: &mut DbConn, pks: &[i64]) -> Result<Vec<AliasRow>, DbError> {
+    Ok(requester_aliases::table
+        .filter(requester_aliases::requester_pk.eq_any(pks))
+        .order((
+            requester_aliases::requester_pk,
+            requester_aliases::first_seen,
+            requester_aliases::id,
+        ))
+        .select(AliasRow::as_select())
+        .load(conn)?)
+}
+
+/// Escapes LIKE wildcards so a search for `50%` means the characters, not a pattern.
+fn like_escape(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+/// Upper bound for a prefix range scan: every string starting with `prefix` sorts below it.
+fn prefix_end(prefix: &str) -> String {
+    format!("{prefix}\u{10FFFF}")
+}
+
+/// Searches by platform ID, name or earlier name: exact and prefix matches first (index range
+/// scans on both backends), then substring matches, de-duplicated, at most `limit`.
+pub fn search(
+    conn: &mut DbConn,
+    query: &str,
+    platform: Option<&str>,
+    limit: i64,
+) -> Result<Vec<RequesterRow>, DbError> {
+    let q = lower(query.trim());
+    let upper = query.trim().to_uppercase();
+    let mut found: Vec<RequesterRow> = Vec::new();
+    let push = |rows: Vec<RequesterRow>, found: &mut Vec<RequesterRow>| {
+        for row in rows {
+            if (found.len() as i64) < limit && !found.iter().any(|f| f.id == row.id) {
+                found.push(row);
+            }
+        }
+    };
+    let base = || {
+        let mut query = requesters::table
+            .select(RequesterRow::as_select())
+            .into_boxed();
+        if let Some(platform) = platform {
+            query = query.filter(requesters::platform.eq(platform.to_owned()));
+        }
+        query
+    };
+    if q.is_empty() {
+        return Ok(base()
+            .order(requesters::name_lower)
+            .limit(limit)
+            .load(conn)?);
+    }
+    let by_id = base()
+        .filter(requesters::requester_id.ge(upper.clone()))
+        .filter(requesters::requester_id.lt(prefix_end(&upper)))
+        .order(requesters::requester_id)
+        .limit(limit)
+        .load(conn)?;
+    push(by_id, &mut found);
+    let by_name = base()
+        .filter(requesters::name_lower.ge(q.clone()))
+        .filter(requesters::name_lower.lt(prefix_end(&q)))
+        .order(requesters::name_lower)
+        .limit(limit)
+        .load(conn)?;
+    push(by_name, &mut found);
+    let alias_pks = requester_aliases::table
+        .filter(requester_aliases::name_lower.ge(q.clone()))
+        .filter(requester_aliases::name_lower.lt(prefix_end(&q)))
+        .select(requester_aliases::requester_pk)
+        .limit(limit);
+    let by_alias = base()
+        .filter(requesters::id.eq_any(alias_pks))
+        .limit(limit)
+        .load(conn)?;
+    push(by_alias, &mut found);
+    if (found.len() as i64) < limit {
+        let pattern = format!("%{}%", like_escape(&q));
+        let by_substring = base()
+            .filter(requesters::name_lower.like(pattern.clone()).escape('\\'))
+            .order(requesters::name_lower)
+            .limit(limit)
+            .load(conn)?;
+        push(by_substring, &mut found);
+        let alias_pks = requester_aliases::table
+            .filter(requester_aliases::name_lower.like(pattern).escape('\\'))
+            .select(requester_aliases::requester_pk)
+            .limit(limit);
+        let by_alias_substring = base()
+            .filter(requesters::id.eq_any(alias_pks))
+            .limit(limit)
+            .load(conn)?;
+        push(by_alias_substring, &mut found);
+    }
+    Ok(found)
+}
+
+/// Requesters in key order after `after_pk`, for streaming exports page by page.
+pub fn page(conn: &mut DbConn, after_pk: i64, limit: i64) -> Result<Vec<RequesterRow>, DbError> {
+    Ok(requesters::table
+        .filter(requesters::id.gt(after_pk))
+        .order(requesters::id)
+        .limit(limit)
+        .select(RequesterRow::as_select())
+        .load(conn)?)
+}

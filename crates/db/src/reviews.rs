@@ -1,0 +1,411 @@
+//! Queries on reviews: drafts, publication, edits with history, tombstones, removal. Every change to what is published refreshes the requester's cached aggregates in the same transaction.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use picket_core::aggregate::ReviewFacts;
+use picket_core::review::{Scores, ValidReview};
+
+use crate::schema::{review_edits, reviews, users};
+use crate::{DbConn, DbError, stats};
+
+/// Where a review is in its life. Only `Published` reviews count anywhere public.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReviewState {
+    Draft,
+    Published,
+    /// Deleted by its author: a tombstone whose content is gone.
+    Deleted,
+    /// Removed by a moderator: hidden from the public and from aggregates, kept for moderators.
+    Removed,
+}
+
+impl ReviewState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReviewState::Draft => "draft",
+            ReviewState::Published => "published",
+            ReviewState::Deleted => "deleted",
+            ReviewState::Removed => "removed",
+        }
+    }
+
+    pub fn parse(word: &str) -> Result<Self, DbError> {
+        Ok(match word {
+            "draft" => ReviewState::Draft,
+            "published" => ReviewState::Published,
+            "deleted" => ReviewState::Deleted,
+            "removed" => ReviewState::Removed,
+            other => return Err(DbError::Corrupt(format!("review state `{other}`"))),
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = reviews)]
+pub struct ReviewRow {
+    pub id: i64,
+    pub public_id: String,
+    pub author_id: Option<i64>,
+    pub requester_pk: i64,
+    pub state: String,
+    pub task_title: Option<String>,
+    pub batch_id: Option<String>,
+    pub reward_minor: i64,
+    pub bonus_minor: Option<i64>,
+    pub currency: String,
+    pub time_spent_seconds: i64,
+    pub completion: String,
+    pub approval: String,
+    pub time_to_decision_seconds: Option<i64>,
+    pub score_pay: Option<i16>,
+    pub score_fairness: Option<i16>,
+    pub score_promptness: Option<i16>,
+    pub score_communication: Option<i16>,
+    pub recommend: Option<String>,
+    pub tos_violation: bool,
+    pub tos_explanation: Option<String>,
+    pub broken: bool,
+    pub broken_explanation: Option<String>,
+    pub unpaid_screener: bool,
+    pub body: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub published_at: Option<NaiveDateTime>,
+    pub removed_reason: Option<String>,
+}
+
+fn word<T: std::str::FromStr<Err = String>>(raw: &str) -> Result<T, DbError> {
+    raw.parse().map_err(DbError::Corrupt)
+}
+
+impl ReviewRow {
+    pub fn state(&self) -> Result<ReviewState, DbError> {
+        ReviewState::parse(&self.state)
+    }
+
+    /// The review's content as the domain knows it.
+    pub fn content(&self) -> Result<ValidReview, DbError> {
+        Ok(ValidReview {
+            task_title: self.task_title.clone(),
+            batch_id: self.batch_id.clone(),
+            reward_minor: self.reward_minor,
+            bonus_minor: self.bonus_minor,
+            currency: self.currency.clone(),
+            time_spent_seconds: self.time_spent_seconds,
+            completion: word(&self.completion)?,
+            approval: word(&self.approval)?,
+            time_to_decision_seconds: self.time_to_decision_seconds,
+            scores: Scores {
+                pay: self.score_pay,
+                fairness: self.score_fairness,
+                promptness: self.score_promptness,
+                communication: self.score_communication,
+            },
+            recommend: self.recommend.as_deref().map(word).transpose()?,
+            tos_violation: self.tos_violation,
+            tos_explanation: self.tos_explanation.clone(),
+            broken: self.broken,
+            broken_explanation: self.broken_explanation.clone(),
+            unpaid_screener: self.unpaid_screener,
+            body: self.body.clone(),
+        })
+    }
+
+    /// The numbers the aggregates are computed from.
+    pub fn facts(&self) -> Result<ReviewFacts, DbError> {
+        let content = self.content()?;
+        Ok(ReviewFacts {
+            at: self.published_at.unwrap_or(self.created_at),
+            reward_minor: content.reward_minor,
+            bonus_minor: content.bonus_minor.unwrap_or(0),
+            currency: content.currency,
+            time_spent_seconds: content.time_spent_seconds,
+            approval: content.approval,
+            time_to_decision_seconds: content.time_to_decision_seconds,
+            scores: content.scores,
+            recommend: content.recommend,
+            tos_violation: content.tos_violation,
+            broken: content.broken,
+            unpaid_screener: content.unpaid_screener,
+        })
+    }
+}
+
+/// The content columns, shared by insert and update so both always write the same set.
+#[derive(Debug, AsChangeset, Insertable)]
+#[diesel(table_name = reviews, treat_none_as_null = true)]
+struct ContentColumns<'a> {
+    task_title: Option<&'a str>,
+    batch_id: Option<&'a str>,
+    reward_minor: i64,
+    bonus_minor: Option<i64>,
+    currency: &'a str,
+    time_spent_seconds: i64,
+    completion: &'a str,
+    approval: &'a str,
+    time_to_decision_seconds: Option<i64>,
+    score_pay: Option<i16>,
+    score_fairness: Option<i16>,
+    score_promptness: Option<i16>,
+    score_communication: Option<i16>,
+    recommend: Option<&'a str>,
+    tos_violation: bool,
+    tos_explanation: Option<&'a str>,
+    broken: bool,
+    broken_explanation: Option<&'a str>,
+    unpaid_screener: bool,
+    body: &'a str,
+}
+
+impl<'a> ContentColumns<'a> {
+    fn of(review: &'a ValidReview) -> Self {
+        ContentColumns {
+            task_title: review.task_title.as_deref(),
+            batch_id: review.batch_id.as_deref(),
+            reward_minor: review.reward_minor,
+            bonus_minor: review.bonus_minor,
+            currency: &review.currency,
+            time_spent_seconds: review.time_spent_seconds,
+            completion: review.completion.as_str(),
+            approval: review.approval.as_str(),
+            time_to_decision_seconds: review.time_to_decision_seconds,
+            score_pay: review.scores.pay,
+            score_fairness: review.scores.fairness,
+            score_promptness: review.scores.promptness,
+            score_communication: review.scores.communication,
+            recommend: review.recommend.map(|r| r.as_str()),
+            tos_violation: review.tos_violation,
+            tos_explanation: review.tos_explanation.as_deref(),
+            broken: review.broken,
+            broken_explanation: review.broken_explanation.as_deref(),
+            unpaid_screener: review.unpaid_screener,
+            body: &review.body,
+        }
+    }
+}
+
+/// Who wrote a review, as stored: a local account, or nobody (imported history).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NewReviewMeta<'a> {
+    pub public_id: &'a str,
+    pub author_id: Option<i64>,
+    pub requester_pk: i64,
+    pub draft: bool,
+    /// When the experience was published; `None` means now.
+    pub published_at: Option<NaiveDateTime>,
+}
+
+pub fn create(
+    conn: &mut DbConn,
+    meta: NewReviewMeta<'_>,
+    review: &ValidReview,
+    at: NaiveDateTime,
+) -> Result<ReviewRow, DbError> {
+    let state = if meta.draft {
+        ReviewState::Draft
+    } else {
+        ReviewState::Published
+    };
+    let row: ReviewRow = diesel::insert_into(reviews::table)
+        .values((
+            reviews::public_id.eq(meta.public_id),
+            reviews::author_id.eq(meta.author_id),
+            reviews::requester_pk.eq(meta.requester_pk),
+            reviews::state.eq(state.as_str()),
+            ContentColumns::of(review),
+            reviews::created_at.eq(at),
+            reviews::updated_at.eq(at),
+            reviews::published_at.eq((!meta.draft).then(|| meta.published_at.unwrap_or(at))),
+        ))
+        .returning(reviews::all_columns)
+        .get_result(conn)?;
+    if state == ReviewState::Published {
+        stats::refresh(conn, row.requester_pk, at)?;
+    }
+    Ok(row)
+}
+
+pub fn by_public_id(conn: &mut DbConn, public_id: &str) -> Result<ReviewRow, DbError> {
+    Ok(reviews::table
+        .filter(reviews::public_id.eq(public_id))
+        .select(ReviewRow::as_select())
+        .first(conn)?)
+}
+
+/// Replaces a review's content. A published review's previous version goes to its history;
+/// `publish` turns a draft into a published review.
+pub fn update(
+    conn: &mut DbConn,
+    current: &ReviewRow,
+    review: &ValidReview,
+    publish: bool,
+    at: NaiveDateTime,
+) -> Result<ReviewRow, DbError> {
+    let state = current.state()?;
+    if state == ReviewState::Published {
+        let previous = serde_json::to_string(&current.content()?)
+            .map_err(|e| DbError::Corrupt(e.to_string()))?;
+        diesel::insert_into(review_edits::table)
+            .values((
+                review_edits::review_pk.eq(current.id),
+                review_edits::edited_at.eq(at),
+                review_edits::previous.eq(previous),
+            ))
+            .execute(conn)?;
+    }
+    let becomes_published =
+        state == ReviewState::Published || (state == ReviewState::Draft && publish);
+    let new_state = if becomes_published {
+        ReviewState::Published
+    } else {
+        state
+    };
+    let row: ReviewRow = diesel::update(reviews::table.find(current.id))
+        .set((
+            ContentColumns::of(review),
+            reviews::state.eq(new_state.as_str()),
+            reviews::updated_at.eq(at),
+            reviews::published_at.eq(current.published_at.or(becomes_published.then_some(at))),
+        ))
+        .returning(reviews::all_columns)
+        .get_result(conn)?;
+    if becomes_published {
+        stats::refresh(conn, row.requester_pk, at)?;
+    }
+    Ok(row)
+}
+
+/// Deletes by its author: the row stays as a tombstone (so a federated copy can be told and a
+/// re-delivered create is recognised), but its words and its history are erased.
+pub fn delete(conn: &mut DbConn, current: &ReviewRow, at: NaiveDateTime) -> Result<(), DbError> {
+    diesel::delete(review_edits::table.filter(review_edits::review_pk.eq(current.id)))
+        .execute(conn)?;
+    diesel::update(reviews::table.find(current.id))
+        .set((
+            reviews::state.eq(ReviewState::Deleted.as_str()),
+            reviews::task_title.eq(None::<String>),
+            reviews::batch_id.eq(None::<String>),
+            reviews::tos_explanation.eq(None::<String>),
+            reviews::broken_explanation.eq(None::<String>),
+            reviews::body.eq(""),
+            reviews::updated_at.eq(at),
+        ))
+        .execute(conn)?;
+    if current.state()? == ReviewState::Published {
+        stats::refresh(conn, current.requester_pk, at)?;
+    }
+    Ok(())
+}
+
+/// Removes (with a reason) or restores a published review: moderation, not deletion.
+pub fn set_removed(
+    conn: &mut DbConn,
+    current: &ReviewRow,
+    removed_reason: Option<&str>,
+    at: NaiveDateTime,
+) -> Result<ReviewRow, DbError> {
+    let state = if removed_reason.is_some() {
+        ReviewState::Removed
+    } else {
+        ReviewState::Published
+    };
+    let row: ReviewRow = diesel::update(reviews::table.find(current.id))
+        .set((
+            reviews::state.eq(state.as_str()),
+            reviews::removed_reason.eq(removed_reason),
+            reviews::updated_at.eq(at),
+        ))
+        .returning(reviews::all_columns)
+        .get_result(conn)?;
+    stats::refresh(conn, row.requester_pk, at)?;
+    Ok(row)
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = review_edits)]
+pub struct ReviewEditRow {
+    pub id: i64,
+    pub review_pk: i64,
+    pub edited_at: NaiveDateTime,
+    pub previous: String,
+}
+
+/// Earlier versions of a review, oldest first.
+pub fn history(conn: &mut DbConn, review_pk: i64) -> Result<Vec<ReviewEditRow>, DbError> {
+    Ok(review_edits::table
+        .filter(review_edits::review_pk.eq(review_pk))
+        .order(review_edits::id)
+        .select(ReviewEditRow::as_select())
+        .load(conn)?)
+}
+
+/// A review with its author's username (None for imported history or deleted accounts).
+pub type ReviewWithAuthor = (ReviewRow, Option<String>);
+
+/// Published reviews of a requester, newest first, after the cursor `before_id`.
+pub fn list_for_requester(
+    conn: &mut DbConn,
+    requester_pk: i64,
+    before_id: Option<i64>,
+    limit: i64,
+) -> Result<Vec<ReviewWithAuthor>, DbError> {
+    let mut query = reviews::table
+        .left_join(users::table)
+        .filter(reviews::requester_pk.eq(requester_pk))
+        .filter(reviews::state.eq(ReviewState::Published.as_str()))
+        .select((ReviewRow::as_select(), users::username.nullable()))
+        .order(reviews::id.desc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(before) = before_id {
+        query = query.filter(reviews::id.lt(before));
+    }
+    Ok(query.load(conn)?)
+}
+
+/// A worker's own reviews in any state but deleted, newest first; `drafts_only` narrows to drafts.
+pub fn list_by_author(
+    conn: &mut DbConn,
+    author_id: i64,
+    drafts_only: bool,
+) -> Result<Vec<ReviewRow>, DbError> {
+    let mut query = reviews::table
+        .filter(reviews::author_id.eq(author_id))
+        .filter(reviews::state.ne(ReviewState::Deleted.as_str()))
+        .select(ReviewRow::as_select())
+        .order(reviews::id.desc())
+        .into_boxed();
+    if drafts_only {
+        query = query.filter(reviews::state.eq(ReviewState::Draft.as_str()));
+    }
+    Ok(query.load(conn)?)
+}
+
+/// The published reviews a requester's aggregates are computed from.
+pub fn published_facts(conn: &mut DbConn, requester_pk: i64) -> Result<Vec<ReviewFacts>, DbError> {
+    reviews::table
+        .filter(reviews::requester_pk.eq(requester_pk))
+        .filter(reviews::state.eq(ReviewState::Published.as_str()))
+        .select(ReviewRow::as_select())
+        .load::<ReviewRow>(conn)?
+        .iter()
+        .map(ReviewRow::facts)
+        .collect()
+}
+
+/// Deletes every review of an account (account deletion), refreshing each affected requester.
+pub fn delete_all_by_author(
+    conn: &mut DbConn,
+    author_id: i64,
+    at: NaiveDateTime,
+) -> Result<(), DbError> {
+    let mine: Vec<ReviewRow> = reviews::table
+        .filter(reviews::author_id.eq(author_id))
+        .filter(reviews::state.ne(ReviewState::Deleted.as_str()))
+        .select(ReviewRow::as_select())
+        .load(conn)?;
+    for review in &mine {
+        delete(conn, review, at)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,11 @@
+DROP TABLE requester_stats;
+DROP TABLE feed_tokens;
+DROP TABLE notifications;
+DROP TABLE follows;
+DROP TABLE corroborations;
+DROP TABLE incident_status_changes;
+DROP TABLE incidents;
+DROP TABLE review_edits;
+DROP TABLE reviews;
+DROP TABLE requester_aliases;
+DROP TABLE requesters;
