@@ -8,6 +8,7 @@ use picket_db::reviews::{self, NewReviewMeta, ReviewRow};
 use picket_db::{Db, requesters, stats};
 use picket_test_support::{TestBackend, TestDb};
 use proptest::prelude::*;
+use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, TestRunner};
 
 #[derive(Debug, Clone)]
@@ -249,6 +250,77 @@ fn cached_aggregates_equal_recomputation(backend: TestBackend) {
         })
         .unwrap_or_else(|failure| panic!("{failure}"));
 }
+
+/// Writers of one requester racing each other (and a reader refreshing an expired entry) must
+/// still leave the cache equal to a recomputation: each refresh takes the requester's lock.
+async fn concurrent_writers_leave_exact_aggregates(backend: TestBackend) {
+    let test_db = TestDb::new(backend);
+    let db = test_db.open();
+    let at = now();
+    let requester = db
+        .tx(move |conn| requesters::mention(conn, "mturk", "ARACE00000001", "Race", at))
+        .await
+        .expect("requester");
+    let sample = content()
+        .new_tree(&mut TestRunner::deterministic())
+        .expect("a review")
+        .current();
+    let writers = (0..8).map(|i| {
+        let (db, content) = (db.clone(), sample.clone());
+        tokio::spawn(async move {
+            for j in 0..5 {
+                let content = ValidReview {
+                    reward_minor: 100 * i + j,
+                    ..content.clone()
+                };
+                let row = db
+                    .tx(move |conn| {
+                        let public_id = format!("race-{i}-{j}");
+                        let meta = NewReviewMeta {
+                            public_id: &public_id,
+                            author_id: None,
+                            requester_pk: requester.id,
+                            draft: false,
+                            // An hour from leaving the 30-day window: the readers below, a day
+                            // on, find the entry expired and refresh it while writers write.
+                            published_at: Some(at - Duration::days(30) + Duration::hours(1)),
+                        };
+                        reviews::create(conn, meta, &content, at)
+                    })
+                    .await
+                    .expect("create");
+                if j % 2 == 0 {
+                    db.tx(move |conn| reviews::delete(conn, &row, at))
+                        .await
+                        .expect("delete");
+                }
+                db.run(move |conn| stats::get(conn, requester.id, at + Duration::days(1)))
+                    .await
+                    .expect("read");
+            }
+        })
+    });
+    for writer in writers.collect::<Vec<_>>() {
+        writer.await.expect("writer");
+    }
+    let (cached, expected) = db
+        .run(move |conn| {
+            let later = at + Duration::days(1);
+            let cached = stats::get(conn, requester.id, later)?;
+            let facts = reviews::published_facts(conn, requester.id)?;
+            Ok((cached, aggregate(&facts, later)))
+        })
+        .await
+        .expect("compare");
+    assert_eq!(
+        cached.all.n,
+        8 * 2,
+        "two of five reviews per writer stay published"
+    );
+    assert_eq!(cached, expected);
+}
+
+picket_test_support::both_backends!(concurrent_writers_leave_exact_aggregates);
 
 #[test]
 fn cached_aggregates_equal_recomputation_sqlite() {

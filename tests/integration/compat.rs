@@ -1,11 +1,12 @@
 //! Turkopticon compatibility: the exact bytes TO1 and TO2 clients parse, CORS for extensions, and the error shape.
 
+use picket_core::accounts::Role;
 use picket_test_support::{TestBackend, both_backends};
 use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::reviews::{RID, review};
-use crate::support::TestServer;
+use crate::support::{Client, TestServer};
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -63,7 +64,7 @@ async fn turkopticon_shapes(backend: TestBackend) {
         .expect("TO2");
     assert_eq!(to2.status(), StatusCode::OK);
     assert_eq!(to2.headers()["access-control-allow-origin"], "*");
-    let window = "{\"reward\":[5.1,450,2],\"pending\":129600,\"comm\":[2,2,2],\"recommend\":[1,2,2],\"rejected\":[1,2,2],\"tos\":[1,2],\"broken\":[0,2]}";
+    let window = "{\"reward\":[4.5,450,2],\"pending\":129600,\"comm\":[2,2,2],\"recommend\":[1,2,2],\"rejected\":[1,2,2],\"tos\":[1,2],\"broken\":[0,2]}";
     assert_eq!(
         to2.text().await.expect("body"),
         format!(
@@ -124,6 +125,86 @@ async fn turkopticon_shapes(backend: TestBackend) {
         error.text().await.expect("body"),
         "{\"errors\":[{\"status\":\"400\",\"title\":\"Bad Request\",\"detail\":\"at most 100 ids per request\"}],\"status\":400}"
     );
+    assert_eq!(
+        http.get(format!("{}/requesters?rids={RID}&rids={RID}", server.base))
+            .send()
+            .await
+            .expect("TO2 repeated key")
+            .json::<serde_json::Value>()
+            .await
+            .expect("json")["errors"][0]["status"],
+        "400",
+        "a malformed query gets the JSON:API error shape"
+    );
+    for query in ["", "?ids=", &format!("?ids={}", too_many.join(","))] {
+        let error = http
+            .get(format!("{}/api/multi-attrs.php{query}", server.base))
+            .send()
+            .await
+            .expect("TO1 error");
+        assert_eq!(error.status(), StatusCode::BAD_REQUEST, "{query}");
+        let body: serde_json::Value = error.json().await.expect("json error");
+        assert_eq!(body["error"], "bad_ids");
+    }
+
+    // A requester known only from a draft has nothing to rate: unknown to both clients.
+    let mut draft = review(100, 60);
+    draft["requester_id"] = json!("ADRAFTONLY0001");
+    draft["draft"] = json!(true);
+    assert_eq!(
+        alice.post("/api/v1/reviews", draft).await.0,
+        StatusCode::CREATED
+    );
+    let to1 = http
+        .get(format!(
+            "{}/api/multi-attrs.php?ids=ADRAFTONLY0001",
+            server.base
+        ))
+        .send()
+        .await
+        .expect("TO1 draft");
+    assert_eq!(to1.text().await.expect("body"), "{\"ADRAFTONLY0001\":\"\"}");
+    let to2: serde_json::Value = http
+        .get(format!("{}/requesters/ADRAFTONLY0001", server.base))
+        .send()
+        .await
+        .expect("TO2 draft")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(to2, json!({"data": [], "status": 200}));
+
+    // `recent` is the last 90 days, `all` everything: an imported 2015 review is only in `all`.
+    server.create_user("root", Role::Admin, PASSWORD).await;
+    let admin = Client::new(&server).login("root", PASSWORD).await;
+    let (status, report) = admin
+        .send(
+            admin
+                .request(reqwest::Method::POST, "/api/v1/admin/import")
+                .header("content-type", "text/csv")
+                .body(format!(
+                    "requester_id,requester_name,pay,fair,fast,comm,reward,time_seconds,date\n\
+                     {RID},Acme Research,1,1,1,1,1.00,60,2015-03-01\n"
+                )),
+        )
+        .await;
+    assert_eq!(
+        (status, &report["reviews"]),
+        (StatusCode::OK, &json!(1)),
+        "{report}"
+    );
+    let windows: serde_json::Value = http
+        .get(format!("{}/requesters/{RID}", server.base))
+        .send()
+        .await
+        .expect("TO2 windows")
+        .json()
+        .await
+        .expect("json");
+    let aggregates = &windows["data"][0]["attributes"]["aggregates"];
+    assert_eq!(aggregates["recent"]["reward"], json!([4.5, 450, 2]));
+    assert_eq!(aggregates["all"]["reward"], json!([5.5, 510, 3]));
+
     let preflight = http
         .request(
             reqwest::Method::OPTIONS,

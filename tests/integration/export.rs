@@ -20,12 +20,13 @@ async fn exports_and_import(backend: TestBackend) {
         StatusCode::CREATED
     );
 
-    let csv = "requester_id,requester_name,pay,fair,fast,comm,reward,time_seconds,description,date\n\
-               A2IMPORTED0001,Imported Lab,4,4,5,3,0.50,60,Good pay,2015-03-01\n\
-               A2IMPORTED0002,Names Only Inc,,,,,,,,\n\
-               NOT-AN-ID,Broken,4,4,4,4,0.50,60,,\n\
-               A2IMPORTED0003,Half Review,5,,,,,,,\n\
-               A2IMPORTED0001,Imported Lab,9,4,5,3,0.50,60,,\n";
+    let csv = "requester_id,requester_name,pay,fair,fast,comm,reward,time_seconds,description,date,tos_flag\n\
+               A2IMPORTED0001,Imported Lab,4,4,5,3,0.50,60,Good pay,2015-03-01,\n\
+               A2IMPORTED0002,Names Only Inc,,,,,,,,,\n\
+               NOT-AN-ID,Broken,4,4,4,4,0.50,60,,,\n\
+               A2IMPORTED0003,Half Review,5,,,,,,,,\n\
+               A2IMPORTED0001,Imported Lab,9,4,5,3,0.50,60,,,\n\
+               A2IMPORTED0002,Names Only Inc,1,1,1,1,0.10,600,Asked for my email,2014-06-01,1\n";
     let import = |client: &Client| {
         client
             .request(reqwest::Method::POST, "/api/v1/admin/import")
@@ -39,9 +40,9 @@ async fn exports_and_import(backend: TestBackend) {
     );
     let (status, report) = admin.send(import(&admin)).await;
     assert_eq!(status, StatusCode::OK, "{report}");
-    assert_eq!(report["rows"], 5);
-    assert_eq!(report["requesters"], 2);
-    assert_eq!(report["reviews"], 1);
+    assert_eq!(report["rows"], 6);
+    assert_eq!(report["requesters"], 2, "distinct requesters, not lines");
+    assert_eq!(report["reviews"], 2);
     let lines: Vec<i64> = report["errors"]
         .as_array()
         .expect("errors")
@@ -56,6 +57,13 @@ async fn exports_and_import(backend: TestBackend) {
     assert_eq!(
         imported["aggregates"]["days90"]["n"], 0,
         "imported reviews keep their date"
+    );
+    let (_, flagged) = Client::new(&server)
+        .get("/api/v1/requesters/mturk/A2IMPORTED0002")
+        .await;
+    assert_eq!(
+        flagged["aggregates"]["all"]["tos"], 1,
+        "a Turkopticon ToS flag imports without an explanation column"
     );
 
     let response = reqwest::get(format!("{}/api/v1/export/requesters.csv", server.base))

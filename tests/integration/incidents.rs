@@ -82,7 +82,8 @@ async fn incidents_corroborations_and_waves(backend: TestBackend) {
     let (status, _) = carol
         .post(
             &corroborations,
-            json!({"tasks_affected": 30, "amount_lost_minor": 900, "note": "Same here"}),
+            // Naming the incident's own requester by ID is not a worker ID.
+            json!({"tasks_affected": 30, "amount_lost_minor": 900, "note": format!("Same here with {RID}")}),
         )
         .await;
     assert_eq!(status, StatusCode::CREATED);
@@ -94,7 +95,7 @@ async fn incidents_corroborations_and_waves(backend: TestBackend) {
     assert_error(
         &alice.post(&corroborations, json!({})).await,
         StatusCode::CONFLICT,
-        "unusable",
+        "wrong_state",
     );
     let (_, list) = anonymous.get(&corroborations).await;
     assert_eq!(list.as_array().map(Vec::len), Some(1));
@@ -119,9 +120,16 @@ async fn incidents_corroborations_and_waves(backend: TestBackend) {
     assert_eq!(status, StatusCode::OK, "{changed}");
     assert_eq!(changed["status"], "reversed");
     assert_eq!(changed["status_history"][1]["note"], "80 of 120 reversed");
-    assert_eq!(
-        alice.post(&status_path, json!({"status": "gone"})).await.0,
-        StatusCode::UNPROCESSABLE_ENTITY
+    let unknown_word = alice.post(&status_path, json!({"status": "gone"})).await;
+    assert_error(
+        &unknown_word,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_fields",
+    );
+    assert!(
+        unknown_word.1["fields"]["status"].is_string(),
+        "the field is named: {}",
+        unknown_word.1
     );
     server.create_user("mod", Role::Moderator, PASSWORD).await;
     let moderator = anonymous.login("mod", PASSWORD).await;

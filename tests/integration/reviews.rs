@@ -111,7 +111,8 @@ async fn review_lifecycle_and_aggregates(backend: TestBackend) {
         StatusCode::OK
     );
     let (_, drafts) = bob.get("/api/v1/account/reviews?drafts=true").await;
-    assert_eq!(drafts.as_array().map(Vec::len), Some(1));
+    assert_eq!(drafts["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(drafts["items"][0]["id"], draft_id.as_str());
     let (_, page) = anonymous
         .get(&format!("/api/v1/requesters/mturk/{RID}"))
         .await;
@@ -209,6 +210,16 @@ async fn review_validation_and_worker_id_guard(backend: TestBackend) {
         &result,
         StatusCode::UNPROCESSABLE_ENTITY,
         "validation_failed",
+    );
+    // A value of the wrong type is a 422 that quotes it (a flattened body loses the field's path).
+    let mut mistyped = review(100, 60);
+    mistyped["scores"]["pay"] = json!("five");
+    let typed = alice.post("/api/v1/reviews", mistyped).await;
+    assert_error(&typed, StatusCode::UNPROCESSABLE_ENTITY, "invalid_fields");
+    let message = typed.1["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("\"five\""),
+        "the message says what is wrong: {message}"
     );
     assert!(
         result.1["fields"]["requester_id"].is_string(),
@@ -310,6 +321,24 @@ async fn search_aliases_follows_and_notifications(backend: TestBackend) {
     }
     let (_, none) = anonymous.get("/api/v1/requesters?q=zebra").await;
     assert_eq!(none, json!([]));
+    // IDs by substring, and a platform that writes IDs in lower case found whatever the case typed.
+    let prolific_id = "5f0c1a2b3c4d5e6f7a8b9c0d";
+    let mut prolific = review(100, 60);
+    prolific["platform"] = json!("prolific");
+    prolific["currency"] = json!("GBP");
+    prolific["requester_id"] = json!(prolific_id);
+    prolific["requester_name"] = json!("Oxford Study");
+    let (status, created) = alice.post("/api/v1/reviews", prolific).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    for q in ["B2C3D4", "5F0C1A2B", "5f0c1a2b", "7A8B9C"] {
+        let (_, hits) = anonymous.get(&format!("/api/v1/requesters?q={q}")).await;
+        assert_eq!(hits.as_array().map(Vec::len), Some(1), "search {q}: {hits}");
+    }
+    assert_error(
+        &anonymous.get("/api/v1/requesters?limit=many").await,
+        StatusCode::BAD_REQUEST,
+        "bad_query",
+    );
     assert_error(
         &anonymous.get("/api/v1/requesters?platform=ebay").await,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -387,7 +416,52 @@ async fn search_aliases_follows_and_notifications(backend: TestBackend) {
     server.stop().await;
 }
 
+/// An edit or removal computed from a copy read before a deletion must not bring the review back.
+async fn writes_from_a_stale_copy_are_refused(backend: TestBackend) {
+    let server = TestServer::start(backend, |_| {}).await;
+    let alice = server.signed_in("alice", PASSWORD).await;
+    let (_, created) = alice.post("/api/v1/reviews", review(100, 60)).await;
+    let id = created["id"].as_str().expect("id").to_owned();
+    let db = server.db.open();
+    let stale = {
+        let id = id.clone();
+        db.run(move |conn| picket_db::reviews::by_public_id(conn, &id))
+            .await
+            .expect("row")
+    };
+    let (status, _) = alice
+        .send(alice.request(reqwest::Method::DELETE, &format!("/api/v1/reviews/{id}")))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let at = picket_db::models::now();
+    for attempt in ["edit", "remove", "delete"] {
+        let stale = stale.clone();
+        let result = db
+            .tx(move |conn| {
+                let content = stale.content()?;
+                match attempt {
+                    "edit" => picket_db::reviews::update(conn, &stale, &content, false, at),
+                    "remove" => picket_db::reviews::set_removed(conn, &stale, Some("spam"), at),
+                    _ => picket_db::reviews::delete(conn, &stale, at).map(|()| stale.clone()),
+                }
+            })
+            .await;
+        assert!(
+            matches!(result, Err(picket_db::DbError::Stale("review"))),
+            "{attempt}: {result:?}"
+        );
+    }
+    let current = db
+        .run(move |conn| picket_db::reviews::by_public_id(conn, &id))
+        .await
+        .expect("row");
+    assert_eq!(current.state, "deleted");
+    assert_eq!(current.body, "");
+    server.stop().await;
+}
+
 both_backends!(
+    writes_from_a_stale_copy_are_refused,
     review_lifecycle_and_aggregates,
     review_validation_and_worker_id_guard,
     search_aliases_follows_and_notifications,

@@ -137,6 +137,8 @@ impl From<DbError> for ApiError {
                 "unusable",
                 format!("{what} is unknown, expired or already used"),
             ),
+            DbError::Stale(_) => ApiError::conflict("changed", error.to_string()),
+            DbError::WrongState(why) => ApiError::conflict("wrong_state", why),
             DbError::Unavailable(cause) => ApiError::unavailable(cause),
             other => ApiError::internal(other),
         }
@@ -161,8 +163,20 @@ impl From<FieldErrors> for ApiError {
 impl From<axum::extract::rejection::JsonRejection> for ApiError {
     fn from(rejection: axum::extract::rejection::JsonRejection) -> Self {
         use axum::extract::rejection::JsonRejection as R;
+        if let R::JsonDataError(_) = &rejection {
+            // axum words it "Failed to deserialize …: <path>: <problem>"; the path names the field.
+            let text = rejection.body_text();
+            let detail = text.split_once(": ").map_or(text.as_str(), |(_, d)| d);
+            let fields = detail
+                .split_once(": ")
+                .filter(|(path, _)| !path.contains(' '))
+                .map(|(path, problem)| BTreeMap::from([(path.to_owned(), problem.to_owned())]));
+            return ApiError {
+                fields,
+                ..ApiError::new(rejection.status(), "invalid_fields", text)
+            };
+        }
         let code = match &rejection {
-            R::JsonDataError(_) => "invalid_fields",
             R::JsonSyntaxError(_) => "malformed_json",
             R::MissingJsonContentType(_) => "unsupported_media_type",
             _ if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",

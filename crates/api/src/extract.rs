@@ -28,6 +28,25 @@ where
     }
 }
 
+/// `axum::extract::Query`, but a malformed query string (a number that is not one, a repeated
+/// key) comes back as our JSON error with status 400, not as plain text.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AppQuery<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for AppQuery<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        axum::extract::Query::<T>::try_from_uri(&parts.uri)
+            .map(|query| AppQuery(query.0))
+            .map_err(|rejection| ApiError::bad_request("bad_query", rejection.body_text()))
+    }
+}
+
 /// Fields of a flattened JSON body that no known field took. Serde cannot deny unknown fields
 /// through `flatten`, so request bodies collect the leftovers here and refuse them explicitly.
 #[derive(Debug, Default, serde::Deserialize)]

@@ -271,8 +271,11 @@ pub struct CorroborationInput {
     pub note: String,
 }
 
+/// Checks a corroboration of an incident about `requester_id` (empty when it names no requester):
+/// the requester's own ID may appear in the note, anything else shaped like a worker ID may not.
 pub fn validate_corroboration(
     input: &CorroborationInput,
+    requester_id: &str,
     allow_worker_ids: bool,
 ) -> Result<CorroborationInput, FieldErrors> {
     let mut errors = FieldErrors::new();
@@ -292,7 +295,13 @@ pub fn validate_corroboration(
     );
     let note = input.note.trim().to_owned();
     check_length(&mut errors, "note", Some(&note), NOTE_MAX_CHARS);
-    guard_worker_ids(&mut errors, "note", Some(&note), "", allow_worker_ids);
+    guard_worker_ids(
+        &mut errors,
+        "note",
+        Some(&note),
+        requester_id,
+        allow_worker_ids,
+    );
     errors.into_result()?;
     Ok(CorroborationInput {
         note,
@@ -389,14 +398,30 @@ mod tests {
             amount_lost_minor: None,
             note: " me too ".into(),
         };
-        assert_eq!(validate_corroboration(&ok, false).unwrap().note, "me too");
+        assert_eq!(
+            validate_corroboration(&ok, "", false).unwrap().note,
+            "me too"
+        );
+        // The incident's own requester may be named by ID; another worker-shaped ID may not.
+        let naming = |note: &str| CorroborationInput {
+            note: note.into(),
+            ..ok.clone()
+        };
+        assert!(
+            validate_corroboration(&naming("AREQUESTER12345 again"), "AREQUESTER12345", false)
+                .is_ok()
+        );
+        assert!(
+            validate_corroboration(&naming("AWORKERID12345 too"), "AREQUESTER12345", false)
+                .is_err()
+        );
         let bad = CorroborationInput {
             tasks_affected: Some(0),
             amount_lost_minor: Some(-1),
             note: String::new(),
         };
         assert_eq!(
-            validate_corroboration(&bad, false)
+            validate_corroboration(&bad, "", false)
                 .unwrap_err()
                 .fields()
                 .len(),

@@ -282,6 +282,7 @@ pub fn validate_review(
     for (field, text) in [
         ("body", Some(body.as_str())),
         ("task_title", task_title.as_deref()),
+        ("batch_id", batch_id.as_deref()),
         ("tos_explanation", tos_explanation.as_deref()),
         ("broken_explanation", broken_explanation.as_deref()),
     ] {

@@ -12,6 +12,13 @@ pub enum DbError {
     /// A row the write depends on is unknown, expired or already used; the transaction was rolled back.
     #[error("{0} is unknown, expired or already used")]
     Unusable(&'static str),
+    /// The row changed between the caller reading it and writing it (another edit, a deletion or a
+    /// removal came first); nothing was written.
+    #[error("this {0} changed meanwhile; reload it and try again")]
+    Stale(&'static str),
+    /// The row is in a state that does not allow the change; the message says why, as a sentence.
+    #[error("{0}")]
+    WrongState(&'static str),
     /// The database could not be reached or the pool is exhausted: the caller should answer 503.
     #[error("database unavailable: {0}")]
     Unavailable(String),
@@ -56,6 +63,14 @@ impl DbError {
     pub(crate) fn is_busy(&self) -> bool {
         matches!(self, DbError::Query(diesel::result::Error::DatabaseError(_, info))
             if info.message().contains("database is locked") || info.message().contains("database is busy"))
+    }
+}
+
+/// Maps "no row matched" of an update guarded by the row's last `updated_at` to `Stale(what)`.
+pub(crate) fn stale_as(what: &'static str) -> impl Fn(diesel::result::Error) -> DbError {
+    move |error| match error {
+        diesel::result::Error::NotFound => DbError::Stale(what),
+        other => other.into(),
     }
 }
 

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use picket_core::incident::{CorroborationInput, IncidentStatus, ValidIncident};
 use picket_core::wave::IncidentFacts;
 
-use crate::error::conflict_as;
+use crate::error::{conflict_as, stale_as};
 use crate::schema::{corroborations, incident_status_changes, incidents, users};
 use crate::{DbConn, DbError};
 
@@ -144,6 +144,19 @@ pub fn create(
     Ok(row)
 }
 
+/// The incident as the caller read it: a write through this matches no row when anything changed
+/// it since, so an edit cannot put words back on a deleted incident.
+fn unchanged(
+    current: &IncidentRow,
+) -> diesel::dsl::Filter<
+    diesel::dsl::Find<incidents::table, i64>,
+    diesel::dsl::Eq<incidents::updated_at, NaiveDateTime>,
+> {
+    incidents::table
+        .find(current.id)
+        .filter(incidents::updated_at.eq(current.updated_at))
+}
+
 pub fn by_public_id(conn: &mut DbConn, public_id: &str) -> Result<IncidentRow, DbError> {
     Ok(incidents::table
         .filter(incidents::public_id.eq(public_id))
@@ -158,13 +171,14 @@ pub fn update(
     requester_pk: Option<i64>,
     at: NaiveDateTime,
 ) -> Result<IncidentRow, DbError> {
-    Ok(diesel::update(incidents::table.find(current.id))
+    diesel::update(unchanged(current))
         .set((
             ContentColumns::of(incident, requester_pk),
             incidents::updated_at.eq(at),
         ))
         .returning(incidents::all_columns)
-        .get_result(conn)?)
+        .get_result(conn)
+        .map_err(stale_as("incident"))
 }
 
 fn record_status(
@@ -194,13 +208,14 @@ pub fn set_status(
     at: NaiveDateTime,
 ) -> Result<IncidentRow, DbError> {
     record_status(conn, current.id, status, note, at)?;
-    Ok(diesel::update(incidents::table.find(current.id))
+    diesel::update(unchanged(current))
         .set((
             incidents::status.eq(status.as_str()),
             incidents::updated_at.eq(at),
         ))
         .returning(incidents::all_columns)
-        .get_result(conn)?)
+        .get_result(conn)
+        .map_err(stale_as("incident"))
 }
 
 pub fn status_history(
@@ -218,7 +233,7 @@ pub fn status_history(
 pub fn delete(conn: &mut DbConn, current: &IncidentRow, at: NaiveDateTime) -> Result<(), DbError> {
     diesel::delete(corroborations::table.filter(corroborations::incident_pk.eq(current.id)))
         .execute(conn)?;
-    diesel::update(incidents::table.find(current.id))
+    diesel::update(unchanged(current))
         .set((
             incidents::state.eq(DELETED),
             incidents::description.eq(""),
@@ -227,7 +242,9 @@ pub fn delete(conn: &mut DbConn, current: &IncidentRow, at: NaiveDateTime) -> Re
             incidents::evidence_digests.eq("[]"),
             incidents::updated_at.eq(at),
         ))
-        .execute(conn)?;
+        .returning(incidents::id)
+        .get_result::<i64>(conn)
+        .map_err(stale_as("incident"))?;
     Ok(())
 }
 

@@ -5,7 +5,9 @@ use diesel::prelude::*;
 use picket_core::aggregate::ReviewFacts;
 use picket_core::review::{Scores, ValidReview};
 
-use crate::schema::{review_edits, reviews, users};
+use crate::error::stale_as;
+use crate::requesters::RequesterRow;
+use crate::schema::{requesters, review_edits, reviews, users};
 use crate::{DbConn, DbError, stats};
 
 /// Where a review is in its life. Only `Published` reviews count anywhere public.
@@ -195,7 +197,23 @@ pub struct NewReviewMeta<'a> {
     pub published_at: Option<NaiveDateTime>,
 }
 
+/// Writes a review and, when it is published, refreshes its requester's aggregates.
 pub fn create(
+    conn: &mut DbConn,
+    meta: NewReviewMeta<'_>,
+    review: &ValidReview,
+    at: NaiveDateTime,
+) -> Result<ReviewRow, DbError> {
+    let row = insert(conn, meta, review, at)?;
+    if !meta.draft {
+        stats::refresh(conn, row.requester_pk, at)?;
+    }
+    Ok(row)
+}
+
+/// Writes a review without touching the aggregates: for bulk writers (import), which must call
+/// `stats::refresh` once for each requester they touched before their transaction commits.
+pub fn insert(
     conn: &mut DbConn,
     meta: NewReviewMeta<'_>,
     review: &ValidReview,
@@ -206,7 +224,7 @@ pub fn create(
     } else {
         ReviewState::Published
     };
-    let row: ReviewRow = diesel::insert_into(reviews::table)
+    Ok(diesel::insert_into(reviews::table)
         .values((
             reviews::public_id.eq(meta.public_id),
             reviews::author_id.eq(meta.author_id),
@@ -218,11 +236,20 @@ pub fn create(
             reviews::published_at.eq((!meta.draft).then(|| meta.published_at.unwrap_or(at))),
         ))
         .returning(reviews::all_columns)
-        .get_result(conn)?;
-    if state == ReviewState::Published {
-        stats::refresh(conn, row.requester_pk, at)?;
-    }
-    Ok(row)
+        .get_result(conn)?)
+}
+
+/// The review as the caller read it: a write through this matches no row when anything changed
+/// it since (every write moves `updated_at`), so an edit cannot revive a deleted or removed review.
+fn unchanged(
+    current: &ReviewRow,
+) -> diesel::dsl::Filter<
+    diesel::dsl::Find<reviews::table, i64>,
+    diesel::dsl::Eq<reviews::updated_at, NaiveDateTime>,
+> {
+    reviews::table
+        .find(current.id)
+        .filter(reviews::updated_at.eq(current.updated_at))
 }
 
 pub fn by_public_id(conn: &mut DbConn, public_id: &str) -> Result<ReviewRow, DbError> {
@@ -260,7 +287,7 @@ pub fn update(
     } else {
         state
     };
-    let row: ReviewRow = diesel::update(reviews::table.find(current.id))
+    let row: ReviewRow = diesel::update(unchanged(current))
         .set((
             ContentColumns::of(review),
             reviews::state.eq(new_state.as_str()),
@@ -268,7 +295,8 @@ pub fn update(
             reviews::published_at.eq(current.published_at.or(becomes_published.then_some(at))),
         ))
         .returning(reviews::all_columns)
-        .get_result(conn)?;
+        .get_result(conn)
+        .map_err(stale_as("review"))?;
     if becomes_published {
         stats::refresh(conn, row.requester_pk, at)?;
     }
@@ -280,7 +308,7 @@ pub fn update(
 pub fn delete(conn: &mut DbConn, current: &ReviewRow, at: NaiveDateTime) -> Result<(), DbError> {
     diesel::delete(review_edits::table.filter(review_edits::review_pk.eq(current.id)))
         .execute(conn)?;
-    diesel::update(reviews::table.find(current.id))
+    diesel::update(unchanged(current))
         .set((
             reviews::state.eq(ReviewState::Deleted.as_str()),
             reviews::task_title.eq(None::<String>),
@@ -290,7 +318,9 @@ pub fn delete(conn: &mut DbConn, current: &ReviewRow, at: NaiveDateTime) -> Resu
             reviews::body.eq(""),
             reviews::updated_at.eq(at),
         ))
-        .execute(conn)?;
+        .returning(reviews::id)
+        .get_result::<i64>(conn)
+        .map_err(stale_as("review"))?;
     if current.state()? == ReviewState::Published {
         stats::refresh(conn, current.requester_pk, at)?;
     }
@@ -309,14 +339,15 @@ pub fn set_removed(
     } else {
         ReviewState::Published
     };
-    let row: ReviewRow = diesel::update(reviews::table.find(current.id))
+    let row: ReviewRow = diesel::update(unchanged(current))
         .set((
             reviews::state.eq(state.as_str()),
             reviews::removed_reason.eq(removed_reason),
             reviews::updated_at.eq(at),
         ))
         .returning(reviews::all_columns)
-        .get_result(conn)?;
+        .get_result(conn)
+        .map_err(stale_as("review"))?;
     stats::refresh(conn, row.requester_pk, at)?;
     Ok(row)
 }
@@ -363,20 +394,31 @@ pub fn list_for_requester(
     Ok(query.load(conn)?)
 }
 
-/// A worker's own reviews in any state but deleted, newest first; `drafts_only` narrows to drafts.
+/// A worker's own reviews in any state but deleted, with their requesters, newest first:
+/// `drafts_only` narrows to drafts; `before_id` and `limit` page (no limit: all of them, for
+/// the worker's own data export).
 pub fn list_by_author(
     conn: &mut DbConn,
     author_id: i64,
     drafts_only: bool,
-) -> Result<Vec<ReviewRow>, DbError> {
+    before_id: Option<i64>,
+    limit: Option<i64>,
+) -> Result<Vec<(ReviewRow, RequesterRow)>, DbError> {
     let mut query = reviews::table
+        .inner_join(requesters::table)
         .filter(reviews::author_id.eq(author_id))
         .filter(reviews::state.ne(ReviewState::Deleted.as_str()))
-        .select(ReviewRow::as_select())
+        .select((ReviewRow::as_select(), RequesterRow::as_select()))
         .order(reviews::id.desc())
         .into_boxed();
     if drafts_only {
         query = query.filter(reviews::state.eq(ReviewState::Draft.as_str()));
+    }
+    if let Some(before) = before_id {
+        query = query.filter(reviews::id.lt(before));
+    }
+    if let Some(limit) = limit {
+        query = query.limit(limit);
     }
     Ok(query.load(conn)?)
 }

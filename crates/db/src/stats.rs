@@ -6,8 +6,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use picket_core::aggregate::{Aggregates, aggregate};
 
-use crate::error::conflict_as;
-use crate::schema::requester_stats;
+use crate::schema::{requester_stats, requesters};
 use crate::{DbConn, DbError, reviews};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -19,16 +18,23 @@ struct StatsRow {
 }
 
 /// Recomputes a requester's aggregates from its published reviews and stores them.
+///
+/// The first statement writes the requester's row, which takes PostgreSQL's row lock and
+/// SQLite's write lock: concurrent refreshes of one requester queue up, and the last one reads
+/// every review committed before it, so the cache never keeps an older result than the data.
 pub fn refresh(
     conn: &mut DbConn,
     requester_pk: i64,
     now: NaiveDateTime,
 ) -> Result<Aggregates, DbError> {
-    let facts = reviews::published_facts(conn, requester_pk)?;
-    let aggregates = aggregate(&facts, now);
-    let data = serde_json::to_string(&aggregates).map_err(|e| DbError::Corrupt(e.to_string()))?;
-    // A savepoint: two readers refreshing the same expired entry at once must not fail the caller.
-    let stored = conn.transaction(|conn| {
+    conn.transaction(|conn| {
+        diesel::update(requesters::table.find(requester_pk))
+            .set(requesters::updated_at.eq(requesters::updated_at))
+            .execute(conn)?;
+        let facts = reviews::published_facts(conn, requester_pk)?;
+        let aggregates = aggregate(&facts, now);
+        let data =
+            serde_json::to_string(&aggregates).map_err(|e| DbError::Corrupt(e.to_string()))?;
         diesel::delete(requester_stats::table.find(requester_pk)).execute(conn)?;
         diesel::insert_into(requester_stats::table)
             .values((
@@ -37,17 +43,14 @@ pub fn refresh(
                 requester_stats::computed_at.eq(now),
                 requester_stats::valid_until.eq(aggregates.valid_until),
             ))
-            .execute(conn)
-            .map_err(conflict_as("aggregates"))
-    });
-    match stored {
-        Ok(_) | Err(DbError::Conflict(_)) => Ok(aggregates),
-        Err(other) => Err(other),
-    }
+            .execute(conn)?;
+        Ok(aggregates)
+    })
 }
 
-/// Aggregates of several requesters: one indexed read of the cache, recomputing only entries
-/// whose window has moved on (or that were never computed).
+/// Aggregates of several requesters: one indexed read of the cache. Only an entry whose 30- or
+/// 90-day window has moved past a review since it was computed (or that was never computed) is
+/// recomputed, once, after which reads are cache hits again until the next write or expiry.
 pub fn get_many(
     conn: &mut DbConn,
     requester_pks: &[i64],

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -14,6 +15,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::error::ApiError;
+use crate::extract::AppQuery;
 use crate::state::AppState;
 
 /// Most ids one call may ask for, as the original services allowed.
@@ -43,7 +45,8 @@ struct Found {
     aggregates: Aggregates,
 }
 
-/// Looks the ids up as MTurk requesters: one query for the rows, one for cached aggregates, one for aliases.
+/// Looks the ids up as MTurk requesters with at least one published review: one query for the
+/// rows, one for cached aggregates, one for aliases.
 async fn lookup(state: &AppState, ids: Vec<String>) -> Result<HashMap<String, Found>, DbError> {
     state
         .db
@@ -56,6 +59,11 @@ async fn lookup(state: &AppState, ids: Vec<String>) -> Result<HashMap<String, Fo
                 .into_iter()
                 .filter_map(|row| {
                     let aggregates = aggregates.remove(&row.id)?;
+                    // A requester known only from a draft, an incident or an import without
+                    // reviews has nothing to rate: the clients must see it as unknown, not as 0.00.
+                    if aggregates.all.n == 0 {
+                        return None;
+                    }
                     let aliases = aliases
                         .iter()
                         .filter(|a| a.requester_pk == row.id)
@@ -89,7 +97,7 @@ pub(crate) struct To1Query {
 /// endpoint, because a widely used userscript parses the text itself; keys keep the asked order.
 pub(crate) async fn multi_attrs(
     State(state): State<AppState>,
-    Query(query): Query<To1Query>,
+    AppQuery(query): AppQuery<To1Query>,
 ) -> Result<Response, ApiError> {
     let ids = parse_ids(query.ids.as_deref().unwrap_or_default())
         .map_err(|e| ApiError::bad_request("bad_ids", e))?;
@@ -131,15 +139,16 @@ fn to2_window(stats: &WindowStats) -> Value {
         .iter()
         .find(|h| h.currency == "USD")
         .or_else(|| stats.hourly.first());
-    let (sum_pay, sum_time, n) = pay.map_or((0.0, 0, 0), |h| {
+    // TO2's sum is of rewards without bonuses; clients divide it by the time themselves.
+    let (sum_reward, sum_time, n) = pay.map_or((0.0, 0, 0), |h| {
         (
-            picket_core::money::to_major(h.sum_pay_minor, &h.currency),
+            picket_core::money::to_major(h.sum_reward_minor, &h.currency),
             h.sum_time_seconds,
             h.n,
         )
     });
     json!({
-        "reward": [sum_pay, sum_time, n],
+        "reward": [sum_reward, sum_time, n],
         "pending": stats.decision_mean_seconds,
         "comm": [stats.communication_good, stats.communication.n, stats.n],
         "recommend": [stats.recommend_yes, stats.recommend_answered, stats.n],
@@ -207,8 +216,12 @@ async fn to2(state: AppState, rids: &str, fields: Option<&str>) -> Response {
 /// `GET /requesters?rids=A1,A2` (Turkopticon 2): unknown ids are left out.
 pub(crate) async fn requesters(
     State(state): State<AppState>,
-    Query(query): Query<To2Query>,
+    query: Result<Query<To2Query>, QueryRejection>,
 ) -> Response {
+    let query = match query {
+        Ok(Query(query)) => query,
+        Err(rejection) => return to2_error(StatusCode::BAD_REQUEST, rejection.body_text()),
+    };
     to2(
         state,
         query.rids.as_deref().unwrap_or_default(),
@@ -221,7 +234,11 @@ pub(crate) async fn requesters(
 pub(crate) async fn requester(
     State(state): State<AppState>,
     Path(rid): Path<String>,
-    Query(query): Query<To2Query>,
+    query: Result<Query<To2Query>, QueryRejection>,
 ) -> Response {
+    let query = match query {
+        Ok(Query(query)) => query,
+        Err(rejection) => return to2_error(StatusCode::BAD_REQUEST, rejection.body_text()),
+    };
     to2(state, &rid, query.fields.as_deref()).await
 }

@@ -236,10 +236,9 @@ pub(crate) async fn own_data(
     let data = state
         .db
         .run(move |conn| {
-            let own_reviews = reviews::list_by_author(conn, user.id, false)?
+            let own_reviews = reviews::list_by_author(conn, user.id, false, None, None)?
                 .into_iter()
-                .map(|row| {
-                    let requester = requesters::by_pk(conn, row.requester_pk)?;
+                .map(|(row, requester)| {
                     let history = reviews::history(conn, row.id)?;
                     Ok(json!({
                         "id": row.public_id,

@@ -9,8 +9,8 @@ use picket_core::platform::Platform;
 use picket_core::review::{Approval, Completion, Recommend, ReviewInput, Scores, validate_review};
 use picket_core::secrets::new_public_id;
 use picket_db::models::now;
-use picket_db::requesters;
 use picket_db::reviews::{self, NewReviewMeta};
+use picket_db::{requesters, stats};
 use serde::Serialize;
 
 use crate::error::{ApiError, ApiResult};
@@ -31,8 +31,11 @@ pub(crate) struct RowError {
 
 #[derive(Debug, Default, Serialize, utoipa::ToSchema)]
 pub(crate) struct ImportReport {
+    /// Data lines read (the header excluded).
     rows: usize,
+    /// Distinct requesters named by the lines that were imported.
     requesters: usize,
+    /// Reviews imported.
     reviews: usize,
     errors: Vec<RowError>,
 }
@@ -130,6 +133,9 @@ fn parse_row(
                 "a review needs reward and time_seconds: hourly pay is computed from them".into(),
             );
         };
+        let tos_violation = columns
+            .get(record, &["tos_flag", "tos"])
+            .is_some_and(|v| v == "1" || v.eq_ignore_ascii_case("true"));
         let input = ReviewInput {
             task_title: columns
                 .get(record, &["task_title", "title"])
@@ -151,10 +157,14 @@ fn parse_row(
                 .get(record, &["recommend"])
                 .map(str::parse::<Recommend>)
                 .transpose()?,
-            tos_violation: columns
-                .get(record, &["tos_flag", "tos"])
-                .is_some_and(|v| v == "1" || v.eq_ignore_ascii_case("true")),
-            tos_explanation: columns.get(record, &["tos_explanation"]).map(String::from),
+            tos_violation,
+            // Turkopticon's flag carried no separate explanation: the review's text was it.
+            tos_explanation: columns
+                .get(record, &["tos_explanation"])
+                .map(String::from)
+                .or_else(|| {
+                    tos_violation.then(|| "flagged in imported Turkopticon data".to_owned())
+                }),
             broken: false,
             broken_explanation: None,
             unpaid_screener: false,
@@ -213,16 +223,18 @@ pub(crate) async fn import(
             Err(message) => report.errors.push(RowError { line, message }),
         }
     }
+    let mut requesters_seen = std::collections::HashSet::new();
     for batch in parsed.chunks(BATCH) {
-        let batch = batch.to_vec();
+        let rows = batch.to_vec();
         let outcome = state
             .db
             .tx(move |conn| {
-                let mut results = Vec::with_capacity(batch.len());
-                for row in &batch {
+                let at = now();
+                let mut results = Vec::with_capacity(rows.len());
+                let mut touched = std::collections::BTreeSet::new();
+                for row in &rows {
                     // A savepoint per row: one bad row rolls back alone.
                     let result = picket_db::savepoint(conn, |conn| {
-                        let at = now();
                         let requester = requesters::mention(
                             conn,
                             row.platform.as_str(),
@@ -239,25 +251,46 @@ pub(crate) async fn import(
                                 draft: false,
                                 published_at: Some(*published_at),
                             };
-                            reviews::create(conn, meta, review, at)?;
+                            reviews::insert(conn, meta, review, at)?;
+                            touched.insert(requester.id);
                         }
                         Ok(row.review.is_some())
                     });
                     results.push((row.line, result.map_err(|e| e.to_string())));
                 }
+                // Once per requester and batch, not per row: a requester with thousands of
+                // imported reviews is aggregated once, not once per review.
+                for requester_pk in &touched {
+                    stats::refresh(conn, *requester_pk, at)?;
+                }
                 Ok(results)
             })
-            .await?;
-        for (line, result) in outcome {
-            match result {
-                Ok(with_review) => {
-                    report.requesters += 1;
-                    report.reviews += usize::from(with_review);
+            .await;
+        match outcome {
+            Ok(outcome) => {
+                for ((line, result), row) in outcome.into_iter().zip(batch) {
+                    match result {
+                        Ok(with_review) => {
+                            requesters_seen.insert((row.platform, row.requester_id.clone()));
+                            report.reviews += usize::from(with_review);
+                        }
+                        Err(message) => report.errors.push(RowError { line, message }),
+                    }
                 }
-                Err(message) => report.errors.push(RowError { line, message }),
+            }
+            // The batch rolled back as a whole: say so for each of its lines and go on.
+            Err(error) => {
+                tracing::warn!(%error, "an import batch failed");
+                for row in batch {
+                    report.errors.push(RowError {
+                        line: row.line,
+                        message: format!("not imported: the database refused this batch ({error})"),
+                    });
+                }
             }
         }
     }
+    report.requesters = requesters_seen.len();
     report.errors.sort_by_key(|e| e.line);
     Ok(Json(report))
 }

@@ -374,7 +374,19 @@ pub(crate) async fn corroborate(
     AppJson(body): AppJson<CorroborateBody>,
 ) -> ApiResult<(StatusCode, Json<CorroborationView>)> {
     body.unknown.reject()?;
-    let input = validate_corroboration(&body.corroboration, body.confirm_no_worker_ids)?;
+    let requester_id = {
+        let id = id.clone();
+        state
+            .db
+            .run(move |conn| Ok(load(conn, &id)?.1.map(|r| r.requester_id)))
+            .await
+            .map_err(incident_not_found)?
+    };
+    let input = validate_corroboration(
+        &body.corroboration,
+        requester_id.as_deref().unwrap_or_default(),
+        body.confirm_no_worker_ids,
+    )?;
     let (author, username) = (current.user.id, current.user.username.clone());
     let shared = state.clone();
     let view = state
@@ -385,8 +397,8 @@ pub(crate) async fn corroborate(
                 return Err(DbError::NotFound);
             }
             if row.author_id == Some(author) {
-                return Err(DbError::Unusable(
-                    "your own report (you cannot corroborate it)",
+                return Err(DbError::WrongState(
+                    "this is your own report: you cannot corroborate it",
                 ));
             }
             let watch = requester

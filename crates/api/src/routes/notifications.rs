@@ -1,7 +1,7 @@
 //! Follows and notifications of the signed-in worker, and the secret URL of their personal Atom feed.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::NaiveDateTime;
 use picket_core::secrets::{new_secret, secret_digest};
@@ -10,7 +10,7 @@ use picket_db::models::now;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiResult;
-use crate::extract::{AppJson, CurrentUser};
+use crate::extract::{AppJson, AppQuery, CurrentUser};
 use crate::state::AppState;
 use crate::views::{Page, PageQuery, RequesterRef, RequesterSummary};
 
@@ -75,7 +75,7 @@ pub(crate) struct NotificationQuery {
 pub(crate) async fn list(
     State(state): State<AppState>,
     current: CurrentUser,
-    Query(query): Query<NotificationQuery>,
+    AppQuery(query): AppQuery<NotificationQuery>,
 ) -> ApiResult<Json<Page<NotificationView>>> {
     let user = current.user.id;
     let page = PageQuery {

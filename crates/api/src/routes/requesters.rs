@@ -1,7 +1,7 @@
 //! Requester endpoints: search, the requester page, its reviews and incidents, following.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use picket_core::platform::Platform;
 use picket_core::wave::waves;
@@ -11,7 +11,7 @@ use picket_db::{DbConn, DbError, follows, incidents, reviews, stats};
 use serde::Deserialize;
 
 use crate::error::{ApiError, ApiResult};
-use crate::extract::CurrentUser;
+use crate::extract::{AppQuery, CurrentUser};
 use crate::state::AppState;
 use crate::views::{IncidentView, Page, PageQuery, RequesterSummary, RequesterView, ReviewView};
 
@@ -77,7 +77,7 @@ pub(crate) struct SearchQuery {
     responses((status = 200, body = Vec<RequesterSummary>), (status = 422, description = "unknown platform")))]
 pub(crate) async fn search(
     State(state): State<AppState>,
-    Query(query): Query<SearchQuery>,
+    AppQuery(query): AppQuery<SearchQuery>,
 ) -> ApiResult<Json<Vec<RequesterSummary>>> {
     let platform =
         match query.platform.as_deref() {
@@ -134,7 +134,7 @@ pub(crate) async fn show(
 pub(crate) async fn list_reviews(
     State(state): State<AppState>,
     Path((platform, id)): Path<(String, String)>,
-    Query(page): Query<PageQuery>,
+    AppQuery(page): AppQuery<PageQuery>,
 ) -> ApiResult<Json<Page<ReviewView>>> {
     let (platform, id) = parse_key(&platform, &id)?;
     let limit = page.limit();
@@ -162,7 +162,7 @@ pub(crate) async fn list_reviews(
 pub(crate) async fn list_incidents(
     State(state): State<AppState>,
     Path((platform, id)): Path<(String, String)>,
-    Query(page): Query<PageQuery>,
+    AppQuery(page): AppQuery<PageQuery>,
 ) -> ApiResult<Json<Page<IncidentView>>> {
     let (platform, id) = parse_key(&platform, &id)?;
     let limit = page.limit();

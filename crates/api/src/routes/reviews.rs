@@ -16,9 +16,9 @@ use picket_db::{DbConn, DbError};
 use serde::Deserialize;
 
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{AppJson, CurrentUser, MaybeUser, Unknown};
+use crate::extract::{AppJson, AppQuery, CurrentUser, MaybeUser, Unknown};
 use crate::state::AppState;
-use crate::views::{ReviewVersion, ReviewView};
+use crate::views::{Page, PageQuery, ReviewVersion, ReviewView};
 
 /// A new review: which requester (created on first mention), the review itself, and whether it is a draft.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -381,7 +381,9 @@ async fn set_removal(
                 ReviewState::Draft | ReviewState::Deleted => false,
             };
             if !allowed {
-                return Err(DbError::Unusable("review in that state"));
+                return Err(DbError::WrongState(
+                    "only a published review can be removed, and only a removed one restored",
+                ));
             }
             let updated = reviews::set_removed(conn, &row, reason.as_deref(), now())?;
             ReviewView::new(updated, &requester, author, true)
@@ -397,33 +399,38 @@ pub(crate) struct MineQuery {
     /// Only drafts.
     #[serde(default)]
     drafts: bool,
+    /// Items per page, 1 to 100 (default 20).
+    limit: Option<i64>,
+    /// Cursor from the previous page's `next`.
+    before: Option<i64>,
 }
 
-/// The signed-in worker's own reviews (drafts included), newest first.
+/// The signed-in worker's own reviews (drafts included), newest first, a page at a time.
 #[utoipa::path(get, path = "/api/v1/account/reviews", tag = "reviews", params(MineQuery),
-    responses((status = 200, body = Vec<ReviewView>), (status = 401)))]
+    responses((status = 200, body = Page<ReviewView>), (status = 401)))]
 pub(crate) async fn mine(
     State(state): State<AppState>,
     current: CurrentUser,
-    axum::extract::Query(query): axum::extract::Query<MineQuery>,
-) -> ApiResult<Json<Vec<ReviewView>>> {
+    AppQuery(query): AppQuery<MineQuery>,
+) -> ApiResult<Json<Page<ReviewView>>> {
     let (author, username) = (current.user.id, current.user.username.clone());
-    let views = state
+    let limit = PageQuery {
+        limit: query.limit,
+        before: query.before,
+    }
+    .limit();
+    let page = state
         .db
         .run(move |conn| {
-            let rows = reviews::list_by_author(conn, author, query.drafts)?;
-            let mut views = Vec::with_capacity(rows.len());
-            for row in rows {
-                let requester = requesters::by_pk(conn, row.requester_pk)?;
-                views.push(ReviewView::new(
-                    row,
-                    &requester,
-                    Some(username.clone()),
-                    true,
-                )?);
-            }
-            Ok(views)
+            let rows =
+                reviews::list_by_author(conn, author, query.drafts, query.before, Some(limit))?;
+            Page::of(
+                rows,
+                limit,
+                |(row, _)| row.id,
+                |(row, requester)| ReviewView::new(row, &requester, Some(username.clone()), true),
+            )
         })
         .await?;
-    Ok(Json(views))
+    Ok(Json(page))
 }
