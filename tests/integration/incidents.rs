@@ -103,6 +103,30 @@ async fn incidents_corroborations_and_waves(backend: TestBackend) {
         .get(&format!("/api/v1/requesters/mturk/{RID}"))
         .await;
     assert_eq!(page["waves"][0]["workers"], 3);
+    // Withdrawing takes the worker out of the wave; a second withdrawal finds nothing.
+    let mine = format!("{corroborations}/mine");
+    assert_eq!(
+        carol.delete(&mine, json!({})).await.0,
+        StatusCode::NO_CONTENT
+    );
+    let (_, list) = anonymous.get(&corroborations).await;
+    assert_eq!(list, json!([]));
+    let (_, page) = anonymous
+        .get(&format!("/api/v1/requesters/mturk/{RID}"))
+        .await;
+    assert_eq!(page["waves"][0]["workers"], 2);
+    assert_error(
+        &carol.delete(&mine, json!({})).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    assert_eq!(
+        carol
+            .post(&corroborations, json!({"note": "Same here"}))
+            .await
+            .0,
+        StatusCode::CREATED
+    );
 
     // Status changes: author or moderator, with history.
     let status_path = format!("/api/v1/incidents/{id}/status");

@@ -147,6 +147,23 @@ async fn review_lifecycle_and_aggregates(backend: TestBackend) {
         StatusCode::FORBIDDEN,
         "forbidden",
     );
+    assert_error(
+        &moderator
+            .post(
+                &format!("/api/v1/reviews/{id}/removal"),
+                json!({"reason": " "}),
+            )
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    );
+    assert_error(
+        &moderator
+            .delete(&format!("/api/v1/reviews/{id}/removal"), json!({}))
+            .await,
+        StatusCode::CONFLICT,
+        "wrong_state",
+    );
     let (status, removed) = moderator
         .post(
             &format!("/api/v1/reviews/{id}/removal"),
@@ -154,6 +171,17 @@ async fn review_lifecycle_and_aggregates(backend: TestBackend) {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{removed}");
+    assert_error(
+        &alice
+            .send(
+                alice
+                    .request(reqwest::Method::PUT, &format!("/api/v1/reviews/{id}"))
+                    .json(&edit_of(review(999, 60))),
+            )
+            .await,
+        StatusCode::CONFLICT,
+        "removed",
+    );
     let (_, public) = anonymous.get(&format!("/api/v1/reviews/{id}")).await;
     assert_eq!(public["state"], "removed");
     assert_eq!(public["removed_reason"], "discloses a completion code");
@@ -187,6 +215,17 @@ async fn review_lifecycle_and_aggregates(backend: TestBackend) {
         StatusCode::GONE,
         "deleted",
     );
+    assert_error(
+        &alice
+            .send(
+                alice
+                    .request(reqwest::Method::PUT, &format!("/api/v1/reviews/{id}"))
+                    .json(&edit_of(review(999, 60))),
+            )
+            .await,
+        StatusCode::GONE,
+        "deleted",
+    );
     let (_, page) = anonymous
         .get(&format!("/api/v1/requesters/mturk/{RID}"))
         .await;
@@ -195,6 +234,28 @@ async fn review_lifecycle_and_aggregates(backend: TestBackend) {
         .get(&format!("/api/v1/requesters/mturk/{RID}/reviews"))
         .await;
     assert_eq!(list["items"].as_array().map(Vec::len), Some(1));
+
+    // Paging: a page of one, then the cursor to the next.
+    assert_eq!(
+        alice.post("/api/v1/reviews", review(120, 60)).await.0,
+        StatusCode::CREATED
+    );
+    let reviews_path = format!("/api/v1/requesters/mturk/{RID}/reviews");
+    let (_, first) = anonymous.get(&format!("{reviews_path}?limit=1")).await;
+    assert_eq!(first["items"].as_array().map(Vec::len), Some(1));
+    let next = first["next"].as_i64().expect("a next cursor");
+    let (_, second) = anonymous
+        .get(&format!("{reviews_path}?limit=1&before={next}"))
+        .await;
+    assert_eq!(second["items"].as_array().map(Vec::len), Some(1));
+    assert_ne!(second["items"][0]["id"], first["items"][0]["id"]);
+    let (_, last) = anonymous
+        .get(&format!("{reviews_path}?limit=5&before={next}"))
+        .await;
+    assert!(
+        last["next"].is_null(),
+        "the last page has no cursor: {last}"
+    );
     server.stop().await;
 }
 
@@ -399,7 +460,25 @@ async fn search_aliases_follows_and_notifications(backend: TestBackend) {
         StatusCode::NOT_FOUND
     );
 
-    let (_, marked) = bob.post("/api/v1/notifications/read", json!({})).await;
+    // A new feed URL revokes the old one.
+    let (_, rotated) = bob.post("/api/v1/account/feed-token", json!({})).await;
+    assert_ne!(rotated["url"], feed["url"]);
+    assert_eq!(
+        reqwest::get(format!("{}{path}", server.base))
+            .await
+            .expect("old feed")
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+
+    let (_, marked) = bob
+        .post("/api/v1/notifications/read", json!({"ids": [-1]}))
+        .await;
+    assert_eq!(marked["marked"], 0, "only the given ids");
+    let note_id = notes["items"][0]["id"].as_i64().expect("notification id");
+    let (_, marked) = bob
+        .post("/api/v1/notifications/read", json!({"ids": [note_id]}))
+        .await;
     assert_eq!(marked["marked"], 1);
     let (_, unread) = bob.get("/api/v1/notifications?unread=true").await;
     assert_eq!(unread["items"], json!([]));
