@@ -326,6 +326,17 @@ async fn repeated_failed_logins_are_rate_limited(backend: TestBackend) {
     );
     let body: serde_json::Value = response.json().await.expect("json");
     assert_eq!(body["error"], "rate_limited");
+    // The right password gets the same 429: a guesser learns nothing once the quota is spent.
+    assert_error(
+        &anonymous
+            .post(
+                "/api/v1/auth/login",
+                json!({"username": "erin", "password": PASSWORD}),
+            )
+            .await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+    );
     server.stop().await;
 }
 

@@ -19,7 +19,7 @@ pub struct Settings {
     pub secure_cookies: bool,
     pub session_ttl: Duration,
     pub invite_ttl: Duration,
-    /// Failed logins allowed per account per minute before 429.
+    /// Login attempts (right or wrong) allowed per account per minute before 429.
     pub login_attempts_per_minute: u32,
     /// The instance's public URL, for links in feeds and exports.
     pub public_url: url::Url,
@@ -68,7 +68,7 @@ impl AppState {
         }
     }
 
-    /// Counts one failed login against `username`; refuses with 429 once the quota is spent.
+    /// Counts one login attempt against `username`; refuses with 429 once the quota is spent.
     pub(crate) fn check_login_quota(&self, username: &str) -> Result<(), ApiError> {
         self.login_limiter
             .check_key(&username.to_owned())

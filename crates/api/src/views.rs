@@ -17,21 +17,22 @@ use utoipa::ToSchema;
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
-    /// Pass as `before` to get the next page; absent on the last page.
+    /// Pass as `before` to get the next page; `null` on the last page.
     pub next: Option<i64>,
 }
 
 impl<T> Page<T> {
-    /// Builds a page from rows fetched newest first; `cursor` reads each row's position.
+    /// Builds a page from rows fetched newest first with `limit + 1` as the query's limit: the
+    /// extra row only tells that another page follows, so the last page never points at an empty one.
     pub fn of<R>(
-        rows: Vec<R>,
+        mut rows: Vec<R>,
         limit: i64,
         cursor: impl Fn(&R) -> i64,
-        view: impl Fn(R) -> Result<T, DbError>,
+        view: impl FnMut(R) -> Result<T, DbError>,
     ) -> Result<Self, DbError> {
-        let next = (rows.len() as i64 >= limit)
-            .then(|| rows.last().map(&cursor))
-            .flatten();
+        let more = rows.len() as i64 > limit;
+        rows.truncate(usize::try_from(limit).unwrap_or(0));
+        let next = if more { rows.last().map(&cursor) } else { None };
         Ok(Page {
             items: rows.into_iter().map(view).collect::<Result<_, _>>()?,
             next,

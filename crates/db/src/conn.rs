@@ -120,6 +120,17 @@ impl std::fmt::Debug for Db {
     }
 }
 
+/// Reports the pool's background connection failures through `tracing`, where the rest of
+/// Picket's log goes (r2d2's own handler writes to the `log` crate, which nothing here collects).
+#[derive(Debug, Clone, Copy)]
+struct TracingErrorHandler;
+
+impl<E: std::fmt::Display> r2d2::HandleError<E> for TracingErrorHandler {
+    fn handle_error(&self, error: E) {
+        tracing::warn!(%error, "database connection failed");
+    }
+}
+
 /// How many times a transaction that lost an SQLite write race is retried before giving up.
 const BUSY_RETRIES: usize = 5;
 
@@ -141,7 +152,7 @@ impl Db {
             .max_size(pool_size.max(1))
             .min_idle(Some(0))
             .connection_timeout(Duration::from_secs(5))
-            .error_handler(Box::new(r2d2::LoggingErrorHandler))
+            .error_handler(Box::new(TracingErrorHandler))
             .build_unchecked(manager);
         Ok(Db { pool, backend })
     }

@@ -261,7 +261,13 @@ pub fn search(
             .limit(limit)
             .load(conn)?;
         push(by_alias_substring, &mut found);
-        for id in &id_spellings {
+        // No platform's IDs hold spaces: a query with one is a name, and needs no scan of IDs.
+        let id_spellings = if q.contains(char::is_whitespace) {
+            &[][..]
+        } else {
+            &id_spellings[..]
+        };
+        for id in id_spellings {
             let by_id_substring = base()
                 .filter(
                     requesters::requester_id

@@ -71,7 +71,7 @@ pub struct AccountsConfig {
     pub session_days: u32,
     /// How long an invite code stays valid, in days.
     pub invite_days: u32,
-    /// Failed logins per account per minute before further attempts get 429.
+    /// Login attempts (right or wrong) per account per minute before further attempts get 429.
     pub login_attempts_per_minute: u32,
 }
 

@@ -86,7 +86,7 @@ pub(crate) async fn list(
     let found = state
         .db
         .run(move |conn| {
-            let rows = follows::notifications(conn, user, query.unread, page.before, limit)?;
+            let rows = follows::notifications(conn, user, query.unread, page.before, limit + 1)?;
             Page::of(
                 rows,
                 limit,

@@ -142,7 +142,7 @@ pub(crate) async fn list_reviews(
         .db
         .run(move |conn| {
             let requester = find(conn, platform, &id)?;
-            let rows = reviews::list_for_requester(conn, requester.id, page.before, limit)?;
+            let rows = reviews::list_for_requester(conn, requester.id, page.before, limit + 1)?;
             Page::of(
                 rows,
                 limit,
@@ -170,15 +170,13 @@ pub(crate) async fn list_incidents(
         .db
         .run(move |conn| {
             let requester = find(conn, platform, &id)?;
-            let rows = incidents::list_for_requester(conn, requester.id, page.before, limit)?;
-            let mut items = Vec::with_capacity(rows.len());
-            let next = (rows.len() as i64 >= limit)
-                .then(|| rows.last().map(|(r, _)| r.id))
-                .flatten();
-            for (row, author) in rows {
-                items.push(super::incidents::view(conn, row, Some(&requester), author)?);
-            }
-            Ok(Page { items, next })
+            let rows = incidents::list_for_requester(conn, requester.id, page.before, limit + 1)?;
+            Page::of(
+                rows,
+                limit,
+                |(row, _)| row.id,
+                |(row, author)| super::incidents::view(conn, row, Some(&requester), author),
+            )
         })
         .await
         .map_err(not_found_requester)?;

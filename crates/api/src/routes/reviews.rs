@@ -423,7 +423,7 @@ pub(crate) async fn mine(
         .db
         .run(move |conn| {
             let rows =
-                reviews::list_by_author(conn, author, query.drafts, query.before, Some(limit))?;
+                reviews::list_by_author(conn, author, query.drafts, query.before, Some(limit + 1))?;
             Page::of(
                 rows,
                 limit,

@@ -121,6 +121,9 @@ pub(crate) async fn login(
             "wrong username or password",
         )
     };
+    // Every attempt counts, and before the password is checked: were only failures counted, a
+    // guesser would still learn the right password from the one answer that is not 429.
+    state.check_login_quota(&username)?;
     let lookup_name = username.clone();
     let user = match state
         .db
@@ -136,11 +139,9 @@ pub(crate) async fn login(
         let decoy = state.decoy_hash()?;
         let password = body.password;
         blocking(move || Ok(picket_core::secrets::verify_password(&password, &decoy)?)).await?;
-        state.check_login_quota(&username)?;
         return Err(wrong());
     };
     if !password_matches(&user, body.password.clone()).await? {
-        state.check_login_quota(&username)?;
         return Err(wrong());
     }
     match user.status() {
