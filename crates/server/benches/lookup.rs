@@ -32,6 +32,20 @@ fn report(label: &str, mut samples: Vec<Duration>) {
     );
 }
 
+/// Times one search request per query, the whole answer read.
+async fn searches(http: &reqwest::Client, base: &str, queries: &[String]) -> Vec<Duration> {
+    let mut samples = Vec::with_capacity(queries.len());
+    for q in queries {
+        let started = Instant::now();
+        let url = reqwest::Url::parse_with_params(&format!("{base}/api/v1/requesters"), [("q", q)])
+            .expect("search URL");
+        let response = http.get(url).send().await.expect("search");
+        response.bytes().await.expect("body");
+        samples.push(started.elapsed());
+    }
+    samples
+}
+
 async fn bench(backend: TestBackend, scale: f64) {
     let requesters = ((REQUESTERS as f64) * scale) as usize;
     let reviews = ((REVIEWS as f64) * scale) as usize;
@@ -87,32 +101,27 @@ async fn bench(backend: TestBackend, scale: f64) {
         }
     }
     report("TO2 lookup of 50 ids", samples);
-    let mut samples = Vec::with_capacity(200);
-    for _ in 0..200 {
-        let q = format!("seeded requester {}", rng.random_range(0..requesters / 10));
-        let started = Instant::now();
-        let response = http
-            .get(format!("{base}/api/v1/requesters?q={q}"))
-            .send()
-            .await
-            .expect("search");
-        response.bytes().await.expect("body");
-        samples.push(started.elapsed());
-    }
-    report("search by name prefix", samples);
-    let mut samples = Vec::with_capacity(50);
-    for _ in 0..50 {
-        let q = format!("quester {}", rng.random_range(0..requesters));
-        let started = Instant::now();
-        let response = http
-            .get(format!("{base}/api/v1/requesters?q={q}"))
-            .send()
-            .await
-            .expect("search");
-        response.bytes().await.expect("body");
-        samples.push(started.elapsed());
-    }
-    report("search by substring", samples);
+    let prefixes: Vec<String> = (0..200)
+        .map(|_| format!("seeded requester {}", rng.random_range(0..requesters / 10)))
+        .collect();
+    report(
+        "search by name prefix",
+        searches(&http, &base, &prefixes).await,
+    );
+    let substrings: Vec<String> = (0..50)
+        .map(|_| format!("quester {}", rng.random_range(0..requesters)))
+        .collect();
+    report(
+        "search by substring",
+        searches(&http, &base, &substrings).await,
+    );
+    let id_parts: Vec<String> = (0..50)
+        .map(|_| seed::requester_id(rng.random_range(0..requesters))[4..12].to_owned())
+        .collect();
+    report(
+        "search by ID substring",
+        searches(&http, &base, &id_parts).await,
+    );
     server.shutdown().await.expect("shutdown");
 }
 

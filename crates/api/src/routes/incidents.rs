@@ -22,6 +22,9 @@ use crate::extract::{AppJson, CurrentUser, MaybeUser, Unknown};
 use crate::state::AppState;
 use crate::views::{CorroborationView, IncidentView};
 
+/// What a 404 says when the id names nothing.
+const NO_INCIDENT: &str = "no such incident";
+
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct IncidentBody {
     /// The author confirms that text flagged as looking like an MTurk worker ID is not one.
@@ -55,18 +58,8 @@ fn load(
         .requester_pk
         .map(|pk| requesters::by_pk(conn, pk))
         .transpose()?;
-    let author = match row.author_id {
-        Some(author) => Some(picket_db::users::by_id(conn, author)?.username),
-        None => None,
-    };
+    let author = super::author_name(conn, row.author_id)?;
     Ok((row, requester, author))
-}
-
-fn incident_not_found(error: DbError) -> ApiError {
-    match error {
-        DbError::NotFound => ApiError::not_found("no such incident"),
-        other => other.into(),
-    }
 }
 
 fn require_author(row: &IncidentRow, user: &CurrentUser) -> Result<(), ApiError> {
@@ -222,7 +215,7 @@ pub(crate) async fn show(
             Ok(Ok(view(conn, row, requester.as_ref(), author)?))
         })
         .await
-        .map_err(incident_not_found)??;
+        .map_err(super::not_found_as(NO_INCIDENT))??;
     Ok(Json(view))
 }
 
@@ -243,7 +236,7 @@ pub(crate) async fn edit(
             .db
             .run(move |conn| load(conn, &id))
             .await
-            .map_err(incident_not_found)?
+            .map_err(super::not_found_as(NO_INCIDENT))?
     };
     require_author(&row, &current)?;
     require_published(&row)?;
@@ -281,7 +274,7 @@ pub(crate) async fn delete(
         .db
         .run(move |conn| load(conn, &id))
         .await
-        .map_err(incident_not_found)?;
+        .map_err(super::not_found_as(NO_INCIDENT))?;
     require_author(&row, &current)?;
     require_published(&row)?;
     state
@@ -321,7 +314,7 @@ pub(crate) async fn change_status(
         .db
         .run(move |conn| load(conn, &id))
         .await
-        .map_err(incident_not_found)?;
+        .map_err(super::not_found_as(NO_INCIDENT))?;
     if row.author_id != Some(current.user.id) && !current.role().can_moderate() {
         return Err(ApiError::forbidden(
             "not_author",
@@ -359,7 +352,7 @@ pub(crate) async fn list_corroborations(
                 .collect())
         })
         .await
-        .map_err(incident_not_found)?;
+        .map_err(super::not_found_as(NO_INCIDENT))?;
     Ok(Json(views))
 }
 
@@ -380,7 +373,7 @@ pub(crate) async fn corroborate(
             .db
             .run(move |conn| Ok(load(conn, &id)?.1.map(|r| r.requester_id)))
             .await
-            .map_err(incident_not_found)?
+            .map_err(super::not_found_as(NO_INCIDENT))?
     };
     let input = validate_corroboration(
         &body.corroboration,
@@ -418,7 +411,7 @@ pub(crate) async fn corroborate(
                 "already_corroborated",
                 "you already corroborated this incident",
             ),
-            other => incident_not_found(other),
+            other => super::not_found_as(NO_INCIDENT)(other),
         })?;
     Ok((StatusCode::CREATED, Json(view)))
 }
@@ -450,6 +443,6 @@ pub(crate) async fn withdraw(
             incidents::withdraw_corroboration(conn, row.id, author)
         })
         .await
-        .map_err(incident_not_found)?;
+        .map_err(super::not_found_as(NO_INCIDENT))?;
     Ok(StatusCode::NO_CONTENT)
 }

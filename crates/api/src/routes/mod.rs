@@ -15,6 +15,7 @@ pub(crate) mod sessions;
 
 use crate::error::ApiError;
 use axum::http::StatusCode;
+use picket_db::{DbConn, DbError};
 
 /// Runs CPU-heavy work (password hashing) on the blocking pool so it never stalls other requests.
 pub(crate) async fn blocking<T, F>(f: F) -> Result<T, ApiError>
@@ -25,6 +26,24 @@ where
     tokio::task::spawn_blocking(f)
         .await
         .map_err(ApiError::internal)?
+}
+
+/// Maps "no such row" to a 404 that says what was looked for; other errors keep their mapping.
+pub(crate) fn not_found_as(message: &'static str) -> impl Fn(DbError) -> ApiError {
+    move |error| match error {
+        DbError::NotFound => ApiError::not_found(message),
+        other => other.into(),
+    }
+}
+
+/// The username of a row's author, if it has one (imported history has none).
+pub(crate) fn author_name(
+    conn: &mut DbConn,
+    author_id: Option<i64>,
+) -> Result<Option<String>, DbError> {
+    author_id
+        .map(|id| picket_db::users::by_id(conn, id).map(|user| user.username))
+        .transpose()
 }
 
 pub(crate) async fn not_found() -> ApiError {

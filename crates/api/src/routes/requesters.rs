@@ -15,6 +15,9 @@ use crate::extract::{AppQuery, CurrentUser};
 use crate::state::AppState;
 use crate::views::{IncidentView, Page, PageQuery, RequesterSummary, RequesterView, ReviewView};
 
+/// What a 404 says when the id names nothing.
+const NO_REQUESTER: &str = "nobody has reviewed or reported this requester here yet";
+
 /// Reads `{platform}/{requester_id}` from a path, normalising the ID as the platform writes it.
 pub(crate) fn parse_key(
     platform: &str,
@@ -35,15 +38,6 @@ pub(crate) fn find(
     id: &str,
 ) -> Result<RequesterRow, DbError> {
     requesters::by_key(conn, platform.as_str(), id)?.ok_or(DbError::NotFound)
-}
-
-fn not_found_requester(error: DbError) -> ApiError {
-    match error {
-        DbError::NotFound => {
-            ApiError::not_found("nobody has reviewed or reported this requester here yet")
-        }
-        other => other.into(),
-    }
 }
 
 /// Builds the full requester page from its row.
@@ -123,7 +117,7 @@ pub(crate) async fn show(
             page_of(conn, row, &shared)
         })
         .await
-        .map_err(not_found_requester)?;
+        .map_err(super::not_found_as(NO_REQUESTER))?;
     Ok(Json(view))
 }
 
@@ -151,7 +145,7 @@ pub(crate) async fn list_reviews(
             )
         })
         .await
-        .map_err(not_found_requester)?;
+        .map_err(super::not_found_as(NO_REQUESTER))?;
     Ok(Json(view))
 }
 
@@ -179,7 +173,7 @@ pub(crate) async fn list_incidents(
             )
         })
         .await
-        .map_err(not_found_requester)?;
+        .map_err(super::not_found_as(NO_REQUESTER))?;
     Ok(Json(view))
 }
 
@@ -201,7 +195,7 @@ pub(crate) async fn follow(
             follows::follow(conn, user, requester.id, now())
         })
         .await
-        .map_err(not_found_requester)?;
+        .map_err(super::not_found_as(NO_REQUESTER))?;
     Ok(StatusCode::NO_CONTENT)
 }
 

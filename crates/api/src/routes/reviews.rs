@@ -20,6 +20,9 @@ use crate::extract::{AppJson, AppQuery, CurrentUser, MaybeUser, Unknown};
 use crate::state::AppState;
 use crate::views::{Page, PageQuery, ReviewVersion, ReviewView};
 
+/// What a 404 says when the id names nothing.
+const NO_REVIEW: &str = "no such review";
+
 /// A new review: which requester (created on first mention), the review itself, and whether it is a draft.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct CreateReview {
@@ -85,18 +88,8 @@ fn check_requester(
 fn load(conn: &mut DbConn, id: &str) -> Result<(ReviewRow, RequesterRow, Option<String>), DbError> {
     let row = reviews::by_public_id(conn, id)?;
     let requester = requesters::by_pk(conn, row.requester_pk)?;
-    let author = match row.author_id {
-        Some(author) => Some(picket_db::users::by_id(conn, author)?.username),
-        None => None,
-    };
+    let author = super::author_name(conn, row.author_id)?;
     Ok((row, requester, author))
-}
-
-fn review_not_found(error: DbError) -> ApiError {
-    match error {
-        DbError::NotFound => ApiError::not_found("no such review"),
-        other => other.into(),
-    }
 }
 
 /// Refuses unless `user` wrote the review: nobody edits or deletes another's review.
@@ -189,7 +182,7 @@ pub(crate) async fn show(
         .db
         .run(move |conn| load(conn, &id))
         .await
-        .map_err(review_not_found)?;
+        .map_err(super::not_found_as(NO_REVIEW))?;
     let review_state = row.state()?;
     let is_author = viewer.id().is_some() && viewer.id() == row.author_id;
     match review_state {
@@ -226,7 +219,7 @@ pub(crate) async fn edit(
         .db
         .run(move |conn| load(conn, &id))
         .await
-        .map_err(review_not_found)?;
+        .map_err(super::not_found_as(NO_REVIEW))?;
     require_author(&row, &current)?;
     match row.state()? {
         ReviewState::Deleted => {
@@ -277,7 +270,7 @@ pub(crate) async fn delete(
         .db
         .run(move |conn| load(conn, &id))
         .await
-        .map_err(review_not_found)?;
+        .map_err(super::not_found_as(NO_REVIEW))?;
     require_author(&row, &current)?;
     if row.state()? == ReviewState::Deleted {
         return Err(ApiError::new(
@@ -326,7 +319,7 @@ pub(crate) async fn history(
                 .collect()
         })
         .await
-        .map_err(review_not_found)?;
+        .map_err(super::not_found_as(NO_REVIEW))?;
     Ok(Json(versions))
 }
 
@@ -389,7 +382,7 @@ async fn set_removal(
             ReviewView::new(updated, &requester, author, true)
         })
         .await
-        .map_err(review_not_found)?;
+        .map_err(super::not_found_as(NO_REVIEW))?;
     Ok(Json(view))
 }
 
