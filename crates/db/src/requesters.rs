@@ -169,6 +169,12 @@ fn like_escape(text: &str) -> String {
         .replace('_', "\\_")
 }
 
+diesel::define_sql_function! {
+    /// SQL's `lower()`, the same on both backends.
+    #[sql_name = "lower"]
+    fn sql_lower(text: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
 /// Upper bound for a prefix range scan: every string starting with `prefix` sorts below it.
 fn prefix_end(prefix: &str) -> String {
     format!("{prefix}\u{10FFFF}")
@@ -245,14 +251,20 @@ pub fn search(
     push(by_alias, &mut found);
     if (found.len() as i64) < limit {
         let pattern = format!("%{}%", like_escape(&q));
-        let by_substring = base()
+        // Substring scans carry no ORDER BY: with one, PostgreSQL walks the whole name index in
+        // order and visits every row; without, it reads the table once and stops at `limit`.
+        let mut by_substring: Vec<RequesterRow> = base()
             .filter(requesters::name_lower.like(pattern.clone()).escape('\\'))
-            .order(requesters::name_lower)
             .limit(limit)
             .load(conn)?;
+        by_substring.sort_by(|a, b| a.name_lower.cmp(&b.name_lower));
         push(by_substring, &mut found);
         let alias_pks: Vec<i64> = requester_aliases::table
-            .filter(requester_aliases::name_lower.like(pattern).escape('\\'))
+            .filter(
+                requester_aliases::name_lower
+                    .like(pattern.clone())
+                    .escape('\\'),
+            )
             .select(requester_aliases::requester_pk)
             .limit(limit)
             .load(conn)?;
@@ -262,21 +274,17 @@ pub fn search(
             .load(conn)?;
         push(by_alias_substring, &mut found);
         // No platform's IDs hold spaces: a query with one is a name, and needs no scan of IDs.
-        let id_spellings = if q.contains(char::is_whitespace) {
-            &[][..]
-        } else {
-            &id_spellings[..]
-        };
-        for id in id_spellings {
-            let by_id_substring = base()
+        // One scan of lower-cased IDs serves every platform's spelling.
+        if !q.contains(char::is_whitespace) {
+            let mut by_id_substring: Vec<RequesterRow> = base()
                 .filter(
-                    requesters::requester_id
-                        .like(format!("%{}%", like_escape(id)))
+                    sql_lower(requesters::requester_id)
+                        .like(pattern)
                         .escape('\\'),
                 )
-                .order(requesters::requester_id)
                 .limit(limit)
                 .load(conn)?;
+            by_id_substring.sort_by(|a, b| a.requester_id.cmp(&b.requester_id));
             push(by_id_substring, &mut found);
         }
     }
