@@ -166,20 +166,7 @@ pub fn validate_incident(
             errors.add("happened_to", "cannot be in the future");
         }
     }
-    check_range(
-        &mut errors,
-        "tasks_affected",
-        input.tasks_affected,
-        1,
-        MAX_TASKS,
-    );
-    check_range(
-        &mut errors,
-        "amount_lost_minor",
-        input.amount_lost_minor,
-        0,
-        MAX_MINOR,
-    );
+    check_losses(&mut errors, input.tasks_affected, input.amount_lost_minor);
     let currency = match input.currency.as_deref() {
         Some(raw) => errors.check("currency", check_currency(raw)),
         None => Some(input.platform.default_currency().to_owned()),
@@ -271,6 +258,16 @@ pub struct CorroborationInput {
     pub note: String,
 }
 
+/// How many tasks and how much money an incident or a corroboration says were lost.
+fn check_losses(
+    errors: &mut FieldErrors,
+    tasks_affected: Option<i64>,
+    amount_lost_minor: Option<i64>,
+) {
+    check_range(errors, "tasks_affected", tasks_affected, 1, MAX_TASKS);
+    check_range(errors, "amount_lost_minor", amount_lost_minor, 0, MAX_MINOR);
+}
+
 /// Checks a corroboration of an incident about `requester_id` (empty when it names no requester):
 /// the requester's own ID may appear in the note, anything else shaped like a worker ID may not.
 pub fn validate_corroboration(
@@ -279,20 +276,7 @@ pub fn validate_corroboration(
     allow_worker_ids: bool,
 ) -> Result<CorroborationInput, FieldErrors> {
     let mut errors = FieldErrors::new();
-    check_range(
-        &mut errors,
-        "tasks_affected",
-        input.tasks_affected,
-        1,
-        MAX_TASKS,
-    );
-    check_range(
-        &mut errors,
-        "amount_lost_minor",
-        input.amount_lost_minor,
-        0,
-        MAX_MINOR,
-    );
+    check_losses(&mut errors, input.tasks_affected, input.amount_lost_minor);
     let note = input.note.trim().to_owned();
     check_length(&mut errors, "note", Some(&note), NOTE_MAX_CHARS);
     guard_worker_ids(

@@ -62,17 +62,6 @@ fn load(
     Ok((row, requester, author))
 }
 
-fn require_author(row: &IncidentRow, user: &CurrentUser) -> Result<(), ApiError> {
-    if row.author_id == Some(user.user.id) {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden(
-            "not_author",
-            "only the author can change this incident report",
-        ))
-    }
-}
-
 fn require_published(row: &IncidentRow) -> Result<(), ApiError> {
     if row.is_published() {
         Ok(())
@@ -238,7 +227,7 @@ pub(crate) async fn edit(
             .await
             .map_err(super::not_found_as(NO_INCIDENT))?
     };
-    require_author(&row, &current)?;
+    super::require_author(row.author_id, &current, "incident report")?;
     require_published(&row)?;
     let view = state
         .db
@@ -275,7 +264,7 @@ pub(crate) async fn delete(
         .run(move |conn| load(conn, &id))
         .await
         .map_err(super::not_found_as(NO_INCIDENT))?;
-    require_author(&row, &current)?;
+    super::require_author(row.author_id, &current, "incident report")?;
     require_published(&row)?;
     state
         .db

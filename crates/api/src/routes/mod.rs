@@ -14,6 +14,7 @@ pub(crate) mod reviews;
 pub(crate) mod sessions;
 
 use crate::error::ApiError;
+use crate::extract::CurrentUser;
 use axum::http::StatusCode;
 use picket_db::{DbConn, DbError};
 
@@ -33,6 +34,22 @@ pub(crate) fn not_found_as(message: &'static str) -> impl Fn(DbError) -> ApiErro
     move |error| match error {
         DbError::NotFound => ApiError::not_found(message),
         other => other.into(),
+    }
+}
+
+/// Refuses with 403 unless `user` wrote the row: nobody edits or deletes another's content.
+pub(crate) fn require_author(
+    author_id: Option<i64>,
+    user: &CurrentUser,
+    what: &str,
+) -> Result<(), ApiError> {
+    if author_id == Some(user.user.id) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(
+            "not_author",
+            format!("only the author can change this {what}"),
+        ))
     }
 }
 

@@ -92,18 +92,6 @@ fn load(conn: &mut DbConn, id: &str) -> Result<(ReviewRow, RequesterRow, Option<
     Ok((row, requester, author))
 }
 
-/// Refuses unless `user` wrote the review: nobody edits or deletes another's review.
-fn require_author(row: &ReviewRow, user: &CurrentUser) -> Result<(), ApiError> {
-    if row.author_id == Some(user.user.id) {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden(
-            "not_author",
-            "only the author can change this review",
-        ))
-    }
-}
-
 fn notify_review(
     conn: &mut DbConn,
     row: &ReviewRow,
@@ -220,7 +208,7 @@ pub(crate) async fn edit(
         .run(move |conn| load(conn, &id))
         .await
         .map_err(super::not_found_as(NO_REVIEW))?;
-    require_author(&row, &current)?;
+    super::require_author(row.author_id, &current, "review")?;
     match row.state()? {
         ReviewState::Deleted => {
             return Err(ApiError::new(
@@ -271,7 +259,7 @@ pub(crate) async fn delete(
         .run(move |conn| load(conn, &id))
         .await
         .map_err(super::not_found_as(NO_REVIEW))?;
-    require_author(&row, &current)?;
+    super::require_author(row.author_id, &current, "review")?;
     if row.state()? == ReviewState::Deleted {
         return Err(ApiError::new(
             StatusCode::GONE,
