@@ -21,8 +21,9 @@ use tower_http::cors::CorsLayer;
 /// Largest JSON body the API accepts; larger ones get 413 before any parsing.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// Every route of the instance, ready to serve.
-pub fn router(state: AppState) -> Router {
+/// Every route of the instance, ready to serve. `federation` holds routes served beside the API
+/// (ActivityPub actors, WebFinger, NodeInfo) that share its logging, body limit and CORS.
+pub fn router(state: AppState, federation: Router) -> Router {
     use routes::{
         accounts, compat, export, feeds, import, incidents, invites, notifications, requesters,
         reviews, sessions,
@@ -108,6 +109,8 @@ pub fn router(state: AppState) -> Router {
         .route("/requesters", get(compat::requesters))
         .route("/requesters/{rid}", get(compat::requester))
         .nest("/api/v1", api)
+        .with_state(state)
+        .merge(federation)
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -120,5 +123,4 @@ pub fn router(state: AppState) -> Router {
                 .allow_methods([Method::GET, Method::HEAD, Method::OPTIONS])
                 .allow_headers(tower_http::cors::Any),
         )
-        .with_state(state)
 }

@@ -1,5 +1,6 @@
 //! Picket's storage layer: every SQL statement lives here, behind one API that works the same on SQLite and PostgreSQL.
 
+pub mod actors;
 mod conn;
 mod error;
 pub mod follows;

@@ -189,6 +189,28 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    actor_keys (actor) {
+        actor -> Text,
+        public_key_pem -> Text,
+        private_key_pem -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    remote_actors (url) {
+        url -> Text,
+        kind -> Text,
+        username -> Text,
+        name -> Nullable<Text>,
+        inbox -> Text,
+        shared_inbox -> Nullable<Text>,
+        public_key_pem -> Text,
+        fetched_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(requester_aliases -> requesters (requester_pk));
 diesel::joinable!(reviews -> requesters (requester_pk));
@@ -220,4 +242,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     notifications,
     feed_tokens,
     requester_stats,
+    actor_keys,
+    remote_actors,
 );

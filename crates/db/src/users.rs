@@ -72,3 +72,11 @@ pub(crate) fn found(rows: usize) -> Result<(), DbError> {
         Ok(())
     }
 }
+
+/// How many accounts can sign in: what NodeInfo reports as the instance's users.
+pub fn count_active(conn: &mut DbConn) -> Result<i64, DbError> {
+    Ok(users::table
+        .filter(users::status.eq(AccountStatus::Active.as_str()))
+        .count()
+        .get_result(conn)?)
+}

@@ -19,6 +19,7 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub accounts: AccountsConfig,
     pub incidents: IncidentsConfig,
+    pub federation: FederationConfig,
     pub log: LogConfig,
 }
 
@@ -101,6 +102,14 @@ impl Default for IncidentsConfig {
     }
 }
 
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FederationConfig {
+    /// Allow plain HTTP and loopback or private-network peers. For development and tests only:
+    /// on a public instance it would let anyone make the server fetch from internal services.
+    pub allow_loopback: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LogConfig {
@@ -122,7 +131,14 @@ impl Default for LogConfig {
 pub struct ConfigError(String);
 
 /// Sections that environment variables `PICKET_<SECTION>_<KEY>` may set.
-const SECTIONS: &[&str] = &["server", "database", "accounts", "incidents", "log"];
+const SECTIONS: &[&str] = &[
+    "server",
+    "database",
+    "accounts",
+    "incidents",
+    "federation",
+    "log",
+];
 
 impl Config {
     /// Reads `path` (if given) and applies overrides from `env`, which callers pass explicitly
@@ -183,8 +199,14 @@ impl Config {
 
     /// The public URL, defaulting to `http://localhost:<port>`.
     pub fn public_url(&self) -> Url {
+        self.public_url_at(self.server.listen.port())
+    }
+
+    /// The public URL once the listener is bound to `port` (which differs from the configured
+    /// one when that is 0, as in tests).
+    pub fn public_url_at(&self, port: u16) -> Url {
         self.server.public_url.clone().unwrap_or_else(|| {
-            Url::parse(&format!("http://localhost:{}/", self.server.listen.port()))
+            Url::parse(&format!("http://localhost:{port}/"))
                 .unwrap_or_else(|_| unreachable!("a localhost URL with a port always parses"))
         })
     }

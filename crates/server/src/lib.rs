@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use picket_api::{AppState, Settings};
+use picket_apub::{ApubData, FederationSettings};
+use picket_core::accounts::RegistrationMode;
 use picket_db::{Backend, Db};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -73,17 +75,30 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
     let addr = listener
         .local_addr()
         .context("cannot read the bound address")?;
+    let public_url = config.public_url_at(addr.port());
     let days = |n: u32| Duration::from_secs(u64::from(n) * 86_400);
     let settings = Settings {
         registration: config.accounts.registration,
-        secure_cookies: config.public_url().scheme() == "https",
+        secure_cookies: public_url.scheme() == "https",
         session_ttl: days(config.accounts.session_days),
         invite_ttl: days(config.accounts.invite_days),
         login_attempts_per_minute: config.accounts.login_attempts_per_minute,
-        public_url: config.public_url(),
+        public_url: public_url.clone(),
         wave_window_days: i64::from(config.incidents.wave_window_days),
     };
-    let app = picket_api::router(AppState::new(db, settings));
+    let federation = picket_apub::configure(
+        ApubData {
+            db: db.clone(),
+            public_url: public_url.clone(),
+            open_registrations: config.accounts.registration == RegistrationMode::Open,
+        },
+        FederationSettings {
+            allow_loopback: config.federation.allow_loopback,
+        },
+    )
+    .await
+    .context("cannot set up federation")?;
+    let app = picket_api::router(AppState::new(db, settings), picket_apub::router(federation));
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(listener, app)
@@ -92,6 +107,6 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
             })
             .await
     });
-    tracing::info!(%addr, public_url = %config.public_url(), "picket is listening");
+    tracing::info!(%addr, %public_url, "picket is listening");
     Ok(Running { addr, stop, task })
 }

@@ -1,0 +1,58 @@
+//! Federation errors, and how each answers over HTTP in the same `{"error", "message"}` shape as the rest of the instance.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use picket_db::DbError;
+
+/// Why a federation request or fetch failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ApubError {
+    /// The actor or object asked for is not on this instance.
+    #[error("{0}")]
+    NotFound(&'static str),
+    /// The request itself is malformed (a WebFinger resource that is no `acct:` URI, say).
+    #[error("{0}")]
+    BadRequest(String),
+    /// What another server sent or served does not hold together (an actor whose key belongs to someone else).
+    #[error("invalid remote data: {0}")]
+    Invalid(String),
+    /// The database failed.
+    #[error(transparent)]
+    Db(#[from] DbError),
+    /// The federation library refused or failed (fetch, signature, URL checks).
+    #[error("federation: {0}")]
+    Federation(#[from] activitypub_federation::error::Error),
+    /// Making a key pair failed, or its blocking task died.
+    #[error("key generation failed: {0}")]
+    Keys(String),
+}
+
+impl IntoResponse for ApubError {
+    fn into_response(self) -> Response {
+        let (status, code) = match &self {
+            ApubError::NotFound(_) | ApubError::Db(DbError::NotFound) => {
+                (StatusCode::NOT_FOUND, "not_found")
+            }
+            ApubError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            ApubError::Invalid(_) | ApubError::Federation(_) => {
+                (StatusCode::BAD_REQUEST, "federation_refused")
+            }
+            ApubError::Db(DbError::Unavailable(_)) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+            }
+            ApubError::Db(_) | ApubError::Keys(_) => {
+                tracing::error!(error = %self, "federation request failed");
+                return (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    axum::Json(serde_json::json!({
+                        "error": "internal",
+                        "message": "something went wrong on the server; the error has been logged",
+                    })),
+                )
+                    .into_response();
+            }
+        };
+        let body = serde_json::json!({"error": code, "message": self.to_string()});
+        (status, axum::Json(body)).into_response()
+    }
+}

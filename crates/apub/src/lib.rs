@@ -1,0 +1,80 @@
+//! Picket's federation edge: actors served as ActivityStreams JSON, WebFinger and NodeInfo discovery, built on LemmyNet's `activitypub_federation`.
+
+mod actors;
+mod error;
+mod routes;
+
+pub use actors::{ActorJson, ActorKind, ApubActor, INSTANCE_NAME, LocalActor};
+pub use error::ApubError;
+pub use routes::router;
+
+use activitypub_federation::config::FederationConfig;
+use picket_db::Db;
+use url::Url;
+
+/// What federation handlers and fetches share; one per instance, never global.
+#[derive(Debug, Clone)]
+pub struct ApubData {
+    pub db: Db,
+    /// The instance's public URL, ending in `/`: every local actor's id is below it.
+    pub public_url: Url,
+    /// Whether anyone may register (NodeInfo's `openRegistrations`).
+    pub open_registrations: bool,
+}
+
+impl ApubData {
+    /// The absolute URL of a path below the public URL.
+    pub fn local_url(&self, path: &str) -> Url {
+        let mut url = self.public_url.clone();
+        url.set_path(&format!("{}{path}", self.public_url.path()));
+        url
+    }
+
+    /// The path below the public URL, if `url` is one of this instance's.
+    fn local_path(&self, url: &Url) -> Option<String> {
+        if url.origin() != self.public_url.origin() {
+            return None;
+        }
+        url.path()
+            .strip_prefix(self.public_url.path())
+            .map(str::to_owned)
+    }
+}
+
+/// How the instance federates, from its configuration.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FederationSettings {
+    /// Allow plain HTTP and loopback peers: for development and tests only, since it lets
+    /// anyone point the instance at internal services.
+    pub allow_loopback: bool,
+}
+
+/// The domain the federation library compares ids against: host, and port when there is one.
+fn domain(url: &Url) -> String {
+    let host = url.host_str().unwrap_or("localhost");
+    match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    }
+}
+
+/// Builds the federation configuration; the instance actor's key is made here on first start,
+/// because every signed fetch needs it.
+pub async fn configure(
+    data: ApubData,
+    settings: FederationSettings,
+) -> Result<FederationConfig<ApubData>, ApubError> {
+    let instance = ApubActor::local(&data, LocalActor::Instance).await?;
+    FederationConfig::builder()
+        .domain(domain(&data.public_url))
+        .app_data(data)
+        .signed_fetch_actor(&instance)
+        // Peers with authorized fetch (Mastodon's secure mode, GoToSocial) need `host` and
+        // `date` signed, which the library signs only in this mode.
+        .http_signature_compat(true)
+        .debug(settings.allow_loopback)
+        .allow_http_urls(settings.allow_loopback)
+        .build()
+        .await
+        .map_err(|e| ApubError::BadRequest(format!("federation configuration: {e}")))
+}

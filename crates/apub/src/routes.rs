@@ -1,0 +1,166 @@
+//! Federation's HTTP routes: WebFinger, NodeInfo, and actor URLs that answer ActivityStreams JSON to servers and a short HTML page to browsers.
+
+use activitypub_federation::axum::json::FederationJson;
+use activitypub_federation::config::{Data, FederationConfig, FederationMiddleware};
+use activitypub_federation::fetch::webfinger::{
+    build_webfinger_response_with_type, extract_webfinger_name,
+};
+use activitypub_federation::protocol::context::WithContext;
+use activitypub_federation::traits::Object;
+use axum::Router;
+use axum::extract::{Path, Query};
+use axum::http::{HeaderMap, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use picket_db::users;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::actors::{ApubActor, LocalActor};
+use crate::{ApubData, ApubError};
+
+/// The routes, with the federation library's request data attached.
+pub fn router(config: FederationConfig<ApubData>) -> Router {
+    Router::new()
+        .route("/.well-known/webfinger", get(webfinger))
+        .route("/.well-known/nodeinfo", get(nodeinfo_links))
+        .route("/nodeinfo/2.1", get(nodeinfo))
+        .route("/actor", get(instance_actor))
+        .route("/u/{name}", get(person))
+        .route("/r/{platform}/{requester_id}", get(requester_feed))
+        .layer(FederationMiddleware::new(config))
+}
+
+/// Actor JSON must name the security vocabulary too: JSON-LD peers drop `publicKey` without it.
+fn actor_context() -> Value {
+    json!([
+        "https://www.w3.org/ns/activitystreams",
+        "https://w3id.org/security/v1"
+    ])
+}
+
+/// True when the client asks for ActivityStreams (`application/activity+json`, or JSON-LD with
+/// the ActivityStreams profile) rather than a page.
+fn wants_activity_json(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|accept| {
+            accept.contains("application/activity+json") || accept.contains("application/ld+json")
+        })
+}
+
+/// One local actor, as JSON for servers or as a page for people.
+async fn serve_actor(
+    data: Data<ApubData>,
+    headers: HeaderMap,
+    actor: LocalActor,
+) -> Result<Response, ApubError> {
+    let actor = ApubActor::local(&data, actor).await?;
+    if !wants_activity_json(&headers) {
+        return Ok(actor_page(&actor).into_response());
+    }
+    let json = actor.into_json(&data).await?;
+    Ok(FederationJson(WithContext::new(json, actor_context())).into_response())
+}
+
+fn actor_page(actor: &ApubActor) -> Html<String> {
+    let handle = html_escape::encode_text(&actor.username);
+    let title = html_escape::encode_text(actor.name.as_deref().unwrap_or(&actor.username));
+    let what = match actor.kind {
+        crate::ActorKind::Group => {
+            "Reviews and incident reports about this requester, followable from the fediverse."
+        }
+        crate::ActorKind::Person => "A worker on this Picket instance.",
+        _ => "This Picket instance.",
+    };
+    Html(format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title}</title></head>\n<body><main><h1>{title}</h1><p>{what}</p>\
+         <p>Fediverse handle: <code>@{handle}@{host}</code></p></main></body></html>\n",
+        host = html_escape::encode_text(actor.id.host_str().unwrap_or_default()),
+    ))
+}
+
+async fn instance_actor(data: Data<ApubData>, headers: HeaderMap) -> Result<Response, ApubError> {
+    serve_actor(data, headers, LocalActor::Instance).await
+}
+
+async fn person(
+    data: Data<ApubData>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> Result<Response, ApubError> {
+    serve_actor(data, headers, LocalActor::Person(name.to_ascii_lowercase())).await
+}
+
+async fn requester_feed(
+    data: Data<ApubData>,
+    headers: HeaderMap,
+    Path((platform, id)): Path<(String, String)>,
+) -> Result<Response, ApubError> {
+    let actor = LocalActor::from_webfinger_name(&format!("{platform}.{id}"))?;
+    serve_actor(data, headers, actor).await
+}
+
+#[derive(Debug, Deserialize)]
+struct WebfingerQuery {
+    resource: Option<String>,
+}
+
+/// `acct:instance@host`, `acct:<worker>@host` or `acct:<platform>.<requesterid>@host`.
+async fn webfinger(
+    data: Data<ApubData>,
+    Query(query): Query<WebfingerQuery>,
+) -> Result<Response, ApubError> {
+    let resource = query
+        .resource
+        .ok_or_else(|| ApubError::BadRequest("give `resource=acct:name@host`".into()))?;
+    let name = extract_webfinger_name(&resource, &data)
+        .map_err(|_| ApubError::NotFound("no such account on this instance"))?;
+    let actor = ApubActor::local(&data, LocalActor::from_webfinger_name(name)?).await?;
+    let body = build_webfinger_response_with_type(
+        resource.clone(),
+        vec![(actor.id.clone(), Some(actor.kind.as_str()))],
+    );
+    Ok((
+        [(header::CONTENT_TYPE, "application/jrd+json")],
+        axum::Json(body),
+    )
+        .into_response())
+}
+
+async fn nodeinfo_links(data: Data<ApubData>) -> axum::Json<Value> {
+    axum::Json(json!({
+        "links": [{
+            "rel": "http://nodeinfo.diaspora.software/ns/schema/2.1",
+            "href": data.local_url("nodeinfo/2.1"),
+        }]
+    }))
+}
+
+async fn nodeinfo(data: Data<ApubData>) -> Result<Response, ApubError> {
+    let users = data.db.run(users::count_active).await?;
+    let body = json!({
+        "version": "2.1",
+        "software": {
+            "name": "picket",
+            "version": env!("CARGO_PKG_VERSION"),
+        },
+        "protocols": ["activitypub"],
+        "services": {"inbound": [], "outbound": []},
+        "openRegistrations": data.open_registrations,
+        "usage": {"users": {"total": users}},
+        "metadata": {"instanceActor": data.local_url("actor")},
+    });
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            "application/json; profile=\"http://nodeinfo.diaspora.software/ns/schema/2.1#\"",
+        )],
+        axum::Json(body),
+    )
+        .into_response())
+}

@@ -1,0 +1,2 @@
+DROP TABLE remote_actors;
+DROP TABLE actor_keys;

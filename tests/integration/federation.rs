@@ -1,0 +1,266 @@
+//! Federation discovery between real instances on loopback: WebFinger, NodeInfo, actors served as ActivityStreams JSON or HTML, and one instance fetching and storing another's actor.
+
+use activitypub_federation::fetch::webfinger::webfinger_resolve_actor;
+use picket_apub::{ApubActor, ApubData, FederationSettings};
+use picket_test_support::{TestBackend, both_backends};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::reviews::{RID, review};
+use crate::support::{Client, TestServer, assert_error};
+
+const PASSWORD: &str = "correct horse battery";
+
+async fn federating(backend: TestBackend) -> TestServer {
+    TestServer::start(backend, |c| c.federation.allow_loopback = true).await
+}
+
+fn domain(server: &TestServer) -> String {
+    server.base.trim_start_matches("http://").to_owned()
+}
+
+async fn activity_json(server: &TestServer, path: &str) -> Value {
+    let response = reqwest::Client::new()
+        .get(format!("{}{path}", server.base))
+        .header("accept", "application/activity+json")
+        .send()
+        .await
+        .expect("fetch");
+    assert_eq!(response.status(), StatusCode::OK, "{path}");
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/activity+json",
+        "{path}"
+    );
+    response.json().await.expect("json")
+}
+
+async fn discovery_and_actors(backend: TestBackend) {
+    let server = federating(backend).await;
+    let alice = server.signed_in("alice", PASSWORD).await;
+    assert_eq!(
+        alice.post("/api/v1/reviews", review(100, 60)).await.0,
+        StatusCode::CREATED
+    );
+    let anonymous = Client::new(&server);
+    let host = domain(&server);
+
+    // WebFinger: the instance, a worker and a requester feed, each to its actor URL.
+    let feed_handle = format!("mturk.{}", RID.to_lowercase());
+    for (name, path, kind) in [
+        ("instance", "/actor".to_owned(), "Application"),
+        ("alice", "/u/alice".to_owned(), "Person"),
+        (feed_handle.as_str(), format!("/r/mturk/{RID}"), "Group"),
+    ] {
+        let (status, finger) = anonymous
+            .get(&format!(
+                "/.well-known/webfinger?resource=acct:{name}@{host}"
+            ))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{name}: {finger}");
+        assert_eq!(finger["subject"], format!("acct:{name}@{host}"));
+        let this = finger["links"]
+            .as_array()
+            .expect("links")
+            .iter()
+            .find(|l| l["rel"] == "self")
+            .expect("a self link");
+        assert_eq!(this["type"], "application/activity+json");
+        assert_eq!(this["href"], format!("{}{path}", server.base));
+        assert_eq!(
+            this["properties"]["https://www.w3.org/ns/activitystreams#type"],
+            kind
+        );
+    }
+    for resource in [
+        format!("acct:nobody@{host}"),
+        format!("acct:mturk.anotreviewed1@{host}"),
+        "acct:alice@elsewhere.example".to_owned(),
+    ] {
+        assert_error(
+            &anonymous
+                .get(&format!("/.well-known/webfinger?resource={resource}"))
+                .await,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        );
+    }
+    assert_error(
+        &anonymous.get("/.well-known/webfinger").await,
+        StatusCode::BAD_REQUEST,
+        "bad_request",
+    );
+
+    // The requester feed as ActivityStreams: a Group that accepts followers, with its own key.
+    let feed = activity_json(&server, &format!("/r/mturk/{RID}")).await;
+    let id = format!("{}/r/mturk/{RID}", server.base);
+    assert_eq!(feed["type"], "Group");
+    assert_eq!(feed["id"], id);
+    assert_eq!(feed["preferredUsername"], feed_handle);
+    assert_eq!(feed["name"], "Acme Research");
+    assert_eq!(feed["manuallyApprovesFollowers"], false);
+    assert_eq!(
+        feed["@context"],
+        json!([
+            "https://www.w3.org/ns/activitystreams",
+            "https://w3id.org/security/v1"
+        ])
+    );
+    assert_eq!(feed["publicKey"]["owner"], id);
+    assert_eq!(feed["publicKey"]["id"], format!("{id}#main-key"));
+    assert!(
+        feed["publicKey"]["publicKeyPem"]
+            .as_str()
+            .is_some_and(|pem| pem.starts_with("-----BEGIN PUBLIC KEY-----"))
+    );
+    assert_eq!(
+        feed["endpoints"]["sharedInbox"],
+        format!("{}/inbox", server.base)
+    );
+    // The key is made once and kept.
+    let again = activity_json(&server, &format!("/r/mturk/{RID}")).await;
+    assert_eq!(again["publicKey"], feed["publicKey"]);
+
+    // A worker's actor says nothing but the pseudonym.
+    let person = activity_json(&server, "/u/alice").await;
+    assert_eq!(person["type"], "Person");
+    assert_eq!(person["preferredUsername"], "alice");
+    let keys: Vec<&str> = person
+        .as_object()
+        .expect("object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "@context",
+            "type",
+            "id",
+            "preferredUsername",
+            "inbox",
+            "endpoints",
+            "publicKey",
+            "manuallyApprovesFollowers"
+        ]
+    );
+    let instance = activity_json(&server, "/actor").await;
+    assert_eq!(instance["type"], "Application");
+    assert_ne!(instance["publicKey"], feed["publicKey"]);
+
+    // Browsers get a page at the same URL, with the name escaped.
+    let page = reqwest::Client::new()
+        .get(format!("{}/r/mturk/{RID}", server.base))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(page.status(), StatusCode::OK);
+    assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
+    let html = page.text().await.expect("html");
+    assert!(html.contains("<h1>Acme Research</h1>"), "{html}");
+    assert!(
+        html.contains(&format!("@{feed_handle}@localhost")),
+        "{html}"
+    );
+    assert_error(
+        &anonymous.get("/u/nobody").await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+
+    // NodeInfo names the software and counts accounts.
+    let (_, links) = anonymous.get("/.well-known/nodeinfo").await;
+    assert_eq!(
+        links["links"][0]["href"],
+        format!("{}/nodeinfo/2.1", server.base)
+    );
+    let (_, info) = anonymous.get("/nodeinfo/2.1").await;
+    assert_eq!(info["version"], "2.1");
+    assert_eq!(info["software"]["name"], "picket");
+    assert_eq!(info["protocols"], json!(["activitypub"]));
+    assert_eq!(info["openRegistrations"], true);
+    assert_eq!(info["usage"]["users"]["total"], 1);
+    server.stop().await;
+}
+
+/// B resolves `mturk.<rid>@A` over real HTTP: WebFinger, then a signed fetch of the actor,
+/// which B verifies and stores with A's key. Without `allow_loopback`, the same lookup is refused.
+async fn an_instance_fetches_and_stores_another_instances_actor(backend: TestBackend) {
+    let a = federating(backend).await;
+    let b = federating(backend).await;
+    let alice = a.signed_in("alice", PASSWORD).await;
+    assert_eq!(
+        alice.post("/api/v1/reviews", review(100, 60)).await.0,
+        StatusCode::CREATED
+    );
+    let served = activity_json(&a, &format!("/r/mturk/{RID}")).await;
+    let handle = format!("mturk.{}@{}", RID.to_lowercase(), domain(&a));
+
+    let b_data = |allow_loopback| {
+        let db = b.db.open();
+        let public_url = format!("{}/", b.base).parse().expect("url");
+        async move {
+            picket_apub::configure(
+                ApubData {
+                    db,
+                    public_url,
+                    open_registrations: true,
+                },
+                FederationSettings { allow_loopback },
+            )
+            .await
+            .expect("federation config")
+            .to_request_data()
+        }
+    };
+    let data = b_data(true).await;
+    let actor: ApubActor = webfinger_resolve_actor(&handle, &data)
+        .await
+        .expect("resolve A's requester feed");
+    assert_eq!(actor.id.as_str(), served["id"]);
+    assert_eq!(actor.name.as_deref(), Some("Acme Research"));
+    assert_eq!(actor.public_key_pem, served["publicKey"]["publicKeyPem"]);
+    assert_eq!(
+        actor.shared_inbox.map(String::from),
+        Some(format!("{}/inbox", a.base))
+    );
+    assert!(
+        actor.private_key_pem.is_none(),
+        "a remote actor carries no private key"
+    );
+    let url = actor.id.to_string();
+    let stored = data
+        .db
+        .run(move |conn| picket_db::actors::remote(conn, &url))
+        .await
+        .expect("read")
+        .expect("B stored A's actor");
+    assert_eq!(stored.kind, "Group");
+    assert_eq!(stored.inbox, format!("{}/r/mturk/{RID}/inbox", a.base));
+
+    let strict = b_data(false).await;
+    let refused = webfinger_resolve_actor::<ApubData, ApubActor>(
+        &format!("instance@{}", domain(&a)),
+        &strict,
+    )
+    .await;
+    let error = refused.expect_err("a handle with a port needs allow_loopback");
+    assert!(error.to_string().contains("domain"), "{error}");
+    let fetched = activitypub_federation::fetch::object_id::ObjectId::<ApubActor>::parse(&format!(
+        "{}/actor",
+        a.base
+    ))
+    .expect("url")
+    .dereference(&strict)
+    .await;
+    let error = fetched.expect_err("a plain-HTTP loopback actor needs allow_loopback");
+    assert!(error.to_string().contains("Http urls"), "{error}");
+    a.stop().await;
+    b.stop().await;
+}
+
+both_backends!(
+    discovery_and_actors,
+    an_instance_fetches_and_stores_another_instances_actor
+);
