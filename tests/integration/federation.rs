@@ -239,6 +239,15 @@ async fn an_instance_fetches_and_stores_another_instances_actor(backend: TestBac
     assert_eq!(stored.kind, "Group");
     assert_eq!(stored.inbox, format!("{}/r/mturk/{RID}/inbox", a.base));
 
+    // https works: a fetch from a closed port fails to connect, not for want of TLS.
+    let tls = activitypub_federation::fetch::object_id::ObjectId::<ApubActor>::parse(
+        "https://localhost:9/actor",
+    )
+    .expect("url")
+    .dereference(&data)
+    .await
+    .expect_err("nothing listens on port 9");
+    assert!(format!("{tls:?}").contains("ConnectionRefused"), "{tls:?}");
     let strict = b_data(false).await;
     let refused = webfinger_resolve_actor::<ApubData, ApubActor>(
         &format!("instance@{}", domain(&a)),

@@ -64,6 +64,9 @@ pub async fn configure(
     data: ApubData,
     settings: FederationSettings,
 ) -> Result<FederationConfig<ApubData>, ApubError> {
+    // Fetches from other servers are https; without a provider every one would fail. Installing
+    // twice (a second instance in the same process) is refused harmlessly.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let instance = ApubActor::local(&data, LocalActor::Instance).await?;
     FederationConfig::builder()
         .domain(domain(&data.public_url))
