@@ -200,6 +200,8 @@ fn every_subcommand_has_help() {
         vec!["admin", "--help"],
         vec!["admin", "create-user", "--help"],
         vec!["admin", "invite", "--help"],
+        vec!["admin", "follow", "--help"],
+        vec!["admin", "unfollow", "--help"],
     ] {
         let output = picket_output(picket(dir.path()).args(&args));
         let stdout = String::from_utf8_lossy(&output.stdout);

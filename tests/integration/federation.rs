@@ -2,6 +2,7 @@
 
 use activitypub_federation::fetch::webfinger::webfinger_resolve_actor;
 use picket_apub::{ApubActor, ApubData, FederationSettings};
+use picket_db::delivery::Direction;
 use picket_test_support::{TestBackend, both_backends};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -273,3 +274,100 @@ both_backends!(
     discovery_and_actors,
     an_instance_fetches_and_stores_another_instances_actor
 );
+
+/// Polls `check` until it holds, failing after 20 s: federation is asynchronous by design.
+async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !check().await {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting: {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+fn follows(server: &TestServer, direction: Direction) -> Vec<picket_db::delivery::FollowRow> {
+    server
+        .db
+        .open()
+        .with_conn(|conn| picket_db::delivery::follows(conn, direction))
+        .expect("follows")
+}
+
+fn delivery_counts(server: &TestServer) -> Vec<(String, i64)> {
+    server
+        .db
+        .open()
+        .with_conn(picket_db::delivery::counts)
+        .expect("counts")
+}
+
+/// A follows B's instance actor: A queues a signed `Follow`, B records A and queues an `Accept`,
+/// A marks its follow accepted. A redelivered `Follow` changes nothing on B, and an unfollow
+/// reaches B too.
+async fn instances_follow_accept_and_unfollow(backend: TestBackend) {
+    let a = federating(backend).await;
+    let b = federating(backend).await;
+    let b_instance = format!("{}/actor", b.base);
+    let followed = picket_server::admin::follow(&a.config, &format!("instance@{}", domain(&b)))
+        .await
+        .expect("follow B");
+    assert_eq!(followed.as_str(), b_instance);
+    eventually("B accepts A", || async {
+        follows(&a, Direction::Outbound)
+            .first()
+            .is_some_and(|f| f.is_accepted())
+    })
+    .await;
+    let inbound = follows(&b, Direction::Inbound);
+    assert_eq!(inbound.len(), 1);
+    assert_eq!(inbound[0].local_actor, "actor");
+    assert_eq!(inbound[0].remote_actor, format!("{}/actor", a.base));
+    eventually("both queues drain", || async {
+        delivery_counts(&a) == [("delivered".to_owned(), 1)]
+            && delivery_counts(&b) == [("delivered".to_owned(), 1)]
+    })
+    .await;
+
+    // A crash after sending but before recording it: the Follow goes out again. B acknowledges
+    // it and applies nothing: still one follower, and no second Accept.
+    a.db.open()
+        .with_conn(|conn| {
+            use diesel::prelude::*;
+            diesel::update(picket_db::schema::deliveries::table)
+                .set(picket_db::schema::deliveries::state.eq("pending"))
+                .execute(conn)?;
+            Ok(())
+        })
+        .expect("reset the delivery");
+    eventually("the Follow is sent again", || async {
+        delivery_counts(&a) == [("delivered".to_owned(), 1)]
+    })
+    .await;
+    assert_eq!(follows(&b, Direction::Inbound).len(), 1);
+    assert_eq!(delivery_counts(&b), [("delivered".to_owned(), 1)]);
+
+    picket_server::admin::unfollow(&a.config, &b_instance)
+        .await
+        .expect("unfollow B");
+    assert!(follows(&a, Direction::Outbound).is_empty());
+    eventually("B forgets A", || async {
+        follows(&b, Direction::Inbound).is_empty()
+    })
+    .await;
+    assert!(
+        picket_server::admin::unfollow(&a.config, &b_instance)
+            .await
+            .is_err(),
+        "unfollowing twice says there is nothing to undo"
+    );
+    a.stop().await;
+    b.stop().await;
+}
+
+both_backends!(instances_follow_accept_and_unfollow);

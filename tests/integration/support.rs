@@ -32,8 +32,13 @@ impl TestServer {
         let running = picket_server::start(&config)
             .await
             .expect("start a test instance");
+        let base = format!("http://localhost:{}", running.addr().port());
+        // What the instance derived from the bound port, so admin helpers address it the same way.
+        if config.server.public_url.is_none() {
+            config.server.public_url = Some(format!("{base}/").parse().expect("public URL"));
+        }
         TestServer {
-            base: format!("http://localhost:{}", running.addr().port()),
+            base,
             config,
             db,
             running: Some(running),

@@ -102,7 +102,7 @@ impl LocalActor {
     }
 
     /// Reads a local actor URL's path (`actor`, `u/alice`, `r/mturk/A1…`).
-    fn from_path(path: &str) -> Option<LocalActor> {
+    pub(crate) fn from_path(path: &str) -> Option<LocalActor> {
         let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
         match parts.as_slice() {
             ["actor"] => Some(LocalActor::Instance),
@@ -267,8 +267,8 @@ impl Object for ApubActor {
     }
 
     async fn read_from_id(url: Url, data: &Data<ApubData>) -> Result<Option<Self>, ApubError> {
-        if let Some(path) = data.local_path(&url) {
-            let Some(actor) = LocalActor::from_path(&path) else {
+        if data.local_path(&url).is_some() {
+            let Some(actor) = data.local_actor(&url) else {
                 return Ok(None);
             };
             return match ApubActor::local(data, actor).await {

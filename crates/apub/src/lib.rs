@@ -1,14 +1,18 @@
 //! Picket's federation edge: actors served as ActivityStreams JSON, WebFinger and NodeInfo discovery, built on LemmyNet's `activitypub_federation`.
 
+mod activities;
 mod actors;
 mod error;
 mod routes;
+pub mod worker;
 
+pub use activities::{InboxActivity, follow, unfollow};
 pub use actors::{ActorJson, ActorKind, ApubActor, INSTANCE_NAME, LocalActor};
 pub use error::ApubError;
 pub use routes::router;
 
 use activitypub_federation::config::FederationConfig;
+use activitypub_federation::protocol::context::WithContext;
 use picket_db::Db;
 use url::Url;
 
@@ -28,6 +32,12 @@ impl ApubData {
         let mut url = self.public_url.clone();
         url.set_path(&format!("{}{path}", self.public_url.path()));
         url
+    }
+
+    /// The local actor `url` names, if it names one of ours.
+    fn local_actor(&self, url: &Url) -> Option<LocalActor> {
+        self.local_path(url)
+            .and_then(|path| LocalActor::from_path(&path))
     }
 
     /// The path below the public URL, if `url` is one of this instance's.

@@ -1,5 +1,6 @@
 //! Federation's HTTP routes: WebFinger, NodeInfo, and actor URLs that answer ActivityStreams JSON to servers and a short HTML page to browsers.
 
+use activitypub_federation::axum::inbox::{ActivityData, receive_activity};
 use activitypub_federation::axum::json::FederationJson;
 use activitypub_federation::config::{Data, FederationConfig, FederationMiddleware};
 use activitypub_federation::fetch::webfinger::{
@@ -9,13 +10,14 @@ use activitypub_federation::protocol::context::WithContext;
 use activitypub_federation::traits::Object;
 use axum::Router;
 use axum::extract::{Path, Query};
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use picket_db::users;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::activities::InboxActivity;
 use crate::actors::{ApubActor, LocalActor};
 use crate::{ApubData, ApubError};
 
@@ -28,6 +30,11 @@ pub fn router(config: FederationConfig<ApubData>) -> Router {
         .route("/actor", get(instance_actor))
         .route("/u/{name}", get(person))
         .route("/r/{platform}/{requester_id}", get(requester_feed))
+        // One inbox handler serves them all: the activity itself says whom it is for.
+        .route("/inbox", post(inbox))
+        .route("/actor/inbox", post(inbox))
+        .route("/u/{name}/inbox", post(inbox))
+        .route("/r/{platform}/{requester_id}/inbox", post(inbox))
         .layer(FederationMiddleware::new(config))
 }
 
@@ -103,6 +110,12 @@ async fn requester_feed(
 ) -> Result<Response, ApubError> {
     let actor = LocalActor::from_webfinger_name(&format!("{platform}.{id}"))?;
     serve_actor(data, headers, actor).await
+}
+
+/// Verifies the signature and digest (the library), then applies the activity once.
+async fn inbox(data: Data<ApubData>, activity: ActivityData) -> Result<StatusCode, ApubError> {
+    receive_activity::<WithContext<InboxActivity>, ApubActor, ApubData>(activity, &data).await?;
+    Ok(StatusCode::ACCEPTED)
 }
 
 #[derive(Debug, Deserialize)]

@@ -2,6 +2,7 @@
 
 pub mod actors;
 mod conn;
+pub mod delivery;
 mod error;
 pub mod follows;
 pub mod incidents;

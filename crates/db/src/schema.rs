@@ -211,6 +211,49 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    outbox (id) {
+        id -> BigInt,
+        activity_id -> Text,
+        actor -> Text,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    deliveries (id) {
+        id -> BigInt,
+        outbox_id -> BigInt,
+        inbox -> Text,
+        state -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    received_activities (activity_id) {
+        activity_id -> Text,
+        received_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    federation_follows (id) {
+        id -> BigInt,
+        local_actor -> Text,
+        remote_actor -> Text,
+        direction -> Text,
+        state -> Text,
+        follow_activity_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(deliveries -> outbox (outbox_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(requester_aliases -> requesters (requester_pk));
 diesel::joinable!(reviews -> requesters (requester_pk));
@@ -244,4 +287,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     requester_stats,
     actor_keys,
     remote_actors,
+    outbox,
+    deliveries,
+    received_activities,
+    federation_follows,
 );

@@ -1,8 +1,9 @@
-//! What an admin does at a terminal: create accounts (the first admin above all) and invite codes.
+//! What an admin does at a terminal: create accounts (the first admin above all) and invite codes, follow other instances.
 
 use std::io::{BufRead, IsTerminal};
 
 use anyhow::{Context, bail};
+use picket_apub::LocalActor;
 use picket_core::accounts::{self, Role};
 use picket_core::secrets::{hash_password, new_secret, secret_digest};
 use picket_db::models::{NewUser, now};
@@ -73,4 +74,27 @@ pub fn create_invite(config: &Config, days: u32) -> anyhow::Result<String> {
     let expires_at = now() + chrono::Duration::days(i64::from(days));
     db.with_conn(|conn| picket_db::invites::create(conn, &digest, None, expires_at))?;
     Ok(code)
+}
+
+/// Makes this instance follow another instance's actor (a URL, or a handle such as
+/// `instance@picket.example.org`), as `picket admin follow` does: the `Follow` is queued and
+/// sent by the running server's delivery worker.
+pub async fn follow(config: &Config, target: &str) -> anyhow::Result<url::Url> {
+    let db = open_database_async(config).await?;
+    let federation = crate::federation(config, db, config.public_url()).await?;
+    Ok(picket_apub::follow(&federation.to_request_data(), LocalActor::Instance, target).await?)
+}
+
+/// Stops following, as `picket admin unfollow` does: an `Undo(Follow)` is queued.
+pub async fn unfollow(config: &Config, target: &str) -> anyhow::Result<()> {
+    let db = open_database_async(config).await?;
+    let federation = crate::federation(config, db, config.public_url()).await?;
+    Ok(picket_apub::unfollow(&federation.to_request_data(), LocalActor::Instance, target).await?)
+}
+
+async fn open_database_async(config: &Config) -> anyhow::Result<picket_db::Db> {
+    let config = config.clone();
+    tokio::task::spawn_blocking(move || crate::open_database(&config))
+        .await
+        .context("database start-up task failed")?
 }

@@ -11,7 +11,7 @@ use picket_api::{AppState, Settings};
 use picket_apub::{ApubData, FederationSettings};
 use picket_core::accounts::RegistrationMode;
 use picket_db::{Backend, Db};
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
 pub use config::Config;
@@ -22,6 +22,8 @@ pub struct Running {
     addr: SocketAddr,
     stop: oneshot::Sender<()>,
     task: JoinHandle<std::io::Result<()>>,
+    stop_delivery: watch::Sender<bool>,
+    delivery: JoinHandle<()>,
 }
 
 impl Running {
@@ -31,9 +33,12 @@ impl Running {
     }
 
     /// Stops accepting connections, lets in-flight requests finish, and waits for the server to end.
+    /// Deliveries in flight finish or are left to their lease: nothing queued is lost.
     pub async fn shutdown(self) -> anyhow::Result<()> {
         let _ = self.stop.send(());
         self.task.await.context("server task failed")??;
+        let _ = self.stop_delivery.send(true);
+        self.delivery.await.context("delivery worker failed")?;
         Ok(())
     }
 }
@@ -61,6 +66,26 @@ pub fn open_database(config: &Config) -> anyhow::Result<Db> {
         .with_context(|| format!("cannot open database {}", redact_url(&url)))
 }
 
+/// The federation set-up for an instance at `public_url`: what `serve` and the admin commands share.
+pub async fn federation(
+    config: &Config,
+    db: Db,
+    public_url: url::Url,
+) -> anyhow::Result<activitypub_federation::config::FederationConfig<ApubData>> {
+    picket_apub::configure(
+        ApubData {
+            db,
+            public_url,
+            open_registrations: config.accounts.registration == RegistrationMode::Open,
+        },
+        FederationSettings {
+            allow_loopback: config.federation.allow_loopback,
+        },
+    )
+    .await
+    .context("cannot set up federation")
+}
+
 /// Opens the database, binds the listener and starts serving in the background.
 pub async fn start(config: &Config) -> anyhow::Result<Running> {
     let db = {
@@ -86,18 +111,9 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         public_url: public_url.clone(),
         wave_window_days: i64::from(config.incidents.wave_window_days),
     };
-    let federation = picket_apub::configure(
-        ApubData {
-            db: db.clone(),
-            public_url: public_url.clone(),
-            open_registrations: config.accounts.registration == RegistrationMode::Open,
-        },
-        FederationSettings {
-            allow_loopback: config.federation.allow_loopback,
-        },
-    )
-    .await
-    .context("cannot set up federation")?;
+    let federation = federation(config, db.clone(), public_url.clone()).await?;
+    let (stop_delivery, delivery_stopped) = watch::channel(false);
+    let delivery = picket_apub::worker::spawn(federation.clone(), delivery_stopped);
     let app = picket_api::router(AppState::new(db, settings), picket_apub::router(federation));
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
@@ -108,5 +124,11 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
             .await
     });
     tracing::info!(%addr, %public_url, "picket is listening");
-    Ok(Running { addr, stop, task })
+    Ok(Running {
+        addr,
+        stop,
+        task,
+        stop_delivery,
+        delivery,
+    })
 }

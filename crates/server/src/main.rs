@@ -64,6 +64,17 @@ enum AdminCommand {
         #[arg(long)]
         days: Option<u32>,
     },
+    /// Follow another instance: its public reviews and incidents will be delivered here. The
+    /// running server sends the request.
+    Follow {
+        /// The other instance's actor: a URL, or a handle such as `instance@picket.example.org`.
+        target: String,
+    },
+    /// Stop following another instance.
+    Unfollow {
+        /// The other instance's actor: a URL, or a handle such as `instance@picket.example.org`.
+        target: String,
+    },
 }
 
 fn parse_role(raw: &str) -> Result<Role, String> {
@@ -127,6 +138,10 @@ async fn shutdown_signal() {
     }
 }
 
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Runtime::new().context("cannot start the async runtime")
+}
+
 fn run(cli: Cli) -> anyhow::Result<()> {
     let mut config = load_config(&cli)?;
     init_tracing(&config)?;
@@ -145,9 +160,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             if let Some(url) = public_url {
                 config.server.public_url = Some(url);
             }
-            tokio::runtime::Runtime::new()
-                .context("cannot start the async runtime")?
-                .block_on(serve(config))
+            runtime()?.block_on(serve(config))
         }
         Command::Migrate { revert_last } => {
             let db = picket_server::open_database(&config)?;
@@ -163,6 +176,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let password = admin::read_password(&name)?;
             let username = admin::create_user(&config, &name, role, email.as_deref(), &password)?;
             eprintln!("created {role} account `{username}`");
+            Ok(())
+        }
+        Command::Admin(AdminCommand::Follow { target }) => {
+            let actor = runtime()?.block_on(admin::follow(&config, &target))?;
+            eprintln!("follow request for {actor} queued; the running server sends it");
+            Ok(())
+        }
+        Command::Admin(AdminCommand::Unfollow { target }) => {
+            runtime()?.block_on(admin::unfollow(&config, &target))?;
+            eprintln!("unfollow of {target} queued; the running server sends it");
             Ok(())
         }
         Command::Admin(AdminCommand::Invite { days }) => {

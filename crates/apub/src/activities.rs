@@ -1,0 +1,308 @@
+//! Follows between instances and actors: `Follow`, `Accept` and `Undo(Follow)`, received idempotently and answered through the durable outbox.
+
+use activitypub_federation::config::Data;
+use activitypub_federation::fetch::object_id::ObjectId;
+use activitypub_federation::kinds::activity::{AcceptType, FollowType, UndoType};
+use activitypub_federation::traits::{Activity, Actor};
+use picket_core::secrets::new_public_id;
+use picket_db::delivery::{self, Direction};
+use picket_db::models::now;
+use picket_db::{DbConn, DbError, actors};
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::actors::{ApubActor, LocalActor};
+use crate::{ApubData, ApubError};
+
+/// The `@context` of every activity we send.
+pub(crate) fn activity_context() -> serde_json::Value {
+    serde_json::json!("https://www.w3.org/ns/activitystreams")
+}
+
+/// A fresh activity id on this instance: ids are never reused (Lemmy refuses a repeated one).
+pub(crate) fn new_activity_id(data: &ApubData) -> Url {
+    data.local_url(&format!("activities/{}", new_public_id()))
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Follow {
+    #[serde(rename = "type")]
+    kind: FollowType,
+    pub id: Url,
+    pub actor: ObjectId<ApubActor>,
+    pub object: ObjectId<ApubActor>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Accept {
+    #[serde(rename = "type")]
+    kind: AcceptType,
+    pub id: Url,
+    pub actor: ObjectId<ApubActor>,
+    pub object: Follow,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UndoFollow {
+    #[serde(rename = "type")]
+    kind: UndoType,
+    pub id: Url,
+    pub actor: ObjectId<ApubActor>,
+    pub object: Follow,
+}
+
+/// Everything the inbox understands. Untagged, and each variant's `type` is checked, so the
+/// first variant whose shape and type match wins.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum InboxActivity {
+    Follow(Follow),
+    Accept(Accept),
+    UndoFollow(UndoFollow),
+}
+
+/// Runs `apply` in one transaction with the record that `activity_id` was received: a
+/// redelivered activity is acknowledged without effect, and a failed one stays unrecorded.
+async fn once<F>(data: &ApubData, activity_id: &Url, apply: F) -> Result<(), ApubError>
+where
+    F: FnMut(&mut DbConn) -> Result<(), DbError> + Send + 'static,
+{
+    let id = activity_id.to_string();
+    let mut apply = apply;
+    data.db
+        .tx(move |conn| {
+            if delivery::record_received(conn, &id, now())? {
+                apply(conn)
+            } else {
+                Ok(())
+            }
+        })
+        .await?;
+    Ok(())
+}
+
+/// The local actor an activity is addressed to, or an error naming what is wrong.
+fn local_target(data: &ApubData, id: &ObjectId<ApubActor>) -> Result<LocalActor, ApubError> {
+    data.local_actor(id.inner())
+        .ok_or_else(|| ApubError::Invalid(format!("{} is not an actor here", id.inner())))
+}
+
+#[async_trait::async_trait]
+impl Activity for InboxActivity {
+    type DataType = ApubData;
+    type Error = ApubError;
+
+    fn id(&self) -> &Url {
+        match self {
+            InboxActivity::Follow(a) => &a.id,
+            InboxActivity::Accept(a) => &a.id,
+            InboxActivity::UndoFollow(a) => &a.id,
+        }
+    }
+
+    fn actor(&self) -> &Url {
+        match self {
+            InboxActivity::Follow(a) => a.actor.inner(),
+            InboxActivity::Accept(a) => a.actor.inner(),
+            InboxActivity::UndoFollow(a) => a.actor.inner(),
+        }
+    }
+
+    async fn verify(&self, data: &Data<ApubData>) -> Result<(), ApubError> {
+        match self {
+            InboxActivity::Follow(follow) => local_target(data, &follow.object).map(drop),
+            // Only the followed actor may accept, and only a follow of ours.
+            InboxActivity::Accept(accept) => {
+                if accept.actor != accept.object.object {
+                    return Err(ApubError::Invalid(
+                        "an Accept must come from the actor that was followed".into(),
+                    ));
+                }
+                local_target(data, &accept.object.actor).map(drop)
+            }
+            // Only the follower may undo its follow.
+            InboxActivity::UndoFollow(undo) => {
+                if undo.actor != undo.object.actor {
+                    return Err(ApubError::Invalid(
+                        "only the follower can undo a follow".into(),
+                    ));
+                }
+                local_target(data, &undo.object.object).map(drop)
+            }
+        }
+    }
+
+    async fn receive(self, data: &Data<ApubData>) -> Result<(), ApubError> {
+        match self {
+            InboxActivity::Follow(follow) => receive_follow(data, follow).await,
+            InboxActivity::Accept(accept) => {
+                let follow_id = accept.object.id.to_string();
+                once(data, &accept.id, move |conn| {
+                    delivery::accept_outbound(conn, &follow_id).map(drop)
+                })
+                .await
+            }
+            InboxActivity::UndoFollow(undo) => {
+                let local = local_target(data, &undo.object.object)?.path();
+                let follower = undo.actor.inner().to_string();
+                once(data, &undo.id, move |conn| {
+                    delivery::remove_follow(conn, &local, &follower, Direction::Inbound).map(drop)
+                })
+                .await
+            }
+        }
+    }
+}
+
+/// Every follow is accepted at once (a requester feed never asks for approval; instances follow
+/// each other's public content): the follower is recorded and the `Accept` queued together.
+async fn receive_follow(data: &ApubData, follow: Follow) -> Result<(), ApubError> {
+    let target = local_target(data, &follow.object)?;
+    let accepting = ApubActor::local(data, target.clone()).await?;
+    let accept = Accept {
+        kind: AcceptType::Accept,
+        id: new_activity_id(data),
+        actor: accepting.id.clone().into(),
+        object: follow.clone(),
+    };
+    let body = serde_json::to_string(&crate::WithContext::new(&accept, activity_context()))
+        .map_err(|e| ApubError::Invalid(e.to_string()))?;
+    let (local, follower) = (target.path(), follow.actor.inner().to_string());
+    let (follow_id, accept_id) = (follow.id.to_string(), accept.id.to_string());
+    once(data, &follow.id, move |conn| {
+        let remote = actors::remote(conn, &follower)?.ok_or(DbError::NotFound)?;
+        delivery::set_follow(
+            conn,
+            &local,
+            &follower,
+            Direction::Inbound,
+            true,
+            &follow_id,
+            now(),
+        )?;
+        delivery::enqueue(
+            conn,
+            &accept_id,
+            &local,
+            &body,
+            &[remote.shared_inbox.unwrap_or(remote.inbox)],
+            now(),
+        )
+    })
+    .await
+}
+
+/// Follows `target` (an actor URL, or a WebFinger handle `name@host`) as local actor `from`:
+/// the follow is recorded as pending and its `Follow` queued in one transaction; the remote
+/// `Accept` completes it.
+pub async fn follow(
+    data: &Data<ApubData>,
+    from: LocalActor,
+    target: &str,
+) -> Result<Url, ApubError> {
+    let remote = resolve(data, target).await?;
+    let follower = ApubActor::local(data, from.clone()).await?;
+    let activity = Follow {
+        kind: FollowType::Follow,
+        id: new_activity_id(data),
+        actor: follower.id.clone().into(),
+        object: remote.id.clone().into(),
+    };
+    let body = serde_json::to_string(&crate::WithContext::new(&activity, activity_context()))
+        .map_err(|e| ApubError::Invalid(e.to_string()))?;
+    let (local, remote_id, follow_id) =
+        (from.path(), remote.id.to_string(), activity.id.to_string());
+    let inbox = remote.shared_inbox_or_inbox().to_string();
+    data.db
+        .tx(move |conn| {
+            delivery::set_follow(
+                conn,
+                &local,
+                &remote_id,
+                Direction::Outbound,
+                false,
+                &follow_id,
+                now(),
+            )?;
+            delivery::enqueue(
+                conn,
+                &follow_id,
+                &local,
+                &body,
+                std::slice::from_ref(&inbox),
+                now(),
+            )
+        })
+        .await?;
+    Ok(remote.id)
+}
+
+/// Stops following `target`: the follow is forgotten and an `Undo(Follow)` queued together.
+pub async fn unfollow(
+    data: &Data<ApubData>,
+    from: LocalActor,
+    target: &str,
+) -> Result<(), ApubError> {
+    let remote = resolve(data, target).await?;
+    let local = from.path();
+    let remote_id = remote.id.to_string();
+    let existing = {
+        let (local, remote_id) = (local.clone(), remote_id.clone());
+        data.db
+            .run(move |conn| {
+                Ok(delivery::follows(conn, Direction::Outbound)?
+                    .into_iter()
+                    .find(|f| f.local_actor == local && f.remote_actor == remote_id))
+            })
+            .await?
+    }
+    .ok_or(ApubError::NotFound(
+        "this instance does not follow that actor",
+    ))?;
+    let follower = ApubActor::local(data, from).await?;
+    let undo = UndoFollow {
+        kind: UndoType::Undo,
+        id: new_activity_id(data),
+        actor: follower.id.clone().into(),
+        object: Follow {
+            kind: FollowType::Follow,
+            id: Url::parse(&existing.follow_activity_id)
+                .map_err(|e| ApubError::Invalid(e.to_string()))?,
+            actor: follower.id.clone().into(),
+            object: remote.id.clone().into(),
+        },
+    };
+    let body = serde_json::to_string(&crate::WithContext::new(&undo, activity_context()))
+        .map_err(|e| ApubError::Invalid(e.to_string()))?;
+    let undo_id = undo.id.to_string();
+    let inbox = remote.shared_inbox_or_inbox().to_string();
+    data.db
+        .tx(move |conn| {
+            delivery::remove_follow(conn, &local, &remote_id, Direction::Outbound)?;
+            delivery::enqueue(
+                conn,
+                &undo_id,
+                &local,
+                &body,
+                std::slice::from_ref(&inbox),
+                now(),
+            )
+        })
+        .await?;
+    Ok(())
+}
+
+/// An actor by URL, or by WebFinger handle (`name@host`, with or without a leading `@`).
+async fn resolve(data: &Data<ApubData>, target: &str) -> Result<ApubActor, ApubError> {
+    let target = target.trim().trim_start_matches('@');
+    if target.contains("://") {
+        let url =
+            Url::parse(target).map_err(|e| ApubError::BadRequest(format!("`{target}`: {e}")))?;
+        ObjectId::<ApubActor>::from(url).dereference(data).await
+    } else {
+        activitypub_federation::fetch::webfinger::webfinger_resolve_actor(target, data).await
+    }
+}

@@ -1,0 +1,193 @@
+//! The delivery worker: sends queued activities to remote inboxes, signed by their actor, retrying with capped exponential backoff and jitter; its progress lives in the database, so a restart (even `kill -9`) resumes where it stopped.
+
+use std::time::Duration;
+
+use activitypub_federation::activity_sending::SendActivityTask;
+use activitypub_federation::config::{Data, FederationConfig};
+use activitypub_federation::traits::Activity;
+use picket_db::delivery::{self, Claimed};
+use picket_db::models::now;
+use serde::Serialize;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use url::Url;
+
+use crate::actors::{ApubActor, LocalActor};
+use crate::{ApubData, ApubError};
+
+/// How often an idle worker looks for due deliveries.
+const POLL: Duration = Duration::from_millis(200);
+/// How long a claimed delivery is this worker's; longer than any one send (10 s timeout).
+const LEASE_SECONDS: i64 = 120;
+/// Deliveries sent at once by one worker.
+const BATCH: i64 = 32;
+/// First retry after a minute, doubling up to six hours.
+const FIRST_RETRY_SECONDS: i64 = 60;
+const MAX_RETRY_SECONDS: i64 = 6 * 3600;
+/// About three days of attempts (9 doublings to the cap, then every 6 hours) before giving up.
+pub const MAX_ATTEMPTS: i32 = 20;
+
+/// A queued activity as stored: sent as it is, byte for byte, under its own id and actor.
+#[derive(Debug, Serialize)]
+struct StoredActivity {
+    #[serde(skip)]
+    id: Url,
+    #[serde(skip)]
+    actor: Url,
+    #[serde(flatten)]
+    json: serde_json::Map<String, serde_json::Value>,
+}
+
+#[async_trait::async_trait]
+impl Activity for StoredActivity {
+    type DataType = ApubData;
+    type Error = ApubError;
+
+    fn id(&self) -> &Url {
+        &self.id
+    }
+
+    fn actor(&self) -> &Url {
+        &self.actor
+    }
+
+    // Only ever sent, never received: the inbox parses `InboxActivity` instead.
+    async fn verify(&self, _data: &Data<ApubData>) -> Result<(), ApubError> {
+        Ok(())
+    }
+
+    async fn receive(self, _data: &Data<ApubData>) -> Result<(), ApubError> {
+        Ok(())
+    }
+}
+
+/// When to try again after `attempts` failures, or `None` to give up. Jitter (up to a quarter
+/// either way) keeps a recovered peer from being hit by every queued delivery at once.
+fn retry_delay(attempts: i32) -> Option<chrono::Duration> {
+    if attempts + 1 >= MAX_ATTEMPTS {
+        return None;
+    }
+    let base = FIRST_RETRY_SECONDS
+        .saturating_mul(1_i64 << attempts.clamp(0, 20))
+        .min(MAX_RETRY_SECONDS);
+    let jitter = (rand::random::<f64>() - 0.5) * 0.5;
+    Some(chrono::Duration::seconds(
+        base + (base as f64 * jitter) as i64,
+    ))
+}
+
+/// Sends one claimed delivery and records the outcome.
+async fn deliver(data: &Data<ApubData>, claimed: Claimed) -> Result<(), ApubError> {
+    let outcome = send(data, &claimed).await;
+    let id = claimed.delivery_id;
+    match outcome {
+        Ok(()) => {
+            data.db
+                .run(move |conn| delivery::mark_delivered(conn, id))
+                .await?
+        }
+        Err(error) => {
+            tracing::debug!(%error, activity = %claimed.activity_id, "delivery failed");
+            let retry_at = retry_delay(claimed.attempts).map(|delay| now() + delay);
+            let message = error.to_string();
+            data.db
+                .run(move |conn| delivery::mark_failed_attempt(conn, id, &message, retry_at))
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+async fn send(data: &Data<ApubData>, claimed: &Claimed) -> Result<(), ApubError> {
+    let actor = LocalActor::from_path(&claimed.actor)
+        .ok_or_else(|| ApubError::Invalid(format!("unknown local actor {}", claimed.actor)))?;
+    let actor = ApubActor::local(data, actor).await?;
+    let json =
+        serde_json::from_str(&claimed.body).map_err(|e| ApubError::Invalid(e.to_string()))?;
+    let activity = StoredActivity {
+        id: Url::parse(&claimed.activity_id).map_err(|e| ApubError::Invalid(e.to_string()))?,
+        actor: actor.id.clone(),
+        json,
+    };
+    let inbox = Url::parse(&claimed.inbox).map_err(|e| ApubError::Invalid(e.to_string()))?;
+    // The library answers Ok both for 2xx and for a final 4xx (any but 408 and 429): either
+    // way the delivery is done. Err is a 408, 429, 5xx or network failure: worth retrying.
+    for task in SendActivityTask::prepare(&activity, &actor, vec![inbox], data).await? {
+        task.sign_and_send(data).await?;
+    }
+    Ok(())
+}
+
+/// Works off due deliveries until `stop` changes. Several workers (in one process or several
+/// processes on one PostgreSQL) share the queue without sending a delivery twice.
+pub fn spawn(
+    config: FederationConfig<ApubData>,
+    mut stop: watch::Receiver<bool>,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let data = config.to_request_data();
+        loop {
+            if *stop.borrow() {
+                return;
+            }
+            let due = data
+                .db
+                .run(|conn| {
+                    delivery::claim_due(
+                        conn,
+                        now(),
+                        chrono::Duration::seconds(LEASE_SECONDS),
+                        BATCH,
+                    )
+                })
+                .await;
+            let worked = match due {
+                Ok(due) => {
+                    let any = !due.is_empty();
+                    let sends = due.into_iter().map(|claimed| deliver(&data, claimed));
+                    for result in futures::future::join_all(sends).await {
+                        if let Err(error) = result {
+                            tracing::warn!(%error, "recording a delivery failed");
+                        }
+                    }
+                    any
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "cannot read the delivery queue");
+                    false
+                }
+            };
+            if !worked {
+                tokio::select! {
+                    () = tokio::time::sleep(POLL) => {}
+                    _ = stop.changed() => {}
+                }
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_to_a_cap_and_gives_up() {
+        for attempts in 0..MAX_ATTEMPTS - 1 {
+            let delay = retry_delay(attempts).expect("retried").num_seconds();
+            let base = (60_i64 << attempts.min(20)).min(MAX_RETRY_SECONDS);
+            assert!(
+                (base * 3 / 4..=base * 5 / 4).contains(&delay),
+                "attempt {attempts}: {delay} s for base {base} s"
+            );
+        }
+        assert_eq!(retry_delay(MAX_ATTEMPTS - 1), None);
+        let total: i64 = (0..MAX_ATTEMPTS - 1)
+            .map(|a| (60_i64 << a).min(MAX_RETRY_SECONDS))
+            .sum();
+        assert!(
+            (2 * 86_400..5 * 86_400).contains(&total),
+            "retries span days: {total} s"
+        );
+    }
+}

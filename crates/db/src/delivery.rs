@@ -1,0 +1,291 @@
+//! Durable federation state: the outbox and its per-inbox deliveries, received activity ids, and follows between local and remote actors.
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+
+use crate::error::conflict_as;
+use crate::schema::{deliveries, federation_follows, outbox, received_activities, remote_actors};
+use crate::{DbConn, DbError};
+
+const PENDING: &str = "pending";
+const DELIVERED: &str = "delivered";
+const FAILED: &str = "failed";
+
+/// Writes an outgoing activity and one delivery per distinct inbox. Call it in the transaction
+/// that makes the change the activity announces, so both commit or neither does.
+pub fn enqueue(
+    conn: &mut DbConn,
+    activity_id: &str,
+    actor: &str,
+    body: &str,
+    inboxes: &[String],
+    at: NaiveDateTime,
+) -> Result<(), DbError> {
+    let outbox_id: i64 = diesel::insert_into(outbox::table)
+        .values((
+            outbox::activity_id.eq(activity_id),
+            outbox::actor.eq(actor),
+            outbox::body.eq(body),
+            outbox::created_at.eq(at),
+        ))
+        .returning(outbox::id)
+        .get_result(conn)
+        .map_err(conflict_as("activity"))?;
+    let mut distinct: Vec<&String> = inboxes.iter().collect();
+    distinct.sort();
+    distinct.dedup();
+    for inbox in distinct {
+        diesel::insert_into(deliveries::table)
+            .values((
+                deliveries::outbox_id.eq(outbox_id),
+                deliveries::inbox.eq(inbox),
+                deliveries::state.eq(PENDING),
+                deliveries::attempts.eq(0),
+                deliveries::next_attempt_at.eq(at),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// A delivery this worker holds the lease on, with what sending it needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claimed {
+    pub delivery_id: i64,
+    pub inbox: String,
+    pub attempts: i32,
+    pub activity_id: String,
+    /// The local actor whose key signs it.
+    pub actor: String,
+    pub body: String,
+}
+
+/// Leases up to `limit` due deliveries for `lease`. Each row is taken by a conditional update,
+/// so several workers on one database (several `picket serve` on one PostgreSQL) never hold the
+/// same delivery; a worker that dies leaves its rows to be taken again when the lease runs out.
+pub fn claim_due(
+    conn: &mut DbConn,
+    now: NaiveDateTime,
+    lease: Duration,
+    limit: i64,
+) -> Result<Vec<Claimed>, DbError> {
+    let free = deliveries::locked_until
+        .is_null()
+        .or(deliveries::locked_until.lt(now));
+    let candidates: Vec<i64> = deliveries::table
+        .filter(deliveries::state.eq(PENDING))
+        .filter(deliveries::next_attempt_at.le(now))
+        .filter(free)
+        .order(deliveries::next_attempt_at)
+        .select(deliveries::id)
+        .limit(limit)
+        .load(conn)?;
+    let mut claimed = Vec::with_capacity(candidates.len());
+    for id in candidates {
+        let taken = diesel::update(
+            deliveries::table
+                .find(id)
+                .filter(deliveries::state.eq(PENDING))
+                .filter(free),
+        )
+        .set(deliveries::locked_until.eq(now + lease))
+        .execute(conn)?;
+        if taken == 1 {
+            let (delivery, activity) = deliveries::table
+                .inner_join(outbox::table)
+                .filter(deliveries::id.eq(id))
+                .select((
+                    (deliveries::id, deliveries::inbox, deliveries::attempts),
+                    (outbox::activity_id, outbox::actor, outbox::body),
+                ))
+                .first::<((i64, String, i32), (String, String, String))>(conn)?;
+            claimed.push(Claimed {
+                delivery_id: delivery.0,
+                inbox: delivery.1,
+                attempts: delivery.2,
+                activity_id: activity.0,
+                actor: activity.1,
+                body: activity.2,
+            });
+        }
+    }
+    Ok(claimed)
+}
+
+pub fn mark_delivered(conn: &mut DbConn, delivery_id: i64) -> Result<(), DbError> {
+    diesel::update(deliveries::table.find(delivery_id))
+        .set((
+            deliveries::state.eq(DELIVERED),
+            deliveries::locked_until.eq(None::<NaiveDateTime>),
+            deliveries::last_error.eq(None::<String>),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Records a failed attempt: tried again at `retry_at`, or given up on when `retry_at` is `None`.
+pub fn mark_failed_attempt(
+    conn: &mut DbConn,
+    delivery_id: i64,
+    error: &str,
+    retry_at: Option<NaiveDateTime>,
+) -> Result<(), DbError> {
+    let state = if retry_at.is_some() { PENDING } else { FAILED };
+    diesel::update(deliveries::table.find(delivery_id))
+        .set((
+            deliveries::state.eq(state),
+            deliveries::attempts.eq(deliveries::attempts + 1),
+            deliveries::next_attempt_at.eq(retry_at.unwrap_or_else(crate::models::now)),
+            deliveries::locked_until.eq(None::<NaiveDateTime>),
+            deliveries::last_error.eq(error),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// How many deliveries are in each state: what tests and operators check progress by.
+pub fn counts(conn: &mut DbConn) -> Result<Vec<(String, i64)>, DbError> {
+    Ok(deliveries::table
+        .group_by(deliveries::state)
+        .select((deliveries::state, diesel::dsl::count_star()))
+        .order(deliveries::state)
+        .load(conn)?)
+}
+
+/// Records that an activity was received. `false` when it was already: the caller acknowledges
+/// it and applies nothing. Call it in the transaction that applies the activity's effects, so an
+/// activity that failed to apply is not marked and can be redelivered.
+pub fn record_received(
+    conn: &mut DbConn,
+    activity_id: &str,
+    at: NaiveDateTime,
+) -> Result<bool, DbError> {
+    let inserted = conn.transaction(|conn| {
+        diesel::insert_into(received_activities::table)
+            .values((
+                received_activities::activity_id.eq(activity_id),
+                received_activities::received_at.eq(at),
+            ))
+            .execute(conn)
+            .map_err(conflict_as("activity"))
+    });
+    match inserted {
+        Ok(_) => Ok(true),
+        Err(DbError::Conflict(_)) => Ok(false),
+        Err(other) => Err(other),
+    }
+}
+
+/// Which way a follow points: a remote actor following ours, or ours following a remote one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Inbound,
+    Outbound,
+}
+
+impl Direction {
+    fn as_str(self) -> &'static str {
+        match self {
+            Direction::Inbound => "inbound",
+            Direction::Outbound => "outbound",
+        }
+    }
+}
+
+/// A follow between a local actor (by path) and a remote one (by URL).
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = federation_follows)]
+pub struct FollowRow {
+    pub local_actor: String,
+    pub remote_actor: String,
+    pub state: String,
+    pub follow_activity_id: String,
+}
+
+impl FollowRow {
+    pub fn is_accepted(&self) -> bool {
+        self.state == "accepted"
+    }
+}
+
+/// Records a follow (replacing an earlier one of the same pair and direction).
+pub fn set_follow(
+    conn: &mut DbConn,
+    local_actor: &str,
+    remote_actor: &str,
+    direction: Direction,
+    accepted: bool,
+    follow_activity_id: &str,
+    at: NaiveDateTime,
+) -> Result<(), DbError> {
+    remove_follow(conn, local_actor, remote_actor, direction)?;
+    diesel::insert_into(federation_follows::table)
+        .values((
+            federation_follows::local_actor.eq(local_actor),
+            federation_follows::remote_actor.eq(remote_actor),
+            federation_follows::direction.eq(direction.as_str()),
+            federation_follows::state.eq(if accepted { "accepted" } else { "pending" }),
+            federation_follows::follow_activity_id.eq(follow_activity_id),
+            federation_follows::created_at.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Marks our follow that `follow_activity_id` asked for as accepted; `false` if there is none.
+pub fn accept_outbound(conn: &mut DbConn, follow_activity_id: &str) -> Result<bool, DbError> {
+    let updated = diesel::update(
+        federation_follows::table
+            .filter(federation_follows::direction.eq(Direction::Outbound.as_str()))
+            .filter(federation_follows::follow_activity_id.eq(follow_activity_id)),
+    )
+    .set(federation_follows::state.eq("accepted"))
+    .execute(conn)?;
+    Ok(updated > 0)
+}
+
+pub fn remove_follow(
+    conn: &mut DbConn,
+    local_actor: &str,
+    remote_actor: &str,
+    direction: Direction,
+) -> Result<bool, DbError> {
+    let removed = diesel::delete(
+        federation_follows::table
+            .filter(federation_follows::local_actor.eq(local_actor))
+            .filter(federation_follows::remote_actor.eq(remote_actor))
+            .filter(federation_follows::direction.eq(direction.as_str())),
+    )
+    .execute(conn)?;
+    Ok(removed > 0)
+}
+
+/// Follows in one direction, oldest first.
+pub fn follows(conn: &mut DbConn, direction: Direction) -> Result<Vec<FollowRow>, DbError> {
+    Ok(federation_follows::table
+        .filter(federation_follows::direction.eq(direction.as_str()))
+        .order(federation_follows::id)
+        .select(FollowRow::as_select())
+        .load(conn)?)
+}
+
+/// The inboxes that activities of `local_actor` go to: each accepted follower's shared inbox
+/// when it has one, else its own, without repeats.
+pub fn follower_inboxes(conn: &mut DbConn, local_actor: &str) -> Result<Vec<String>, DbError> {
+    let rows: Vec<(String, Option<String>)> = federation_follows::table
+        .inner_join(
+            remote_actors::table.on(remote_actors::url.eq(federation_follows::remote_actor)),
+        )
+        .filter(federation_follows::local_actor.eq(local_actor))
+        .filter(federation_follows::direction.eq(Direction::Inbound.as_str()))
+        .filter(federation_follows::state.eq("accepted"))
+        .select((remote_actors::inbox, remote_actors::shared_inbox))
+        .load(conn)?;
+    let mut inboxes: Vec<String> = rows
+        .into_iter()
+        .map(|(inbox, shared)| shared.unwrap_or(inbox))
+        .collect();
+    inboxes.sort();
+    inboxes.dedup();
+    Ok(inboxes)
+}
