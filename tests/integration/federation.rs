@@ -371,3 +371,102 @@ async fn instances_follow_accept_and_unfollow(backend: TestBackend) {
 }
 
 both_backends!(instances_follow_accept_and_unfollow);
+
+/// Number of published reviews an instance counts for the test requester.
+async fn reviews_counted(server: &TestServer) -> i64 {
+    let (status, page) = Client::new(server)
+        .get(&format!("/api/v1/requesters/mturk/{RID}"))
+        .await;
+    if status == StatusCode::NOT_FOUND {
+        return 0;
+    }
+    page["aggregates"]["all"]["n"].as_i64().expect("n")
+}
+
+/// B and C follow A. A review written on A reaches both, is counted in their aggregates and
+/// shown with its home instance; an edit on A changes their copies; a deletion on A removes
+/// them from every aggregate.
+async fn reviews_federate_to_following_instances(backend: TestBackend) {
+    let a = federating(backend).await;
+    let b = federating(backend).await;
+    let c = federating(backend).await;
+    for follower in [&b, &c] {
+        picket_server::admin::follow(&follower.config, &format!("instance@{}", domain(&a)))
+            .await
+            .expect("follow A");
+    }
+    eventually("A accepts B and C", || async {
+        follows(&a, Direction::Inbound).len() == 2
+            && [&b, &c].iter().all(|s| {
+                follows(s, Direction::Outbound)
+                    .first()
+                    .is_some_and(|f| f.is_accepted())
+            })
+    })
+    .await;
+
+    let alice = a.signed_in("alice", PASSWORD).await;
+    let (status, created) = alice.post("/api/v1/reviews", review(300, 3600)).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = created["id"].as_str().expect("id").to_owned();
+    for follower in [&b, &c] {
+        eventually("the review reaches the followers", || async {
+            reviews_counted(follower).await == 1
+        })
+        .await;
+    }
+    let (_, list) = Client::new(&b)
+        .get(&format!("/api/v1/requesters/mturk/{RID}/reviews"))
+        .await;
+    let copy = &list["items"][0];
+    assert_eq!(copy["origin"], domain(&a));
+    assert_eq!(copy["reward_minor"], 300);
+    assert_eq!(copy["body"], "Clear instructions, paid on time.");
+    assert!(copy["author"].is_null(), "no local account wrote it");
+
+    // An edit on A replaces the copies.
+    let mut edit = review(600, 3600);
+    for key in ["platform", "requester_id", "requester_name"] {
+        edit.as_object_mut().map(|o| o.remove(key));
+    }
+    let (status, _) = alice
+        .send(
+            alice
+                .request(reqwest::Method::PUT, &format!("/api/v1/reviews/{id}"))
+                .json(&edit),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    for follower in [&b, &c] {
+        eventually("the edit reaches the followers", || async {
+            let (_, page) = Client::new(follower)
+                .get(&format!("/api/v1/requesters/mturk/{RID}"))
+                .await;
+            page["aggregates"]["all"]["hourly"][0]["median_minor"] == 600
+        })
+        .await;
+    }
+
+    // A deletion on A leaves every aggregate.
+    let (status, _) = alice
+        .delete(&format!("/api/v1/reviews/{id}"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    for follower in [&b, &c] {
+        eventually("the deletion reaches the followers", || async {
+            reviews_counted(follower).await == 0
+        })
+        .await;
+    }
+    eventually("A's queue drains", || async {
+        delivery_counts(&a)
+            .iter()
+            .all(|(state, _)| state == "delivered")
+    })
+    .await;
+    a.stop().await;
+    b.stop().await;
+    c.stop().await;
+}
+
+both_backends!(reviews_federate_to_following_instances);

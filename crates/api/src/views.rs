@@ -166,8 +166,10 @@ impl RequesterSummary {
 pub struct ReviewView {
     pub id: String,
     pub requester: RequesterRef,
-    /// Author's username; absent for imported history and deleted accounts.
+    /// Author's username; absent for imported history, deleted accounts and other instances' reviews.
     pub author: Option<String>,
+    /// The home instance of a review from another instance; absent for this instance's own.
+    pub origin: Option<String>,
     /// `draft`, `published`, `deleted` or `removed`.
     pub state: String,
     /// The review's fields; absent when deleted, or removed and seen by a non-moderator.
@@ -200,6 +202,7 @@ impl ReviewView {
             id: row.public_id,
             requester: requester.into(),
             author,
+            origin: row.origin,
             state: row.state,
             content,
             hourly_minor,

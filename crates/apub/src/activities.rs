@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::actors::{ApubActor, LocalActor};
+use crate::reviews::{CreateOrUpdateReview, DeleteObject};
 use crate::{ApubData, ApubError};
 
 /// The `@context` of every activity we send.
@@ -62,11 +63,13 @@ pub enum InboxActivity {
     Follow(Follow),
     Accept(Accept),
     UndoFollow(UndoFollow),
+    CreateOrUpdateReview(Box<CreateOrUpdateReview>),
+    Delete(DeleteObject),
 }
 
 /// Runs `apply` in one transaction with the record that `activity_id` was received: a
 /// redelivered activity is acknowledged without effect, and a failed one stays unrecorded.
-async fn once<F>(data: &ApubData, activity_id: &Url, apply: F) -> Result<(), ApubError>
+pub(crate) async fn once<F>(data: &ApubData, activity_id: &Url, apply: F) -> Result<(), ApubError>
 where
     F: FnMut(&mut DbConn) -> Result<(), DbError> + Send + 'static,
 {
@@ -100,6 +103,8 @@ impl Activity for InboxActivity {
             InboxActivity::Follow(a) => &a.id,
             InboxActivity::Accept(a) => &a.id,
             InboxActivity::UndoFollow(a) => &a.id,
+            InboxActivity::CreateOrUpdateReview(a) => &a.id,
+            InboxActivity::Delete(a) => &a.id,
         }
     }
 
@@ -108,6 +113,8 @@ impl Activity for InboxActivity {
             InboxActivity::Follow(a) => a.actor.inner(),
             InboxActivity::Accept(a) => a.actor.inner(),
             InboxActivity::UndoFollow(a) => a.actor.inner(),
+            InboxActivity::CreateOrUpdateReview(a) => a.actor.inner(),
+            InboxActivity::Delete(a) => a.actor.inner(),
         }
     }
 
@@ -132,6 +139,8 @@ impl Activity for InboxActivity {
                 }
                 local_target(data, &undo.object.object).map(drop)
             }
+            InboxActivity::CreateOrUpdateReview(create) => create.verify(),
+            InboxActivity::Delete(delete) => delete.verify(),
         }
     }
 
@@ -153,6 +162,8 @@ impl Activity for InboxActivity {
                 })
                 .await
             }
+            InboxActivity::CreateOrUpdateReview(create) => create.receive(data).await,
+            InboxActivity::Delete(delete) => delete.receive(data).await,
         }
     }
 }

@@ -3,6 +3,7 @@
 mod activities;
 mod actors;
 mod error;
+mod reviews;
 mod routes;
 pub mod worker;
 

@@ -130,6 +130,14 @@ pub fn spawn(
             if *stop.borrow() {
                 return;
             }
+            // Local changes become queued activities first, then the queue is worked off.
+            let converted = match crate::reviews::process_events(&data).await {
+                Ok(count) => count > 0,
+                Err(error) => {
+                    tracing::warn!(%error, "turning federation events into activities failed");
+                    false
+                }
+            };
             let due = data
                 .db
                 .run(|conn| {
@@ -157,7 +165,7 @@ pub fn spawn(
                     false
                 }
             };
-            if !worked {
+            if !worked && !converted {
                 tokio::select! {
                     () = tokio::time::sleep(POLL) => {}
                     _ = stop.changed() => {}

@@ -4,6 +4,7 @@ pub mod actors;
 mod conn;
 pub mod delivery;
 mod error;
+pub mod events;
 pub mod follows;
 pub mod incidents;
 pub mod invites;

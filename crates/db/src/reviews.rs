@@ -6,6 +6,7 @@ use picket_core::aggregate::ReviewFacts;
 use picket_core::review::{Scores, ValidReview};
 
 use crate::error::stale_as;
+use crate::events::{self, EventKind};
 use crate::requesters::RequesterRow;
 use crate::schema::{requesters, review_edits, reviews, users};
 use crate::{DbConn, DbError, stats};
@@ -74,6 +75,12 @@ pub struct ReviewRow {
     pub updated_at: NaiveDateTime,
     pub published_at: Option<NaiveDateTime>,
     pub removed_reason: Option<String>,
+    /// The ActivityPub id of a review from another instance; `None` for local reviews.
+    pub ap_id: Option<String>,
+    /// The home instance (host) of a review from another instance.
+    pub origin: Option<String>,
+    /// The actor URL of a remote review's author.
+    pub remote_author: Option<String>,
 }
 
 fn word<T: std::str::FromStr<Err = String>>(raw: &str) -> Result<T, DbError> {
@@ -197,6 +204,20 @@ pub struct NewReviewMeta<'a> {
     pub published_at: Option<NaiveDateTime>,
 }
 
+/// Leaves a federation event for a change to a review written here by a local account (not
+/// imported history, not a copy of another instance's review).
+fn federate(
+    conn: &mut DbConn,
+    row: &ReviewRow,
+    kind: EventKind,
+    at: NaiveDateTime,
+) -> Result<(), DbError> {
+    if row.author_id.is_some() && row.ap_id.is_none() {
+        events::record_review(conn, kind, &row.public_id, at)?;
+    }
+    Ok(())
+}
+
 /// Writes a review and, when it is published, refreshes its requester's aggregates.
 pub fn create(
     conn: &mut DbConn,
@@ -207,6 +228,7 @@ pub fn create(
     let row = insert(conn, meta, review, at)?;
     if !meta.draft {
         stats::refresh(conn, row.requester_pk, at)?;
+        federate(conn, &row, EventKind::Create, at)?;
     }
     Ok(row)
 }
@@ -299,6 +321,12 @@ pub fn update(
         .map_err(stale_as("review"))?;
     if becomes_published {
         stats::refresh(conn, row.requester_pk, at)?;
+        let kind = if state == ReviewState::Published {
+            EventKind::Update
+        } else {
+            EventKind::Create
+        };
+        federate(conn, &row, kind, at)?;
     }
     Ok(row)
 }
@@ -323,6 +351,7 @@ pub fn delete(conn: &mut DbConn, current: &ReviewRow, at: NaiveDateTime) -> Resu
         .map_err(stale_as("review"))?;
     if current.state()? == ReviewState::Published {
         stats::refresh(conn, current.requester_pk, at)?;
+        federate(conn, current, EventKind::Delete, at)?;
     }
     Ok(())
 }
@@ -450,4 +479,89 @@ pub fn delete_all_by_author(
         delete(conn, review, at)?;
     }
     Ok(())
+}
+
+/// Where a review from another instance comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RemoteOrigin<'a> {
+    /// The review's ActivityPub id.
+    pub ap_id: &'a str,
+    /// Its home instance (host).
+    pub origin: &'a str,
+    /// Its author's actor URL.
+    pub author: &'a str,
+}
+
+pub fn by_ap_id(conn: &mut DbConn, ap_id: &str) -> Result<Option<ReviewRow>, DbError> {
+    Ok(reviews::table
+        .filter(reviews::ap_id.eq(ap_id))
+        .select(ReviewRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// What storing a remote review did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RemoteOutcome {
+    Created,
+    Updated,
+    /// The review was deleted before: its tombstone wins over a late or replayed create.
+    Tombstoned,
+}
+
+/// Stores a review from another instance, or replaces the copy held, and refreshes the
+/// requester's aggregates: remote reviews count like local ones.
+pub fn upsert_remote(
+    conn: &mut DbConn,
+    public_id: &str,
+    remote: RemoteOrigin<'_>,
+    requester_pk: i64,
+    review: &ValidReview,
+    published_at: NaiveDateTime,
+    at: NaiveDateTime,
+) -> Result<RemoteOutcome, DbError> {
+    match by_ap_id(conn, remote.ap_id)? {
+        Some(existing) if existing.state()? == ReviewState::Deleted => {
+            Ok(RemoteOutcome::Tombstoned)
+        }
+        Some(existing) => {
+            update(conn, &existing, review, false, at)?;
+            Ok(RemoteOutcome::Updated)
+        }
+        None => {
+            let row = insert(
+                conn,
+                NewReviewMeta {
+                    public_id,
+                    author_id: None,
+                    requester_pk,
+                    draft: false,
+                    published_at: Some(published_at),
+                },
+                review,
+                at,
+            )?;
+            diesel::update(reviews::table.find(row.id))
+                .set((
+                    reviews::ap_id.eq(remote.ap_id),
+                    reviews::origin.eq(remote.origin),
+                    reviews::remote_author.eq(remote.author),
+                ))
+                .execute(conn)?;
+            stats::refresh(conn, requester_pk, at)?;
+            Ok(RemoteOutcome::Created)
+        }
+    }
+}
+
+/// Deletes the copy of a remote review, leaving its tombstone; `false` when none was held.
+pub fn delete_remote(conn: &mut DbConn, ap_id: &str, at: NaiveDateTime) -> Result<bool, DbError> {
+    match by_ap_id(conn, ap_id)? {
+        Some(existing) if existing.state()? != ReviewState::Deleted => {
+            delete(conn, &existing, at)?;
+            Ok(true)
+        }
+        Some(_) => Ok(false),
+        None => Ok(false),
+    }
 }

@@ -91,6 +91,9 @@ diesel::table! {
         updated_at -> Timestamp,
         published_at -> Nullable<Timestamp>,
         removed_reason -> Nullable<Text>,
+        ap_id -> Nullable<Text>,
+        origin -> Nullable<Text>,
+        remote_author -> Nullable<Text>,
     }
 }
 
@@ -253,6 +256,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    federation_events (id) {
+        id -> BigInt,
+        kind -> Text,
+        object_type -> Text,
+        object_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(deliveries -> outbox (outbox_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(requester_aliases -> requesters (requester_pk));
@@ -291,4 +304,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     deliveries,
     received_activities,
     federation_follows,
+    federation_events,
 );

@@ -1,0 +1,327 @@
+//! Reviews across instances: a local review as a `Page` whose Picket fields sit in our own namespace, the events that send it out as `Create`, `Update` or `Delete`, and the inbox side that stores other instances' reviews so they count in aggregates here.
+
+use activitypub_federation::config::Data;
+use activitypub_federation::fetch::object_id::ObjectId;
+use activitypub_federation::kinds::activity::DeleteType;
+use activitypub_federation::kinds::object::PageType;
+use activitypub_federation::protocol::verification::verify_domains_match;
+use chrono::{DateTime, Utc};
+use picket_core::platform::Platform;
+use picket_core::review::{ReviewInput, ValidReview, validate_review};
+use picket_core::secrets::new_public_id;
+use picket_db::events::{self, Event, EventKind};
+use picket_db::models::now;
+use picket_db::reviews::{self, RemoteOrigin};
+use picket_db::{DbError, delivery, requesters, users};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use url::Url;
+
+use crate::activities::{activity_context, new_activity_id, once};
+use crate::actors::{ApubActor, LocalActor};
+use crate::{ApubData, ApubError};
+
+const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
+
+/// A review on the wire. Lemmy and Mastodon read `name`, `summary`, `content` and `url`; Picket
+/// instances read the `picket:` fields, which carry every field of the review.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReviewPage {
+    #[serde(rename = "type")]
+    kind: PageType,
+    pub id: Url,
+    pub attributed_to: Url,
+    #[serde(default)]
+    pub to: Vec<Url>,
+    #[serde(default)]
+    pub cc: Vec<Url>,
+    pub name: String,
+    #[serde(default)]
+    pub summary: String,
+    #[serde(default)]
+    pub content: String,
+    pub published: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated: Option<DateTime<Utc>>,
+    #[serde(rename = "picket:platform")]
+    pub platform: String,
+    #[serde(rename = "picket:requesterId")]
+    pub requester_id: String,
+    #[serde(rename = "picket:requesterName")]
+    pub requester_name: String,
+    #[serde(rename = "picket:review")]
+    pub review: Value,
+}
+
+/// `Create` and `Update` carry the whole review; receiving either stores it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CreateOrUpdateType {
+    Create,
+    Update,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateOrUpdateReview {
+    #[serde(rename = "type")]
+    pub kind: CreateOrUpdateType,
+    pub id: Url,
+    pub actor: ObjectId<ApubActor>,
+    pub object: ReviewPage,
+}
+
+/// The object of a `Delete`: a bare id or an object (a `Tombstone`) with one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum IdOrObject {
+    Id(Url),
+    Object { id: Url },
+}
+
+impl IdOrObject {
+    pub fn id(&self) -> &Url {
+        match self {
+            IdOrObject::Id(id) | IdOrObject::Object { id } => id,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeleteObject {
+    #[serde(rename = "type")]
+    kind: DeleteType,
+    pub id: Url,
+    pub actor: ObjectId<ApubActor>,
+    pub object: IdOrObject,
+}
+
+fn money(minor: i64, currency: &str) -> String {
+    format!(
+        "{} {currency}",
+        picket_core::money::to_major(minor, currency)
+    )
+}
+
+/// The line a person reads in a timeline.
+fn title(review: &ValidReview, requester: &str, platform: Platform) -> String {
+    let pay = i128::from(review.reward_minor) + i128::from(review.bonus_minor.unwrap_or(0));
+    let hourly = i64::try_from(pay * 3600 / i128::from(review.time_spent_seconds.max(1)))
+        .unwrap_or(i64::MAX);
+    let recommend = match review.recommend.map(|r| r.as_str()) {
+        Some("yes") => ", recommends",
+        Some("no") => ", does not recommend",
+        _ => "",
+    };
+    format!(
+        "Review of {requester} on {}: {}/h, {}{recommend}",
+        platform.display_name(),
+        money(hourly, &review.currency),
+        review.approval.as_str().replace('_', " ")
+    )
+}
+
+/// The `Page` for a local review by `author`.
+fn page(
+    data: &ApubData,
+    row: &reviews::ReviewRow,
+    requester: &requesters::RequesterRow,
+    author: &LocalActor,
+) -> Result<ReviewPage, ApubError> {
+    let platform: Platform = requester
+        .platform
+        .parse()
+        .map_err(|e: String| DbError::Corrupt(e))?;
+    let content = row.content()?;
+    let feed = LocalActor::Feed(platform, requester.requester_id.clone());
+    let excerpt: String = content.body.chars().take(280).collect();
+    Ok(ReviewPage {
+        kind: PageType::Page,
+        id: data.local_url(&format!("reviews/{}", row.public_id)),
+        attributed_to: data.local_url(&author.path()),
+        to: vec![Url::parse(PUBLIC).map_err(|e| ApubError::Invalid(e.to_string()))?],
+        cc: vec![data.local_url(&feed.path())],
+        name: title(&content, &requester.name, platform),
+        summary: excerpt,
+        content: format!("<p>{}</p>", html_escape::encode_text(&content.body)),
+        published: row.published_at.unwrap_or(row.created_at).and_utc(),
+        updated: (row.updated_at != row.created_at).then(|| row.updated_at.and_utc()),
+        platform: platform.as_str().to_owned(),
+        requester_id: requester.requester_id.clone(),
+        requester_name: requester.name.clone(),
+        review: serde_json::to_value(&content).map_err(|e| ApubError::Invalid(e.to_string()))?,
+    })
+}
+
+/// Turns pending federation events into queued activities, each in one transaction with taking
+/// its event. Returns how many events were handled.
+pub(crate) async fn process_events(data: &ApubData) -> Result<usize, ApubError> {
+    let pending = data.db.run(|conn| events::pending(conn, 32)).await?;
+    let count = pending.len();
+    for event in pending {
+        let id = event.id;
+        match process(data, event).await {
+            Ok(()) => {}
+            // The review is gone altogether: nothing is left to announce.
+            Err(ApubError::Db(DbError::NotFound)) => {
+                data.db
+                    .run(move |conn| events::take(conn, id).map(drop))
+                    .await?;
+            }
+            Err(other) => return Err(other),
+        }
+    }
+    Ok(count)
+}
+
+async fn process(data: &ApubData, event: Event) -> Result<(), ApubError> {
+    let public_id = event.object_id.clone();
+    let (row, requester, author) = data
+        .db
+        .run(move |conn| {
+            let row = reviews::by_public_id(conn, &public_id)?;
+            let requester = requesters::by_pk(conn, row.requester_pk)?;
+            let author = row
+                .author_id
+                .map(|id| users::by_id(conn, id).map(|u| u.username))
+                .transpose()?;
+            Ok((row, requester, author))
+        })
+        .await?;
+    // A deleted account's reviews are tombstones without an author: the instance signs for them.
+    let signer = author.map_or(LocalActor::Instance, LocalActor::Person);
+    // The key is made (if need be) before the transaction, never inside it.
+    let actor = ApubActor::local(data, signer.clone()).await?;
+    let object_id = data.local_url(&format!("reviews/{}", row.public_id));
+    let activity = match event.kind {
+        EventKind::Delete => json!({
+            "type": "Delete",
+            "id": new_activity_id(data),
+            "actor": actor.id,
+            "to": [PUBLIC],
+            "object": {"type": "Tombstone", "id": object_id},
+        }),
+        kind => {
+            let page = page(data, &row, &requester, &signer)?;
+            json!({
+                "type": if kind == EventKind::Create { "Create" } else { "Update" },
+                "id": new_activity_id(data),
+                "actor": actor.id,
+                "to": page.to,
+                "cc": page.cc,
+                "object": page,
+            })
+        }
+    };
+    let mut body = activity;
+    body["@context"] = activity_context();
+    let activity_id = body["id"].as_str().unwrap_or_default().to_owned();
+    let body = body.to_string();
+    let platform: Platform = requester
+        .platform
+        .parse()
+        .map_err(|e: String| DbError::Corrupt(e))?;
+    // Whoever follows the instance, the requester's feed or the author.
+    let audiences = [
+        LocalActor::Instance.path(),
+        LocalActor::Feed(platform, requester.requester_id.clone()).path(),
+        signer.path(),
+    ];
+    let (event_id, sender) = (event.id, signer.path());
+    data.db
+        .tx(move |conn| {
+            if !events::take(conn, event_id)? {
+                return Ok(());
+            }
+            let mut inboxes = Vec::new();
+            for audience in &audiences {
+                inboxes.extend(delivery::follower_inboxes(conn, audience)?);
+            }
+            if inboxes.is_empty() {
+                return Ok(());
+            }
+            delivery::enqueue(conn, &activity_id, &sender, &body, &inboxes, now())
+        })
+        .await?;
+    Ok(())
+}
+
+/// The host a remote object comes from: what it is shown with and counted under.
+fn origin(url: &Url) -> String {
+    match url.port() {
+        Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
+        None => url.host_str().unwrap_or_default().to_owned(),
+    }
+}
+
+impl CreateOrUpdateReview {
+    /// The review must come from its author, on its author's instance.
+    pub(crate) fn verify(&self) -> Result<(), ApubError> {
+        verify_domains_match(&self.object.id, self.actor.inner())?;
+        if &self.object.attributed_to != self.actor.inner() {
+            return Err(ApubError::Invalid(
+                "a review can only be sent by its author".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Checks the review by the same rules as a local one and stores it, once.
+    pub(crate) async fn receive(self: Box<Self>, data: &Data<ApubData>) -> Result<(), ApubError> {
+        let page = self.object;
+        let platform: Platform = page
+            .platform
+            .parse()
+            .map_err(|e: String| ApubError::Invalid(e))?;
+        let requester_id = platform
+            .normalize_requester_id(&page.requester_id)
+            .map_err(ApubError::Invalid)?;
+        let input: ReviewInput = serde_json::from_value(page.review)
+            .map_err(|e| ApubError::Invalid(format!("picket:review: {e}")))?;
+        // The author's own instance already asked about worker IDs; its answer stands.
+        let review = validate_review(&input, platform, &requester_id, true)
+            .map_err(|e| ApubError::Invalid(e.to_string()))?;
+        let (ap_id, home, author) = (
+            page.id.to_string(),
+            origin(&page.id),
+            page.attributed_to.to_string(),
+        );
+        let (name, published) = (page.requester_name, page.published.naive_utc());
+        once(data, &self.id, move |conn| {
+            let at = now();
+            let requester = requesters::mention(conn, platform.as_str(), &requester_id, &name, at)?;
+            reviews::upsert_remote(
+                conn,
+                &new_public_id(),
+                RemoteOrigin {
+                    ap_id: &ap_id,
+                    origin: &home,
+                    author: &author,
+                },
+                requester.id,
+                &review,
+                published,
+                at,
+            )
+            .map(drop)
+        })
+        .await
+    }
+}
+
+impl DeleteObject {
+    /// Only the object's own instance may delete it.
+    pub(crate) fn verify(&self) -> Result<(), ApubError> {
+        verify_domains_match(self.object.id(), self.actor.inner())?;
+        Ok(())
+    }
+
+    pub(crate) async fn receive(self, data: &Data<ApubData>) -> Result<(), ApubError> {
+        let ap_id = self.object.id().to_string();
+        once(data, &self.id, move |conn| {
+            reviews::delete_remote(conn, &ap_id, now()).map(drop)
+        })
+        .await
+    }
+}

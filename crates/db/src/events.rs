@@ -1,0 +1,88 @@
+//! Federation events: what a local change leaves, in its own transaction, for the delivery worker to turn into activities, so nothing that should federate is lost between the two.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::schema::federation_events;
+use crate::{DbConn, DbError};
+
+/// What happened to the object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    Create,
+    Update,
+    Delete,
+}
+
+impl EventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Create => "create",
+            EventKind::Update => "update",
+            EventKind::Delete => "delete",
+        }
+    }
+
+    fn parse(word: &str) -> Result<Self, DbError> {
+        match word {
+            "create" => Ok(EventKind::Create),
+            "update" => Ok(EventKind::Update),
+            "delete" => Ok(EventKind::Delete),
+            other => Err(DbError::Corrupt(format!("federation event kind `{other}`"))),
+        }
+    }
+}
+
+/// One pending event: `kind` happened to the review with public id `object_id`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    pub id: i64,
+    pub kind: EventKind,
+    pub object_id: String,
+}
+
+/// Records that a local review changed in a way other instances must hear about.
+pub fn record_review(
+    conn: &mut DbConn,
+    kind: EventKind,
+    public_id: &str,
+    at: NaiveDateTime,
+) -> Result<(), DbError> {
+    diesel::insert_into(federation_events::table)
+        .values((
+            federation_events::kind.eq(kind.as_str()),
+            federation_events::object_type.eq("review"),
+            federation_events::object_id.eq(public_id),
+            federation_events::created_at.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The oldest pending events, in the order they happened.
+pub fn pending(conn: &mut DbConn, limit: i64) -> Result<Vec<Event>, DbError> {
+    let rows: Vec<(i64, String, String)> = federation_events::table
+        .order(federation_events::id)
+        .select((
+            federation_events::id,
+            federation_events::kind,
+            federation_events::object_id,
+        ))
+        .limit(limit)
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(id, kind, object_id)| {
+            Ok(Event {
+                id,
+                kind: EventKind::parse(&kind)?,
+                object_id,
+            })
+        })
+        .collect()
+}
+
+/// Takes an event for handling in the caller's transaction: `false` when another worker took it
+/// first (the delete waits for that worker's transaction), so each event is sent once.
+pub fn take(conn: &mut DbConn, id: i64) -> Result<bool, DbError> {
+    Ok(diesel::delete(federation_events::table.find(id)).execute(conn)? == 1)
+}
