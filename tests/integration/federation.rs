@@ -405,6 +405,22 @@ async fn reviews_federate_to_following_instances(backend: TestBackend) {
     })
     .await;
 
+    // Bob on B follows the requester (B knows it from his draft) before anyone reviews it on A.
+    let bob = b.signed_in("bob", PASSWORD).await;
+    let mut draft = review(100, 60);
+    draft["draft"] = json!(true);
+    assert_eq!(
+        bob.post("/api/v1/reviews", draft).await.0,
+        StatusCode::CREATED
+    );
+    let (status, _) = bob
+        .send(bob.request(
+            reqwest::Method::PUT,
+            &format!("/api/v1/requesters/mturk/{RID}/follow"),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+
     let alice = a.signed_in("alice", PASSWORD).await;
     let (status, created) = alice.post("/api/v1/reviews", review(300, 3600)).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
@@ -423,6 +439,9 @@ async fn reviews_federate_to_following_instances(backend: TestBackend) {
     assert_eq!(copy["reward_minor"], 300);
     assert_eq!(copy["body"], "Clear instructions, paid on time.");
     assert!(copy["author"].is_null(), "no local account wrote it");
+    let (_, notes) = bob.get("/api/v1/notifications").await;
+    assert_eq!(notes["items"].as_array().map(Vec::len), Some(1), "{notes}");
+    assert_eq!(notes["items"][0]["kind"], "review");
 
     // An edit on A replaces the copies.
     let mut edit = review(600, 3600);

@@ -11,8 +11,8 @@ use picket_core::review::{ReviewInput, ValidReview, validate_review};
 use picket_core::secrets::new_public_id;
 use picket_db::events::{self, Event, EventKind};
 use picket_db::models::now;
-use picket_db::reviews::{self, RemoteOrigin};
-use picket_db::{DbError, delivery, requesters, users};
+use picket_db::reviews::{self, RemoteOrigin, RemoteOutcome};
+use picket_db::{DbError, delivery, follows, requesters, users};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use url::Url;
@@ -291,9 +291,10 @@ impl CreateOrUpdateReview {
         once(data, &self.id, move |conn| {
             let at = now();
             let requester = requesters::mention(conn, platform.as_str(), &requester_id, &name, at)?;
-            reviews::upsert_remote(
+            let public_id = new_public_id();
+            let outcome = reviews::upsert_remote(
                 conn,
-                &new_public_id(),
+                &public_id,
                 RemoteOrigin {
                     ap_id: &ap_id,
                     origin: &home,
@@ -303,8 +304,12 @@ impl CreateOrUpdateReview {
                 &review,
                 published,
                 at,
-            )
-            .map(drop)
+            )?;
+            // Followers here hear of reviews written anywhere.
+            if outcome == RemoteOutcome::Created {
+                follows::notify_new_review(conn, &public_id, &requester, None, at)?;
+            }
+            Ok(())
         })
         .await
     }

@@ -64,6 +64,30 @@ impl NotificationKind {
     }
 }
 
+/// Tells the requester's followers (but the author, when local) about a newly published review.
+pub fn notify_new_review(
+    conn: &mut DbConn,
+    review_public_id: &str,
+    requester: &RequesterRow,
+    except_user: Option<i64>,
+    at: NaiveDateTime,
+) -> Result<usize, DbError> {
+    let platform = requester
+        .platform
+        .parse::<picket_core::platform::Platform>()
+        .map_or("", picket_core::platform::Platform::display_name);
+    let message = format!("New review of {} on {platform}", requester.name);
+    notify_followers(
+        conn,
+        requester.id,
+        NotificationKind::Review,
+        review_public_id,
+        &message,
+        except_user,
+        at,
+    )
+}
+
 /// One notification for every follower of the requester except `except_user` (the author),
 /// written in the caller's transaction with one statement.
 pub fn notify_followers(

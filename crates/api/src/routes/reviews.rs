@@ -8,7 +8,7 @@ use picket_core::accounts::Role;
 use picket_core::platform::Platform;
 use picket_core::review::{ReviewInput, validate_review};
 use picket_core::secrets::new_public_id;
-use picket_db::follows::{self, NotificationKind};
+use picket_db::follows;
 use picket_db::models::now;
 use picket_db::requesters::{self, RequesterRow};
 use picket_db::reviews::{self, NewReviewMeta, ReviewRow, ReviewState};
@@ -92,29 +92,6 @@ fn load(conn: &mut DbConn, id: &str) -> Result<(ReviewRow, RequesterRow, Option<
     Ok((row, requester, author))
 }
 
-fn notify_review(
-    conn: &mut DbConn,
-    row: &ReviewRow,
-    requester: &RequesterRow,
-    author: i64,
-) -> Result<(), DbError> {
-    let platform = requester
-        .platform
-        .parse::<Platform>()
-        .map_or("", Platform::display_name);
-    let message = format!("New review of {} on {platform}", requester.name);
-    follows::notify_followers(
-        conn,
-        requester.id,
-        NotificationKind::Review,
-        &row.public_id,
-        &message,
-        Some(author),
-        now(),
-    )?;
-    Ok(())
-}
-
 /// Write a review (published at once, or kept as a draft).
 #[utoipa::path(post, path = "/api/v1/reviews", operation_id = "create_review", tag = "reviews", request_body = CreateReview,
     responses((status = 201, body = ReviewView), (status = 401), (status = 422, description = "invalid fields, per field")))]
@@ -150,7 +127,7 @@ pub(crate) async fn create(
             };
             let row = reviews::create(conn, meta, &review, at)?;
             if !draft {
-                notify_review(conn, &row, &requester, author)?;
+                follows::notify_new_review(conn, &row.public_id, &requester, Some(author), now())?;
             }
             ReviewView::new(row, &requester, Some(username.clone()), true)
         })
@@ -238,7 +215,13 @@ pub(crate) async fn edit(
             let was_draft = row.state()? == ReviewState::Draft;
             let updated = reviews::update(conn, &row, &review, body.publish, now())?;
             if was_draft && updated.state()? == ReviewState::Published {
-                notify_review(conn, &updated, &requester, current.user.id)?;
+                follows::notify_new_review(
+                    conn,
+                    &updated.public_id,
+                    &requester,
+                    Some(current.user.id),
+                    now(),
+                )?;
             }
             ReviewView::new(updated, &requester, author.clone(), true)
         })
