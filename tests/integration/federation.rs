@@ -489,3 +489,114 @@ async fn reviews_federate_to_following_instances(backend: TestBackend) {
 }
 
 both_backends!(reviews_federate_to_following_instances);
+
+/// Builds A's federation data, to sign requests with A's instance key the way A would.
+async fn signing_as(server: &TestServer) -> activitypub_federation::config::Data<ApubData> {
+    picket_apub::configure(
+        ApubData {
+            db: server.db.open(),
+            public_url: format!("{}/", server.base).parse().expect("url"),
+            open_registrations: true,
+        },
+        FederationSettings {
+            allow_loopback: true,
+        },
+    )
+    .await
+    .expect("federation config")
+    .to_request_data()
+}
+
+/// A request to `to`'s shared inbox signed by `from`'s instance actor over `signed`, carrying
+/// `sent` as its body (the same bytes, or tampered ones).
+async fn signed_post(
+    from: &activitypub_federation::config::Data<ApubData>,
+    to: &TestServer,
+    signed: &str,
+    sent: &str,
+) -> StatusCode {
+    let http = reqwest::Client::new();
+    let builder = reqwest_middleware::ClientWithMiddleware::from(http.clone())
+        .post(format!("{}/inbox", to.base))
+        .header("content-type", "application/activity+json")
+        .header("host", domain(to))
+        .header(
+            "date",
+            chrono::Utc::now()
+                .format("%a, %d %b %Y %H:%M:%S GMT")
+                .to_string(),
+        );
+    let mut request = from
+        .sign_request(builder, bytes::Bytes::from(signed.to_owned()))
+        .await
+        .expect("sign");
+    *request.body_mut() = Some(sent.to_owned().into());
+    http.execute(request).await.expect("post").status()
+}
+
+/// The inbox checks what it is sent: a valid signature over a tampered body is refused, an
+/// unsigned or oversized post too; a correctly signed one is applied once, however often it
+/// arrives.
+async fn the_inbox_verifies_and_applies_once(backend: TestBackend) {
+    let a = federating(backend).await;
+    let b = federating(backend).await;
+    let a_data = signing_as(&a).await;
+    let follow = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "type": "Follow",
+        "id": format!("{}/activities/signed-follow", a.base),
+        "actor": format!("{}/actor", a.base),
+        "object": format!("{}/actor", b.base),
+    })
+    .to_string();
+    let tampered = follow.replace("signed-follow", "other-follow");
+    assert_eq!(
+        signed_post(&a_data, &b, &follow, &tampered).await,
+        StatusCode::BAD_REQUEST,
+        "a signature over other bytes"
+    );
+    let unsigned = reqwest::Client::new()
+        .post(format!("{}/inbox", b.base))
+        .header("content-type", "application/activity+json")
+        .body(follow.clone())
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(unsigned.status(), StatusCode::BAD_REQUEST, "no signature");
+    let huge = reqwest::Client::new()
+        .post(format!("{}/inbox", b.base))
+        .body(vec![b' '; picket_apub::MAX_INBOX_BYTES + 1])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(huge.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let body: Value = huge.json().await.expect("a JSON error");
+    assert_eq!(body["error"], "payload_too_large");
+    assert!(follows(&b, Direction::Inbound).is_empty());
+
+    for _ in 0..2 {
+        assert_eq!(
+            signed_post(&a_data, &b, &follow, &follow).await,
+            StatusCode::ACCEPTED
+        );
+    }
+    assert_eq!(follows(&b, Direction::Inbound).len(), 1);
+    eventually("B sends one Accept", || async {
+        delivery_counts(&b) == [("delivered".to_owned(), 1)]
+    })
+    .await;
+
+    // An activity whose id is on another host than its actor is refused.
+    let forged = follow.replace(
+        &format!("{}/activities/signed-follow", a.base),
+        &format!("{}/activities/forged", b.base),
+    );
+    assert_eq!(
+        signed_post(&a_data, &b, &forged, &forged).await,
+        StatusCode::BAD_REQUEST
+    );
+    a.stop().await;
+    b.stop().await;
+}
+
+both_backends!(the_inbox_verifies_and_applies_once);

@@ -13,6 +13,9 @@ pub enum ApubError {
     /// The request itself is malformed (a WebFinger resource that is no `acct:` URI, say).
     #[error("{0}")]
     BadRequest(String),
+    /// A request body over the limit (in bytes).
+    #[error("the body is larger than {0} bytes")]
+    TooLarge(usize),
     /// What another server sent or served does not hold together (an actor whose key belongs to someone else).
     #[error("invalid remote data: {0}")]
     Invalid(String),
@@ -34,6 +37,7 @@ impl IntoResponse for ApubError {
                 (StatusCode::NOT_FOUND, "not_found")
             }
             ApubError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            ApubError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             ApubError::Invalid(_) | ApubError::Federation(_) => {
                 (StatusCode::BAD_REQUEST, "federation_refused")
             }

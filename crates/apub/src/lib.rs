@@ -10,7 +10,7 @@ pub mod worker;
 pub use activities::{InboxActivity, follow, unfollow};
 pub use actors::{ActorJson, ActorKind, ApubActor, INSTANCE_NAME, LocalActor};
 pub use error::ApubError;
-pub use routes::router;
+pub use routes::{MAX_INBOX_BYTES, router};
 
 use activitypub_federation::config::FederationConfig;
 use activitypub_federation::protocol::context::WithContext;

@@ -9,7 +9,8 @@ use activitypub_federation::fetch::webfinger::{
 use activitypub_federation::protocol::context::WithContext;
 use activitypub_federation::traits::Object;
 use axum::Router;
-use axum::extract::{Path, Query};
+use axum::body::Body;
+use axum::extract::{FromRequest, Path, Query, Request};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
@@ -112,8 +113,21 @@ async fn requester_feed(
     serve_actor(data, headers, actor).await
 }
 
-/// Verifies the signature and digest (the library), then applies the activity once.
-async fn inbox(data: Data<ApubData>, activity: ActivityData) -> Result<StatusCode, ApubError> {
+/// Largest activity the inbox reads: activities are small, and reading is cut off here, before
+/// any parsing or signature work.
+pub const MAX_INBOX_BYTES: usize = 256 * 1024;
+
+/// Caps the body (413), verifies the signature and digest (the library), then applies the
+/// activity once.
+async fn inbox(data: Data<ApubData>, request: Request) -> Result<StatusCode, ApubError> {
+    let (parts, body) = request.into_parts();
+    let bytes = axum::body::to_bytes(body, MAX_INBOX_BYTES)
+        .await
+        .map_err(|_| ApubError::TooLarge(MAX_INBOX_BYTES))?;
+    let request = Request::from_parts(parts, Body::from(bytes));
+    let activity = ActivityData::from_request(request, &())
+        .await
+        .map_err(|_| ApubError::BadRequest("unreadable activity".into()))?;
     receive_activity::<WithContext<InboxActivity>, ApubActor, ApubData>(activity, &data).await?;
     Ok(StatusCode::ACCEPTED)
 }
