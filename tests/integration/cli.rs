@@ -166,7 +166,7 @@ async fn admin_creates_users_from_stdin_and_invites() {
 
     let mut server = ServeProcess::spawn(&mut picket(dir.path()), free_port());
     server.wait_healthy().await;
-    let http = reqwest::Client::new();
+    let http = crate::support::http();
     let login = http
         .post(format!("{}/api/v1/auth/login", server.base()))
         .json(&json!({"username": "root_admin", "password": "a long admin password"}))

@@ -32,7 +32,7 @@ async fn turkopticon_shapes(backend: TestBackend) {
         StatusCode::CREATED
     );
 
-    let http = reqwest::Client::new();
+    let http = crate::support::http();
     let to1 = http
         .get(format!(
             "{}/api/multi-attrs.php?ids={RID},AUNKNOWN12345",

@@ -66,9 +66,10 @@ async fn exports_and_import(backend: TestBackend) {
         "a Turkopticon ToS flag imports without an explanation column"
     );
 
-    let response = reqwest::get(format!("{}/api/v1/export/requesters.csv", server.base))
-        .await
-        .expect("csv");
+    let response =
+        crate::support::http_get(format!("{}/api/v1/export/requesters.csv", server.base))
+            .await
+            .expect("csv");
     assert_eq!(
         response.headers()["content-type"],
         "text/csv; charset=utf-8"
@@ -87,12 +88,13 @@ async fn exports_and_import(backend: TestBackend) {
         "{text}"
     );
 
-    let json: Value = reqwest::get(format!("{}/api/v1/export/requesters.json", server.base))
-        .await
-        .expect("json")
-        .json()
-        .await
-        .expect("parse");
+    let json: Value =
+        crate::support::http_get(format!("{}/api/v1/export/requesters.json", server.base))
+            .await
+            .expect("json")
+            .json()
+            .await
+            .expect("parse");
     assert_eq!(json.as_array().map(Vec::len), Some(3));
     assert_eq!(json[0]["aggregates"]["all"]["n"], 1);
 

@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::reviews::{RID, review};
-use crate::support::{Client, TestServer, assert_error};
+use crate::support::{Client, ServeProcess, TestServer, assert_error, free_port, picket};
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -21,7 +21,7 @@ fn domain(server: &TestServer) -> String {
 }
 
 async fn activity_json(server: &TestServer, path: &str) -> Value {
-    let response = reqwest::Client::new()
+    let response = crate::support::http()
         .get(format!("{}{path}", server.base))
         .header("accept", "application/activity+json")
         .send()
@@ -150,7 +150,7 @@ async fn discovery_and_actors(backend: TestBackend) {
     assert_ne!(instance["publicKey"], feed["publicKey"]);
 
     // Browsers get a page at the same URL, with the name escaped.
-    let page = reqwest::Client::new()
+    let page = crate::support::http()
         .get(format!("{}/r/mturk/{RID}", server.base))
         .header("accept", "text/html")
         .send()
@@ -275,13 +275,14 @@ both_backends!(
     an_instance_fetches_and_stores_another_instances_actor
 );
 
-/// Polls `check` until it holds, failing after 20 s: federation is asynchronous by design.
+/// Polls `check` until it holds, failing after 60 s (a killed sender's leased deliveries wait
+/// out their 15 s lease): federation is asynchronous by design.
 async fn eventually<F, Fut>(what: &str, mut check: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     while !check().await {
         assert!(
             std::time::Instant::now() < deadline,
@@ -515,7 +516,7 @@ async fn signed_post(
     signed: &str,
     sent: &str,
 ) -> StatusCode {
-    let http = reqwest::Client::new();
+    let http = crate::support::http();
     let builder = reqwest_middleware::ClientWithMiddleware::from(http.clone())
         .post(format!("{}/inbox", to.base))
         .header("content-type", "application/activity+json")
@@ -555,7 +556,7 @@ async fn the_inbox_verifies_and_applies_once(backend: TestBackend) {
         StatusCode::BAD_REQUEST,
         "a signature over other bytes"
     );
-    let unsigned = reqwest::Client::new()
+    let unsigned = crate::support::http()
         .post(format!("{}/inbox", b.base))
         .header("content-type", "application/activity+json")
         .body(follow.clone())
@@ -563,7 +564,7 @@ async fn the_inbox_verifies_and_applies_once(backend: TestBackend) {
         .await
         .expect("post");
     assert_eq!(unsigned.status(), StatusCode::BAD_REQUEST, "no signature");
-    let huge = reqwest::Client::new()
+    let huge = crate::support::http()
         .post(format!("{}/inbox", b.base))
         .body(vec![b' '; picket_apub::MAX_INBOX_BYTES + 1])
         .send()
@@ -600,3 +601,174 @@ async fn the_inbox_verifies_and_applies_once(backend: TestBackend) {
 }
 
 both_backends!(the_inbox_verifies_and_applies_once);
+
+/// `picket serve` as a child process on `db`, federating over loopback, quiet enough that its
+/// unread output pipe never fills.
+fn federating_process(db: &picket_test_support::TestDb, port: u16) -> ServeProcess {
+    let mut command = picket(db.dir());
+    command
+        .env("DATABASE_URL", db.url())
+        .env("PICKET_FEDERATION_ALLOW_LOOPBACK", "true")
+        .env("PICKET_ACCOUNTS_REGISTRATION", "open")
+        .env("PICKET_LOG_FILTER", "error");
+    ServeProcess::spawn(&mut command, port)
+}
+
+/// A fans out reviews to three followers and is killed with SIGKILL mid-way. After a restart on
+/// the same database every follower has every review exactly once.
+async fn a_killed_sender_resumes_and_nothing_is_lost_or_doubled(backend: TestBackend) {
+    const REVIEWS: usize = 40;
+    let a_db = picket_test_support::TestDb::new(backend);
+    let port = free_port();
+    let mut a = federating_process(&a_db, port);
+    a.wait_healthy().await;
+    let a_host = format!("localhost:{port}");
+    let peers = [
+        federating(backend).await,
+        federating(backend).await,
+        federating(backend).await,
+    ];
+    for peer in &peers {
+        picket_server::admin::follow(&peer.config, &format!("instance@{a_host}"))
+            .await
+            .expect("follow A");
+    }
+    let a_view = a_db.open();
+    let followers = || {
+        a_view
+            .with_conn(|conn| picket_db::delivery::follows(conn, Direction::Inbound))
+            .expect("follows")
+            .len()
+    };
+    eventually("A accepts its three followers", || async {
+        followers() == 3
+    })
+    .await;
+    eventually("the followers see the Accepts", || async {
+        peers.iter().all(|p| {
+            follows(p, Direction::Outbound)
+                .first()
+                .is_some_and(|f| f.is_accepted())
+        })
+    })
+    .await;
+
+    let (http, base) = (crate::support::http(), a.base());
+    let registered = http
+        .post(format!("{base}/api/v1/accounts"))
+        .json(&json!({"username": "alice", "password": PASSWORD}))
+        .send()
+        .await
+        .expect("register");
+    assert_eq!(registered.status(), StatusCode::CREATED);
+    let login = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"username": "alice", "password": PASSWORD}))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(login.status(), StatusCode::OK);
+    let cookie = login
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .expect("session cookie")
+        .to_owned();
+    let posts = (0..REVIEWS).map(|i| {
+        let mut body = review(100 + i64::try_from(i).expect("small"), 600);
+        body["task_title"] = json!(format!("batch {i}"));
+        http.post(format!("{base}/api/v1/reviews"))
+            .header("cookie", &cookie)
+            .json(&body)
+            .send()
+    });
+    for response in futures::future::join_all(posts).await {
+        assert_eq!(response.expect("post").status(), StatusCode::CREATED);
+    }
+    a.kill_9();
+
+    let unfinished = a_view
+        .with_conn(|conn| {
+            let events = picket_db::events::pending(conn, 1_000)?.len();
+            let pending: i64 = picket_db::delivery::counts(conn)?
+                .into_iter()
+                .filter(|(state, _)| state == "pending")
+                .map(|(_, n)| n)
+                .sum();
+            Ok(events + usize::try_from(pending).unwrap_or(0))
+        })
+        .expect("read A's queue");
+    assert!(unfinished > 0, "A was killed with work still queued");
+
+    let mut a = federating_process(&a_db, port);
+    a.wait_healthy().await;
+    for peer in &peers {
+        eventually("every review reaches every follower", || async {
+            reviews_counted(peer).await == i64::try_from(REVIEWS).expect("small")
+        })
+        .await;
+    }
+    eventually("A's queue drains", || async {
+        a_view
+            .with_conn(picket_db::delivery::counts)
+            .expect("counts")
+            .iter()
+            .all(|(state, _)| state == "delivered")
+    })
+    .await;
+    for peer in &peers {
+        let (_, list) = Client::new(peer)
+            .get(&format!("/api/v1/requesters/mturk/{RID}/reviews?limit=100"))
+            .await;
+        let mut titles: Vec<String> = list["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|r| r["task_title"].as_str().expect("title").to_owned())
+            .collect();
+        titles.sort();
+        titles.dedup();
+        assert_eq!(titles.len(), REVIEWS, "each review once");
+    }
+    a.kill_9();
+    for peer in peers {
+        peer.stop().await;
+    }
+}
+
+both_backends!(a_killed_sender_resumes_and_nothing_is_lost_or_doubled);
+
+/// Many inbox requests from a new peer arrive at once, each fetching and storing its actor:
+/// every store succeeds, and one row remains.
+async fn concurrent_first_stores_of_one_actor_all_succeed(backend: TestBackend) {
+    let test_db = picket_test_support::TestDb::new(backend);
+    let db = test_db.open();
+    let row = picket_db::actors::RemoteActorRow {
+        url: "https://peer.example/actor".into(),
+        kind: "Application".into(),
+        username: "instance".into(),
+        name: None,
+        inbox: "https://peer.example/actor/inbox".into(),
+        shared_inbox: Some("https://peer.example/inbox".into()),
+        public_key_pem: "-----BEGIN PUBLIC KEY-----".into(),
+        fetched_at: picket_db::models::now(),
+    };
+    let stores = (0..16).map(|_| {
+        let (db, row) = (db.clone(), row.clone());
+        tokio::spawn(async move {
+            db.run(move |conn| picket_db::actors::store_remote(conn, &row))
+                .await
+        })
+    });
+    for store in futures::future::join_all(stores).await {
+        store.expect("join").expect("store the actor");
+    }
+    let stored = db
+        .run(|conn| picket_db::actors::remote(conn, "https://peer.example/actor"))
+        .await
+        .expect("read");
+    assert_eq!(stored, Some(row));
+}
+
+both_backends!(concurrent_first_stores_of_one_actor_all_succeed);

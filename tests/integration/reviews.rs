@@ -429,7 +429,7 @@ async fn search_aliases_follows_and_notifications(backend: TestBackend) {
     assert_eq!(status, StatusCode::CREATED);
     let url = feed["url"].as_str().expect("url");
     let path = &url[url.find("/feeds/").expect("feed path")..];
-    let atom = reqwest::get(format!("{}{path}", server.base))
+    let atom = crate::support::http_get(format!("{}{path}", server.base))
         .await
         .expect("feed");
     assert_eq!(atom.status(), StatusCode::OK);
@@ -438,7 +438,7 @@ async fn search_aliases_follows_and_notifications(backend: TestBackend) {
         text.contains("<feed") && text.contains("New review of Acme Labs"),
         "{text}"
     );
-    let public = reqwest::get(format!("{}/feeds/requesters/mturk/{RID}", server.base))
+    let public = crate::support::http_get(format!("{}/feeds/requesters/mturk/{RID}", server.base))
         .await
         .expect("feed");
     assert_eq!(
@@ -453,7 +453,7 @@ async fn search_aliases_follows_and_notifications(backend: TestBackend) {
             .contains("Review of Acme Labs on MTurk")
     );
     assert_eq!(
-        reqwest::get(format!("{}/feeds/workers/not-a-token", server.base))
+        crate::support::http_get(format!("{}/feeds/workers/not-a-token", server.base))
             .await
             .expect("feed")
             .status(),
@@ -464,7 +464,7 @@ async fn search_aliases_follows_and_notifications(backend: TestBackend) {
     let (_, rotated) = bob.post("/api/v1/account/feed-token", json!({})).await;
     assert_ne!(rotated["url"], feed["url"]);
     assert_eq!(
-        reqwest::get(format!("{}{path}", server.base))
+        crate::support::http_get(format!("{}{path}", server.base))
             .await
             .expect("old feed")
             .status(),

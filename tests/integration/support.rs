@@ -88,7 +88,7 @@ impl Client {
     pub fn new(server: &TestServer) -> Client {
         Client {
             base: server.base.clone(),
-            http: reqwest::Client::new(),
+            http: http(),
             credential: None,
         }
     }
@@ -161,6 +161,17 @@ impl Client {
     }
 }
 
+/// An HTTP client for tests; TLS needs a process-wide provider before any client is built.
+pub fn http() -> reqwest::Client {
+    picket_apub::install_tls();
+    reqwest::Client::new()
+}
+
+/// `reqwest::get` through `http()`.
+pub async fn http_get(url: impl reqwest::IntoUrl) -> reqwest::Result<reqwest::Response> {
+    http().get(url).send().await
+}
+
 /// Asserts an error answer: status, our JSON shape, and the code.
 pub fn assert_error(result: &(StatusCode, Value), status: StatusCode, code: &str) {
     assert_eq!(result.0, status, "body: {}", result.1);
@@ -227,7 +238,7 @@ impl ServeProcess {
     /// Polls `/healthz` until it answers 200; returns how long that took.
     pub async fn wait_healthy(&mut self) -> Duration {
         let started = Instant::now();
-        let client = reqwest::Client::new();
+        let client = http();
         loop {
             if let Ok(response) = client.get(format!("{}/healthz", self.base())).send().await
                 && response.status() == StatusCode::OK
@@ -243,6 +254,13 @@ impl ServeProcess {
             );
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
+    }
+
+    /// Kills the process with SIGKILL, as a crash or an out-of-memory kill would: no shutdown runs.
+    pub fn kill_9(mut self) {
+        let mut child = self.child.take().expect("still running");
+        child.kill().expect("kill -9");
+        child.wait().expect("reap picket");
     }
 
     /// Sends SIGTERM and returns the exit status and everything the process printed.

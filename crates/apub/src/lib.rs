@@ -69,15 +69,20 @@ fn domain(url: &Url) -> String {
     }
 }
 
+/// Installs rustls' ring provider for the process. Every HTTP client (the federation library's
+/// included) needs one, and reqwest panics when building a client without it. Installing again
+/// (a second instance in one process) is refused harmlessly.
+pub fn install_tls() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// Builds the federation configuration; the instance actor's key is made here on first start,
 /// because every signed fetch needs it.
 pub async fn configure(
     data: ApubData,
     settings: FederationSettings,
 ) -> Result<FederationConfig<ApubData>, ApubError> {
-    // Fetches from other servers are https; without a provider every one would fail. Installing
-    // twice (a second instance in the same process) is refused harmlessly.
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    install_tls();
     let instance = ApubActor::local(&data, LocalActor::Instance).await?;
     FederationConfig::builder()
         .domain(domain(&data.public_url))

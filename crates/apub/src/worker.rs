@@ -5,6 +5,7 @@ use std::time::Duration;
 use activitypub_federation::activity_sending::SendActivityTask;
 use activitypub_federation::config::{Data, FederationConfig};
 use activitypub_federation::traits::Activity;
+use picket_db::Backend;
 use picket_db::delivery::{self, Claimed};
 use picket_db::models::now;
 use serde::Serialize;
@@ -17,8 +18,9 @@ use crate::{ApubData, ApubError};
 
 /// How often an idle worker looks for due deliveries.
 const POLL: Duration = Duration::from_millis(200);
-/// How long a claimed delivery is this worker's; longer than any one send (10 s timeout).
-const LEASE_SECONDS: i64 = 120;
+/// How long a claimed delivery is this worker's: longer than one send can take (the client's
+/// timeout is 10 s), short enough that a killed worker's deliveries are soon taken up again.
+const LEASE_SECONDS: i64 = 15;
 /// Deliveries sent at once by one worker.
 const BATCH: i64 = 32;
 /// First retry after a minute, doubling up to six hours.
@@ -126,6 +128,15 @@ pub fn spawn(
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
         let data = config.to_request_data();
+        if data.db.backend() == Backend::Sqlite {
+            match data.db.run(delivery::release_leases).await {
+                Ok(0) => {}
+                Ok(released) => {
+                    tracing::info!(released, "resuming deliveries a stopped process held")
+                }
+                Err(error) => tracing::warn!(%error, "cannot release delivery leases"),
+            }
+        }
         loop {
             if *stop.borrow() {
                 return;

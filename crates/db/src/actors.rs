@@ -73,17 +73,27 @@ pub fn remote(conn: &mut DbConn, url: &str) -> Result<Option<RemoteActorRow>, Db
         .optional()?)
 }
 
-/// Records a remote actor as just fetched, replacing what was known of it.
+/// Records a remote actor as just fetched, replacing what was known of it. Two requests that
+/// fetched the same new actor at once both end here: the second insert finds the first's row
+/// and updates it instead.
 pub fn store_remote(conn: &mut DbConn, row: &RemoteActorRow) -> Result<(), DbError> {
-    conn.transaction(|conn| {
-        let updated = diesel::update(remote_actors::table.find(&row.url))
+    let update = |conn: &mut DbConn| -> Result<usize, DbError> {
+        Ok(diesel::update(remote_actors::table.find(&row.url))
             .set(row)
-            .execute(conn)?;
-        if updated == 0 {
-            diesel::insert_into(remote_actors::table)
-                .values(row)
-                .execute(conn)?;
-        }
-        Ok(())
-    })
+            .execute(conn)?)
+    };
+    if update(conn)? > 0 {
+        return Ok(());
+    }
+    let inserted = conn.transaction(|conn| {
+        diesel::insert_into(remote_actors::table)
+            .values(row)
+            .execute(conn)
+            .map_err(conflict_as("remote actor"))
+    });
+    match inserted {
+        Ok(_) => Ok(()),
+        Err(DbError::Conflict(_)) => update(conn).map(drop),
+        Err(other) => Err(other),
+    }
 }

@@ -157,6 +157,11 @@ impl Db {
         Ok(Db { pool, backend })
     }
 
+    /// Which engine this database runs on.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
     /// Runs `f` on a pooled connection on a blocking thread, so queries never stall the async executor.
     pub async fn run<T, F>(&self, f: F) -> Result<T, DbError>
     where

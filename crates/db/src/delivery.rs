@@ -112,6 +112,17 @@ pub fn claim_due(
     Ok(claimed)
 }
 
+/// Frees every lease: for a worker starting on a database no other worker can be using (SQLite
+/// is served by one process), so deliveries a killed process held are sent at once, not when
+/// their lease runs out.
+pub fn release_leases(conn: &mut DbConn) -> Result<usize, DbError> {
+    Ok(
+        diesel::update(deliveries::table.filter(deliveries::locked_until.is_not_null()))
+            .set(deliveries::locked_until.eq(None::<NaiveDateTime>))
+            .execute(conn)?,
+    )
+}
+
 pub fn mark_delivered(conn: &mut DbConn, delivery_id: i64) -> Result<(), DbError> {
     diesel::update(deliveries::table.find(delivery_id))
         .set((
