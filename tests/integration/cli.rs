@@ -54,7 +54,7 @@ async fn serve_on_postgres_by_database_url() {
         "no SQLite data directory on PostgreSQL"
     );
     let (status, output) = server.terminate();
-    assert!(status.success(), "{output}");
+    assert!(status.success(), "{status}: {output}");
 }
 
 #[test]

@@ -440,6 +440,23 @@ async fn reviews_federate_to_following_instances(backend: TestBackend) {
     assert_eq!(copy["reward_minor"], 300);
     assert_eq!(copy["body"], "Clear instructions, paid on time.");
     assert!(copy["author"].is_null(), "no local account wrote it");
+    // The review is served at its id, as the Page every follower got.
+    let page = activity_json(&a, &format!("/reviews/{id}")).await;
+    assert_eq!(page["type"], "Page");
+    assert_eq!(page["id"], format!("{}/reviews/{id}", a.base));
+    assert_eq!(page["attributedTo"], format!("{}/u/alice", a.base));
+    assert_eq!(
+        page["to"],
+        json!(["https://www.w3.org/ns/activitystreams#Public"])
+    );
+    assert_eq!(page["cc"], json!([format!("{}/r/mturk/{RID}", a.base)]));
+    assert_eq!(
+        page["name"],
+        "Review of Acme Research on MTurk: $3.00/h, approved, recommends"
+    );
+    assert_eq!(page["content"], "<p>Clear instructions, paid on time.</p>");
+    assert_eq!(page["picket:requesterId"], RID);
+    assert_eq!(page["picket:review"]["reward_minor"], 300);
     let (_, notes) = bob.get("/api/v1/notifications").await;
     assert_eq!(notes["items"].as_array().map(Vec::len), Some(1), "{notes}");
     assert_eq!(notes["items"][0]["kind"], "review");
@@ -472,6 +489,15 @@ async fn reviews_federate_to_following_instances(backend: TestBackend) {
         .delete(&format!("/api/v1/reviews/{id}"), json!({}))
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
+    let gone = crate::support::http()
+        .get(format!("{}/reviews/{id}", a.base))
+        .header("accept", "application/activity+json")
+        .send()
+        .await
+        .expect("fetch");
+    assert_eq!(gone.status(), StatusCode::GONE);
+    let tombstone: Value = gone.json().await.expect("json");
+    assert_eq!(tombstone["type"], "Tombstone");
     for follower in [&b, &c] {
         eventually("the deletion reaches the followers", || async {
             reviews_counted(follower).await == 0

@@ -97,13 +97,6 @@ pub struct DeleteObject {
     pub object: IdOrObject,
 }
 
-fn money(minor: i64, currency: &str) -> String {
-    format!(
-        "{} {currency}",
-        picket_core::money::to_major(minor, currency)
-    )
-}
-
 /// The line a person reads in a timeline.
 fn title(review: &ValidReview, requester: &str, platform: Platform) -> String {
     let pay = i128::from(review.reward_minor) + i128::from(review.bonus_minor.unwrap_or(0));
@@ -117,7 +110,7 @@ fn title(review: &ValidReview, requester: &str, platform: Platform) -> String {
     format!(
         "Review of {requester} on {}: {}/h, {}{recommend}",
         platform.display_name(),
-        money(hourly, &review.currency),
+        picket_core::money::format_money(hourly, &review.currency),
         review.approval.as_str().replace('_', " ")
     )
 }
@@ -152,6 +145,57 @@ fn page(
         requester_name: requester.name.clone(),
         review: serde_json::to_value(&content).map_err(|e| ApubError::Invalid(e.to_string()))?,
     })
+}
+
+/// A local review as served at its id: the `Page` while published, `Gone` once deleted or
+/// removed, `None` when there is no such local review.
+pub(crate) enum Served {
+    Page(Box<ReviewPage>),
+    Gone(Url),
+}
+
+pub(crate) async fn served(
+    data: &ApubData,
+    public_id: String,
+) -> Result<Option<Served>, ApubError> {
+    let found =
+        data.db
+            .run(move |conn| {
+                let Some(row) = reviews::by_public_id(conn, &public_id)
+                    .map(Some)
+                    .or_else(|e| match e {
+                        DbError::NotFound => Ok(None),
+                        other => Err(other),
+                    })?
+                else {
+                    return Ok(None);
+                };
+                let requester = requesters::by_pk(conn, row.requester_pk)?;
+                let author = row
+                    .author_id
+                    .map(|id| users::by_id(conn, id).map(|u| u.username))
+                    .transpose()?;
+                Ok(Some((row, requester, author)))
+            })
+            .await?;
+    let Some((row, requester, author)) = found else {
+        return Ok(None);
+    };
+    // Copies of other instances' reviews, imported history and drafts are not ours to serve.
+    let (Some(author), None) = (author, &row.ap_id) else {
+        return Ok(None);
+    };
+    let id = data.local_url(&format!("reviews/{}", row.public_id));
+    Ok(Some(match row.state.as_str() {
+        "published" => Served::Page(Box::new(page(
+            data,
+            &row,
+            &requester,
+            &LocalActor::Person(author),
+        )?)),
+        "deleted" | "removed" => Served::Gone(id),
+        _ => return Ok(None),
+    }))
 }
 
 /// Turns pending federation events into queued activities, each in one transaction with taking

@@ -31,6 +31,7 @@ pub fn router(config: FederationConfig<ApubData>) -> Router {
         .route("/actor", get(instance_actor))
         .route("/u/{name}", get(person))
         .route("/r/{platform}/{requester_id}", get(requester_feed))
+        .route("/reviews/{id}", get(review))
         // One inbox handler serves them all: the activity itself says whom it is for.
         .route("/inbox", post(inbox))
         .route("/actor/inbox", post(inbox))
@@ -130,6 +131,39 @@ async fn inbox(data: Data<ApubData>, request: Request) -> Result<StatusCode, Apu
         .map_err(|_| ApubError::BadRequest("unreadable activity".into()))?;
     receive_activity::<WithContext<InboxActivity>, ApubActor, ApubData>(activity, &data).await?;
     Ok(StatusCode::ACCEPTED)
+}
+
+/// A local review at its ActivityPub id: the `Page` for servers, a page for people, a
+/// `Tombstone` with 410 once it is deleted or removed.
+async fn review(
+    data: Data<ApubData>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApubError> {
+    match crate::reviews::served(&data, id).await? {
+        None => Err(ApubError::NotFound("no such review")),
+        Some(crate::reviews::Served::Gone(id)) => Ok((
+            StatusCode::GONE,
+            FederationJson(json!({
+                "@context": "https://www.w3.org/ns/activitystreams",
+                "type": "Tombstone",
+                "id": id,
+            })),
+        )
+            .into_response()),
+        Some(crate::reviews::Served::Page(page)) if wants_activity_json(&headers) => Ok(
+            FederationJson(WithContext::new(*page, crate::activities::activity_context()))
+                .into_response(),
+        ),
+        Some(crate::reviews::Served::Page(page)) => Ok(Html(format!(
+            "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+             <title>{title}</title></head>\n<body><main><h1>{title}</h1>{content}</main></body></html>\n",
+            title = html_escape::encode_text(&page.name),
+            content = page.content,
+        ))
+        .into_response()),
+    }
 }
 
 #[derive(Debug, Deserialize)]
