@@ -1,6 +1,9 @@
 //! Connections and the pool: one connection type over SQLite or PostgreSQL, chosen by URL, and the only place that runs blocking database work off the async executor.
 
+use std::sync::Arc;
 use std::time::Duration;
+
+use scheduled_thread_pool::ScheduledThreadPool;
 
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
@@ -110,6 +113,9 @@ fn unavailable(error: diesel::ConnectionError) -> DbError {
 pub struct Db {
     pool: r2d2::Pool<Manager>,
     backend: Backend,
+    /// The pool's one helper thread, which opens connections in the background; ours, so that
+    /// `quiesce` can wait for it.
+    helper: Arc<ScheduledThreadPool>,
 }
 
 impl std::fmt::Debug for Db {
@@ -148,13 +154,36 @@ impl Db {
         };
         let mut first = manager.connect().map_err(unavailable)?;
         crate::migrations::run_pending(&mut first)?;
+        let helper = Arc::new(
+            ScheduledThreadPool::builder()
+                .num_threads(1)
+                .thread_name_pattern("picket-db-{}")
+                .build(),
+        );
         let pool = r2d2::Pool::builder()
+            .thread_pool(helper.clone())
             .max_size(pool_size.max(1))
             .min_idle(Some(0))
             .connection_timeout(Duration::from_secs(5))
             .error_handler(Box::new(TracingErrorHandler))
             .build_unchecked(manager);
-        Ok(Db { pool, backend })
+        Ok(Db {
+            pool,
+            backend,
+            helper,
+        })
+    }
+
+    /// Waits (up to 10 s) until the pool has finished opening the connections it started in the
+    /// background. Call it before the process exits: a connection still being opened when
+    /// `exit` runs the C libraries' clean-up (OpenSSL's, under libpq) can crash the process.
+    pub fn quiesce(&self) {
+        let (done, finished) = std::sync::mpsc::channel();
+        // One helper thread runs jobs in order: this one runs after every connection job before it.
+        self.helper.execute(move || {
+            let _ = done.send(());
+        });
+        let _ = finished.recv_timeout(Duration::from_secs(10));
     }
 
     /// Which engine this database runs on.

@@ -24,6 +24,7 @@ pub struct Running {
     task: JoinHandle<std::io::Result<()>>,
     stop_delivery: watch::Sender<bool>,
     delivery: JoinHandle<()>,
+    db: Db,
 }
 
 impl Running {
@@ -39,6 +40,10 @@ impl Running {
         self.task.await.context("server task failed")??;
         let _ = self.stop_delivery.send(true);
         self.delivery.await.context("delivery worker failed")?;
+        let db = self.db;
+        tokio::task::spawn_blocking(move || db.quiesce())
+            .await
+            .context("database shutdown failed")?;
         Ok(())
     }
 }
@@ -111,6 +116,7 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         public_url: public_url.clone(),
         wave_window_days: i64::from(config.incidents.wave_window_days),
     };
+    let quiesce_on_stop = db.clone();
     let federation = federation(config, db.clone(), public_url.clone()).await?;
     let (stop_delivery, delivery_stopped) = watch::channel(false);
     let delivery = picket_apub::worker::spawn(federation.clone(), delivery_stopped);
@@ -130,5 +136,6 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         task,
         stop_delivery,
         delivery,
+        db: quiesce_on_stop,
     })
 }
