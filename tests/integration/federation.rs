@@ -613,6 +613,20 @@ async fn the_inbox_verifies_and_applies_once(backend: TestBackend) {
     })
     .await;
 
+    // What is not handled yet (a Lemmy vote) is acknowledged, so the sender does not retry it.
+    let like = json!({
+        "@context": "https://join-lemmy.org/context.json",
+        "type": "Like",
+        "id": format!("{}/activities/like-1", a.base),
+        "actor": format!("{}/actor", a.base),
+        "object": format!("{}/actor", b.base),
+    })
+    .to_string();
+    assert_eq!(
+        signed_post(&a_data, &b, &like, &like).await,
+        StatusCode::ACCEPTED
+    );
+
     // An activity whose id is on another host than its actor is refused.
     let forged = follow.replace(
         &format!("{}/activities/signed-follow", a.base),

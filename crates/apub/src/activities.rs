@@ -65,6 +65,19 @@ pub enum InboxActivity {
     UndoFollow(UndoFollow),
     CreateOrUpdateReview(Box<CreateOrUpdateReview>),
     Delete(DeleteObject),
+    /// Last, so it takes only what nothing above did.
+    Other(OtherActivity),
+}
+
+/// Anything else peers send (Lemmy's likes and comments, reports, undos of those): its
+/// signature is checked like any other, then it is acknowledged and dropped, so the sender does
+/// not retry it for days.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OtherActivity {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub id: Url,
+    pub actor: ObjectId<ApubActor>,
 }
 
 /// Runs `apply` in one transaction with the record that `activity_id` was received: a
@@ -105,6 +118,7 @@ impl Activity for InboxActivity {
             InboxActivity::UndoFollow(a) => &a.id,
             InboxActivity::CreateOrUpdateReview(a) => &a.id,
             InboxActivity::Delete(a) => &a.id,
+            InboxActivity::Other(a) => &a.id,
         }
     }
 
@@ -115,6 +129,7 @@ impl Activity for InboxActivity {
             InboxActivity::UndoFollow(a) => a.actor.inner(),
             InboxActivity::CreateOrUpdateReview(a) => a.actor.inner(),
             InboxActivity::Delete(a) => a.actor.inner(),
+            InboxActivity::Other(a) => a.actor.inner(),
         }
     }
 
@@ -141,6 +156,7 @@ impl Activity for InboxActivity {
             }
             InboxActivity::CreateOrUpdateReview(create) => create.verify(),
             InboxActivity::Delete(delete) => delete.verify(),
+            InboxActivity::Other(_) => Ok(()),
         }
     }
 
@@ -164,6 +180,10 @@ impl Activity for InboxActivity {
             }
             InboxActivity::CreateOrUpdateReview(create) => create.receive(data).await,
             InboxActivity::Delete(delete) => delete.receive(data).await,
+            InboxActivity::Other(other) => {
+                tracing::debug!(kind = %other.kind, id = %other.id, "activity not handled yet");
+                Ok(())
+            }
         }
     }
 }

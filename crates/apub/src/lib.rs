@@ -3,6 +3,8 @@
 mod activities;
 mod actors;
 mod error;
+#[cfg(test)]
+mod protocol_tests;
 mod reviews;
 mod routes;
 pub mod worker;

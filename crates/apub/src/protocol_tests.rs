@@ -1,0 +1,94 @@
+//! What other servers send, parsed the way the inbox and actor fetches parse it: JSON in the shapes Mastodon, Lemmy and GoToSocial produce (under `assets/`), so a change to our wire types that would refuse them fails here.
+
+use crate::activities::InboxActivity;
+use crate::actors::{ActorJson, ActorKind};
+
+fn activity(json: &str) -> InboxActivity {
+    serde_json::from_str(json).unwrap_or_else(|e| panic!("parse: {e}\n{json}"))
+}
+
+fn actor(json: &str) -> ActorJson {
+    serde_json::from_str(json).unwrap_or_else(|e| panic!("parse: {e}\n{json}"))
+}
+
+#[test]
+fn actors_of_other_servers() {
+    let mastodon = actor(include_str!("../assets/mastodon/person.json"));
+    assert_eq!(mastodon.kind, ActorKind::Person);
+    assert_eq!(mastodon.preferred_username, "rosa");
+    assert_eq!(
+        mastodon.endpoints.map(|e| e.shared_inbox.to_string()),
+        Some("https://mastodon.example/inbox".into())
+    );
+    assert_eq!(
+        mastodon.public_key.owner.as_str(),
+        "https://mastodon.example/users/rosa"
+    );
+
+    let lemmy_person = actor(include_str!("../assets/lemmy/person.json"));
+    assert_eq!(lemmy_person.kind, ActorKind::Person);
+    let lemmy_group = actor(include_str!("../assets/lemmy/group.json"));
+    assert_eq!(lemmy_group.kind, ActorKind::Group);
+    assert_eq!(lemmy_group.name.as_deref(), Some("Mechanical Turk workers"));
+
+    // GoToSocial names its key `/main-key`, not `#main-key`, and asks to approve followers.
+    let gts = actor(include_str!("../assets/gotosocial/person.json"));
+    assert_eq!(gts.public_key.id, "https://gts.example/users/kai/main-key");
+    assert!(gts.manually_approves_followers);
+}
+
+#[test]
+fn follows_and_undos_of_other_servers() {
+    for json in [
+        include_str!("../assets/mastodon/follow.json"),
+        include_str!("../assets/lemmy/follow.json"),
+        include_str!("../assets/gotosocial/follow.json"),
+    ] {
+        let InboxActivity::Follow(follow) = activity(json) else {
+            panic!("a Follow: {json}");
+        };
+        assert_eq!(
+            follow.object.inner().as_str(),
+            "https://picket.example/r/mturk/A1B2C3D4E5F6G7"
+        );
+    }
+    for json in [
+        include_str!("../assets/mastodon/undo_follow.json"),
+        include_str!("../assets/lemmy/undo_follow.json"),
+    ] {
+        let InboxActivity::UndoFollow(undo) = activity(json) else {
+            panic!("an Undo of a Follow: {json}");
+        };
+        assert_eq!(undo.actor, undo.object.actor);
+    }
+}
+
+#[test]
+fn deletes_name_their_object() {
+    let InboxActivity::Delete(delete) =
+        activity(include_str!("../assets/mastodon/delete_status.json"))
+    else {
+        panic!("a Delete");
+    };
+    assert_eq!(
+        delete.object.id().as_str(),
+        "https://mastodon.example/users/rosa/statuses/111222333"
+    );
+}
+
+/// Likes, comments and reports are not handled yet; they must still parse, so the inbox
+/// acknowledges them instead of refusing them and the sender does not retry for days.
+#[test]
+fn what_is_not_handled_yet_is_acknowledged() {
+    for (json, kind) in [
+        (include_str!("../assets/lemmy/like_page.json"), "Like"),
+        (include_str!("../assets/lemmy/create_note.json"), "Create"),
+        (include_str!("../assets/lemmy/flag.json"), "Flag"),
+        (include_str!("../assets/mastodon/flag.json"), "Flag"),
+    ] {
+        let InboxActivity::Other(other) = activity(json) else {
+            panic!("not a handled activity: {json}");
+        };
+        assert_eq!(other.kind, kind);
+    }
+}
