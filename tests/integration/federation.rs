@@ -791,6 +791,7 @@ async fn concurrent_first_stores_of_one_actor_all_succeed(backend: TestBackend) 
         name: None,
         inbox: "https://peer.example/actor/inbox".into(),
         shared_inbox: Some("https://peer.example/inbox".into()),
+        outbox: None,
         public_key_pem: "-----BEGIN PUBLIC KEY-----".into(),
         fetched_at: picket_db::models::now(),
     };
@@ -812,3 +813,49 @@ async fn concurrent_first_stores_of_one_actor_all_succeed(backend: TestBackend) 
 }
 
 both_backends!(concurrent_first_stores_of_one_actor_all_succeed);
+
+/// B starts following A after A's workers wrote 55 reviews: B pages A's outbox (two pages)
+/// and holds all of them, counted in its aggregates, without any being delivered to it.
+async fn a_new_follower_backfills_the_history(backend: TestBackend) {
+    const REVIEWS: i64 = 55;
+    let a = federating(backend).await;
+    let b = federating(backend).await;
+    let alice = a.signed_in("alice", PASSWORD).await;
+    for n in 0..REVIEWS {
+        let (status, _) = alice.post("/api/v1/reviews", review(100 + n, 600)).await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let outbox = activity_json(&a, "/actor").await["outbox"].clone();
+    assert_eq!(outbox, format!("{}/actor/outbox", a.base));
+    let first = activity_json(&a, "/actor/outbox?page=true").await;
+    assert_eq!(first["type"], "OrderedCollectionPage");
+    assert_eq!(first["orderedItems"].as_array().map(Vec::len), Some(50));
+    assert_eq!(first["orderedItems"][0]["type"], "Create");
+    assert_eq!(first["orderedItems"][0]["object"]["type"], "Page");
+
+    // Nobody followed A while they were written: once A has handled their events, only a
+    // backfill can bring them to B.
+    let a_db = a.db.open();
+    eventually("A has handled every review's event", || async {
+        a_db.with_conn(|conn| picket_db::events::pending(conn, 1))
+            .expect("events")
+            .is_empty()
+    })
+    .await;
+    picket_server::admin::follow(&b.config, &format!("instance@{}", domain(&a)))
+        .await
+        .expect("follow A");
+    eventually("B backfills A's reviews", || async {
+        reviews_counted(&b).await == REVIEWS
+    })
+    .await;
+    assert_eq!(
+        delivery_counts(&a),
+        [("delivered".to_owned(), 1)],
+        "only the Accept was sent"
+    );
+    a.stop().await;
+    b.stop().await;
+}
+
+both_backends!(a_new_follower_backfills_the_history);

@@ -11,7 +11,7 @@ use picket_db::{DbConn, DbError, actors};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::actors::{ApubActor, LocalActor};
+use crate::actors::{ActorKind, ApubActor, LocalActor};
 use crate::reviews::{CreateOrUpdateReview, DeleteObject};
 use crate::{ApubData, ApubError};
 
@@ -168,7 +168,21 @@ impl Activity for InboxActivity {
                 once(data, &accept.id, move |conn| {
                     delivery::accept_outbound(conn, &follow_id).map(drop)
                 })
-                .await
+                .await?;
+                // An instance that accepted us: import what it published before we followed.
+                let accepted_by = accept.actor.dereference(data).await?;
+                if let (ActorKind::Application, Some(outbox)) =
+                    (accepted_by.kind, accepted_by.outbox)
+                {
+                    let data = data.reset_request_count();
+                    tokio::spawn(async move {
+                        match crate::reviews::backfill(data, outbox.clone()).await {
+                            Ok(imported) => tracing::info!(%outbox, imported, "backfilled"),
+                            Err(error) => tracing::warn!(%outbox, %error, "backfill failed"),
+                        }
+                    });
+                }
+                Ok(())
             }
             InboxActivity::UndoFollow(undo) => {
                 let local = local_target(data, &undo.object.object)?.path();

@@ -140,6 +140,8 @@ pub struct ApubActor {
     pub name: Option<String>,
     pub inbox: Url,
     pub shared_inbox: Option<Url>,
+    /// Where the actor's history can be paged (the instance actor's: every local review).
+    pub outbox: Option<Url>,
     pub public_key_pem: String,
     /// Only local actors have one.
     pub private_key_pem: Option<String>,
@@ -178,6 +180,7 @@ impl ApubActor {
         Ok(ApubActor {
             inbox: data.local_url(&format!("{}/inbox", actor.path())),
             shared_inbox: Some(data.local_url("inbox")),
+            outbox: (actor == LocalActor::Instance).then(|| data.local_url("actor/outbox")),
             kind: actor.kind(),
             username: actor.webfinger_name(),
             name,
@@ -197,6 +200,7 @@ impl ApubActor {
             name: row.name,
             inbox: url(&row.inbox)?,
             shared_inbox: row.shared_inbox.as_deref().map(url).transpose()?,
+            outbox: row.outbox.as_deref().map(url).transpose()?,
             public_key_pem: row.public_key_pem,
             private_key_pem: None,
             fetched_at: Some(row.fetched_at.and_utc()),
@@ -244,6 +248,8 @@ pub struct ActorJson {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     pub inbox: Url,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outbox: Option<Url>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoints: Option<Endpoints>,
     pub public_key: PublicKey,
@@ -293,6 +299,7 @@ impl Object for ApubActor {
             preferred_username: self.username,
             name: self.name,
             inbox: self.inbox,
+            outbox: self.outbox,
             endpoints: self
                 .shared_inbox
                 .map(|shared_inbox| Endpoints { shared_inbox }),
@@ -326,6 +333,7 @@ impl Object for ApubActor {
             name: json.name,
             inbox: json.inbox.to_string(),
             shared_inbox: json.endpoints.map(|e| e.shared_inbox.to_string()),
+            outbox: json.outbox.map(|o| o.to_string()),
             public_key_pem: json.public_key.public_key_pem,
             fetched_at: now(),
         };

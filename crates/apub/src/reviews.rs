@@ -1,6 +1,7 @@
 //! Reviews across instances: a local review as a `Page` whose Picket fields sit in our own namespace, the events that send it out as `Create`, `Update` or `Delete`, and the inbox side that stores other instances' reviews so they count in aggregates here.
 
 use activitypub_federation::config::Data;
+use activitypub_federation::fetch::fetch_object_http;
 use activitypub_federation::fetch::object_id::ObjectId;
 use activitypub_federation::kinds::activity::DeleteType;
 use activitypub_federation::kinds::object::PageType;
@@ -289,6 +290,107 @@ async fn process(data: &ApubData, event: Event) -> Result<(), ApubError> {
         })
         .await?;
     Ok(())
+}
+
+/// How many outbox items one page holds, and how many pages a backfill reads at most.
+const OUTBOX_PAGE: i64 = 50;
+const BACKFILL_PAGES: usize = 200;
+
+/// The instance actor's outbox: the collection (`page` absent) or one page of `Create{Page}` for
+/// local reviews, newest first, `before` a cursor from the previous page's `next`.
+pub(crate) async fn outbox(
+    data: &ApubData,
+    paged: bool,
+    before: Option<i64>,
+) -> Result<Value, ApubError> {
+    let collection = data.local_url("actor/outbox");
+    if !paged {
+        return Ok(json!({
+            "@context": activity_context(),
+            "type": "OrderedCollection",
+            "id": collection,
+            "first": format!("{collection}?page=true"),
+        }));
+    }
+    let rows = data
+        .db
+        .run(move |conn| reviews::local_published_page(conn, before, OUTBOX_PAGE))
+        .await?;
+    let next = (rows.len() as i64 == OUTBOX_PAGE)
+        .then(|| {
+            rows.last()
+                .map(|(row, _, _)| format!("{collection}?page=true&before={}", row.id))
+        })
+        .flatten();
+    let mut items = Vec::with_capacity(rows.len());
+    for (row, requester, author) in rows {
+        let author = LocalActor::Person(author);
+        let page = self::page(data, &row, &requester, &author)?;
+        items.push(json!({
+            "type": "Create",
+            "id": format!("{}/create", page.id),
+            "actor": data.local_url(&author.path()),
+            "to": page.to,
+            "cc": page.cc,
+            "object": page,
+        }));
+    }
+    let id = match before {
+        Some(before) => format!("{collection}?page=true&before={before}"),
+        None => format!("{collection}?page=true"),
+    };
+    let mut body = json!({
+        "@context": activity_context(),
+        "type": "OrderedCollectionPage",
+        "id": id,
+        "partOf": collection,
+        "orderedItems": items,
+    });
+    if let Some(next) = next {
+        body["next"] = json!(next);
+    }
+    Ok(body)
+}
+
+#[derive(Debug, Deserialize)]
+struct Collection {
+    first: Url,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CollectionPage {
+    #[serde(default)]
+    ordered_items: Vec<Value>,
+    next: Option<Url>,
+}
+
+/// Imports another instance's history by paging its outbox: every review in it is checked and
+/// stored as if it had been delivered (and one that was is not stored twice). Items that are not
+/// reviews, or not the outbox owner's own, are skipped.
+pub(crate) async fn backfill(data: Data<ApubData>, outbox: Url) -> Result<usize, ApubError> {
+    let collection: Collection = fetch_object_http(&outbox, &data).await?.object;
+    let mut next = Some(collection.first);
+    let mut imported = 0;
+    for _ in 0..BACKFILL_PAGES {
+        let Some(url) = next.take() else { break };
+        // Each page is its own fetch budget: the library caps fetches per request at 20.
+        let data = data.reset_request_count();
+        let page: CollectionPage = fetch_object_http(&url, &data).await?.object;
+        for item in page.ordered_items {
+            let Ok(create) = serde_json::from_value::<CreateOrUpdateReview>(item) else {
+                continue;
+            };
+            if verify_domains_match(&create.object.id, &outbox).is_err() || create.verify().is_err()
+            {
+                continue;
+            }
+            Box::new(create).receive(&data).await?;
+            imported += 1;
+        }
+        next = page.next;
+    }
+    Ok(imported)
 }
 
 /// The host a remote object comes from: what it is shown with and counted under.

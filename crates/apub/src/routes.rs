@@ -32,6 +32,7 @@ pub fn router(config: FederationConfig<ApubData>) -> Router {
         .route("/u/{name}", get(person))
         .route("/r/{platform}/{requester_id}", get(requester_feed))
         .route("/reviews/{id}", get(review))
+        .route("/actor/outbox", get(outbox))
         // One inbox handler serves them all: the activity itself says whom it is for.
         .route("/inbox", post(inbox))
         .route("/actor/inbox", post(inbox))
@@ -164,6 +165,23 @@ async fn review(
         ))
         .into_response()),
     }
+}
+
+#[derive(Debug, Deserialize)]
+struct OutboxQuery {
+    #[serde(default)]
+    page: bool,
+    before: Option<i64>,
+}
+
+/// The instance's history, for instances that start following it.
+async fn outbox(
+    data: Data<ApubData>,
+    Query(query): Query<OutboxQuery>,
+) -> Result<FederationJson<Value>, ApubError> {
+    Ok(FederationJson(
+        crate::reviews::outbox(&data, query.page, query.before).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize)]

@@ -61,6 +61,8 @@ pub struct RemoteActorRow {
     pub name: Option<String>,
     pub inbox: String,
     pub shared_inbox: Option<String>,
+    /// Where its history can be paged, for backfill.
+    pub outbox: Option<String>,
     pub public_key_pem: String,
     pub fetched_at: NaiveDateTime,
 }

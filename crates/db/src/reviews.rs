@@ -565,3 +565,29 @@ pub fn delete_remote(conn: &mut DbConn, ap_id: &str, at: NaiveDateTime) -> Resul
         None => Ok(false),
     }
 }
+
+/// Published reviews written here by local accounts, newest first, with their requesters and
+/// authors: what the instance's outbox pages through for instances that backfill.
+pub fn local_published_page(
+    conn: &mut DbConn,
+    before_id: Option<i64>,
+    limit: i64,
+) -> Result<Vec<(ReviewRow, RequesterRow, String)>, DbError> {
+    let mut query = reviews::table
+        .inner_join(requesters::table)
+        .inner_join(users::table)
+        .filter(reviews::state.eq(ReviewState::Published.as_str()))
+        .filter(reviews::ap_id.is_null())
+        .select((
+            ReviewRow::as_select(),
+            RequesterRow::as_select(),
+            users::username,
+        ))
+        .order(reviews::id.desc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(before) = before_id {
+        query = query.filter(reviews::id.lt(before));
+    }
+    Ok(query.load(conn)?)
+}

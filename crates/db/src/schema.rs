@@ -209,6 +209,7 @@ diesel::table! {
         name -> Nullable<Text>,
         inbox -> Text,
         shared_inbox -> Nullable<Text>,
+        outbox -> Nullable<Text>,
         public_key_pem -> Text,
         fetched_at -> Timestamp,
     }

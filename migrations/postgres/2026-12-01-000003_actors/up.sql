@@ -14,6 +14,7 @@ CREATE TABLE remote_actors (
     name TEXT,
     inbox TEXT NOT NULL,
     shared_inbox TEXT,
+    outbox TEXT,
     public_key_pem TEXT NOT NULL,
     fetched_at TIMESTAMP NOT NULL
 );
