@@ -859,3 +859,154 @@ async fn a_new_follower_backfills_the_history(backend: TestBackend) {
 }
 
 both_backends!(a_new_follower_backfills_the_history);
+
+/// Bodies a stand-in server received, by inbox path.
+type Received = std::sync::Arc<std::sync::Mutex<Vec<(String, Value)>>>;
+
+/// A stand-in for other servers' inboxes on loopback: answers 202 and keeps what it was sent.
+async fn sink() -> (String, Received) {
+    let received: Received = Received::default();
+    let keep = received.clone();
+    let app = axum::Router::new().route(
+        "/{who}/inbox",
+        axum::routing::post(
+            move |axum::extract::Path(who): axum::extract::Path<String>, body: String| {
+                let keep = keep.clone();
+                async move {
+                    let json = serde_json::from_str(&body).expect("JSON body");
+                    keep.lock().expect("sink").push((who, json));
+                    StatusCode::ACCEPTED
+                }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!(
+        "http://localhost:{}",
+        listener.local_addr().expect("addr").port()
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (base, received)
+}
+
+/// Replaces what differs from run to run (ports, random ids, times) with fixed words.
+fn normalise(value: &mut Value, replace: &[(&str, &str)]) {
+    match value {
+        Value::String(s) => {
+            for (from, to) in replace {
+                *s = s.replace(from, to);
+            }
+            if let Some(at) = s.find("/activities/") {
+                s.replace_range(at + "/activities/".len().., "[id]");
+            }
+            if chrono::DateTime::parse_from_rfc3339(s).is_ok() {
+                *s = "[time]".into();
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| normalise(v, replace)),
+        Value::Object(map) => map.values_mut().for_each(|v| normalise(v, replace)),
+        _ => {}
+    }
+}
+
+/// A Lemmy user and a Mastodon user follow A's requester feed: each gets the review in the
+/// shape its software reads (snapshots of exactly what was sent).
+async fn a_requester_feed_announces_to_lemmy_and_mastodon(backend: TestBackend) {
+    let a = federating(backend).await;
+    let (sink_base, received) = sink().await;
+    let alice = a.signed_in("alice", PASSWORD).await;
+    let mut draft = review(100, 60);
+    draft["draft"] = json!(true);
+    assert_eq!(
+        alice.post("/api/v1/reviews", draft).await.0,
+        StatusCode::CREATED
+    );
+    let feed = format!("r/mturk/{RID}");
+    a.db.open()
+        .with_conn(|conn| {
+            for (who, software) in [("lemmy", "lemmy"), ("mastodon", "mastodon")] {
+                let url = format!("{sink_base}/{who}");
+                picket_db::actors::store_remote(
+                    conn,
+                    &picket_db::actors::RemoteActorRow {
+                        url: url.clone(),
+                        kind: "Person".into(),
+                        username: who.into(),
+                        name: None,
+                        inbox: format!("{url}/inbox"),
+                        shared_inbox: None,
+                        outbox: None,
+                        public_key_pem: "unused".into(),
+                        fetched_at: picket_db::models::now(),
+                    },
+                )?;
+                picket_db::delivery::set_follow(
+                    conn,
+                    picket_db::delivery::NewFollow {
+                        local_actor: &feed,
+                        remote_actor: &url,
+                        direction: Direction::Inbound,
+                        accepted: true,
+                        follow_activity_id: &format!("{url}/follow"),
+                        software: Some(software),
+                    },
+                    picket_db::models::now(),
+                )?;
+            }
+            Ok(())
+        })
+        .expect("followers");
+    let (status, created) = alice.post("/api/v1/reviews", review(840, 3600)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let id = created["id"].as_str().expect("id").to_owned();
+    eventually("both followers got the review", || async {
+        received.lock().expect("sink").len() == 2
+    })
+    .await;
+    let mut got: Vec<(String, Value)> = received.lock().expect("sink").clone();
+    got.sort_by(|x, y| x.0.cmp(&y.0));
+    let replace = [
+        (a.base.as_str(), "https://picket.example"),
+        (id.as_str(), "[review]"),
+    ];
+    for (who, body) in &mut got {
+        normalise(body, &replace);
+        insta::assert_json_snapshot!(format!("feed_announce_to_{who}"), body);
+    }
+    a.stop().await;
+}
+
+both_backends!(a_requester_feed_announces_to_lemmy_and_mastodon);
+
+/// Following a requester feed records the follower's software, read from its NodeInfo: what
+/// decides the shape of what the feed sends it.
+async fn a_feed_follow_records_the_followers_software(backend: TestBackend) {
+    let a = federating(backend).await;
+    let b = federating(backend).await;
+    let alice = a.signed_in("alice", PASSWORD).await;
+    assert_eq!(
+        alice.post("/api/v1/reviews", review(100, 60)).await.0,
+        StatusCode::CREATED
+    );
+    let b_data = signing_as(&b).await;
+    picket_apub::follow(
+        &b_data,
+        picket_apub::LocalActor::Instance,
+        &format!("mturk.{}@{}", RID.to_lowercase(), domain(&a)),
+    )
+    .await
+    .expect("follow the feed");
+    eventually("A records the follower", || async {
+        !follows(&a, Direction::Inbound).is_empty()
+    })
+    .await;
+    let inbound = follows(&a, Direction::Inbound);
+    assert_eq!(inbound[0].local_actor, format!("r/mturk/{RID}"));
+    assert_eq!(inbound[0].software.as_deref(), Some("picket"));
+    a.stop().await;
+    b.stop().await;
+}
+
+both_backends!(a_feed_follow_records_the_followers_software);

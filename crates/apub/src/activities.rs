@@ -5,7 +5,7 @@ use activitypub_federation::fetch::object_id::ObjectId;
 use activitypub_federation::kinds::activity::{AcceptType, FollowType, UndoType};
 use activitypub_federation::traits::{Activity, Actor};
 use picket_core::secrets::new_public_id;
-use picket_db::delivery::{self, Direction};
+use picket_db::delivery::{self, Direction, NewFollow};
 use picket_db::models::now;
 use picket_db::{DbConn, DbError, actors};
 use serde::{Deserialize, Serialize};
@@ -215,17 +215,25 @@ async fn receive_follow(data: &ApubData, follow: Follow) -> Result<(), ApubError
     };
     let body = serde_json::to_string(&crate::WithContext::new(&accept, activity_context()))
         .map_err(|e| ApubError::Invalid(e.to_string()))?;
+    // What a requester feed sends a follower depends on the follower's software.
+    let software = match target {
+        LocalActor::Feed(..) => software_of(follow.actor.inner()).await,
+        _ => None,
+    };
     let (local, follower) = (target.path(), follow.actor.inner().to_string());
     let (follow_id, accept_id) = (follow.id.to_string(), accept.id.to_string());
     once(data, &follow.id, move |conn| {
         let remote = actors::remote(conn, &follower)?.ok_or(DbError::NotFound)?;
         delivery::set_follow(
             conn,
-            &local,
-            &follower,
-            Direction::Inbound,
-            true,
-            &follow_id,
+            NewFollow {
+                local_actor: &local,
+                remote_actor: &follower,
+                direction: Direction::Inbound,
+                accepted: true,
+                follow_activity_id: &follow_id,
+                software: software.as_deref(),
+            },
             now(),
         )?;
         delivery::enqueue(
@@ -238,6 +246,59 @@ async fn receive_follow(data: &ApubData, follow: Follow) -> Result<(), ApubError
         )
     })
     .await
+}
+
+/// The software an actor's server runs, as its NodeInfo names it (`mastodon`, `lemmy`, `picket`
+/// …), lower-cased; `None` when it does not say within a few seconds. The host has already
+/// passed the federation library's checks: the actor was fetched from it.
+async fn software_of(actor: &Url) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Links {
+        links: Vec<Link>,
+    }
+    #[derive(Deserialize)]
+    struct Link {
+        rel: String,
+        href: Url,
+    }
+    #[derive(Deserialize)]
+    struct NodeInfo {
+        software: Software,
+    }
+    #[derive(Deserialize)]
+    struct Software {
+        name: String,
+    }
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(5))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .ok()?;
+    let mut well_known = actor.clone();
+    well_known.set_path("/.well-known/nodeinfo");
+    well_known.set_query(None);
+    let links: Links = client
+        .get(well_known)
+        .send()
+        .await
+        .ok()?
+        .json()
+        .await
+        .ok()?;
+    let href = links
+        .links
+        .into_iter()
+        .find(|l| {
+            l.rel
+                .starts_with("http://nodeinfo.diaspora.software/ns/schema/")
+        })?
+        .href;
+    // The document must be the actor's own server's, not somewhere it points us to.
+    if href.origin() != actor.origin() {
+        return None;
+    }
+    let info: NodeInfo = client.get(href).send().await.ok()?.json().await.ok()?;
+    Some(info.software.name.to_lowercase())
 }
 
 /// Follows `target` (an actor URL, or a WebFinger handle `name@host`) as local actor `from`:
@@ -265,11 +326,14 @@ pub async fn follow(
         .tx(move |conn| {
             delivery::set_follow(
                 conn,
-                &local,
-                &remote_id,
-                Direction::Outbound,
-                false,
-                &follow_id,
+                NewFollow {
+                    local_actor: &local,
+                    remote_actor: &remote_id,
+                    direction: Direction::Outbound,
+                    accepted: false,
+                    follow_activity_id: &follow_id,
+                    software: None,
+                },
                 now(),
             )?;
             delivery::enqueue(

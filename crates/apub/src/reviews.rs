@@ -42,6 +42,11 @@ pub struct ReviewPage {
     pub summary: String,
     #[serde(default)]
     pub content: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_type: Option<String>,
+    /// Where people read it: the same URL, which answers HTML to browsers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<Url>,
     pub published: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated: Option<DateTime<Utc>>,
@@ -139,6 +144,8 @@ fn page(
         name: title(&content, &requester.name, platform),
         summary: excerpt,
         content: format!("<p>{}</p>", html_escape::encode_text(&content.body)),
+        media_type: Some("text/html".to_owned()),
+        url: Some(data.local_url(&format!("reviews/{}", row.public_id))),
         published: row.published_at.unwrap_or(row.created_at).and_utc(),
         updated: (row.updated_at != row.created_at).then(|| row.updated_at.and_utc()),
         platform: platform.as_str().to_owned(),
@@ -259,37 +266,87 @@ async fn process(data: &ApubData, event: Event) -> Result<(), ApubError> {
             })
         }
     };
-    let mut body = activity;
-    body["@context"] = activity_context();
-    let activity_id = body["id"].as_str().unwrap_or_default().to_owned();
-    let body = body.to_string();
     let platform: Platform = requester
         .platform
         .parse()
         .map_err(|e: String| DbError::Corrupt(e))?;
-    // Whoever follows the instance, the requester's feed or the author.
-    let audiences = [
-        LocalActor::Instance.path(),
-        LocalActor::Feed(platform, requester.requester_id.clone()).path(),
-        signer.path(),
-    ];
-    let (event_id, sender) = (event.id, signer.path());
+    let feed = LocalActor::Feed(platform, requester.requester_id.clone());
+    // A requester feed passes reviews on (FEP-1b12): Lemmy-family followers get the Create
+    // wrapped in an Announce, others (Mastodon…) an Announce of the review itself. Picket
+    // instances get the author's activity as it is. A deletion comes from its author to all.
+    let announces = if event.kind == EventKind::Delete {
+        None
+    } else {
+        let feed_id = data.local_url(&feed.path());
+        Some((
+            announce(new_activity_id(data), &feed_id, activity.clone()),
+            announce(new_activity_id(data), &feed_id, json!(object_id)),
+        ))
+    };
+    let envelope = |mut body: Value| {
+        body["@context"] = activity_context();
+        (
+            body["id"].as_str().unwrap_or_default().to_owned(),
+            body.to_string(),
+        )
+    };
+    let (activity_id, body) = envelope(activity);
+    let announces = announces.map(|(lemmy, other)| (envelope(lemmy), envelope(other)));
+    let (instance, author_path, feed_path) =
+        (LocalActor::Instance.path(), signer.path(), feed.path());
+    let event_id = event.id;
     data.db
         .tx(move |conn| {
             if !events::take(conn, event_id)? {
                 return Ok(());
             }
-            let mut inboxes = Vec::new();
-            for audience in &audiences {
-                inboxes.extend(delivery::follower_inboxes(conn, audience)?);
+            let mut direct: Vec<String> = Vec::new();
+            let (mut lemmy, mut other) = (Vec::new(), Vec::new());
+            for audience in [&instance, &author_path] {
+                direct.extend(
+                    delivery::follower_inboxes(conn, audience)?
+                        .into_iter()
+                        .map(|(inbox, _)| inbox),
+                );
             }
-            if inboxes.is_empty() {
-                return Ok(());
+            for (inbox, software) in delivery::follower_inboxes(conn, &feed_path)? {
+                match (software.as_deref(), &announces) {
+                    (Some("picket"), _) | (_, None) => direct.push(inbox),
+                    (Some(name), Some(_)) if LEMMY_FAMILY.contains(&name) => lemmy.push(inbox),
+                    _ => other.push(inbox),
+                }
             }
-            delivery::enqueue(conn, &activity_id, &sender, &body, &inboxes, now())
+            if !direct.is_empty() {
+                delivery::enqueue(conn, &activity_id, &author_path, &body, &direct, now())?;
+            }
+            if let Some(((lemmy_id, lemmy_body), (other_id, other_body))) = &announces {
+                if !lemmy.is_empty() {
+                    delivery::enqueue(conn, lemmy_id, &feed_path, lemmy_body, &lemmy, now())?;
+                }
+                if !other.is_empty() {
+                    delivery::enqueue(conn, other_id, &feed_path, other_body, &other, now())?;
+                }
+            }
+            Ok(())
         })
         .await?;
     Ok(())
+}
+
+/// Servers that read a group's `Announce{Create{Page}}` as a post in a community.
+const LEMMY_FAMILY: &[&str] = &["lemmy", "mbin", "kbin", "piefed"];
+
+/// An `Announce` by a requester feed of `object` (an activity, or an object's id), public, with
+/// both `to` and `cc` present as Lemmy requires.
+fn announce(id: Url, feed: &Url, object: Value) -> Value {
+    json!({
+        "type": "Announce",
+        "id": id,
+        "actor": feed,
+        "to": [PUBLIC],
+        "cc": [],
+        "object": object,
+    })
 }
 
 /// How many outbox items one page holds, and how many pages a backfill reads at most.

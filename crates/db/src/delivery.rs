@@ -211,6 +211,7 @@ pub struct FollowRow {
     pub remote_actor: String,
     pub state: String,
     pub follow_activity_id: String,
+    pub software: Option<String>,
 }
 
 impl FollowRow {
@@ -219,16 +220,33 @@ impl FollowRow {
     }
 }
 
+/// The two ends of a follow and the state it starts in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NewFollow<'a> {
+    pub local_actor: &'a str,
+    pub remote_actor: &'a str,
+    pub direction: Direction,
+    pub accepted: bool,
+    pub follow_activity_id: &'a str,
+    /// The software the remote actor's server runs (NodeInfo's name), when known: what decides
+    /// the shape of what a requester feed sends it.
+    pub software: Option<&'a str>,
+}
+
 /// Records a follow (replacing an earlier one of the same pair and direction).
 pub fn set_follow(
     conn: &mut DbConn,
-    local_actor: &str,
-    remote_actor: &str,
-    direction: Direction,
-    accepted: bool,
-    follow_activity_id: &str,
+    follow: NewFollow<'_>,
     at: NaiveDateTime,
 ) -> Result<(), DbError> {
+    let NewFollow {
+        local_actor,
+        remote_actor,
+        direction,
+        accepted,
+        follow_activity_id,
+        software,
+    } = follow;
     remove_follow(conn, local_actor, remote_actor, direction)?;
     diesel::insert_into(federation_follows::table)
         .values((
@@ -237,6 +255,7 @@ pub fn set_follow(
             federation_follows::direction.eq(direction.as_str()),
             federation_follows::state.eq(if accepted { "accepted" } else { "pending" }),
             federation_follows::follow_activity_id.eq(follow_activity_id),
+            federation_follows::software.eq(software),
             federation_follows::created_at.eq(at),
         ))
         .execute(conn)?;
@@ -280,23 +299,30 @@ pub fn follows(conn: &mut DbConn, direction: Direction) -> Result<Vec<FollowRow>
         .load(conn)?)
 }
 
-/// The inboxes that activities of `local_actor` go to: each accepted follower's shared inbox
-/// when it has one, else its own, without repeats.
-pub fn follower_inboxes(conn: &mut DbConn, local_actor: &str) -> Result<Vec<String>, DbError> {
-    let rows: Vec<(String, Option<String>)> = federation_follows::table
+/// The inboxes that activities of `local_actor` go to, each with the software of the follower
+/// behind it: each accepted follower's shared inbox when it has one, else its own, without repeats.
+pub fn follower_inboxes(
+    conn: &mut DbConn,
+    local_actor: &str,
+) -> Result<Vec<(String, Option<String>)>, DbError> {
+    let rows: Vec<(String, Option<String>, Option<String>)> = federation_follows::table
         .inner_join(
             remote_actors::table.on(remote_actors::url.eq(federation_follows::remote_actor)),
         )
         .filter(federation_follows::local_actor.eq(local_actor))
         .filter(federation_follows::direction.eq(Direction::Inbound.as_str()))
         .filter(federation_follows::state.eq("accepted"))
-        .select((remote_actors::inbox, remote_actors::shared_inbox))
+        .select((
+            remote_actors::inbox,
+            remote_actors::shared_inbox,
+            federation_follows::software,
+        ))
         .load(conn)?;
-    let mut inboxes: Vec<String> = rows
+    let mut inboxes: Vec<(String, Option<String>)> = rows
         .into_iter()
-        .map(|(inbox, shared)| shared.unwrap_or(inbox))
+        .map(|(inbox, shared, software)| (shared.unwrap_or(inbox), software))
         .collect();
     inboxes.sort();
-    inboxes.dedup();
+    inboxes.dedup_by(|a, b| a.0 == b.0);
     Ok(inboxes)
 }

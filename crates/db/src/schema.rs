@@ -253,6 +253,7 @@ diesel::table! {
         direction -> Text,
         state -> Text,
         follow_activity_id -> Text,
+        software -> Nullable<Text>,
         created_at -> Timestamp,
     }
 }

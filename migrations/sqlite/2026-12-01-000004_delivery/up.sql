@@ -34,6 +34,7 @@ CREATE TABLE federation_follows (
     direction TEXT NOT NULL CHECK (direction IN ('inbound', 'outbound')),
     state TEXT NOT NULL CHECK (state IN ('pending', 'accepted')),
     follow_activity_id TEXT NOT NULL,
+    software TEXT,
     created_at TIMESTAMP NOT NULL,
     UNIQUE (local_actor, remote_actor, direction)
 );
