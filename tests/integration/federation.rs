@@ -367,6 +367,25 @@ async fn instances_follow_accept_and_unfollow(backend: TestBackend) {
             .is_err(),
         "unfollowing twice says there is nothing to undo"
     );
+    // After the unfollow, B's new reviews no longer go to A.
+    let bea = b.signed_in("bea", PASSWORD).await;
+    assert_eq!(
+        bea.post("/api/v1/reviews", review(100, 60)).await.0,
+        StatusCode::CREATED
+    );
+    let b_db = b.db.open();
+    eventually("B has handled the review's event", || async {
+        b_db.with_conn(|conn| picket_db::events::pending(conn, 1))
+            .expect("events")
+            .is_empty()
+    })
+    .await;
+    assert_eq!(
+        delivery_counts(&b),
+        [("delivered".to_owned(), 1)],
+        "nothing but the old Accept was queued"
+    );
+    assert_eq!(reviews_counted(&a).await, 0);
     a.stop().await;
     b.stop().await;
 }
@@ -1010,3 +1029,75 @@ async fn a_feed_follow_records_the_followers_software(backend: TestBackend) {
 }
 
 both_backends!(a_feed_follow_records_the_followers_software);
+
+/// Two `picket serve` processes' worth of delivery workers on one PostgreSQL database share the
+/// queue: a follower gets every activity exactly once, however the work was split.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_workers_on_one_postgres_send_nothing_twice() {
+    const REVIEWS: usize = 30;
+    let a = federating(TestBackend::Postgres).await;
+    // A second server on the same database and public URL: the same instance, scaled out.
+    let mut twin_config = a.config.clone();
+    twin_config.server.listen = ([127, 0, 0, 1], 0).into();
+    let twin = picket_server::start(&twin_config)
+        .await
+        .expect("start the twin");
+    let (sink_base, received) = sink().await;
+    let follower = format!("{sink_base}/follower");
+    a.db.open()
+        .with_conn(|conn| {
+            picket_db::actors::store_remote(
+                conn,
+                &picket_db::actors::RemoteActorRow {
+                    url: follower.clone(),
+                    kind: "Application".into(),
+                    username: "instance".into(),
+                    name: None,
+                    inbox: format!("{follower}/inbox"),
+                    shared_inbox: None,
+                    outbox: None,
+                    public_key_pem: "unused".into(),
+                    fetched_at: picket_db::models::now(),
+                },
+            )?;
+            picket_db::delivery::set_follow(
+                conn,
+                picket_db::delivery::NewFollow {
+                    local_actor: "actor",
+                    remote_actor: &follower,
+                    direction: Direction::Inbound,
+                    accepted: true,
+                    follow_activity_id: &format!("{follower}/follow"),
+                    software: Some("picket"),
+                },
+                picket_db::models::now(),
+            )
+        })
+        .expect("a follower");
+    let alice = a.signed_in("alice", PASSWORD).await;
+    for n in 0..REVIEWS {
+        let (status, _) = alice
+            .post("/api/v1/reviews", review(100 + n as i64, 600))
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    eventually("every review is delivered", || async {
+        delivery_counts(&a) == [("delivered".to_owned(), REVIEWS as i64)]
+    })
+    .await;
+    // Give a doubled send time to arrive before counting.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let ids: Vec<String> = received
+        .lock()
+        .expect("sink")
+        .iter()
+        .map(|(_, body)| body["id"].as_str().expect("id").to_owned())
+        .collect();
+    let mut distinct = ids.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(ids.len(), REVIEWS, "one POST per activity");
+    assert_eq!(distinct.len(), REVIEWS);
+    twin.shutdown().await.expect("stop the twin");
+    a.stop().await;
+}
