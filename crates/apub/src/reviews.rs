@@ -207,24 +207,26 @@ pub(crate) async fn served(
 }
 
 /// Turns pending federation events into queued activities, each in one transaction with taking
-/// its event. Returns how many events were handled.
+/// its event. Returns how many events were handled; one that fails stays for the next round
+/// without holding up the others.
 pub(crate) async fn process_events(data: &ApubData) -> Result<usize, ApubError> {
     let pending = data.db.run(|conn| events::pending(conn, 32)).await?;
-    let count = pending.len();
+    let mut handled = 0;
     for event in pending {
         let id = event.id;
         match process(data, event).await {
-            Ok(()) => {}
+            Ok(()) => handled += 1,
             // The review is gone altogether: nothing is left to announce.
             Err(ApubError::Db(DbError::NotFound)) => {
                 data.db
                     .run(move |conn| events::take(conn, id).map(drop))
                     .await?;
+                handled += 1;
             }
-            Err(other) => return Err(other),
+            Err(error) => tracing::warn!(event = id, %error, "cannot federate a change yet"),
         }
     }
-    Ok(count)
+    Ok(handled)
 }
 
 async fn process(data: &ApubData, event: Event) -> Result<(), ApubError> {
