@@ -910,6 +910,43 @@ async fn sink() -> (String, Received) {
     (base, received)
 }
 
+/// Records `url` (a stand-in server's actor) as an accepted follower of local actor `local`,
+/// running `software`, as a real follow would have.
+fn add_follower(server: &TestServer, url: &str, kind: &str, local: &str, software: &str) {
+    server
+        .db
+        .open()
+        .with_conn(|conn| {
+            picket_db::actors::store_remote(
+                conn,
+                &picket_db::actors::RemoteActorRow {
+                    url: url.to_owned(),
+                    kind: kind.to_owned(),
+                    username: "follower".into(),
+                    name: None,
+                    inbox: format!("{url}/inbox"),
+                    shared_inbox: None,
+                    outbox: None,
+                    public_key_pem: "unused".into(),
+                    fetched_at: picket_db::models::now(),
+                },
+            )?;
+            picket_db::delivery::set_follow(
+                conn,
+                picket_db::delivery::NewFollow {
+                    local_actor: local,
+                    remote_actor: url,
+                    direction: Direction::Inbound,
+                    accepted: true,
+                    follow_activity_id: &format!("{url}/follow"),
+                    software: Some(software),
+                },
+                picket_db::models::now(),
+            )
+        })
+        .expect("a follower");
+}
+
 /// Replaces what differs from run to run (ports, random ids, times) with fixed words.
 fn normalise(value: &mut Value, replace: &[(&str, &str)]) {
     match value {
@@ -943,40 +980,9 @@ async fn a_requester_feed_announces_to_lemmy_and_mastodon(backend: TestBackend) 
         StatusCode::CREATED
     );
     let feed = format!("r/mturk/{RID}");
-    a.db.open()
-        .with_conn(|conn| {
-            for (who, software) in [("lemmy", "lemmy"), ("mastodon", "mastodon")] {
-                let url = format!("{sink_base}/{who}");
-                picket_db::actors::store_remote(
-                    conn,
-                    &picket_db::actors::RemoteActorRow {
-                        url: url.clone(),
-                        kind: "Person".into(),
-                        username: who.into(),
-                        name: None,
-                        inbox: format!("{url}/inbox"),
-                        shared_inbox: None,
-                        outbox: None,
-                        public_key_pem: "unused".into(),
-                        fetched_at: picket_db::models::now(),
-                    },
-                )?;
-                picket_db::delivery::set_follow(
-                    conn,
-                    picket_db::delivery::NewFollow {
-                        local_actor: &feed,
-                        remote_actor: &url,
-                        direction: Direction::Inbound,
-                        accepted: true,
-                        follow_activity_id: &format!("{url}/follow"),
-                        software: Some(software),
-                    },
-                    picket_db::models::now(),
-                )?;
-            }
-            Ok(())
-        })
-        .expect("followers");
+    for (who, software) in [("lemmy", "lemmy"), ("mastodon", "mastodon")] {
+        add_follower(&a, &format!("{sink_base}/{who}"), "Person", &feed, software);
+    }
     let (status, created) = alice.post("/api/v1/reviews", review(840, 3600)).await;
     assert_eq!(status, StatusCode::CREATED);
     let id = created["id"].as_str().expect("id").to_owned();
@@ -1043,37 +1049,13 @@ async fn two_workers_on_one_postgres_send_nothing_twice() {
         .await
         .expect("start the twin");
     let (sink_base, received) = sink().await;
-    let follower = format!("{sink_base}/follower");
-    a.db.open()
-        .with_conn(|conn| {
-            picket_db::actors::store_remote(
-                conn,
-                &picket_db::actors::RemoteActorRow {
-                    url: follower.clone(),
-                    kind: "Application".into(),
-                    username: "instance".into(),
-                    name: None,
-                    inbox: format!("{follower}/inbox"),
-                    shared_inbox: None,
-                    outbox: None,
-                    public_key_pem: "unused".into(),
-                    fetched_at: picket_db::models::now(),
-                },
-            )?;
-            picket_db::delivery::set_follow(
-                conn,
-                picket_db::delivery::NewFollow {
-                    local_actor: "actor",
-                    remote_actor: &follower,
-                    direction: Direction::Inbound,
-                    accepted: true,
-                    follow_activity_id: &format!("{follower}/follow"),
-                    software: Some("picket"),
-                },
-                picket_db::models::now(),
-            )
-        })
-        .expect("a follower");
+    add_follower(
+        &a,
+        &format!("{sink_base}/follower"),
+        "Application",
+        "actor",
+        "picket",
+    );
     let alice = a.signed_in("alice", PASSWORD).await;
     for n in 0..REVIEWS {
         let (status, _) = alice
