@@ -10,17 +10,17 @@ use serde_json::{Value, json};
 use crate::reviews::{RID, review};
 use crate::support::{Client, ServeProcess, TestServer, assert_error, free_port, picket};
 
-const PASSWORD: &str = "correct horse battery";
+pub(crate) const PASSWORD: &str = "correct horse battery";
 
-async fn federating(backend: TestBackend) -> TestServer {
+pub(crate) async fn federating(backend: TestBackend) -> TestServer {
     TestServer::start(backend, |c| c.federation.allow_loopback = true).await
 }
 
-fn domain(server: &TestServer) -> String {
+pub(crate) fn domain(server: &TestServer) -> String {
     server.base.trim_start_matches("http://").to_owned()
 }
 
-async fn activity_json(server: &TestServer, path: &str) -> Value {
+pub(crate) async fn activity_json(server: &TestServer, path: &str) -> Value {
     let response = crate::support::http()
         .get(format!("{}{path}", server.base))
         .header("accept", "application/activity+json")
@@ -207,6 +207,8 @@ async fn an_instance_fetches_and_stores_another_instances_actor(backend: TestBac
                     db,
                     public_url,
                     open_registrations: true,
+                    wave_window_days: 14,
+                    delivery: Default::default(),
                 },
                 FederationSettings { allow_loopback },
             )
@@ -277,7 +279,7 @@ both_backends!(
 
 /// Polls `check` until it holds, failing after 60 s (a killed sender's leased deliveries wait
 /// out their 15 s lease): federation is asynchronous by design.
-async fn eventually<F, Fut>(what: &str, mut check: F)
+pub(crate) async fn eventually<F, Fut>(what: &str, mut check: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
@@ -292,7 +294,10 @@ where
     }
 }
 
-fn follows(server: &TestServer, direction: Direction) -> Vec<picket_db::delivery::FollowRow> {
+pub(crate) fn follows(
+    server: &TestServer,
+    direction: Direction,
+) -> Vec<picket_db::delivery::FollowRow> {
     server
         .db
         .open()
@@ -300,7 +305,7 @@ fn follows(server: &TestServer, direction: Direction) -> Vec<picket_db::delivery
         .expect("follows")
 }
 
-fn delivery_counts(server: &TestServer) -> Vec<(String, i64)> {
+pub(crate) fn delivery_counts(server: &TestServer) -> Vec<(String, i64)> {
     server
         .db
         .open()
@@ -543,6 +548,8 @@ async fn signing_as(server: &TestServer) -> activitypub_federation::config::Data
             db: server.db.open(),
             public_url: format!("{}/", server.base).parse().expect("url"),
             open_registrations: true,
+            wave_window_days: 14,
+            delivery: Default::default(),
         },
         FederationSettings {
             allow_loopback: true,

@@ -7,6 +7,7 @@ mod compat;
 mod database;
 mod errors;
 mod export;
+mod federated_incidents;
 mod federation;
 mod incidents;
 mod privacy;

@@ -45,6 +45,7 @@ pub struct AppState {
     login_limiter: Arc<DefaultKeyedRateLimiter<String>>,
     /// A hash to verify against when the username does not exist, so a login's timing does not reveal which names are taken.
     decoy_hash: Arc<OnceLock<String>>,
+    local_instance: Arc<str>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -62,6 +63,11 @@ impl AppState {
             NonZeroU32::new(settings.login_attempts_per_minute).unwrap_or(NonZeroU32::MIN);
         AppState {
             db,
+            local_instance: picket_core::wave::instance_name(
+                settings.public_url.host_str().unwrap_or("localhost"),
+                settings.public_url.port(),
+            )
+            .into(),
             login_limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
             settings: Arc::new(settings),
             decoy_hash: Arc::new(OnceLock::new()),
@@ -77,9 +83,9 @@ impl AppState {
             })
     }
 
-    /// This instance's host name: how waves count the instances workers report from.
+    /// This instance as waves count instances: the name other instances give it too.
     pub(crate) fn local_instance(&self) -> &str {
-        self.settings.public_url.host_str().unwrap_or("localhost")
+        &self.local_instance
     }
 
     pub(crate) fn decoy_hash(&self) -> Result<String, ApiError> {

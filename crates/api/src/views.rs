@@ -229,7 +229,10 @@ pub struct IncidentView {
     pub kind: IncidentKind,
     pub platform: String,
     pub requester: Option<RequesterRef>,
+    /// Author's username; absent for deleted accounts and other instances' reports.
     pub author: Option<String>,
+    /// The home instance of a report from another instance; absent for this instance's own.
+    pub origin: Option<String>,
     pub state: String,
     pub batch_id: Option<String>,
     pub happened_from: NaiveDate,
@@ -285,6 +288,7 @@ impl IncidentView {
             platform: row.platform,
             requester: requester.map(RequesterRef::from),
             author,
+            origin: row.origin,
             state: row.state,
             batch_id: row.batch_id,
             happened_from: row.happened_from,
@@ -309,6 +313,8 @@ impl IncidentView {
 pub struct CorroborationView {
     pub id: String,
     pub author: Option<String>,
+    /// The home instance of a corroboration from another instance.
+    pub origin: Option<String>,
     pub tasks_affected: Option<i64>,
     pub amount_lost_minor: Option<i64>,
     pub note: String,
@@ -320,6 +326,7 @@ impl CorroborationView {
         CorroborationView {
             id: row.public_id,
             author,
+            origin: row.origin,
             tasks_affected: row.tasks_affected,
             amount_lost_minor: row.amount_lost_minor,
             note: row.note,

@@ -1,8 +1,8 @@
-//! Follows between instances and actors: `Follow`, `Accept` and `Undo(Follow)`, received idempotently and answered through the durable outbox.
+//! The inbox's activities and follows between actors: `Follow`, `Accept`, `Reject` and `Undo(Follow)` received idempotently and answered through the durable outbox; content activities are handed to `receive`.
 
 use activitypub_federation::config::Data;
 use activitypub_federation::fetch::object_id::ObjectId;
-use activitypub_federation::kinds::activity::{AcceptType, FollowType, UndoType};
+use activitypub_federation::kinds::activity::{AcceptType, FollowType, RejectType, UndoType};
 use activitypub_federation::traits::{Activity, Actor};
 use picket_core::secrets::new_public_id;
 use picket_db::delivery::{self, Direction, NewFollow};
@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::actors::{ActorKind, ApubActor, LocalActor};
-use crate::reviews::{CreateOrUpdateReview, DeleteObject};
+use crate::objects::{Announce, CreateOrUpdate, DeleteObject};
 use crate::{ApubData, ApubError};
 
 /// The `@context` of every activity we send.
@@ -45,6 +45,17 @@ pub struct Accept {
     pub object: Follow,
 }
 
+/// A followed actor turning our follow down (a Mastodon account that approves followers, say).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Reject {
+    #[serde(rename = "type")]
+    kind: RejectType,
+    pub id: Url,
+    pub actor: ObjectId<ApubActor>,
+    pub object: Follow,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UndoFollow {
@@ -62,9 +73,11 @@ pub struct UndoFollow {
 pub enum InboxActivity {
     Follow(Follow),
     Accept(Accept),
+    Reject(Reject),
     UndoFollow(UndoFollow),
-    CreateOrUpdateReview(Box<CreateOrUpdateReview>),
+    CreateOrUpdate(Box<CreateOrUpdate>),
     Delete(DeleteObject),
+    Announce(Announce),
     /// Last, so it takes only what nothing above did.
     Other(OtherActivity),
 }
@@ -90,6 +103,8 @@ where
     let mut apply = apply;
     data.db
         .tx(move |conn| {
+            // The sender is up: if it was marked unreachable, what waits for it goes now.
+            delivery::peer_answered(conn, delivery::host_of(&id), now())?;
             if delivery::record_received(conn, &id, now())? {
                 apply(conn)
             } else {
@@ -115,9 +130,11 @@ impl Activity for InboxActivity {
         match self {
             InboxActivity::Follow(a) => &a.id,
             InboxActivity::Accept(a) => &a.id,
+            InboxActivity::Reject(a) => &a.id,
             InboxActivity::UndoFollow(a) => &a.id,
-            InboxActivity::CreateOrUpdateReview(a) => &a.id,
+            InboxActivity::CreateOrUpdate(a) => &a.id,
             InboxActivity::Delete(a) => &a.id,
+            InboxActivity::Announce(a) => &a.id,
             InboxActivity::Other(a) => &a.id,
         }
     }
@@ -126,9 +143,11 @@ impl Activity for InboxActivity {
         match self {
             InboxActivity::Follow(a) => a.actor.inner(),
             InboxActivity::Accept(a) => a.actor.inner(),
+            InboxActivity::Reject(a) => a.actor.inner(),
             InboxActivity::UndoFollow(a) => a.actor.inner(),
-            InboxActivity::CreateOrUpdateReview(a) => a.actor.inner(),
+            InboxActivity::CreateOrUpdate(a) => a.actor.inner(),
             InboxActivity::Delete(a) => a.actor.inner(),
+            InboxActivity::Announce(a) => a.actor.inner(),
             InboxActivity::Other(a) => a.actor.inner(),
         }
     }
@@ -145,6 +164,14 @@ impl Activity for InboxActivity {
                 }
                 local_target(data, &accept.object.actor).map(drop)
             }
+            InboxActivity::Reject(reject) => {
+                if reject.actor != reject.object.object {
+                    return Err(ApubError::Invalid(
+                        "a Reject must come from the actor that was followed".into(),
+                    ));
+                }
+                local_target(data, &reject.object.actor).map(drop)
+            }
             // Only the follower may undo its follow.
             InboxActivity::UndoFollow(undo) => {
                 if undo.actor != undo.object.actor {
@@ -154,9 +181,10 @@ impl Activity for InboxActivity {
                 }
                 local_target(data, &undo.object.object).map(drop)
             }
-            InboxActivity::CreateOrUpdateReview(create) => create.verify(),
+            InboxActivity::CreateOrUpdate(create) => create.verify(),
             InboxActivity::Delete(delete) => delete.verify(),
-            InboxActivity::Other(_) => Ok(()),
+            // What it points at is fetched from its origin and checked there.
+            InboxActivity::Announce(_) | InboxActivity::Other(_) => Ok(()),
         }
     }
 
@@ -176,13 +204,20 @@ impl Activity for InboxActivity {
                 {
                     let data = data.reset_request_count();
                     tokio::spawn(async move {
-                        match crate::reviews::backfill(data, outbox.clone()).await {
+                        match crate::outbox::backfill(data, outbox.clone()).await {
                             Ok(imported) => tracing::info!(%outbox, imported, "backfilled"),
                             Err(error) => tracing::warn!(%outbox, %error, "backfill failed"),
                         }
                     });
                 }
                 Ok(())
+            }
+            InboxActivity::Reject(reject) => {
+                let follow_id = reject.object.id.to_string();
+                once(data, &reject.id, move |conn| {
+                    delivery::reject_outbound(conn, &follow_id).map(drop)
+                })
+                .await
             }
             InboxActivity::UndoFollow(undo) => {
                 let local = local_target(data, &undo.object.object)?.path();
@@ -192,8 +227,13 @@ impl Activity for InboxActivity {
                 })
                 .await
             }
-            InboxActivity::CreateOrUpdateReview(create) => create.receive(data).await,
-            InboxActivity::Delete(delete) => delete.receive(data).await,
+            InboxActivity::CreateOrUpdate(create) => {
+                crate::receive::store(data, Some(&create.id), create.object).await
+            }
+            InboxActivity::Delete(delete) => {
+                crate::receive::delete(data, Some(&delete.id), delete.object.id()).await
+            }
+            InboxActivity::Announce(announce) => crate::receive::announced(data, announce).await,
             InboxActivity::Other(other) => {
                 tracing::debug!(kind = %other.kind, id = %other.id, "activity not handled yet");
                 Ok(())

@@ -140,7 +140,8 @@ pub struct ApubActor {
     pub name: Option<String>,
     pub inbox: Url,
     pub shared_inbox: Option<Url>,
-    /// Where the actor's history can be paged (the instance actor's: every local review).
+    /// Where the actor's history can be paged (the instance actor's: all local content; a
+    /// requester feed's: its latest announces).
     pub outbox: Option<Url>,
     pub public_key_pem: String,
     /// Only local actors have one.
@@ -180,7 +181,13 @@ impl ApubActor {
         Ok(ApubActor {
             inbox: data.local_url(&format!("{}/inbox", actor.path())),
             shared_inbox: Some(data.local_url("inbox")),
-            outbox: (actor == LocalActor::Instance).then(|| data.local_url("actor/outbox")),
+            // Persons have no history to page: their content is in the instance's outbox.
+            outbox: match &actor {
+                LocalActor::Instance | LocalActor::Feed(..) => {
+                    Some(data.local_url(&format!("{}/outbox", actor.path())))
+                }
+                LocalActor::Person(_) => None,
+            },
             kind: actor.kind(),
             username: actor.webfinger_name(),
             name,

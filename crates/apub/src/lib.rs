@@ -3,15 +3,19 @@
 mod activities;
 mod actors;
 mod error;
+mod objects;
+mod outbox;
 #[cfg(test)]
 mod protocol_tests;
-mod reviews;
+mod publish;
+mod receive;
 mod routes;
 pub mod worker;
 
 pub use activities::{InboxActivity, follow, unfollow};
 pub use actors::{ActorJson, ActorKind, ApubActor, INSTANCE_NAME, LocalActor};
 pub use error::ApubError;
+pub use objects::{ContentPage, CorroborationNote, PicketObject};
 pub use routes::{MAX_INBOX_BYTES, router};
 
 use activitypub_federation::config::FederationConfig;
@@ -27,6 +31,32 @@ pub struct ApubData {
     pub public_url: Url,
     /// Whether anyone may register (NodeInfo's `openRegistrations`).
     pub open_registrations: bool,
+    /// Incidents this many days apart still belong to one wave (as for local reports).
+    pub wave_window_days: i64,
+    pub delivery: DeliveryPolicy,
+}
+
+/// How the delivery worker retries, and when it gives an instance up as unreachable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeliveryPolicy {
+    /// First retry after this long, doubling up to `max_retry`.
+    pub first_retry: std::time::Duration,
+    pub max_retry: std::time::Duration,
+    /// Failed attempts in a row after which an instance counts as unreachable.
+    pub unreachable_after: u32,
+    /// How often an unreachable instance is probed.
+    pub probe_interval: std::time::Duration,
+}
+
+impl Default for DeliveryPolicy {
+    fn default() -> Self {
+        DeliveryPolicy {
+            first_retry: std::time::Duration::from_secs(60),
+            max_retry: std::time::Duration::from_secs(6 * 3600),
+            unreachable_after: 10,
+            probe_interval: std::time::Duration::from_secs(3600),
+        }
+    }
 }
 
 impl ApubData {
@@ -35,6 +65,11 @@ impl ApubData {
         let mut url = self.public_url.clone();
         url.set_path(&format!("{}{path}", self.public_url.path()));
         url
+    }
+
+    /// This instance as waves count instances: the name other instances give it too.
+    pub fn local_instance(&self) -> String {
+        domain(&self.public_url)
     }
 
     /// The local actor `url` names, if it names one of ours.
@@ -64,11 +99,7 @@ pub struct FederationSettings {
 
 /// The domain the federation library compares ids against: host, and port when there is one.
 fn domain(url: &Url) -> String {
-    let host = url.host_str().unwrap_or("localhost");
-    match url.port() {
-        Some(port) => format!("{host}:{port}"),
-        None => host.to_owned(),
-    }
+    picket_core::wave::instance_name(url.host_str().unwrap_or("localhost"), url.port())
 }
 
 /// Installs rustls' ring provider for the process. Every HTTP client (the federation library's

@@ -20,7 +20,11 @@ use serde_json::{Value, json};
 
 use crate::activities::InboxActivity;
 use crate::actors::{ApubActor, LocalActor};
+use crate::objects::PicketObject;
+use crate::outbox::Section;
+use crate::publish::Served;
 use crate::{ApubData, ApubError};
+use picket_db::events::ObjectType;
 
 /// The routes, with the federation library's request data attached.
 pub fn router(config: FederationConfig<ApubData>) -> Router {
@@ -32,7 +36,13 @@ pub fn router(config: FederationConfig<ApubData>) -> Router {
         .route("/u/{name}", get(person))
         .route("/r/{platform}/{requester_id}", get(requester_feed))
         .route("/reviews/{id}", get(review))
+        .route("/incidents/{id}", get(incident))
+        .route("/corroborations/{id}", get(corroboration))
+        .route("/reviews/{id}/create", get(review_create))
+        .route("/incidents/{id}/create", get(incident_create))
+        .route("/corroborations/{id}/create", get(corroboration_create))
         .route("/actor/outbox", get(outbox))
+        .route("/r/{platform}/{requester_id}/outbox", get(feed_outbox))
         // One inbox handler serves them all: the activity itself says whom it is for.
         .route("/inbox", post(inbox))
         .route("/actor/inbox", post(inbox))
@@ -134,43 +144,110 @@ async fn inbox(data: Data<ApubData>, request: Request) -> Result<StatusCode, Apu
     Ok(StatusCode::ACCEPTED)
 }
 
-/// A local review at its ActivityPub id: the `Page` for servers, a page for people, a
-/// `Tombstone` with 410 once it is deleted or removed.
+/// A local object at its ActivityPub id: the object for servers, a page for people, a
+/// `Tombstone` with 410 once it is deleted or removed. With `create`, the `Create` that the
+/// outbox lists for it.
+async fn serve_object(
+    data: &ApubData,
+    headers: &HeaderMap,
+    object_type: ObjectType,
+    id: String,
+    create: bool,
+) -> Result<Response, ApubError> {
+    let object = match crate::publish::served(data, object_type, id).await? {
+        None => return Err(ApubError::NotFound("no such object on this instance")),
+        Some(Served::Gone(id)) => {
+            return Ok((
+                StatusCode::GONE,
+                FederationJson(json!({
+                    "@context": crate::activities::activity_context(),
+                    "type": "Tombstone",
+                    "id": id,
+                })),
+            )
+                .into_response());
+        }
+        Some(Served::Object(object)) => object,
+    };
+    if create {
+        let mut body = crate::outbox::create_of(&object);
+        body["@context"] = crate::activities::activity_context();
+        return Ok(FederationJson(body).into_response());
+    }
+    if wants_activity_json(headers) {
+        return Ok(FederationJson(WithContext::new(
+            object,
+            crate::activities::activity_context(),
+        ))
+        .into_response());
+    }
+    let (title, content) = match &object {
+        PicketObject::Page(page) => (page.name.clone(), page.content.clone()),
+        PicketObject::Note(note) => ("A corroboration".to_owned(), note.content.clone()),
+    };
+    Ok(Html(format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title}</title></head>\n<body><main><h1>{title}</h1>{content}</main></body></html>\n",
+        title = html_escape::encode_text(&title),
+    ))
+    .into_response())
+}
+
 async fn review(
     data: Data<ApubData>,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, ApubError> {
-    match crate::reviews::served(&data, id).await? {
-        None => Err(ApubError::NotFound("no such review")),
-        Some(crate::reviews::Served::Gone(id)) => Ok((
-            StatusCode::GONE,
-            FederationJson(json!({
-                "@context": "https://www.w3.org/ns/activitystreams",
-                "type": "Tombstone",
-                "id": id,
-            })),
-        )
-            .into_response()),
-        Some(crate::reviews::Served::Page(page)) if wants_activity_json(&headers) => Ok(
-            FederationJson(WithContext::new(*page, crate::activities::activity_context()))
-                .into_response(),
-        ),
-        Some(crate::reviews::Served::Page(page)) => Ok(Html(format!(
-            "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-             <title>{title}</title></head>\n<body><main><h1>{title}</h1>{content}</main></body></html>\n",
-            title = html_escape::encode_text(&page.name),
-            content = page.content,
-        ))
-        .into_response()),
-    }
+    serve_object(&data, &headers, ObjectType::Review, id, false).await
+}
+
+async fn incident(
+    data: Data<ApubData>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApubError> {
+    serve_object(&data, &headers, ObjectType::Incident, id, false).await
+}
+
+async fn corroboration(
+    data: Data<ApubData>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApubError> {
+    serve_object(&data, &headers, ObjectType::Corroboration, id, false).await
+}
+
+async fn review_create(
+    data: Data<ApubData>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApubError> {
+    serve_object(&data, &headers, ObjectType::Review, id, true).await
+}
+
+async fn incident_create(
+    data: Data<ApubData>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApubError> {
+    serve_object(&data, &headers, ObjectType::Incident, id, true).await
+}
+
+async fn corroboration_create(
+    data: Data<ApubData>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApubError> {
+    serve_object(&data, &headers, ObjectType::Corroboration, id, true).await
 }
 
 #[derive(Debug, Deserialize)]
 struct OutboxQuery {
     #[serde(default)]
     page: bool,
+    #[serde(default)]
+    section: Section,
     before: Option<i64>,
 }
 
@@ -180,7 +257,18 @@ async fn outbox(
     Query(query): Query<OutboxQuery>,
 ) -> Result<FederationJson<Value>, ApubError> {
     Ok(FederationJson(
-        crate::reviews::outbox(&data, query.page, query.before).await?,
+        crate::outbox::instance_outbox(&data, query.page, query.section, query.before).await?,
+    ))
+}
+
+/// A requester feed's latest announces.
+async fn feed_outbox(
+    data: Data<ApubData>,
+    Path((platform, id)): Path<(String, String)>,
+) -> Result<FederationJson<Value>, ApubError> {
+    let feed = LocalActor::from_webfinger_name(&format!("{platform}.{id}"))?;
+    Ok(FederationJson(
+        crate::outbox::feed_outbox(&data, feed).await?,
     ))
 }
 

@@ -6,7 +6,7 @@ use activitypub_federation::activity_sending::SendActivityTask;
 use activitypub_federation::config::{Data, FederationConfig};
 use activitypub_federation::traits::Activity;
 use picket_db::Backend;
-use picket_db::delivery::{self, Claimed};
+use picket_db::delivery::{self, Claimed, PeerState};
 use picket_db::models::now;
 use serde::Serialize;
 use tokio::sync::watch;
@@ -14,7 +14,7 @@ use tokio::task::JoinHandle;
 use url::Url;
 
 use crate::actors::{ApubActor, LocalActor};
-use crate::{ApubData, ApubError};
+use crate::{ApubData, ApubError, DeliveryPolicy};
 
 /// How often an idle worker looks for due deliveries.
 const POLL: Duration = Duration::from_millis(200);
@@ -23,10 +23,8 @@ const POLL: Duration = Duration::from_millis(200);
 const LEASE_SECONDS: i64 = 15;
 /// Deliveries sent at once by one worker.
 const BATCH: i64 = 32;
-/// First retry after a minute, doubling up to six hours.
-const FIRST_RETRY_SECONDS: i64 = 60;
-const MAX_RETRY_SECONDS: i64 = 6 * 3600;
-/// About three days of attempts (9 doublings to the cap, then every 6 hours) before giving up.
+/// About three days of attempts with the default policy (9 doublings from a minute to the
+/// six-hour cap, then every 6 hours) before giving up on a reachable instance.
 pub const MAX_ATTEMPTS: i32 = 20;
 
 /// A queued activity as stored: sent as it is, byte for byte, under its own id and actor.
@@ -65,13 +63,15 @@ impl Activity for StoredActivity {
 
 /// When to try again after `attempts` failures, or `None` to give up. Jitter (up to a quarter
 /// either way) keeps a recovered peer from being hit by every queued delivery at once.
-fn retry_delay(attempts: i32) -> Option<chrono::Duration> {
+fn retry_delay(policy: &DeliveryPolicy, attempts: i32) -> Option<chrono::Duration> {
     if attempts + 1 >= MAX_ATTEMPTS {
         return None;
     }
-    let base = FIRST_RETRY_SECONDS
+    let first = i64::try_from(policy.first_retry.as_secs()).unwrap_or(i64::MAX);
+    let max = i64::try_from(policy.max_retry.as_secs()).unwrap_or(i64::MAX);
+    let base = first
         .saturating_mul(1_i64 << attempts.clamp(0, 20))
-        .min(MAX_RETRY_SECONDS);
+        .min(max);
     let jitter = (rand::random::<f64>() - 0.5) * 0.5;
     Some(chrono::Duration::seconds(
         base + (base as f64 * jitter) as i64,
@@ -82,19 +82,53 @@ fn retry_delay(attempts: i32) -> Option<chrono::Duration> {
 async fn deliver(data: &Data<ApubData>, claimed: Claimed) -> Result<(), ApubError> {
     let outcome = send(data, &claimed).await;
     let id = claimed.delivery_id;
+    let host = delivery::host_of(&claimed.inbox).to_owned();
     match outcome {
         Ok(()) => {
-            data.db
-                .run(move |conn| delivery::mark_delivered(conn, id))
-                .await?
+            let revived = data
+                .db
+                .tx(move |conn| {
+                    delivery::mark_delivered(conn, id)?;
+                    delivery::peer_answered(conn, &host, now())
+                })
+                .await?;
+            if revived {
+                tracing::info!(
+                    host = delivery::host_of(&claimed.inbox),
+                    "instance reachable again"
+                );
+            }
         }
         Err(error) => {
             tracing::debug!(%error, activity = %claimed.activity_id, "delivery failed");
-            let retry_at = retry_delay(claimed.attempts).map(|delay| now() + delay);
+            let policy = data.delivery;
+            let probe = chrono::Duration::from_std(policy.probe_interval)
+                .unwrap_or(chrono::Duration::hours(1));
             let message = error.to_string();
-            data.db
-                .run(move |conn| delivery::mark_failed_attempt(conn, id, &message, retry_at))
+            let attempts = claimed.attempts;
+            let peer = data
+                .db
+                .tx(move |conn| {
+                    let at = now();
+                    let after = i32::try_from(policy.unreachable_after).unwrap_or(i32::MAX);
+                    let peer = delivery::peer_failed(conn, &host, at, after, probe)?;
+                    // An unreachable instance's deliveries wait for its next probe, uncounted.
+                    let (retry_at, counted) = match peer {
+                        PeerState::Reachable => {
+                            (retry_delay(&policy, attempts).map(|delay| at + delay), true)
+                        }
+                        _ => (Some(at + probe), false),
+                    };
+                    delivery::mark_failed_attempt(conn, id, &message, retry_at, counted)?;
+                    Ok(peer)
+                })
                 .await?;
+            if peer == PeerState::BecameUnreachable {
+                tracing::warn!(
+                    host = delivery::host_of(&claimed.inbox),
+                    "instance unreachable; its deliveries wait and it is probed"
+                );
+            }
         }
     }
     Ok(())
@@ -142,7 +176,7 @@ pub fn spawn(
                 return;
             }
             // Local changes become queued activities first, then the queue is worked off.
-            let converted = match crate::reviews::process_events(&data).await {
+            let converted = match crate::publish::process_events(&data).await {
                 Ok(count) => count > 0,
                 Err(error) => {
                     tracing::warn!(%error, "turning federation events into activities failed");
@@ -192,18 +226,20 @@ mod tests {
 
     #[test]
     fn backoff_doubles_to_a_cap_and_gives_up() {
+        let policy = DeliveryPolicy::default();
+        let cap = 6 * 3600;
         for attempts in 0..MAX_ATTEMPTS - 1 {
-            let delay = retry_delay(attempts).expect("retried").num_seconds();
-            let base = (60_i64 << attempts.min(20)).min(MAX_RETRY_SECONDS);
+            let delay = retry_delay(&policy, attempts)
+                .expect("retried")
+                .num_seconds();
+            let base = (60_i64 << attempts.min(20)).min(cap);
             assert!(
                 (base * 3 / 4..=base * 5 / 4).contains(&delay),
                 "attempt {attempts}: {delay} s for base {base} s"
             );
         }
-        assert_eq!(retry_delay(MAX_ATTEMPTS - 1), None);
-        let total: i64 = (0..MAX_ATTEMPTS - 1)
-            .map(|a| (60_i64 << a).min(MAX_RETRY_SECONDS))
-            .sum();
+        assert_eq!(retry_delay(&policy, MAX_ATTEMPTS - 1), None);
+        let total: i64 = (0..MAX_ATTEMPTS - 1).map(|a| (60_i64 << a).min(cap)).sum();
         assert!(
             (2 * 86_400..5 * 86_400).contains(&total),
             "retries span days: {total} s"

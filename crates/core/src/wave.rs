@@ -28,6 +28,15 @@ pub struct Wave {
     pub instances: i64,
 }
 
+/// How an instance is named where waves count instances: its host, with the port when the URL
+/// names one (instances on one host differ by port in development and tests).
+pub fn instance_name(host: &str, port: Option<u16>) -> String {
+    match port {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    }
+}
+
 /// A wave needs at least this many distinct workers: one worker's reports are not a pattern.
 pub const MIN_WORKERS: usize = 2;
 

@@ -4,7 +4,9 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
 use crate::error::conflict_as;
-use crate::schema::{deliveries, federation_follows, outbox, received_activities, remote_actors};
+use crate::schema::{
+    deliveries, federation_follows, outbox, peer_instances, received_activities, remote_actors,
+};
 use crate::{DbConn, DbError};
 
 const PENDING: &str = "pending";
@@ -39,6 +41,7 @@ pub fn enqueue(
             .values((
                 deliveries::outbox_id.eq(outbox_id),
                 deliveries::inbox.eq(inbox),
+                deliveries::host.eq(host_of(inbox)),
                 deliveries::state.eq(PENDING),
                 deliveries::attempts.eq(0),
                 deliveries::next_attempt_at.eq(at),
@@ -46,6 +49,12 @@ pub fn enqueue(
             .execute(conn)?;
     }
     Ok(())
+}
+
+/// The instance an inbox URL belongs to: `host` or `host:port`, as peers are tracked.
+pub fn host_of(inbox: &str) -> &str {
+    let rest = inbox.split_once("://").map_or(inbox, |(_, rest)| rest);
+    rest.split(['/', '?', '#']).next().unwrap_or(rest)
 }
 
 /// A delivery this worker holds the lease on, with what sending it needs.
@@ -72,10 +81,16 @@ pub fn claim_due(
     let free = deliveries::locked_until
         .is_null()
         .or(deliveries::locked_until.lt(now));
+    // An unreachable instance's deliveries wait until its next probe.
+    let resting = peer_instances::table
+        .filter(peer_instances::unreachable_since.is_not_null())
+        .filter(peer_instances::next_probe_at.gt(now))
+        .select(peer_instances::host);
     let candidates: Vec<i64> = deliveries::table
         .filter(deliveries::state.eq(PENDING))
         .filter(deliveries::next_attempt_at.le(now))
         .filter(free)
+        .filter(deliveries::host.ne_all(resting))
         .order(deliveries::next_attempt_at)
         .select(deliveries::id)
         .limit(limit)
@@ -135,23 +150,133 @@ pub fn mark_delivered(conn: &mut DbConn, delivery_id: i64) -> Result<(), DbError
 }
 
 /// Records a failed attempt: tried again at `retry_at`, or given up on when `retry_at` is `None`.
+/// An attempt counts towards giving up only while its instance is reachable (`counted`): a
+/// delivery to an unreachable instance waits for it instead of expiring.
 pub fn mark_failed_attempt(
     conn: &mut DbConn,
     delivery_id: i64,
     error: &str,
     retry_at: Option<NaiveDateTime>,
+    counted: bool,
 ) -> Result<(), DbError> {
     let state = if retry_at.is_some() { PENDING } else { FAILED };
     diesel::update(deliveries::table.find(delivery_id))
         .set((
             deliveries::state.eq(state),
-            deliveries::attempts.eq(deliveries::attempts + 1),
+            deliveries::attempts.eq(deliveries::attempts + i32::from(counted)),
             deliveries::next_attempt_at.eq(retry_at.unwrap_or_else(crate::models::now)),
             deliveries::locked_until.eq(None::<NaiveDateTime>),
             deliveries::last_error.eq(error),
         ))
         .execute(conn)?;
     Ok(())
+}
+
+/// How an instance has answered deliveries lately.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = peer_instances)]
+pub struct PeerRow {
+    pub host: String,
+    /// Failed attempts since the last success.
+    pub failures: i32,
+    pub unreachable_since: Option<NaiveDateTime>,
+    pub next_probe_at: Option<NaiveDateTime>,
+    pub last_success_at: Option<NaiveDateTime>,
+    pub last_failure_at: Option<NaiveDateTime>,
+}
+
+/// Every instance deliveries went to, by host.
+pub fn peers(conn: &mut DbConn) -> Result<Vec<PeerRow>, DbError> {
+    Ok(peer_instances::table
+        .order(peer_instances::host)
+        .select(PeerRow::as_select())
+        .load(conn)?)
+}
+
+/// What a failed attempt made of an instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeerState {
+    Reachable,
+    /// Just marked unreachable by this failure.
+    BecameUnreachable,
+    Unreachable,
+}
+
+/// Counts a failed attempt against `host`; after `unreachable_after` in a row it is marked
+/// unreachable, and from then on probed once every `probe_interval`.
+pub fn peer_failed(
+    conn: &mut DbConn,
+    host: &str,
+    at: NaiveDateTime,
+    unreachable_after: i32,
+    probe_interval: Duration,
+) -> Result<PeerState, DbError> {
+    // First failure of this host: its row, unless another worker just made it.
+    let made = conn.transaction(|conn| {
+        diesel::insert_into(peer_instances::table)
+            .values((
+                peer_instances::host.eq(host),
+                peer_instances::failures.eq(0),
+            ))
+            .execute(conn)
+            .map_err(conflict_as("peer"))
+    });
+    match made {
+        Ok(_) | Err(DbError::Conflict(_)) => {}
+        Err(other) => return Err(other),
+    }
+    let peer: PeerRow = diesel::update(peer_instances::table.find(host))
+        .set((
+            peer_instances::failures.eq(peer_instances::failures + 1),
+            peer_instances::last_failure_at.eq(at),
+        ))
+        .returning(peer_instances::all_columns)
+        .get_result(conn)?;
+    let state = match peer.unreachable_since {
+        Some(_) => PeerState::Unreachable,
+        None if peer.failures >= unreachable_after => PeerState::BecameUnreachable,
+        None => return Ok(PeerState::Reachable),
+    };
+    diesel::update(peer_instances::table.find(host))
+        .set((
+            peer_instances::unreachable_since.eq(peer.unreachable_since.unwrap_or(at)),
+            peer_instances::next_probe_at.eq(at + probe_interval),
+        ))
+        .execute(conn)?;
+    Ok(state)
+}
+
+/// Records that `host` answered. `true` when it was unreachable: it is revived, and every
+/// delivery waiting for it is due at once.
+pub fn peer_answered(conn: &mut DbConn, host: &str, at: NaiveDateTime) -> Result<bool, DbError> {
+    let was: Option<Option<NaiveDateTime>> = peer_instances::table
+        .find(host)
+        .select(peer_instances::unreachable_since)
+        .first(conn)
+        .optional()?;
+    let Some(unreachable_since) = was else {
+        return Ok(false);
+    };
+    diesel::update(peer_instances::table.find(host))
+        .set((
+            peer_instances::failures.eq(0),
+            peer_instances::unreachable_since.eq(None::<NaiveDateTime>),
+            peer_instances::next_probe_at.eq(None::<NaiveDateTime>),
+            peer_instances::last_success_at.eq(at),
+        ))
+        .execute(conn)?;
+    if unreachable_since.is_none() {
+        return Ok(false);
+    }
+    diesel::update(
+        deliveries::table
+            .filter(deliveries::host.eq(host))
+            .filter(deliveries::state.eq(PENDING))
+            .filter(deliveries::next_attempt_at.gt(at)),
+    )
+    .set(deliveries::next_attempt_at.eq(at))
+    .execute(conn)?;
+    Ok(true)
 }
 
 /// How many deliveries are in each state: what tests and operators check progress by.
@@ -285,6 +410,28 @@ pub fn remove_follow(
             .filter(federation_follows::local_actor.eq(local_actor))
             .filter(federation_follows::remote_actor.eq(remote_actor))
             .filter(federation_follows::direction.eq(direction.as_str())),
+    )
+    .execute(conn)?;
+    Ok(removed > 0)
+}
+
+/// Whether some local actor follows `remote_actor` (and was accepted): whose announces we read.
+pub fn follows_remote(conn: &mut DbConn, remote_actor: &str) -> Result<bool, DbError> {
+    Ok(diesel::select(diesel::dsl::exists(
+        federation_follows::table
+            .filter(federation_follows::remote_actor.eq(remote_actor))
+            .filter(federation_follows::direction.eq(Direction::Outbound.as_str()))
+            .filter(federation_follows::state.eq("accepted")),
+    ))
+    .get_result(conn)?)
+}
+
+/// Forgets our follow that `follow_activity_id` asked for, when the followed actor rejects it.
+pub fn reject_outbound(conn: &mut DbConn, follow_activity_id: &str) -> Result<bool, DbError> {
+    let removed = diesel::delete(
+        federation_follows::table
+            .filter(federation_follows::direction.eq(Direction::Outbound.as_str()))
+            .filter(federation_follows::follow_activity_id.eq(follow_activity_id)),
     )
     .execute(conn)?;
     Ok(removed > 0)

@@ -12,6 +12,9 @@ pub enum EventKind {
     Create,
     Update,
     Delete,
+    /// Another instance's object that followers of this one should hear of (a remote
+    /// corroboration of a local incident): passed on by the instance, not authored here.
+    Announce,
 }
 
 impl EventKind {
@@ -20,6 +23,7 @@ impl EventKind {
             EventKind::Create => "create",
             EventKind::Update => "update",
             EventKind::Delete => "delete",
+            EventKind::Announce => "announce",
         }
     }
 
@@ -28,22 +32,54 @@ impl EventKind {
             "create" => Ok(EventKind::Create),
             "update" => Ok(EventKind::Update),
             "delete" => Ok(EventKind::Delete),
+            "announce" => Ok(EventKind::Announce),
             other => Err(DbError::Corrupt(format!("federation event kind `{other}`"))),
         }
     }
 }
 
-/// One pending event: `kind` happened to the review with public id `object_id`.
+/// What kind of object changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectType {
+    Review,
+    Incident,
+    Corroboration,
+}
+
+impl ObjectType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ObjectType::Review => "review",
+            ObjectType::Incident => "incident",
+            ObjectType::Corroboration => "corroboration",
+        }
+    }
+
+    fn parse(word: &str) -> Result<Self, DbError> {
+        match word {
+            "review" => Ok(ObjectType::Review),
+            "incident" => Ok(ObjectType::Incident),
+            "corroboration" => Ok(ObjectType::Corroboration),
+            other => Err(DbError::Corrupt(format!(
+                "federation object type `{other}`"
+            ))),
+        }
+    }
+}
+
+/// One pending event: `kind` happened to the `object_type` with public id `object_id`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {
     pub id: i64,
     pub kind: EventKind,
+    pub object_type: ObjectType,
     pub object_id: String,
 }
 
-/// Records that a local review changed in a way other instances must hear about.
-pub fn record_review(
+/// Records that an object changed in a way other instances must hear about.
+pub fn record(
     conn: &mut DbConn,
+    object_type: ObjectType,
     kind: EventKind,
     public_id: &str,
     at: NaiveDateTime,
@@ -51,7 +87,7 @@ pub fn record_review(
     diesel::insert_into(federation_events::table)
         .values((
             federation_events::kind.eq(kind.as_str()),
-            federation_events::object_type.eq("review"),
+            federation_events::object_type.eq(object_type.as_str()),
             federation_events::object_id.eq(public_id),
             federation_events::created_at.eq(at),
         ))
@@ -61,20 +97,22 @@ pub fn record_review(
 
 /// The oldest pending events, in the order they happened.
 pub fn pending(conn: &mut DbConn, limit: i64) -> Result<Vec<Event>, DbError> {
-    let rows: Vec<(i64, String, String)> = federation_events::table
+    let rows: Vec<(i64, String, String, String)> = federation_events::table
         .order(federation_events::id)
         .select((
             federation_events::id,
             federation_events::kind,
+            federation_events::object_type,
             federation_events::object_id,
         ))
         .limit(limit)
         .load(conn)?;
     rows.into_iter()
-        .map(|(id, kind, object_id)| {
+        .map(|(id, kind, object_type, object_id)| {
             Ok(Event {
                 id,
                 kind: EventKind::parse(&kind)?,
+                object_type: ObjectType::parse(&object_type)?,
                 object_id,
             })
         })

@@ -6,6 +6,10 @@ use picket_core::incident::{CorroborationInput, IncidentStatus, ValidIncident};
 use picket_core::wave::IncidentFacts;
 
 use crate::error::{conflict_as, stale_as};
+use crate::events::{self, EventKind, ObjectType};
+use crate::follows::{self, NotificationKind};
+use crate::requesters::RequesterRow;
+use crate::reviews::{RemoteOrigin, RemoteOutcome};
 use crate::schema::{corroborations, incident_status_changes, incidents, users};
 use crate::{DbConn, DbError};
 
@@ -32,6 +36,10 @@ pub struct IncidentRow {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub removed_reason: Option<String>,
+    /// For another instance's incident: its ActivityPub id, home instance and author's actor.
+    pub ap_id: Option<String>,
+    pub origin: Option<String>,
+    pub remote_author: Option<String>,
 }
 
 /// Published incidents are public; deleted ones are tombstones; removed ones are for moderators only.
@@ -45,6 +53,25 @@ impl IncidentRow {
 
     pub fn evidence(&self) -> Vec<String> {
         serde_json::from_str(&self.evidence_digests).unwrap_or_default()
+    }
+
+    /// The report's fields as validated when it was written, with its requester's key.
+    pub fn content(&self, requester: Option<&RequesterRow>) -> Result<ValidIncident, DbError> {
+        Ok(ValidIncident {
+            kind: self.kind.parse().map_err(DbError::Corrupt)?,
+            platform: self.platform.parse().map_err(DbError::Corrupt)?,
+            requester_id: requester.map(|r| r.requester_id.clone()),
+            requester_name: requester.map(|r| r.name.clone()),
+            batch_id: self.batch_id.clone(),
+            happened_from: self.happened_from,
+            happened_to: self.happened_to,
+            tasks_affected: self.tasks_affected,
+            amount_lost_minor: self.amount_lost_minor,
+            currency: self.currency.clone(),
+            message_received: self.message_received.clone(),
+            description: self.description.clone(),
+            evidence_digests: self.evidence(),
+        })
     }
 }
 
@@ -69,6 +96,38 @@ pub struct CorroborationRow {
     pub amount_lost_minor: Option<i64>,
     pub note: String,
     pub created_at: NaiveDateTime,
+    /// For another instance's corroboration: its ActivityPub id, home instance and author's actor.
+    pub ap_id: Option<String>,
+    pub origin: Option<String>,
+    pub remote_author: Option<String>,
+    /// `published`, or `deleted` once withdrawn (a tombstone without words).
+    pub state: String,
+}
+
+impl CorroborationRow {
+    /// The worker behind it, as waves count workers: a local account or a remote actor.
+    fn worker(&self) -> Option<String> {
+        worker_key(self.author_id, self.remote_author.as_deref())
+    }
+}
+
+fn worker_key(author_id: Option<i64>, remote_author: Option<&str>) -> Option<String> {
+    author_id
+        .map(|id| format!("local:{id}"))
+        .or_else(|| remote_author.map(str::to_owned))
+}
+
+/// Leaves a federation event for a change to an incident written here by a local account.
+fn federate(
+    conn: &mut DbConn,
+    row: &IncidentRow,
+    kind: EventKind,
+    at: NaiveDateTime,
+) -> Result<(), DbError> {
+    if row.author_id.is_some() && row.ap_id.is_none() {
+        events::record(conn, ObjectType::Incident, kind, &row.public_id, at)?;
+    }
+    Ok(())
 }
 
 #[derive(Debug, AsChangeset)]
@@ -141,6 +200,7 @@ pub fn create(
         .returning(incidents::all_columns)
         .get_result(conn)?;
     record_status(conn, row.id, IncidentStatus::Open, None, at)?;
+    federate(conn, &row, EventKind::Create, at)?;
     Ok(row)
 }
 
@@ -164,6 +224,22 @@ pub fn by_public_id(conn: &mut DbConn, public_id: &str) -> Result<IncidentRow, D
         .first(conn)?)
 }
 
+pub fn by_pk(conn: &mut DbConn, pk: i64) -> Result<IncidentRow, DbError> {
+    Ok(incidents::table
+        .find(pk)
+        .select(IncidentRow::as_select())
+        .first(conn)?)
+}
+
+/// Another instance's incident held here, by its ActivityPub id.
+pub fn by_ap_id(conn: &mut DbConn, ap_id: &str) -> Result<Option<IncidentRow>, DbError> {
+    Ok(incidents::table
+        .filter(incidents::ap_id.eq(ap_id))
+        .select(IncidentRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
 pub fn update(
     conn: &mut DbConn,
     current: &IncidentRow,
@@ -171,14 +247,16 @@ pub fn update(
     requester_pk: Option<i64>,
     at: NaiveDateTime,
 ) -> Result<IncidentRow, DbError> {
-    diesel::update(unchanged(current))
+    let row: IncidentRow = diesel::update(unchanged(current))
         .set((
             ContentColumns::of(incident, requester_pk),
             incidents::updated_at.eq(at),
         ))
         .returning(incidents::all_columns)
         .get_result(conn)
-        .map_err(stale_as("incident"))
+        .map_err(stale_as("incident"))?;
+    federate(conn, &row, EventKind::Update, at)?;
+    Ok(row)
 }
 
 fn record_status(
@@ -208,14 +286,16 @@ pub fn set_status(
     at: NaiveDateTime,
 ) -> Result<IncidentRow, DbError> {
     record_status(conn, current.id, status, note, at)?;
-    diesel::update(unchanged(current))
+    let row: IncidentRow = diesel::update(unchanged(current))
         .set((
             incidents::status.eq(status.as_str()),
             incidents::updated_at.eq(at),
         ))
         .returning(incidents::all_columns)
         .get_result(conn)
-        .map_err(stale_as("incident"))
+        .map_err(stale_as("incident"))?;
+    federate(conn, &row, EventKind::Update, at)?;
+    Ok(row)
 }
 
 pub fn status_history(
@@ -245,7 +325,95 @@ pub fn delete(conn: &mut DbConn, current: &IncidentRow, at: NaiveDateTime) -> Re
         .returning(incidents::id)
         .get_result::<i64>(conn)
         .map_err(stale_as("incident"))?;
-    Ok(())
+    federate(conn, current, EventKind::Delete, at)
+}
+
+/// Another instance's incident as it arrived.
+#[derive(Debug, Clone, Copy)]
+pub struct RemoteIncident<'a> {
+    pub incident: &'a ValidIncident,
+    pub status: IncidentStatus,
+    pub published_at: NaiveDateTime,
+}
+
+/// Stores an incident from another instance, or replaces the copy held (its status included).
+pub fn upsert_remote(
+    conn: &mut DbConn,
+    public_id: &str,
+    remote: RemoteOrigin<'_>,
+    requester_pk: Option<i64>,
+    arrived: RemoteIncident<'_>,
+    at: NaiveDateTime,
+) -> Result<(IncidentRow, RemoteOutcome), DbError> {
+    let RemoteIncident {
+        incident,
+        status,
+        published_at,
+    } = arrived;
+    let (row, outcome) = match by_ap_id(conn, remote.ap_id)? {
+        Some(existing) if existing.state == DELETED => {
+            return Ok((existing, RemoteOutcome::Tombstoned));
+        }
+        Some(existing) => (
+            update(conn, &existing, incident, requester_pk, at)?,
+            RemoteOutcome::Updated,
+        ),
+        None => {
+            let row = create(conn, public_id, None, requester_pk, incident, published_at)?;
+            let row = diesel::update(incidents::table.find(row.id))
+                .set((
+                    incidents::ap_id.eq(remote.ap_id),
+                    incidents::origin.eq(remote.origin),
+                    incidents::remote_author.eq(remote.author),
+                ))
+                .returning(incidents::all_columns)
+                .get_result(conn)?;
+            (row, RemoteOutcome::Created)
+        }
+    };
+    let row = if row.status == status.as_str() {
+        row
+    } else {
+        set_status(conn, &row, status, None, at)?
+    };
+    Ok((row, outcome))
+}
+
+/// Deletes the copy of a remote incident (and its corroborations), leaving its tombstone;
+/// `false` when none was held.
+pub fn delete_remote(conn: &mut DbConn, ap_id: &str, at: NaiveDateTime) -> Result<bool, DbError> {
+    match by_ap_id(conn, ap_id)? {
+        Some(existing) if existing.state != DELETED => {
+            delete(conn, &existing, at)?;
+            Ok(true)
+        }
+        _ => Ok(false),
+    }
+}
+
+/// Published incidents written here by local accounts, newest first, with their authors: what
+/// the instance's outbox pages through.
+pub fn local_published_page(
+    conn: &mut DbConn,
+    requester_pk: Option<i64>,
+    before_id: Option<i64>,
+    limit: i64,
+) -> Result<Vec<(IncidentRow, String)>, DbError> {
+    let mut query = incidents::table
+        .inner_join(users::table)
+        .filter(incidents::state.eq(PUBLISHED))
+        .filter(incidents::ap_id.is_null())
+        .select((IncidentRow::as_select(), users::username))
+        .order(incidents::id.desc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(before) = before_id {
+        query = query.filter(incidents::id.lt(before));
+    }
+    if let Some(requester_pk) = requester_pk {
+        query = query.filter(incidents::requester_pk.eq(requester_pk));
+    }
+    Ok(query.load(conn)?)
 }
 
 /// An incident with its author's username.
@@ -291,7 +459,8 @@ pub fn open_count(conn: &mut DbConn, requester_pk: i64) -> Result<i64, DbError> 
 }
 
 /// What waves are computed from: each published incident about the requester with the workers
-/// who reported or corroborated it, keyed per account, and their instance (`local_instance` for local accounts).
+/// who reported or corroborated it (a local account or a remote actor each) and their instance
+/// (`local_instance` for local accounts, the home instance for others').
 pub fn wave_facts(
     conn: &mut DbConn,
     requester_pk: i64,
@@ -303,31 +472,115 @@ pub fn wave_facts(
         .select(IncidentRow::as_select())
         .load(conn)?;
     let pks: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let backers: Vec<(i64, Option<i64>)> = corroborations::table
+    let backers: Vec<CorroborationRow> = corroborations::table
         .filter(corroborations::incident_pk.eq_any(&pks))
-        .select((corroborations::incident_pk, corroborations::author_id))
+        .filter(corroborations::state.eq(PUBLISHED))
+        .select(CorroborationRow::as_select())
         .load(conn)?;
+    let instance = |origin: &Option<String>| origin.as_deref().unwrap_or(local_instance).to_owned();
     rows.into_iter()
         .map(|row| {
-            let workers: Vec<String> = row
-                .author_id
+            let (workers, instances) = worker_key(row.author_id, row.remote_author.as_deref())
+                .map(|key| (key, instance(&row.origin)))
                 .into_iter()
                 .chain(
                     backers
                         .iter()
-                        .filter(|(pk, _)| *pk == row.id)
-                        .filter_map(|(_, a)| *a),
+                        .filter(|c| c.incident_pk == row.id)
+                        .filter_map(|c| c.worker().map(|key| (key, instance(&c.origin)))),
                 )
-                .map(|id| format!("local:{id}"))
-                .collect();
+                .unzip();
             Ok(IncidentFacts {
                 kind: row.kind.parse().map_err(DbError::Corrupt)?,
                 happened_from: row.happened_from,
-                instances: vec![local_instance.to_owned(); workers.len()],
                 workers,
+                instances,
             })
         })
         .collect()
+}
+
+/// Notices when a change makes a new wave about a requester, and then tells its followers:
+/// taken before the change and finished after it, in the same transaction.
+#[derive(Debug)]
+pub struct WaveWatch {
+    before: usize,
+    window_days: i64,
+}
+
+impl WaveWatch {
+    pub fn start(
+        conn: &mut DbConn,
+        requester: &RequesterRow,
+        window_days: i64,
+        local_instance: &str,
+    ) -> Result<Self, DbError> {
+        let facts = wave_facts(conn, requester.id, local_instance)?;
+        Ok(WaveWatch {
+            before: picket_core::wave::waves(&facts, window_days).len(),
+            window_days,
+        })
+    }
+
+    pub fn finish(
+        self,
+        conn: &mut DbConn,
+        requester: &RequesterRow,
+        local_instance: &str,
+        at: NaiveDateTime,
+    ) -> Result<(), DbError> {
+        let facts = wave_facts(conn, requester.id, local_instance)?;
+        let after = picket_core::wave::waves(&facts, self.window_days);
+        if after.len() > self.before
+            && let (Some(newest), Ok(platform)) = (
+                after.first(),
+                requester
+                    .platform
+                    .parse::<picket_core::platform::Platform>(),
+            )
+        {
+            let message = picket_core::wave::describe(newest, &requester.name, platform);
+            let subject = format!("{}:{}", newest.kind.as_str(), newest.since);
+            follows::notify_followers(
+                conn,
+                requester.id,
+                NotificationKind::Wave,
+                &subject,
+                &message,
+                None,
+                at,
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Tells the requester's followers (but the author) of a new incident report.
+pub fn notify_new_incident(
+    conn: &mut DbConn,
+    row: &IncidentRow,
+    requester: &RequesterRow,
+    at: NaiveDateTime,
+) -> Result<usize, DbError> {
+    let kind: picket_core::incident::IncidentKind = row.kind.parse().map_err(DbError::Corrupt)?;
+    let platform = requester
+        .platform
+        .parse::<picket_core::platform::Platform>()
+        .map_or("", picket_core::platform::Platform::display_name);
+    let message = format!(
+        "{} reported against {} on {platform}",
+        kind.label(),
+        requester.name
+    );
+    follows::notify_followers(
+        conn,
+        requester.id,
+        NotificationKind::Incident,
+        &row.public_id,
+        &message,
+        row.author_id,
+        at,
+    )
 }
 
 /// Adds "this happened to me too"; one per worker and incident (`Conflict("corroboration")` otherwise).
@@ -339,7 +592,15 @@ pub fn corroborate(
     input: &CorroborationInput,
     at: NaiveDateTime,
 ) -> Result<CorroborationRow, DbError> {
-    conn.transaction(|conn| {
+    // A withdrawn one leaves a tombstone; corroborating again makes a new corroboration.
+    diesel::delete(
+        corroborations::table
+            .filter(corroborations::incident_pk.eq(incident_pk))
+            .filter(corroborations::author_id.eq(author_id))
+            .filter(corroborations::state.eq(DELETED)),
+    )
+    .execute(conn)?;
+    let row: CorroborationRow = conn.transaction(|conn| {
         diesel::insert_into(corroborations::table)
             .values((
                 corroborations::public_id.eq(public_id),
@@ -353,7 +614,15 @@ pub fn corroborate(
             .returning(corroborations::all_columns)
             .get_result(conn)
             .map_err(conflict_as("corroboration"))
-    })
+    })?;
+    events::record(
+        conn,
+        ObjectType::Corroboration,
+        EventKind::Create,
+        &row.public_id,
+        at,
+    )?;
+    Ok(row)
 }
 
 /// A corroboration with its author's username.
@@ -366,24 +635,155 @@ pub fn corroborations_of(
     Ok(corroborations::table
         .left_join(users::table)
         .filter(corroborations::incident_pk.eq(incident_pk))
+        .filter(corroborations::state.eq(PUBLISHED))
         .order(corroborations::id)
         .select((CorroborationRow::as_select(), users::username.nullable()))
         .load(conn)?)
 }
 
-/// Withdraws the worker's own corroboration of an incident.
+/// Withdraws the worker's own corroboration of an incident: it becomes a tombstone.
 pub fn withdraw_corroboration(
     conn: &mut DbConn,
     incident_pk: i64,
     author_id: i64,
+    at: NaiveDateTime,
 ) -> Result<(), DbError> {
-    let deleted = diesel::delete(
+    let public_id: String = corroborations::table
+        .filter(corroborations::incident_pk.eq(incident_pk))
+        .filter(corroborations::author_id.eq(author_id))
+        .filter(corroborations::state.eq(PUBLISHED))
+        .select(corroborations::public_id)
+        .first(conn)?;
+    erase_corroboration(conn, &public_id)?;
+    events::record(
+        conn,
+        ObjectType::Corroboration,
+        EventKind::Delete,
+        &public_id,
+        at,
+    )
+}
+
+/// Leaves a corroboration as a tombstone without words or figures.
+fn erase_corroboration(conn: &mut DbConn, public_id: &str) -> Result<(), DbError> {
+    diesel::update(corroborations::table.filter(corroborations::public_id.eq(public_id)))
+        .set((
+            corroborations::state.eq(DELETED),
+            corroborations::note.eq(""),
+            corroborations::tasks_affected.eq(None::<i64>),
+            corroborations::amount_lost_minor.eq(None::<i64>),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn corroboration_by_public_id(
+    conn: &mut DbConn,
+    public_id: &str,
+) -> Result<CorroborationRow, DbError> {
+    Ok(corroborations::table
+        .filter(corroborations::public_id.eq(public_id))
+        .select(CorroborationRow::as_select())
+        .first(conn)?)
+}
+
+fn corroboration_by_ap_id(
+    conn: &mut DbConn,
+    ap_id: &str,
+) -> Result<Option<CorroborationRow>, DbError> {
+    Ok(corroborations::table
+        .filter(corroborations::ap_id.eq(ap_id))
+        .select(CorroborationRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Stores a corroboration from another instance of an incident held here, or replaces the copy
+/// held. One per remote worker and incident: a second from the same actor replaces the first.
+pub fn upsert_remote_corroboration(
+    conn: &mut DbConn,
+    public_id: &str,
+    remote: RemoteOrigin<'_>,
+    incident_pk: i64,
+    input: &CorroborationInput,
+    published_at: NaiveDateTime,
+) -> Result<(CorroborationRow, RemoteOutcome), DbError> {
+    if let Some(existing) = corroboration_by_ap_id(conn, remote.ap_id)? {
+        if existing.state == DELETED {
+            return Ok((existing, RemoteOutcome::Tombstoned));
+        }
+        let row = diesel::update(corroborations::table.find(existing.id))
+            .set((
+                corroborations::tasks_affected.eq(input.tasks_affected),
+                corroborations::amount_lost_minor.eq(input.amount_lost_minor),
+                corroborations::note.eq(&input.note),
+            ))
+            .returning(corroborations::all_columns)
+            .get_result(conn)?;
+        return Ok((row, RemoteOutcome::Updated));
+    }
+    diesel::delete(
         corroborations::table
             .filter(corroborations::incident_pk.eq(incident_pk))
-            .filter(corroborations::author_id.eq(author_id)),
+            .filter(corroborations::remote_author.eq(remote.author)),
     )
     .execute(conn)?;
-    crate::users::found(deleted)
+    let row = diesel::insert_into(corroborations::table)
+        .values((
+            corroborations::public_id.eq(public_id),
+            corroborations::incident_pk.eq(incident_pk),
+            corroborations::tasks_affected.eq(input.tasks_affected),
+            corroborations::amount_lost_minor.eq(input.amount_lost_minor),
+            corroborations::note.eq(&input.note),
+            corroborations::created_at.eq(published_at),
+            corroborations::ap_id.eq(remote.ap_id),
+            corroborations::origin.eq(remote.origin),
+            corroborations::remote_author.eq(remote.author),
+        ))
+        .returning(corroborations::all_columns)
+        .get_result(conn)?;
+    Ok((row, RemoteOutcome::Created))
+}
+
+/// Withdraws the copy of a remote corroboration; the row it was, when one was held.
+pub fn delete_remote_corroboration(
+    conn: &mut DbConn,
+    ap_id: &str,
+) -> Result<Option<CorroborationRow>, DbError> {
+    match corroboration_by_ap_id(conn, ap_id)? {
+        Some(existing) if existing.state != DELETED => {
+            erase_corroboration(conn, &existing.public_id)?;
+            Ok(Some(existing))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Published corroborations written here by local accounts, newest first, with their authors
+/// and the incidents they corroborate: what the instance's outbox pages through.
+pub fn local_corroborations_page(
+    conn: &mut DbConn,
+    before_id: Option<i64>,
+    limit: i64,
+) -> Result<Vec<(CorroborationRow, IncidentRow, String)>, DbError> {
+    let mut query = corroborations::table
+        .inner_join(incidents::table)
+        .inner_join(users::table)
+        .filter(corroborations::state.eq(PUBLISHED))
+        .filter(corroborations::ap_id.is_null())
+        .filter(incidents::state.eq(PUBLISHED))
+        .select((
+            CorroborationRow::as_select(),
+            IncidentRow::as_select(),
+            users::username,
+        ))
+        .order(corroborations::id.desc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(before) = before_id {
+        query = query.filter(corroborations::id.lt(before));
+    }
+    Ok(query.load(conn)?)
 }
 
 pub fn corroborations_by_author(
@@ -392,6 +792,7 @@ pub fn corroborations_by_author(
 ) -> Result<Vec<CorroborationRow>, DbError> {
     Ok(corroborations::table
         .filter(corroborations::author_id.eq(author_id))
+        .filter(corroborations::state.eq(PUBLISHED))
         .order(corroborations::id)
         .select(CorroborationRow::as_select())
         .load(conn)?)

@@ -6,7 +6,7 @@ use picket_core::aggregate::ReviewFacts;
 use picket_core::review::{Scores, ValidReview};
 
 use crate::error::stale_as;
-use crate::events::{self, EventKind};
+use crate::events::{self, EventKind, ObjectType};
 use crate::requesters::RequesterRow;
 use crate::schema::{requesters, review_edits, reviews, users};
 use crate::{DbConn, DbError, stats};
@@ -213,7 +213,7 @@ fn federate(
     at: NaiveDateTime,
 ) -> Result<(), DbError> {
     if row.author_id.is_some() && row.ap_id.is_none() {
-        events::record_review(conn, kind, &row.public_id, at)?;
+        events::record(conn, ObjectType::Review, kind, &row.public_id, at)?;
     }
     Ok(())
 }
@@ -484,7 +484,7 @@ pub fn delete_all_by_author(
 /// Where a review from another instance comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RemoteOrigin<'a> {
-    /// The review's ActivityPub id.
+    /// The object's ActivityPub id.
     pub ap_id: &'a str,
     /// Its home instance (host).
     pub origin: &'a str,
@@ -500,7 +500,7 @@ pub fn by_ap_id(conn: &mut DbConn, ap_id: &str) -> Result<Option<ReviewRow>, DbE
         .optional()?)
 }
 
-/// What storing a remote review did.
+/// What storing a remote review, incident or corroboration did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RemoteOutcome {
     Created,
@@ -570,6 +570,7 @@ pub fn delete_remote(conn: &mut DbConn, ap_id: &str, at: NaiveDateTime) -> Resul
 /// authors: what the instance's outbox pages through for instances that backfill.
 pub fn local_published_page(
     conn: &mut DbConn,
+    requester_pk: Option<i64>,
     before_id: Option<i64>,
     limit: i64,
 ) -> Result<Vec<(ReviewRow, RequesterRow, String)>, DbError> {
@@ -588,6 +589,9 @@ pub fn local_published_page(
         .into_boxed();
     if let Some(before) = before_id {
         query = query.filter(reviews::id.lt(before));
+    }
+    if let Some(requester_pk) = requester_pk {
+        query = query.filter(reviews::requester_pk.eq(requester_pk));
     }
     Ok(query.load(conn)?)
 }

@@ -128,6 +128,9 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         removed_reason -> Nullable<Text>,
+        ap_id -> Nullable<Text>,
+        origin -> Nullable<Text>,
+        remote_author -> Nullable<Text>,
     }
 }
 
@@ -151,6 +154,10 @@ diesel::table! {
         amount_lost_minor -> Nullable<BigInt>,
         note -> Text,
         created_at -> Timestamp,
+        ap_id -> Nullable<Text>,
+        origin -> Nullable<Text>,
+        remote_author -> Nullable<Text>,
+        state -> Text,
     }
 }
 
@@ -235,6 +242,18 @@ diesel::table! {
         next_attempt_at -> Timestamp,
         locked_until -> Nullable<Timestamp>,
         last_error -> Nullable<Text>,
+        host -> Text,
+    }
+}
+
+diesel::table! {
+    peer_instances (host) {
+        host -> Text,
+        failures -> Integer,
+        unreachable_since -> Nullable<Timestamp>,
+        next_probe_at -> Nullable<Timestamp>,
+        last_success_at -> Nullable<Timestamp>,
+        last_failure_at -> Nullable<Timestamp>,
     }
 }
 
@@ -304,6 +323,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     remote_actors,
     outbox,
     deliveries,
+    peer_instances,
     received_activities,
     federation_follows,
     federation_events,

@@ -48,7 +48,13 @@ pub fn erase(conn: &mut DbConn, id: i64) -> Result<(), DbError> {
     for incident in crate::incidents::list_by_author(conn, id)? {
         crate::incidents::delete(conn, &incident, at)?;
     }
-    diesel::delete(corroborations::table.filter(corroborations::author_id.eq(id))).execute(conn)?;
+    // Withdrawn, so the withdrawal federates; the tombstones keep no link to the account.
+    for row in crate::incidents::corroborations_by_author(conn, id)? {
+        crate::incidents::withdraw_corroboration(conn, row.incident_pk, id, at)?;
+    }
+    diesel::update(corroborations::table.filter(corroborations::author_id.eq(id)))
+        .set(corroborations::author_id.eq(None::<i64>))
+        .execute(conn)?;
     diesel::delete(follows::table.filter(follows::user_id.eq(id))).execute(conn)?;
     diesel::delete(notifications::table.filter(notifications::user_id.eq(id))).execute(conn)?;
     diesel::delete(feed_tokens::table.filter(feed_tokens::user_id.eq(id))).execute(conn)?;

@@ -55,6 +55,8 @@ async fn inbox_throughput(backend: TestBackend) {
             db: a_db.open(),
             public_url: format!("{a_base}/").parse().expect("url"),
             open_registrations: true,
+            wave_window_days: 14,
+            delivery: Default::default(),
         },
         FederationSettings {
             allow_loopback: true,

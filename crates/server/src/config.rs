@@ -102,12 +102,32 @@ impl Default for IncidentsConfig {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct FederationConfig {
     /// Allow plain HTTP and loopback or private-network peers. For development and tests only:
     /// on a public instance it would let anyone make the server fetch from internal services.
     pub allow_loopback: bool,
+    /// First retry of a failed delivery after this many seconds, doubling up to `retry_max_seconds`.
+    pub retry_first_seconds: u32,
+    pub retry_max_seconds: u32,
+    /// Failed attempts in a row, with no success between, after which an instance counts as
+    /// unreachable: its deliveries then wait (without expiring) while it is probed.
+    pub unreachable_after_failures: u32,
+    /// How often an unreachable instance is probed with one of its deliveries.
+    pub probe_interval_seconds: u32,
+}
+
+impl Default for FederationConfig {
+    fn default() -> Self {
+        FederationConfig {
+            allow_loopback: false,
+            retry_first_seconds: 60,
+            retry_max_seconds: 6 * 3600,
+            unreachable_after_failures: 10,
+            probe_interval_seconds: 3600,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -187,6 +207,19 @@ impl Config {
         if !(1..=365).contains(&self.incidents.wave_window_days) {
             return Err(ConfigError(format!(
                 "{origin}: key `incidents.wave_window_days`: must be 1 to 365"
+            )));
+        }
+        let federation = &self.federation;
+        if federation.retry_first_seconds == 0
+            || federation.retry_max_seconds < federation.retry_first_seconds
+        {
+            return Err(ConfigError(format!(
+                "{origin}: key `federation.retry_first_seconds`: must be at least 1 and at most `federation.retry_max_seconds`"
+            )));
+        }
+        if federation.unreachable_after_failures == 0 || federation.probe_interval_seconds == 0 {
+            return Err(ConfigError(format!(
+                "{origin}: keys `federation.unreachable_after_failures` and `federation.probe_interval_seconds`: must be at least 1"
             )));
         }
         if self.database.pool_size == 0 {

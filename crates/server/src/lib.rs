@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use picket_api::{AppState, Settings};
-use picket_apub::{ApubData, FederationSettings};
+use picket_apub::{ApubData, DeliveryPolicy, FederationSettings};
 use picket_core::accounts::RegistrationMode;
 use picket_db::{Backend, Db};
 use tokio::sync::{oneshot, watch};
@@ -82,6 +82,15 @@ pub async fn federation(
             db,
             public_url,
             open_registrations: config.accounts.registration == RegistrationMode::Open,
+            wave_window_days: i64::from(config.incidents.wave_window_days),
+            delivery: DeliveryPolicy {
+                first_retry: Duration::from_secs(config.federation.retry_first_seconds.into()),
+                max_retry: Duration::from_secs(config.federation.retry_max_seconds.into()),
+                unreachable_after: config.federation.unreachable_after_failures,
+                probe_interval: Duration::from_secs(
+                    config.federation.probe_interval_seconds.into(),
+                ),
+            },
         },
         FederationSettings {
             allow_loopback: config.federation.allow_loopback,

@@ -7,11 +7,8 @@ use picket_core::FieldErrors;
 use picket_core::incident::{
     CorroborationInput, IncidentInput, IncidentStatus, validate_corroboration, validate_incident,
 };
-use picket_core::platform::Platform;
 use picket_core::secrets::new_public_id;
-use picket_core::wave::{describe, waves};
-use picket_db::follows::{self, NotificationKind};
-use picket_db::incidents::{self, IncidentRow};
+use picket_db::incidents::{self, IncidentRow, WaveWatch};
 use picket_db::models::now;
 use picket_db::requesters::{self, RequesterRow};
 use picket_db::{DbConn, DbError};
@@ -75,48 +72,17 @@ fn require_published(row: &IncidentRow) -> Result<(), ApiError> {
 }
 
 /// Counts waves before a change and notifies followers when the change forms a new one.
-struct WaveWatch {
-    before: usize,
-}
-
-impl WaveWatch {
-    fn start(
-        conn: &mut DbConn,
-        requester: &RequesterRow,
-        state: &AppState,
-    ) -> Result<Self, DbError> {
-        let facts = incidents::wave_facts(conn, requester.id, state.local_instance())?;
-        Ok(WaveWatch {
-            before: waves(&facts, state.settings.wave_window_days).len(),
-        })
-    }
-
-    fn finish(
-        self,
-        conn: &mut DbConn,
-        requester: &RequesterRow,
-        state: &AppState,
-    ) -> Result<(), DbError> {
-        let facts = incidents::wave_facts(conn, requester.id, state.local_instance())?;
-        let after = waves(&facts, state.settings.wave_window_days);
-        if after.len() > self.before
-            && let (Some(newest), Ok(platform)) =
-                (after.first(), requester.platform.parse::<Platform>())
-        {
-            let message = describe(newest, &requester.name, platform);
-            let subject = format!("{}:{}", newest.kind.as_str(), newest.since);
-            follows::notify_followers(
-                conn,
-                requester.id,
-                NotificationKind::Wave,
-                &subject,
-                &message,
-                None,
-                now(),
-            )?;
-        }
-        Ok(())
-    }
+fn wave_watch(
+    conn: &mut DbConn,
+    requester: &RequesterRow,
+    state: &AppState,
+) -> Result<WaveWatch, DbError> {
+    WaveWatch::start(
+        conn,
+        requester,
+        state.settings.wave_window_days,
+        state.local_instance(),
+    )
 }
 
 /// Report an incident. A requester named here is created on first mention.
@@ -147,7 +113,7 @@ pub(crate) async fn create(
             };
             let watch = requester
                 .as_ref()
-                .map(|r| WaveWatch::start(conn, r, &shared))
+                .map(|r| wave_watch(conn, r, &shared))
                 .transpose()?;
             let row = incidents::create(
                 conn,
@@ -158,22 +124,8 @@ pub(crate) async fn create(
                 at,
             )?;
             if let (Some(requester), Some(watch)) = (&requester, watch) {
-                let message = format!(
-                    "{} reported against {} on {}",
-                    incident.kind.label(),
-                    requester.name,
-                    incident.platform.display_name()
-                );
-                follows::notify_followers(
-                    conn,
-                    requester.id,
-                    NotificationKind::Incident,
-                    &row.public_id,
-                    &message,
-                    Some(author),
-                    at,
-                )?;
-                watch.finish(conn, requester, &shared)?;
+                incidents::notify_new_incident(conn, &row, requester, at)?;
+                watch.finish(conn, requester, shared.local_instance(), at)?;
             }
             view(conn, row, requester.as_ref(), Some(username.clone()))
         })
@@ -385,12 +337,13 @@ pub(crate) async fn corroborate(
             }
             let watch = requester
                 .as_ref()
-                .map(|r| WaveWatch::start(conn, r, &shared))
+                .map(|r| wave_watch(conn, r, &shared))
                 .transpose()?;
+            let at = now();
             let created =
-                incidents::corroborate(conn, &new_public_id(), row.id, author, &input, now())?;
+                incidents::corroborate(conn, &new_public_id(), row.id, author, &input, at)?;
             if let (Some(requester), Some(watch)) = (&requester, watch) {
-                watch.finish(conn, requester, &shared)?;
+                watch.finish(conn, requester, shared.local_instance(), at)?;
             }
             Ok(CorroborationView::new(created, Some(username.clone())))
         })
@@ -429,7 +382,7 @@ pub(crate) async fn withdraw(
         .db
         .tx(move |conn| {
             let row = incidents::by_public_id(conn, &id)?;
-            incidents::withdraw_corroboration(conn, row.id, author)
+            incidents::withdraw_corroboration(conn, row.id, author, now())
         })
         .await
         .map_err(super::not_found_as(NO_INCIDENT))?;

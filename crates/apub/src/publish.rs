@@ -1,0 +1,616 @@
+//! Local content going out: reviews, incidents and corroborations as the objects other servers read, served at their ids, and the federation events that send them to every follower, each in one transaction with taking its event.
+
+use activitypub_federation::config::Data;
+use activitypub_federation::fetch::object_id::ObjectId;
+use activitypub_federation::kinds::object::{NoteType, PageType};
+use activitypub_federation::traits::Actor;
+use picket_core::incident::IncidentStatus;
+use picket_core::platform::Platform;
+use picket_core::review::ValidReview;
+use picket_db::events::{self, Event, EventKind, ObjectType};
+use picket_db::incidents::{self, CorroborationRow, IncidentRow};
+use picket_db::models::now;
+use picket_db::requesters::{self, RequesterRow};
+use picket_db::reviews::{self, ReviewRow};
+use picket_db::{DbConn, DbError, delivery, users};
+use serde_json::{Value, json};
+use url::Url;
+
+use crate::activities::{activity_context, new_activity_id};
+use crate::actors::{ApubActor, LocalActor};
+use crate::objects::{ContentPage, CorroborationNote, PUBLIC, PageBody, PicketObject};
+use crate::{ApubData, ApubError};
+
+fn public() -> Url {
+    Url::parse(PUBLIC).expect("the Public collection is a URL")
+}
+
+fn corrupt(error: impl ToString) -> ApubError {
+    ApubError::Db(DbError::Corrupt(error.to_string()))
+}
+
+fn platform_of(requester: &RequesterRow) -> Result<Platform, ApubError> {
+    requester.platform.parse().map_err(corrupt)
+}
+
+/// A short plain excerpt (what Mastodon shows) and the full text as escaped HTML.
+fn texts(body: &str) -> (String, String) {
+    (
+        body.chars().take(280).collect(),
+        format!("<p>{}</p>", html_escape::encode_text(body)),
+    )
+}
+
+/// The line a person reads in a timeline.
+fn review_title(review: &ValidReview, requester: &str, platform: Platform) -> String {
+    let pay = i128::from(review.reward_minor) + i128::from(review.bonus_minor.unwrap_or(0));
+    let hourly = i64::try_from(pay * 3600 / i128::from(review.time_spent_seconds.max(1)))
+        .unwrap_or(i64::MAX);
+    let recommend = match review.recommend.map(|r| r.as_str()) {
+        Some("yes") => ", recommends",
+        Some("no") => ", does not recommend",
+        _ => "",
+    };
+    format!(
+        "Review of {requester} on {}: {}/h, {}{recommend}",
+        platform.display_name(),
+        picket_core::money::format_money(hourly, &review.currency),
+        review.approval.as_str().replace('_', " ")
+    )
+}
+
+/// The `Page` for a local review by `author`.
+pub(crate) fn review_page(
+    data: &ApubData,
+    row: &ReviewRow,
+    requester: &RequesterRow,
+    author: &LocalActor,
+) -> Result<ContentPage, ApubError> {
+    let platform = platform_of(requester)?;
+    let content = row.content()?;
+    let feed = LocalActor::Feed(platform, requester.requester_id.clone());
+    let (summary, html) = texts(&content.body);
+    let id = data.local_url(&format!("reviews/{}", row.public_id));
+    Ok(ContentPage {
+        kind: PageType::Page,
+        attributed_to: data.local_url(&author.path()),
+        to: vec![public()],
+        cc: vec![data.local_url(&feed.path())],
+        name: review_title(&content, &requester.name, platform),
+        summary,
+        content: html,
+        media_type: Some("text/html".to_owned()),
+        url: Some(id.clone()),
+        id,
+        published: row.published_at.unwrap_or(row.created_at).and_utc(),
+        updated: (row.updated_at != row.created_at).then(|| row.updated_at.and_utc()),
+        platform: platform.as_str().to_owned(),
+        requester_id: Some(requester.requester_id.clone()),
+        requester_name: Some(requester.name.clone()),
+        body: PageBody::Review {
+            review: serde_json::to_value(&content).map_err(corrupt)?,
+        },
+    })
+}
+
+/// "Mass rejection reported against Acme on MTurk: 120 tasks, $36.00 withheld".
+fn incident_title(
+    row: &IncidentRow,
+    requester: Option<&RequesterRow>,
+) -> Result<String, ApubError> {
+    let kind: picket_core::incident::IncidentKind = row.kind.parse().map_err(corrupt)?;
+    let platform: Platform = row.platform.parse().map_err(corrupt)?;
+    let mut title = match requester {
+        Some(requester) => format!(
+            "{} reported against {} on {}",
+            kind.label(),
+            requester.name,
+            platform.display_name()
+        ),
+        None => format!("{} reported on {}", kind.label(), platform.display_name()),
+    };
+    let figures: Vec<String> = [
+        row.tasks_affected.map(|n| format!("{n} tasks")),
+        row.amount_lost_minor.map(|minor| {
+            format!(
+                "{} withheld",
+                picket_core::money::format_money(minor, &row.currency)
+            )
+        }),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if !figures.is_empty() {
+        title.push_str(": ");
+        title.push_str(&figures.join(", "));
+    }
+    Ok(title)
+}
+
+/// The `Page` for a local incident report by `author`.
+pub(crate) fn incident_page(
+    data: &ApubData,
+    row: &IncidentRow,
+    requester: Option<&RequesterRow>,
+    author: &LocalActor,
+) -> Result<ContentPage, ApubError> {
+    let content = row.content(requester)?;
+    let mut text = content.description.clone();
+    if let Some(message) = &content.message_received {
+        text.push_str(&format!("\n\nMessage received: {message}"));
+    }
+    let (summary, html) = texts(&text);
+    let id = data.local_url(&format!("incidents/{}", row.public_id));
+    let cc = match requester {
+        Some(requester) => vec![data.local_url(
+            &LocalActor::Feed(platform_of(requester)?, requester.requester_id.clone()).path(),
+        )],
+        None => Vec::new(),
+    };
+    Ok(ContentPage {
+        kind: PageType::Page,
+        attributed_to: data.local_url(&author.path()),
+        to: vec![public()],
+        cc,
+        name: incident_title(row, requester)?,
+        summary,
+        content: html,
+        media_type: Some("text/html".to_owned()),
+        url: Some(id.clone()),
+        id,
+        published: row.created_at.and_utc(),
+        updated: (row.updated_at != row.created_at).then(|| row.updated_at.and_utc()),
+        platform: row.platform.clone(),
+        requester_id: requester.map(|r| r.requester_id.clone()),
+        requester_name: requester.map(|r| r.name.clone()),
+        body: PageBody::Incident {
+            incident: serde_json::to_value(&content).map_err(corrupt)?,
+            status: row.status.parse::<IncidentStatus>().map_err(corrupt)?,
+        },
+    })
+}
+
+/// An incident's ActivityPub id: its own for a copy of another instance's, ours otherwise.
+pub(crate) fn incident_id(data: &ApubData, row: &IncidentRow) -> Result<Url, ApubError> {
+    match &row.ap_id {
+        Some(id) => Url::parse(id).map_err(corrupt),
+        None => Ok(data.local_url(&format!("incidents/{}", row.public_id))),
+    }
+}
+
+/// The `Note` for a local corroboration by `author` of `incident`.
+pub(crate) fn corroboration_note(
+    data: &ApubData,
+    row: &CorroborationRow,
+    incident: &IncidentRow,
+    author: &LocalActor,
+) -> Result<CorroborationNote, ApubError> {
+    let mut text = "This happened to me too.".to_owned();
+    if !row.note.is_empty() {
+        text.push(' ');
+        text.push_str(&row.note);
+    }
+    Ok(CorroborationNote {
+        kind: NoteType::Note,
+        id: data.local_url(&format!("corroborations/{}", row.public_id)),
+        attributed_to: data.local_url(&author.path()),
+        in_reply_to: incident_id(data, incident)?,
+        to: vec![public()],
+        cc: Vec::new(),
+        content: texts(&text).1,
+        media_type: Some("text/html".to_owned()),
+        published: row.created_at.and_utc(),
+        corroboration: picket_core::incident::CorroborationInput {
+            tasks_affected: row.tasks_affected,
+            amount_lost_minor: row.amount_lost_minor,
+            note: row.note.clone(),
+        },
+    })
+}
+
+/// What a local object's id answers.
+pub(crate) enum Served {
+    Object(PicketObject),
+    /// Deleted or removed: a `Tombstone` with 410.
+    Gone(Url),
+}
+
+fn username(conn: &mut DbConn, author_id: Option<i64>) -> Result<Option<String>, DbError> {
+    author_id
+        .map(|id| users::by_id(conn, id).map(|u| u.username))
+        .transpose()
+}
+
+fn missing_as_none<T>(found: Result<T, DbError>) -> Result<Option<T>, DbError> {
+    match found {
+        Ok(value) => Ok(Some(value)),
+        Err(DbError::NotFound) => Ok(None),
+        Err(other) => Err(other),
+    }
+}
+
+/// A local object by kind and public id; `None` when there is no such object of ours (copies
+/// of other instances' content, imported history and drafts are not ours to serve).
+pub(crate) async fn served(
+    data: &ApubData,
+    object_type: ObjectType,
+    public_id: String,
+) -> Result<Option<Served>, ApubError> {
+    let loaded = data
+        .db
+        .run(move |conn| missing_as_none(load(conn, object_type, &public_id)))
+        .await?;
+    let Some(loaded) = loaded else {
+        return Ok(None);
+    };
+    if !loaded.is_local() {
+        return Ok(None);
+    }
+    let id = loaded.id(data)?;
+    if loaded.is_gone() {
+        return Ok(Some(Served::Gone(id)));
+    }
+    match loaded.object(data)? {
+        Some(object) => Ok(Some(Served::Object(object))),
+        None => Ok(None),
+    }
+}
+
+/// A local object with what building its wire form needs.
+enum Loaded {
+    Review(ReviewRow, RequesterRow, Option<String>),
+    Incident(IncidentRow, Option<RequesterRow>, Option<String>),
+    Corroboration(
+        CorroborationRow,
+        IncidentRow,
+        Option<RequesterRow>,
+        Option<String>,
+    ),
+}
+
+fn load(conn: &mut DbConn, object_type: ObjectType, public_id: &str) -> Result<Loaded, DbError> {
+    let requester_of =
+        |conn: &mut DbConn, pk: Option<i64>| pk.map(|pk| requesters::by_pk(conn, pk)).transpose();
+    Ok(match object_type {
+        ObjectType::Review => {
+            let row = reviews::by_public_id(conn, public_id)?;
+            let requester = requesters::by_pk(conn, row.requester_pk)?;
+            let author = username(conn, row.author_id)?;
+            Loaded::Review(row, requester, author)
+        }
+        ObjectType::Incident => {
+            let row = incidents::by_public_id(conn, public_id)?;
+            let requester = requester_of(conn, row.requester_pk)?;
+            let author = username(conn, row.author_id)?;
+            Loaded::Incident(row, requester, author)
+        }
+        ObjectType::Corroboration => {
+            let row = incidents::corroboration_by_public_id(conn, public_id)?;
+            let incident = incidents::by_pk(conn, row.incident_pk)?;
+            let requester = requester_of(conn, incident.requester_pk)?;
+            let author = username(conn, row.author_id)?;
+            Loaded::Corroboration(row, incident, requester, author)
+        }
+    })
+}
+
+impl Loaded {
+    /// Written here by a local account (or by one since deleted), not a copy or imported history.
+    fn is_local(&self) -> bool {
+        match self {
+            Loaded::Review(row, ..) => row.ap_id.is_none() && row.state != "draft",
+            Loaded::Incident(row, ..) => row.ap_id.is_none(),
+            Loaded::Corroboration(row, ..) => row.ap_id.is_none(),
+        }
+    }
+
+    fn is_gone(&self) -> bool {
+        match self {
+            Loaded::Review(row, _, author) => row.state != "published" || author.is_none(),
+            Loaded::Incident(row, _, author) => !row.is_published() || author.is_none(),
+            Loaded::Corroboration(row, incident, _, author) => {
+                row.state != "published" || !incident.is_published() || author.is_none()
+            }
+        }
+    }
+
+    fn id(&self, data: &ApubData) -> Result<Url, ApubError> {
+        Ok(match self {
+            Loaded::Review(row, ..) => data.local_url(&format!("reviews/{}", row.public_id)),
+            Loaded::Incident(row, ..) => incident_id(data, row)?,
+            Loaded::Corroboration(row, ..) => match &row.ap_id {
+                Some(id) => Url::parse(id).map_err(corrupt)?,
+                None => data.local_url(&format!("corroborations/{}", row.public_id)),
+            },
+        })
+    }
+
+    /// The author as a local actor: the instance signs for deleted accounts' tombstones.
+    fn signer(&self) -> LocalActor {
+        let author = match self {
+            Loaded::Review(_, _, author)
+            | Loaded::Incident(_, _, author)
+            | Loaded::Corroboration(_, _, _, author) => author,
+        };
+        author
+            .clone()
+            .map_or(LocalActor::Instance, LocalActor::Person)
+    }
+
+    /// The object as sent and served; `None` for a tombstone.
+    fn object(&self, data: &ApubData) -> Result<Option<PicketObject>, ApubError> {
+        if self.is_gone() {
+            return Ok(None);
+        }
+        let author = self.signer();
+        Ok(Some(match self {
+            Loaded::Review(row, requester, _) => {
+                PicketObject::Page(Box::new(review_page(data, row, requester, &author)?))
+            }
+            Loaded::Incident(row, requester, _) => PicketObject::Page(Box::new(incident_page(
+                data,
+                row,
+                requester.as_ref(),
+                &author,
+            )?)),
+            Loaded::Corroboration(row, incident, ..) => {
+                PicketObject::Note(Box::new(corroboration_note(data, row, incident, &author)?))
+            }
+        }))
+    }
+
+    /// The requester feed the object is about.
+    fn feed(&self) -> Result<Option<LocalActor>, ApubError> {
+        let requester = match self {
+            Loaded::Review(_, requester, _) => Some(requester),
+            Loaded::Incident(_, requester, _) | Loaded::Corroboration(_, _, requester, _) => {
+                requester.as_ref()
+            }
+        };
+        requester
+            .map(|r| Ok(LocalActor::Feed(platform_of(r)?, r.requester_id.clone())))
+            .transpose()
+    }
+}
+
+/// Turns pending federation events into queued activities, each in one transaction with taking
+/// its event. Returns how many events were handled; one that fails stays for the next round
+/// without holding up the others.
+pub(crate) async fn process_events(data: &Data<ApubData>) -> Result<usize, ApubError> {
+    let pending = data.db.run(|conn| events::pending(conn, 32)).await?;
+    let mut handled = 0;
+    for event in pending {
+        let id = event.id;
+        match process(data, event).await {
+            Ok(()) => handled += 1,
+            // The object is gone altogether: nothing is left to announce.
+            Err(ApubError::Db(DbError::NotFound)) => {
+                data.db
+                    .run(move |conn| events::take(conn, id).map(drop))
+                    .await?;
+                handled += 1;
+            }
+            Err(error) => tracing::warn!(event = id, %error, "cannot federate a change yet"),
+        }
+    }
+    Ok(handled)
+}
+
+/// One activity to queue and who gets it.
+struct Outgoing {
+    signer: LocalActor,
+    activity: Value,
+    /// Local actors whose followers get the activity as it is.
+    audiences: Vec<String>,
+    /// The requester feed whose followers get it: Picket instances as it is, others as the
+    /// feed's `Announce` (FEP-1b12) when `announce_to_feed` is set, as it is otherwise.
+    feed: Option<LocalActor>,
+    announce_to_feed: bool,
+    object_id: Url,
+    /// Further inboxes: the home instance of the incident a corroboration replies to.
+    extra_inboxes: Vec<String>,
+    /// Never sent back to the instance the object came from.
+    except_origin: Option<String>,
+}
+
+async fn process(data: &Data<ApubData>, event: Event) -> Result<(), ApubError> {
+    let (object_type, public_id) = (event.object_type, event.object_id.clone());
+    let loaded = data
+        .db
+        .run(move |conn| load(conn, object_type, &public_id))
+        .await?;
+    let object_id = loaded.id(data)?;
+    let outgoing = if event.kind == EventKind::Announce {
+        // Another instance's reply to a local incident, passed on to this instance's
+        // followers, who fetch it from its origin.
+        let instance = ApubActor::local(data, LocalActor::Instance).await?;
+        Outgoing {
+            activity: json!({
+                "type": "Announce",
+                "id": new_activity_id(data),
+                "actor": instance.id,
+                "to": [PUBLIC],
+                "cc": [],
+                "object": object_id,
+            }),
+            signer: LocalActor::Instance,
+            audiences: vec![LocalActor::Instance.path()],
+            feed: None,
+            announce_to_feed: false,
+            except_origin: Some(crate::objects::origin(&object_id)),
+            object_id,
+            extra_inboxes: Vec::new(),
+        }
+    } else {
+        let signer = loaded.signer();
+        // The key is made (if need be) before the transaction, never inside it.
+        let actor = ApubActor::local(data, signer.clone()).await?;
+        let object = match (event.kind, loaded.object(data)?) {
+            (EventKind::Delete, _) => None,
+            (_, Some(object)) => Some(object),
+            // Gone since the event was written: its own delete event follows.
+            (_, None) => return take(data, event.id).await,
+        };
+        let activity = match &object {
+            None => json!({
+                "type": "Delete",
+                "id": new_activity_id(data),
+                "actor": actor.id,
+                "to": [PUBLIC],
+                "object": {"type": "Tombstone", "id": object_id},
+            }),
+            Some(object) => {
+                let (to, cc) = match object {
+                    PicketObject::Page(page) => (&page.to, &page.cc),
+                    PicketObject::Note(note) => (&note.to, &note.cc),
+                };
+                json!({
+                    "type": if event.kind == EventKind::Create { "Create" } else { "Update" },
+                    "id": new_activity_id(data),
+                    "actor": actor.id,
+                    "to": to,
+                    "cc": cc,
+                    "object": object,
+                })
+            }
+        };
+        Outgoing {
+            audiences: vec![LocalActor::Instance.path(), signer.path()],
+            feed: loaded.feed()?,
+            announce_to_feed: object.is_some(),
+            extra_inboxes: reply_home(data, &loaded).await?,
+            signer,
+            activity,
+            object_id,
+            except_origin: None,
+        }
+    };
+    queue(data, event.id, outgoing).await
+}
+
+/// A corroboration of another instance's incident also goes to that instance, whose followers
+/// then hear of it from there.
+async fn reply_home(data: &Data<ApubData>, loaded: &Loaded) -> Result<Vec<String>, ApubError> {
+    let Loaded::Corroboration(_, incident, ..) = loaded else {
+        return Ok(Vec::new());
+    };
+    let Some(author) = &incident.remote_author else {
+        return Ok(Vec::new());
+    };
+    // Known since the incident arrived, unless it came by an announce: then fetched now.
+    let author: ObjectId<ApubActor> = Url::parse(author).map_err(corrupt)?.into();
+    let author = author.dereference(data).await?;
+    Ok(vec![author.shared_inbox_or_inbox().to_string()])
+}
+
+async fn take(data: &ApubData, event_id: i64) -> Result<(), ApubError> {
+    data.db
+        .run(move |conn| events::take(conn, event_id).map(drop))
+        .await?;
+    Ok(())
+}
+
+/// Servers that read a group's `Announce{Create{Page}}` as a post in a community.
+const LEMMY_FAMILY: &[&str] = &["lemmy", "mbin", "kbin", "piefed"];
+
+/// An `Announce` by a requester feed of `object` (an activity, or an object's id), public, with
+/// both `to` and `cc` present as Lemmy requires.
+fn announce(id: Url, feed: &Url, object: Value) -> Value {
+    json!({
+        "type": "Announce",
+        "id": id,
+        "actor": feed,
+        "to": [PUBLIC],
+        "cc": [],
+        "object": object,
+    })
+}
+
+/// The activity as stored for sending: with its `@context`, and its id.
+fn envelope(mut body: Value) -> (String, String) {
+    body["@context"] = activity_context();
+    (
+        body["id"].as_str().unwrap_or_default().to_owned(),
+        body.to_string(),
+    )
+}
+
+/// Takes the event and queues the activity for every inbox it goes to, in one transaction.
+async fn queue(data: &ApubData, event_id: i64, outgoing: Outgoing) -> Result<(), ApubError> {
+    let feed_path = outgoing.feed.as_ref().map(LocalActor::path);
+    let announces = match (&outgoing.feed, outgoing.announce_to_feed) {
+        (Some(feed), true) => {
+            let feed_id = data.local_url(&feed.path());
+            Some((
+                envelope(announce(
+                    new_activity_id(data),
+                    &feed_id,
+                    outgoing.activity.clone(),
+                )),
+                envelope(announce(
+                    new_activity_id(data),
+                    &feed_id,
+                    json!(outgoing.object_id),
+                )),
+            ))
+        }
+        _ => None,
+    };
+    let (activity_id, body) = envelope(outgoing.activity);
+    let signer = outgoing.signer.path();
+    let Outgoing {
+        audiences,
+        extra_inboxes,
+        except_origin,
+        ..
+    } = outgoing;
+    data.db
+        .tx(move |conn| {
+            if !events::take(conn, event_id)? {
+                return Ok(());
+            }
+            let mut direct: Vec<String> = extra_inboxes.clone();
+            let (mut lemmy, mut other) = (Vec::new(), Vec::new());
+            for audience in &audiences {
+                direct.extend(
+                    delivery::follower_inboxes(conn, audience)?
+                        .into_iter()
+                        .map(|(inbox, _)| inbox),
+                );
+            }
+            if let Some(feed_path) = &feed_path {
+                for (inbox, software) in delivery::follower_inboxes(conn, feed_path)? {
+                    match (software.as_deref(), &announces) {
+                        (Some("picket"), _) | (_, None) => direct.push(inbox),
+                        (Some(name), Some(_)) if LEMMY_FAMILY.contains(&name) => lemmy.push(inbox),
+                        _ => other.push(inbox),
+                    }
+                }
+            }
+            let keep = |inbox: &String| {
+                except_origin.as_deref().is_none_or(|origin| {
+                    Url::parse(inbox).is_ok_and(|url| crate::objects::origin(&url) != origin)
+                })
+            };
+            direct.retain(keep);
+            // Whoever gets the activity itself needs no announce of it.
+            lemmy.retain(|inbox| keep(inbox) && !direct.contains(inbox));
+            other.retain(|inbox| keep(inbox) && !direct.contains(inbox));
+            if !direct.is_empty() {
+                delivery::enqueue(conn, &activity_id, &signer, &body, &direct, now())?;
+            }
+            if let Some(((lemmy_id, lemmy_body), (other_id, other_body))) = &announces {
+                let feed = feed_path.as_deref().unwrap_or_default();
+                if !lemmy.is_empty() {
+                    delivery::enqueue(conn, lemmy_id, feed, lemmy_body, &lemmy, now())?;
+                }
+                if !other.is_empty() {
+                    delivery::enqueue(conn, other_id, feed, other_body, &other, now())?;
+                }
+            }
+            Ok(())
+        })
+        .await?;
+    Ok(())
+}

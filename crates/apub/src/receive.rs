@@ -1,0 +1,356 @@
+//! Other instances' content coming in: reviews, incidents and corroborations checked by the same rules as local ones and stored with their origin, so they count in aggregates and waves and notify followers here; deletions; and announces, whose objects are fetched from their origin rather than trusted.
+
+use activitypub_federation::config::Data;
+use activitypub_federation::fetch::fetch_object_http;
+use chrono::NaiveDateTime;
+use picket_core::incident::{IncidentInput, validate_corroboration, validate_incident};
+use picket_core::platform::Platform;
+use picket_core::review::{ReviewInput, validate_review};
+use picket_core::secrets::new_public_id;
+use picket_db::events::{self, EventKind, ObjectType};
+use picket_db::incidents::{self, IncidentRow, RemoteIncident, WaveWatch};
+use picket_db::models::now;
+use picket_db::reviews::{self, RemoteOrigin, RemoteOutcome};
+use picket_db::{DbConn, DbError, delivery, follows, requesters};
+use serde_json::Value;
+use url::Url;
+
+use crate::activities::once;
+use crate::objects::{Announce, ContentPage, CorroborationNote, PageBody, PicketObject, origin};
+use crate::{ApubData, ApubError};
+
+/// Runs `apply` in one transaction: with recording `activity_id` when the object came in an
+/// activity (so it is applied once), on its own when it was fetched (backfill, a dependency).
+async fn apply<F>(data: &ApubData, activity_id: Option<&Url>, apply: F) -> Result<(), ApubError>
+where
+    F: FnMut(&mut DbConn) -> Result<(), DbError> + Send + 'static,
+{
+    match activity_id {
+        Some(id) => once(data, id, apply).await,
+        None => {
+            let mut apply = apply;
+            data.db.tx(move |conn| apply(conn)).await?;
+            Ok(())
+        }
+    }
+}
+
+/// Where a remote object comes from, as stored with it.
+struct Remote {
+    ap_id: String,
+    origin: String,
+    author: String,
+}
+
+impl Remote {
+    fn of(object: &PicketObject) -> Remote {
+        Remote {
+            ap_id: object.id().to_string(),
+            origin: origin(object.id()),
+            author: object.attributed_to().to_string(),
+        }
+    }
+
+    fn as_origin(&self) -> RemoteOrigin<'_> {
+        RemoteOrigin {
+            ap_id: &self.ap_id,
+            origin: &self.origin,
+            author: &self.author,
+        }
+    }
+}
+
+/// Stores an object whose origin was already checked (it came signed by its author, or was
+/// fetched from its own instance), applying it once per `activity_id`.
+pub(crate) async fn store(
+    data: &Data<ApubData>,
+    activity_id: Option<&Url>,
+    object: PicketObject,
+) -> Result<(), ApubError> {
+    let remote = Remote::of(&object);
+    match object {
+        PicketObject::Page(page) => {
+            let published = page.published.naive_utc();
+            match page.body {
+                PageBody::Review { ref review } => {
+                    let review = review.clone();
+                    store_review(data, activity_id, remote, *page, review, published).await
+                }
+                PageBody::Incident {
+                    ref incident,
+                    status,
+                } => {
+                    let input: IncidentInput = serde_json::from_value(incident.clone())
+                        .map_err(|e| ApubError::Invalid(format!("picket:incident: {e}")))?;
+                    // A day's grace: the author's clock may be a time zone ahead of ours.
+                    let today = now().date() + chrono::Duration::days(1);
+                    let incident = validate_incident(&input, today, true)
+                        .map_err(|e| ApubError::Invalid(e.to_string()))?;
+                    let local_instance = data.local_instance();
+                    let window = data.wave_window_days;
+                    apply(data, activity_id, move |conn| {
+                        let at = now();
+                        let requester = match &incident.requester_id {
+                            Some(id) => Some(requesters::mention(
+                                conn,
+                                incident.platform.as_str(),
+                                id,
+                                incident.requester_name.as_deref().unwrap_or(id),
+                                at,
+                            )?),
+                            None => None,
+                        };
+                        let watch = requester
+                            .as_ref()
+                            .map(|r| WaveWatch::start(conn, r, window, &local_instance))
+                            .transpose()?;
+                        let (row, outcome) = incidents::upsert_remote(
+                            conn,
+                            &new_public_id(),
+                            remote.as_origin(),
+                            requester.as_ref().map(|r| r.id),
+                            RemoteIncident {
+                                incident: &incident,
+                                status,
+                                published_at: published,
+                            },
+                            at,
+                        )?;
+                        if let (Some(requester), Some(watch)) = (&requester, watch) {
+                            if outcome == RemoteOutcome::Created {
+                                incidents::notify_new_incident(conn, &row, requester, at)?;
+                            }
+                            watch.finish(conn, requester, &local_instance, at)?;
+                        }
+                        Ok(())
+                    })
+                    .await
+                }
+            }
+        }
+        PicketObject::Note(note) => store_corroboration(data, activity_id, remote, *note).await,
+    }
+}
+
+async fn store_review(
+    data: &ApubData,
+    activity_id: Option<&Url>,
+    remote: Remote,
+    page: ContentPage,
+    review: Value,
+    published: NaiveDateTime,
+) -> Result<(), ApubError> {
+    let platform: Platform = page
+        .platform
+        .parse()
+        .map_err(|e: String| ApubError::Invalid(e))?;
+    let requester_id = platform
+        .normalize_requester_id(page.requester_id.as_deref().unwrap_or_default())
+        .map_err(ApubError::Invalid)?;
+    let input: ReviewInput = serde_json::from_value(review)
+        .map_err(|e| ApubError::Invalid(format!("picket:review: {e}")))?;
+    // The author's own instance already asked about worker IDs; its answer stands.
+    let review = validate_review(&input, platform, &requester_id, true)
+        .map_err(|e| ApubError::Invalid(e.to_string()))?;
+    let name = page.requester_name.unwrap_or_else(|| requester_id.clone());
+    apply(data, activity_id, move |conn| {
+        let at = now();
+        let requester = requesters::mention(conn, platform.as_str(), &requester_id, &name, at)?;
+        let public_id = new_public_id();
+        let outcome = reviews::upsert_remote(
+            conn,
+            &public_id,
+            remote.as_origin(),
+            requester.id,
+            &review,
+            published,
+            at,
+        )?;
+        // Followers here hear of reviews written anywhere.
+        if outcome == RemoteOutcome::Created {
+            follows::notify_new_review(conn, &public_id, &requester, None, at)?;
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// The incident a reply is about, if it is held here: one of ours, or a copy of another's.
+fn replied_to(
+    data: &ApubData,
+    conn: &mut DbConn,
+    in_reply_to: &Url,
+) -> Result<Option<IncidentRow>, DbError> {
+    match data
+        .local_path(in_reply_to)
+        .as_deref()
+        .and_then(|path| path.strip_prefix("incidents/"))
+    {
+        Some(public_id) => match incidents::by_public_id(conn, public_id) {
+            Ok(row) if row.ap_id.is_none() => Ok(Some(row)),
+            Ok(_) | Err(DbError::NotFound) => Ok(None),
+            Err(other) => Err(other),
+        },
+        None => incidents::by_ap_id(conn, in_reply_to.as_str()),
+    }
+}
+
+async fn store_corroboration(
+    data: &Data<ApubData>,
+    activity_id: Option<&Url>,
+    remote: Remote,
+    note: CorroborationNote,
+) -> Result<(), ApubError> {
+    let target = note.in_reply_to.clone();
+    let lookup = || {
+        let (shared, target) = (data.app_data().clone(), target.clone());
+        data.db.run(move |conn| {
+            let Some(incident) = replied_to(&shared, conn, &target)? else {
+                return Ok(None);
+            };
+            let requester_id = incident
+                .requester_pk
+                .map(|pk| requesters::by_pk(conn, pk).map(|r| r.requester_id))
+                .transpose()?;
+            Ok(Some(requester_id))
+        })
+    };
+    let requester_id = match lookup().await? {
+        Some(requester_id) => requester_id,
+        None => {
+            // A reply to an incident not seen here yet: fetch that from its own origin first.
+            if data.local_path(&target).is_some() {
+                return Err(ApubError::Invalid(format!(
+                    "{target} is no incident of this instance"
+                )));
+            }
+            let incident = fetch(data, &target).await?;
+            // Boxed: storing a reply may store the incident it replies to first.
+            Box::pin(store(data, None, incident)).await?;
+            lookup()
+                .await?
+                .ok_or_else(|| ApubError::Invalid(format!("{target} is no incident")))?
+        }
+    };
+    let input = validate_corroboration(
+        &note.corroboration,
+        requester_id.as_deref().unwrap_or_default(),
+        true,
+    )
+    .map_err(|e| ApubError::Invalid(e.to_string()))?;
+    let (local_instance, window) = (data.local_instance(), data.wave_window_days);
+    let shared = data.app_data().clone();
+    let published = note.published.naive_utc();
+    apply(data, activity_id, move |conn| {
+        let incident = replied_to(&shared, conn, &target)?.ok_or(DbError::NotFound)?;
+        if !incident.is_published() {
+            return Ok(());
+        }
+        let requester = incident
+            .requester_pk
+            .map(|pk| requesters::by_pk(conn, pk))
+            .transpose()?;
+        let watch = requester
+            .as_ref()
+            .map(|r| WaveWatch::start(conn, r, window, &local_instance))
+            .transpose()?;
+        let at = now();
+        let (row, outcome) = incidents::upsert_remote_corroboration(
+            conn,
+            &new_public_id(),
+            remote.as_origin(),
+            incident.id,
+            &input,
+            published,
+        )?;
+        // A reply to one of our incidents: this instance's followers hear of it from us.
+        if incident.ap_id.is_none() && outcome != RemoteOutcome::Tombstoned {
+            events::record(
+                conn,
+                ObjectType::Corroboration,
+                EventKind::Announce,
+                &row.public_id,
+                at,
+            )?;
+        }
+        if let (Some(requester), Some(watch)) = (&requester, watch) {
+            watch.finish(conn, requester, &local_instance, at)?;
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// Deletes the copy of a remote object, whatever it is, leaving its tombstone.
+pub(crate) async fn delete(
+    data: &ApubData,
+    activity_id: Option<&Url>,
+    object_id: &Url,
+) -> Result<(), ApubError> {
+    let ap_id = object_id.to_string();
+    apply(data, activity_id, move |conn| {
+        let at = now();
+        if reviews::delete_remote(conn, &ap_id, at)? || incidents::delete_remote(conn, &ap_id, at)?
+        {
+            return Ok(());
+        }
+        if let Some(row) = incidents::delete_remote_corroboration(conn, &ap_id)?
+            && incidents::by_pk(conn, row.incident_pk)?.ap_id.is_none()
+        {
+            // Withdrawn from one of our incidents: our followers refetch it and find it gone.
+            events::record(
+                conn,
+                ObjectType::Corroboration,
+                EventKind::Announce,
+                &row.public_id,
+                at,
+            )?;
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// Fetches a Picket object from where its id points, and checks that it lives on its author's
+/// instance and is the object asked for.
+pub(crate) async fn fetch(data: &Data<ApubData>, id: &Url) -> Result<PicketObject, ApubError> {
+    let fetched: Value = fetch_object_http(id, data).await?.object;
+    let object: PicketObject = serde_json::from_value(fetched)
+        .map_err(|e| ApubError::Invalid(format!("{id} is no Picket object: {e}")))?;
+    if object.id() != id {
+        return Err(ApubError::Invalid(format!(
+            "{id} answered with another object, {}",
+            object.id()
+        )));
+    }
+    object.verify_origin()?;
+    Ok(object)
+}
+
+/// An `Announce` from an actor this instance follows (a requester feed, an instance): what it
+/// points at is fetched from its origin and stored, or deleted when its origin says it is gone.
+/// Announces from anyone else, and of anything that is not Picket content, are acknowledged and
+/// dropped.
+pub(crate) async fn announced(data: &Data<ApubData>, announce: Announce) -> Result<(), ApubError> {
+    let announcer = announce.actor.inner().to_string();
+    let followed = data
+        .db
+        .run(move |conn| delivery::follows_remote(conn, &announcer))
+        .await?;
+    let target = announce.object.innermost().clone();
+    if !followed || data.local_path(&target).is_some() {
+        tracing::debug!(id = %announce.id, "announce not followed or of our own content");
+        return Ok(());
+    }
+    match fetch(data, &target).await {
+        Ok(object) => store(data, Some(&announce.id), object).await,
+        Err(ApubError::Federation(activitypub_federation::error::Error::ObjectDeleted(_))) => {
+            delete(data, Some(&announce.id), &target).await
+        }
+        Err(ApubError::Invalid(reason)) => {
+            tracing::debug!(id = %announce.id, %reason, "announce of something we do not keep");
+            Ok(())
+        }
+        Err(other) => Err(other),
+    }
+}

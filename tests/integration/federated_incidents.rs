@@ -1,0 +1,226 @@
+//! Incidents and corroborations across instances: an incident on A reaches its followers, a worker on B corroborates it, A counts it and passes it on, and every instance's waves count workers on several instances; withdrawal, status changes and deletion follow.
+
+use picket_db::delivery::Direction;
+use picket_test_support::{TestBackend, both_backends};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::federation::{
+    PASSWORD, activity_json, delivery_counts, domain, eventually, federating, follows,
+};
+use crate::reviews::RID;
+use crate::support::{Client, TestServer};
+
+/// `follower`'s instance follows `target`'s, and `target` accepts.
+pub(crate) async fn follow_instance(follower: &TestServer, target: &TestServer) {
+    picket_server::admin::follow(&follower.config, &format!("instance@{}", domain(target)))
+        .await
+        .expect("follow");
+    let actor = format!("{}/actor", target.base);
+    eventually("the follow is accepted", || async {
+        follows(follower, Direction::Outbound)
+            .iter()
+            .any(|f| f.remote_actor == actor && f.is_accepted())
+    })
+    .await;
+}
+
+/// The instance's incidents about the test requester.
+async fn incidents_of(server: &TestServer) -> Vec<Value> {
+    let (status, list) = Client::new(server)
+        .get(&format!("/api/v1/requesters/mturk/{RID}/incidents"))
+        .await;
+    if status == StatusCode::NOT_FOUND {
+        return Vec::new();
+    }
+    list["items"].as_array().cloned().unwrap_or_default()
+}
+
+/// Corroborations counted on the instance's first incident about the test requester.
+async fn corroborations_on(server: &TestServer) -> Option<i64> {
+    incidents_of(server)
+        .await
+        .first()
+        .and_then(|i| i["corroborations"].as_i64())
+}
+
+async fn waves_of(server: &TestServer) -> Value {
+    let (_, page) = Client::new(server)
+        .get(&format!("/api/v1/requesters/mturk/{RID}"))
+        .await;
+    page["waves"].clone()
+}
+
+async fn incidents_and_corroborations_federate(backend: TestBackend) {
+    let a = federating(backend).await;
+    let b = federating(backend).await;
+    let c = federating(backend).await;
+    follow_instance(&b, &a).await;
+    follow_instance(&c, &a).await;
+
+    let alice = a.signed_in("alice", PASSWORD).await;
+    let (status, created) = alice
+        .post(
+            "/api/v1/incidents",
+            json!({
+                "kind": "mass_rejection",
+                "platform": "mturk",
+                "requester_id": RID,
+                "requester_name": "Acme Research",
+                "happened_from": "2026-11-20",
+                "tasks_affected": 120,
+                "amount_lost_minor": 3600,
+                "message_received": "Did not follow instructions",
+                "description": "Every submission in the batch was rejected within an hour."
+            }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = created["id"].as_str().expect("id").to_owned();
+
+    // Served at its id as a Page that Lemmy and Mastodon read and Picket understands.
+    let page = activity_json(&a, &format!("/incidents/{id}")).await;
+    assert_eq!(page["type"], "Page");
+    assert_eq!(page["picket:kind"], "incident");
+    assert_eq!(page["picket:status"], "open");
+    assert_eq!(page["picket:incident"]["tasks_affected"], 120);
+    assert_eq!(
+        page["name"],
+        "Mass rejection reported against Acme Research on MTurk: 120 tasks, $36.00 withheld"
+    );
+    assert_eq!(page["cc"], json!([format!("{}/r/mturk/{RID}", a.base)]));
+
+    for follower in [&b, &c] {
+        eventually("the incident reaches the followers", || async {
+            incidents_of(follower).await.len() == 1
+        })
+        .await;
+    }
+    let copy = incidents_of(&b).await.remove(0);
+    assert_eq!(copy["origin"], domain(&a));
+    assert_eq!(copy["tasks_affected"], 120);
+    assert_eq!(copy["message_received"], "Did not follow instructions");
+    assert!(copy["author"].is_null(), "no local account wrote it");
+    let on_b = copy["id"].as_str().expect("id").to_owned();
+    let on_c = incidents_of(&c).await[0]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+
+    // Carol on C follows the requester; Bob on B corroborates A's incident.
+    let carol = c.signed_in("carol", PASSWORD).await;
+    let (status, _) = carol
+        .send(carol.request(
+            Method::PUT,
+            &format!("/api/v1/requesters/mturk/{RID}/follow"),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let bob = b.signed_in("bob", PASSWORD).await;
+    let (status, corroboration) = bob
+        .post(
+            &format!("/api/v1/incidents/{on_b}/corroborations"),
+            json!({"tasks_affected": 40, "note": "Same batch, same message."}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{corroboration}");
+    let note_id = corroboration["id"].as_str().expect("id").to_owned();
+    let note = activity_json(&b, &format!("/corroborations/{note_id}")).await;
+    assert_eq!(note["type"], "Note");
+    assert_eq!(note["inReplyTo"], format!("{}/incidents/{id}", a.base));
+    assert_eq!(note["attributedTo"], format!("{}/u/bob", b.base));
+    assert_eq!(note["picket:corroboration"]["tasks_affected"], 40);
+
+    // A, the incident's home, receives it; C, which follows only A, hears of it from A.
+    for server in [&a, &c] {
+        eventually("the corroboration is counted", || async {
+            corroborations_on(server).await == Some(1)
+        })
+        .await;
+        let waves = waves_of(server).await;
+        assert_eq!(waves[0]["workers"], 2, "{waves}");
+        assert_eq!(waves[0]["instances"], 2, "{waves}");
+    }
+    let (_, listed) = Client::new(&a)
+        .get(&format!("/api/v1/incidents/{id}/corroborations"))
+        .await;
+    assert_eq!(listed[0]["origin"], domain(&b));
+    assert_eq!(listed[0]["note"], "Same batch, same message.");
+    assert!(listed[0]["author"].is_null());
+    let (_, notes) = carol.get("/api/v1/notifications").await;
+    let wave = notes["items"]
+        .as_array()
+        .and_then(|items| items.iter().find(|n| n["kind"] == "wave"))
+        .unwrap_or_else(|| panic!("carol is told of the wave: {notes}"));
+    assert!(
+        wave["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("2 workers on 2 instances report mass rejections")),
+        "{wave}"
+    );
+
+    // A withdrawal leaves every count: A's from B directly, C's through A.
+    let (status, _) = bob
+        .delete(
+            &format!("/api/v1/incidents/{on_b}/corroborations/mine"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let gone = crate::support::http()
+        .get(format!("{}/corroborations/{note_id}", b.base))
+        .header("accept", "application/activity+json")
+        .send()
+        .await
+        .expect("fetch");
+    assert_eq!(gone.status(), StatusCode::GONE);
+    for server in [&a, &c] {
+        eventually("the withdrawal is counted", || async {
+            corroborations_on(server).await == Some(0)
+        })
+        .await;
+    }
+
+    // The author's status change and deletion reach both copies.
+    let (status, _) = alice
+        .post(
+            &format!("/api/v1/incidents/{id}/status"),
+            json!({"status": "reversed", "note": "The requester reversed them."}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    eventually("the status change reaches B", || async {
+        incidents_of(&b)
+            .await
+            .first()
+            .is_some_and(|i| i["status"] == "reversed")
+    })
+    .await;
+    let (status, _) = alice
+        .delete(&format!("/api/v1/incidents/{id}"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    for follower in [&b, &c] {
+        eventually("the deletion reaches the followers", || async {
+            incidents_of(follower).await.is_empty()
+        })
+        .await;
+    }
+    let (status, _) = Client::new(&c)
+        .get(&format!("/api/v1/incidents/{on_c}"))
+        .await;
+    assert_eq!(status, StatusCode::GONE);
+    for server in [&a, &b] {
+        eventually("the queues drain", || async {
+            delivery_counts(server)
+                .iter()
+                .all(|(state, _)| state == "delivered")
+        })
+        .await;
+    }
+    a.stop().await;
+    b.stop().await;
+    c.stop().await;
+}
+
+both_backends!(incidents_and_corroborations_federate);
