@@ -541,6 +541,98 @@ async fn reviews_federate_to_following_instances(backend: TestBackend) {
 
 both_backends!(reviews_federate_to_following_instances);
 
+/// Workers follow across instances whose instances do not follow each other: Bob on B follows
+/// the requester's feed on A, Dave on C follows Alice on A. Alice's next review reaches both
+/// instances, and Bob, who now follows the requester on B too, is notified.
+async fn workers_follow_feeds_and_workers_on_other_instances(backend: TestBackend) {
+    let a = federating(backend).await;
+    let b = federating(backend).await;
+    let c = federating(backend).await;
+    let alice = a.signed_in("alice", PASSWORD).await;
+    // A knows the requester (and so serves its feed) once somebody reviews it there.
+    assert_eq!(
+        alice.post("/api/v1/reviews", review(100, 600)).await.0,
+        StatusCode::CREATED
+    );
+
+    let bob = b.signed_in("bob", PASSWORD).await;
+    let feed = format!("mturk.{}@{}", RID.to_lowercase(), domain(&a));
+    let (status, followed) = bob
+        .post("/api/v1/account/remote-follows", json!({"target": feed}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{followed}");
+    assert_eq!(followed["actor"], format!("{}/r/mturk/{RID}", a.base));
+    assert_eq!(followed["state"], "pending");
+    assert_eq!(followed["requester"]["requester_id"], RID);
+    assert_eq!(followed["requester"]["name"], "Acme Research");
+    let dave = c.signed_in("dave", PASSWORD).await;
+    let (status, followed) = dave
+        .post(
+            "/api/v1/account/remote-follows",
+            json!({"target": format!("alice@{}", domain(&a))}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{followed}");
+    assert!(
+        followed.get("requester").is_none(),
+        "a worker is no requester"
+    );
+    for worker in [&bob, &dave] {
+        eventually("A accepts the follow", || async {
+            worker.get("/api/v1/account/remote-follows").await.1[0]["state"] == "accepted"
+        })
+        .await;
+    }
+
+    assert_eq!(
+        alice.post("/api/v1/reviews", review(200, 600)).await.0,
+        StatusCode::CREATED
+    );
+    for follower in [&b, &c] {
+        eventually("the new review reaches the follower's instance", || async {
+            reviews_counted(follower).await == 1
+        })
+        .await;
+    }
+    let (_, notes) = bob.get("/api/v1/notifications").await;
+    assert_eq!(notes["items"][0]["kind"], "review", "{notes}");
+
+    // Mistakes get clear answers; unfollowing ends it.
+    let (status, body) = bob
+        .post(
+            "/api/v1/account/remote-follows",
+            json!({"target": format!("nobody@{}", domain(&a))}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    let blank = bob
+        .post("/api/v1/account/remote-follows", json!({"target": " "}))
+        .await;
+    assert_error(
+        &blank,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    );
+    let (status, _) = bob
+        .delete("/api/v1/account/remote-follows", json!({"target": feed}))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(bob.get("/api/v1/account/remote-follows").await.1, json!([]));
+    let again = bob
+        .delete("/api/v1/account/remote-follows", json!({"target": feed}))
+        .await;
+    assert_error(&again, StatusCode::NOT_FOUND, "not_found");
+    eventually("A forgets Bob's follow", || async {
+        follows(&a, Direction::Inbound).len() == 1
+    })
+    .await;
+    a.stop().await;
+    b.stop().await;
+    c.stop().await;
+}
+
+both_backends!(workers_follow_feeds_and_workers_on_other_instances);
+
 /// Builds A's federation data, to sign requests with A's instance key the way A would.
 async fn signing_as(server: &TestServer) -> activitypub_federation::config::Data<ApubData> {
     picket_apub::configure(
@@ -805,6 +897,96 @@ async fn a_killed_sender_resumes_and_nothing_is_lost_or_doubled(backend: TestBac
 
 both_backends!(a_killed_sender_resumes_and_nothing_is_lost_or_doubled);
 
+/// C follows A, then goes down. A's deliveries to C fail until A marks C unreachable: they wait
+/// there, without expiring. When C is back on its address, A's next probe gets through, C is
+/// revived, and every review reaches it.
+async fn an_unreachable_instance_is_marked_and_revived(backend: TestBackend) {
+    let a = TestServer::start(backend, |c| {
+        c.federation.allow_loopback = true;
+        c.federation.retry_first_seconds = 1;
+        c.federation.retry_max_seconds = 1;
+        c.federation.unreachable_after_failures = 3;
+        c.federation.probe_interval_seconds = 1;
+    })
+    .await;
+    let c_db = picket_test_support::TestDb::new(backend);
+    let port = free_port();
+    let mut c = federating_process(&c_db, port);
+    c.wait_healthy().await;
+    let c_host = format!("localhost:{port}");
+    let followed = crate::support::picket_output(
+        picket(c_db.dir())
+            .env("DATABASE_URL", c_db.url())
+            .env("PICKET_FEDERATION_ALLOW_LOOPBACK", "true")
+            .env("PICKET_SERVER_PUBLIC_URL", format!("http://{c_host}/"))
+            .args(["admin", "follow", &format!("instance@{}", domain(&a))]),
+    );
+    assert!(followed.status.success(), "{followed:?}");
+    eventually("A accepts C", || async {
+        follows(&a, Direction::Inbound).len() == 1
+    })
+    .await;
+    let (status, output) = c.terminate();
+    assert!(status.success(), "{output}");
+
+    let alice = a.signed_in("alice", PASSWORD).await;
+    for reward in [100, 200, 300] {
+        let (status, _) = alice.post("/api/v1/reviews", review(reward, 600)).await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let peer = || {
+        a.db.open()
+            .with_conn(picket_db::delivery::peers)
+            .expect("peers")
+            .into_iter()
+            .find(|p| p.host == c_host)
+    };
+    eventually("A marks C unreachable", || async {
+        peer().is_some_and(|p| p.unreachable_since.is_some())
+    })
+    .await;
+    let listed = picket_server::admin::instances(&a.config).expect("list instances");
+    assert!(
+        listed
+            .iter()
+            .any(|line| line.starts_with(&c_host) && line.contains("unreachable since")),
+        "{listed:?}"
+    );
+    let counts = delivery_counts(&a);
+    assert!(
+        counts.iter().all(|(state, _)| state == "pending"),
+        "nothing is given up while C is unreachable: {counts:?}"
+    );
+
+    let mut c = federating_process(&c_db, port);
+    c.wait_healthy().await;
+    let c_reviews = || async {
+        let (status, body) = Client::new_at(&c.base())
+            .get(&format!("/api/v1/requesters/mturk/{RID}"))
+            .await;
+        if status == StatusCode::NOT_FOUND {
+            0
+        } else {
+            body["aggregates"]["all"]["n"].as_i64().expect("n")
+        }
+    };
+    eventually("every review reaches C once it is back", || async {
+        c_reviews().await == 3
+    })
+    .await;
+    eventually("A revives C and drains its queue", || async {
+        peer().is_some_and(|p| p.unreachable_since.is_none() && p.failures == 0)
+            && delivery_counts(&a)
+                .iter()
+                .all(|(state, _)| state == "delivered")
+    })
+    .await;
+    c.kill_9();
+    a.stop().await;
+}
+
+both_backends!(an_unreachable_instance_is_marked_and_revived);
+
 /// Many inbox requests from a new peer arrive at once, each fetching and storing its actor:
 /// every store succeeds, and one row remains.
 async fn concurrent_first_stores_of_one_actor_all_succeed(backend: TestBackend) {
@@ -851,6 +1033,31 @@ async fn a_new_follower_backfills_the_history(backend: TestBackend) {
         let (status, _) = alice.post("/api/v1/reviews", review(100 + n, 600)).await;
         assert_eq!(status, StatusCode::CREATED);
     }
+    let (status, incident) = alice
+        .post(
+            "/api/v1/incidents",
+            json!({
+                "kind": "mass_rejection",
+                "platform": "mturk",
+                "requester_id": RID,
+                "requester_name": "Acme Research",
+                "happened_from": "2026-11-20",
+                "description": "All rejected."
+            }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{incident}");
+    let erin = a.signed_in("erin", PASSWORD).await;
+    let (status, _) = erin
+        .post(
+            &format!(
+                "/api/v1/incidents/{}/corroborations",
+                incident["id"].as_str().expect("id")
+            ),
+            json!({"note": "Me too."}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
     let outbox = activity_json(&a, "/actor").await["outbox"].clone();
     assert_eq!(outbox, format!("{}/actor/outbox", a.base));
     let first = activity_json(&a, "/actor/outbox?page=true").await;
@@ -871,10 +1078,38 @@ async fn a_new_follower_backfills_the_history(backend: TestBackend) {
     picket_server::admin::follow(&b.config, &format!("instance@{}", domain(&a)))
         .await
         .expect("follow A");
-    eventually("B backfills A's reviews", || async {
-        reviews_counted(&b).await == REVIEWS
-    })
+    eventually(
+        "B backfills A's reviews, incidents and corroborations",
+        || async {
+            let (_, incidents) = Client::new(&b)
+                .get(&format!("/api/v1/requesters/mturk/{RID}/incidents"))
+                .await;
+            reviews_counted(&b).await == REVIEWS && incidents["items"][0]["corroborations"] == 1
+        },
+    )
     .await;
+    // Every listed Create stays dereferenceable at its id.
+    let create_id = first["orderedItems"][0]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let create = activity_json(&a, create_id.trim_start_matches(a.base.as_str())).await;
+    assert_eq!(create["type"], "Create");
+    assert_eq!(
+        create["object"]["id"],
+        first["orderedItems"][0]["object"]["id"]
+    );
+    // The requester feed's outbox: its latest items as the feed's announces, newest first.
+    let feed = activity_json(&a, &format!("/r/mturk/{RID}")).await;
+    assert_eq!(feed["outbox"], format!("{}/r/mturk/{RID}/outbox", a.base));
+    let feed_outbox = activity_json(&a, &format!("/r/mturk/{RID}/outbox")).await;
+    let items = feed_outbox["orderedItems"].as_array().expect("items");
+    assert_eq!(items.len(), 20);
+    assert_eq!(items[0]["type"], "Announce");
+    assert_eq!(items[0]["actor"], format!("{}/r/mturk/{RID}", a.base));
+    assert_eq!(items[0]["object"]["type"], "Create");
+    assert_eq!(items[0]["object"]["object"]["picket:kind"], "incident");
+    assert_eq!(items[1]["object"]["object"]["picket:kind"], "review");
     assert_eq!(
         delivery_counts(&a),
         [("delivered".to_owned(), 1)],

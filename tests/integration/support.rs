@@ -93,6 +93,15 @@ impl Client {
         }
     }
 
+    /// A client for a server known only by its base URL (a child process).
+    pub fn new_at(base: &str) -> Client {
+        Client {
+            base: base.to_owned(),
+            http: http(),
+            credential: None,
+        }
+    }
+
     pub fn with_token(&self, token: &str) -> Client {
         Client {
             credential: Some((reqwest::header::AUTHORIZATION, format!("Bearer {token}"))),

@@ -4,12 +4,14 @@ mod error;
 mod extract;
 mod logging;
 pub mod openapi;
+mod remote;
 mod routes;
 mod state;
 mod views;
 
 pub use error::{ApiError, ApiResult};
 pub use extract::{AppJson, CurrentUser};
+pub use remote::{Followed, FollowedRequester, Remote, RemoteError};
 pub use state::{AppState, Settings};
 
 use axum::Router;
@@ -25,8 +27,8 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// (ActivityPub actors, WebFinger, NodeInfo) that share its logging, body limit and CORS.
 pub fn router(state: AppState, federation: Router) -> Router {
     use routes::{
-        accounts, compat, export, feeds, import, incidents, invites, notifications, requesters,
-        reviews, sessions,
+        accounts, compat, export, feeds, import, incidents, invites, notifications, remote_follows,
+        requesters, reviews, sessions,
     };
     let api = Router::new()
         .route("/accounts", post(accounts::register))
@@ -34,6 +36,12 @@ pub fn router(state: AppState, federation: Router) -> Router {
         .route("/account/password", post(accounts::change_password))
         .route("/account/reviews", get(reviews::mine))
         .route("/account/follows", get(notifications::followed))
+        .route(
+            "/account/remote-follows",
+            get(remote_follows::list)
+                .post(remote_follows::follow)
+                .delete(remote_follows::unfollow),
+        )
         .route(
             "/account/feed-token",
             post(notifications::rotate_feed_token),

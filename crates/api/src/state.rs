@@ -46,6 +46,8 @@ pub struct AppState {
     /// A hash to verify against when the username does not exist, so a login's timing does not reveal which names are taken.
     decoy_hash: Arc<OnceLock<String>>,
     local_instance: Arc<str>,
+    /// Follows on other servers; `None` where federation is not plugged in.
+    remote: Option<Arc<dyn crate::Remote>>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -68,10 +70,27 @@ impl AppState {
                 settings.public_url.port(),
             )
             .into(),
+            remote: None,
             login_limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
             settings: Arc::new(settings),
             decoy_hash: Arc::new(OnceLock::new()),
         }
+    }
+
+    /// The same state, making follows on other servers through `remote`.
+    pub fn with_remote(mut self, remote: Arc<dyn crate::Remote>) -> AppState {
+        self.remote = Some(remote);
+        self
+    }
+
+    pub(crate) fn remote(&self) -> Result<&dyn crate::Remote, ApiError> {
+        self.remote.as_deref().ok_or_else(|| {
+            ApiError::new(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "this instance does not federate",
+            )
+        })
     }
 
     /// Counts one login attempt against `username`; refuses with 429 once the quota is spent.

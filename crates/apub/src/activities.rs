@@ -343,13 +343,19 @@ async fn software_of(actor: &Url) -> Option<String> {
 
 /// Follows `target` (an actor URL, or a WebFinger handle `name@host`) as local actor `from`:
 /// the follow is recorded as pending and its `Follow` queued in one transaction; the remote
-/// `Accept` completes it.
+/// `Accept` completes it. Returns the followed actor.
 pub async fn follow(
     data: &Data<ApubData>,
     from: LocalActor,
     target: &str,
-) -> Result<Url, ApubError> {
+) -> Result<ApubActor, ApubError> {
     let remote = resolve(data, target).await?;
+    if data.local_actor(&remote.id).is_some() {
+        return Err(ApubError::BadRequest(format!(
+            "{} is on this instance: follow it here",
+            remote.id
+        )));
+    }
     let follower = ApubActor::local(data, from.clone()).await?;
     let activity = Follow {
         kind: FollowType::Follow,
@@ -386,7 +392,7 @@ pub async fn follow(
             )
         })
         .await?;
-    Ok(remote.id)
+    Ok(remote)
 }
 
 /// Stops following `target`: the follow is forgotten and an `Undo(Follow)` queued together.
@@ -452,6 +458,14 @@ async fn resolve(data: &Data<ApubData>, target: &str) -> Result<ApubActor, ApubE
             Url::parse(target).map_err(|e| ApubError::BadRequest(format!("`{target}`: {e}")))?;
         ObjectId::<ApubActor>::from(url).dereference(data).await
     } else {
-        activitypub_federation::fetch::webfinger::webfinger_resolve_actor(target, data).await
+        activitypub_federation::fetch::webfinger::webfinger_resolve_actor(target, data)
+            .await
+            .map_err(|error| match error {
+                // A server without that account answers WebFinger with an error body.
+                ApubError::Federation(
+                    activitypub_federation::error::Error::ParseFetchedObject(..),
+                ) => ApubError::NotFound("no such account on that server"),
+                other => other,
+            })
     }
 }

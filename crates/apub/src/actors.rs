@@ -198,6 +198,23 @@ impl ApubActor {
         })
     }
 
+    /// For a requester feed (`…/r/{platform}/{requester_id}`, a Picket instance's `Group`):
+    /// the requester it is about.
+    pub fn requester_key(&self) -> Option<(Platform, String)> {
+        if self.kind != ActorKind::Group {
+            return None;
+        }
+        let segments: Vec<&str> = self.id.path_segments()?.collect();
+        match segments.as_slice() {
+            [.., "r", platform, id] => {
+                let platform: Platform = platform.parse().ok()?;
+                let id = platform.normalize_requester_id(id).ok()?;
+                Some((platform, id))
+            }
+            _ => None,
+        }
+    }
+
     fn from_remote(row: RemoteActorRow) -> Result<ApubActor, ApubError> {
         let url = |raw: &str| Url::parse(raw).map_err(|e| DbError::Corrupt(e.to_string()));
         Ok(ApubActor {

@@ -30,6 +30,20 @@ pub enum ApubError {
     Keys(String),
 }
 
+impl ApubError {
+    /// Whether the actor or object asked for does not exist (here or on its server), as
+    /// opposed to a request that was refused or failed.
+    pub fn is_not_found(&self) -> bool {
+        use activitypub_federation::error::Error;
+        matches!(
+            self,
+            ApubError::NotFound(_)
+                | ApubError::Db(DbError::NotFound)
+                | ApubError::Federation(Error::NotFound | Error::WebfingerResolveFailed(_))
+        )
+    }
+}
+
 impl IntoResponse for ApubError {
     fn into_response(self) -> Response {
         let (status, code) = match &self {

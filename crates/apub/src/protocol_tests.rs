@@ -76,8 +76,54 @@ fn deletes_name_their_object() {
     );
 }
 
-/// Likes, comments and reports are not handled yet; they must still parse, so the inbox
-/// acknowledges them instead of refusing them and the sender does not retry for days.
+#[test]
+fn a_reject_names_our_follow() {
+    let InboxActivity::Reject(reject) =
+        activity(include_str!("../assets/mastodon/reject_follow.json"))
+    else {
+        panic!("a Reject");
+    };
+    assert_eq!(
+        reject.object.id.as_str(),
+        "https://picket.example/activities/k2t9XqvB7s"
+    );
+    assert_eq!(reject.actor, reject.object.object);
+}
+
+/// Announces are read for what they point at, which is then fetched from its origin: a
+/// Mastodon boost names the object, a Lemmy community wraps the author's `Create`.
+#[test]
+fn announces_point_at_their_innermost_object() {
+    for (json, inner) in [
+        (
+            include_str!("../assets/mastodon/announce_status.json"),
+            "https://picket.example/reviews/Qm8tW2xYzA",
+        ),
+        (
+            include_str!("../assets/lemmy/announce_create_page.json"),
+            "https://lemmy.example/post/9911",
+        ),
+    ] {
+        let InboxActivity::Announce(announce) = activity(json) else {
+            panic!("an Announce: {json}");
+        };
+        assert_eq!(announce.object.innermost().as_str(), inner);
+    }
+}
+
+/// A Lemmy post carries no Picket fields: a `Create` of it is acknowledged, not stored.
+#[test]
+fn pages_without_picket_fields_are_not_content() {
+    let wrapped: serde_json::Value =
+        serde_json::from_str(include_str!("../assets/lemmy/announce_create_page.json"))
+            .expect("json");
+    let create = serde_json::to_string(&wrapped["object"]).expect("json");
+    assert!(matches!(activity(&create), InboxActivity::Other(_)));
+}
+
+/// Likes, comments and reports are not content Picket stores (reports reach moderation with
+/// the moderation work); they must still parse, so the inbox acknowledges them instead of
+/// refusing them and the sender does not retry for days.
 #[test]
 fn what_is_not_handled_yet_is_acknowledged() {
     for (json, kind) in [

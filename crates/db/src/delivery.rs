@@ -437,6 +437,16 @@ pub fn reject_outbound(conn: &mut DbConn, follow_activity_id: &str) -> Result<bo
     Ok(removed > 0)
 }
 
+/// What one local actor follows elsewhere, oldest first.
+pub fn follows_of(conn: &mut DbConn, local_actor: &str) -> Result<Vec<FollowRow>, DbError> {
+    Ok(federation_follows::table
+        .filter(federation_follows::local_actor.eq(local_actor))
+        .filter(federation_follows::direction.eq(Direction::Outbound.as_str()))
+        .order(federation_follows::id)
+        .select(FollowRow::as_select())
+        .load(conn)?)
+}
+
 /// Follows in one direction, oldest first.
 pub fn follows(conn: &mut DbConn, direction: Direction) -> Result<Vec<FollowRow>, DbError> {
     Ok(federation_follows::table

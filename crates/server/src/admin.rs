@@ -76,13 +76,45 @@ pub fn create_invite(config: &Config, days: u32) -> anyhow::Result<String> {
     Ok(code)
 }
 
+/// One line per instance deliveries went to: whether it is reachable, failures since its last
+/// success, and when it last answered, as `picket admin instances` prints them.
+pub fn instances(config: &Config) -> anyhow::Result<Vec<String>> {
+    let db = crate::open_database(config)?;
+    let peers = db.with_conn(picket_db::delivery::peers)?;
+    let when = |at: Option<chrono::NaiveDateTime>| {
+        at.map_or_else(|| "never".to_owned(), |at| format!("{at} UTC"))
+    };
+    Ok(peers
+        .into_iter()
+        .map(|peer| {
+            let state = match peer.unreachable_since {
+                Some(since) => format!(
+                    "unreachable since {since} UTC, next probe {}",
+                    when(peer.next_probe_at)
+                ),
+                None => "reachable".to_owned(),
+            };
+            format!(
+                "{}\t{state}\t{} failures in a row\tlast answered {}",
+                peer.host,
+                peer.failures,
+                when(peer.last_success_at)
+            )
+        })
+        .collect())
+}
+
 /// Makes this instance follow another instance's actor (a URL, or a handle such as
 /// `instance@picket.example.org`), as `picket admin follow` does: the `Follow` is queued and
 /// sent by the running server's delivery worker.
 pub async fn follow(config: &Config, target: &str) -> anyhow::Result<url::Url> {
     let db = open_database_async(config).await?;
     let federation = crate::federation(config, db, config.public_url()).await?;
-    Ok(picket_apub::follow(&federation.to_request_data(), LocalActor::Instance, target).await?)
+    Ok(
+        picket_apub::follow(&federation.to_request_data(), LocalActor::Instance, target)
+            .await?
+            .id,
+    )
 }
 
 /// Stops following, as `picket admin unfollow` does: an `Undo(Follow)` is queued.

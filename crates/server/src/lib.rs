@@ -7,8 +7,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::Context;
-use picket_api::{AppState, Settings};
-use picket_apub::{ApubData, DeliveryPolicy, FederationSettings};
+use picket_api::{AppState, Followed, FollowedRequester, Remote, RemoteError, Settings};
+use picket_apub::{ApubData, DeliveryPolicy, FederationSettings, LocalActor};
 use picket_core::accounts::RegistrationMode;
 use picket_db::{Backend, Db};
 use tokio::sync::{oneshot, watch};
@@ -100,6 +100,58 @@ pub async fn federation(
     .context("cannot set up federation")
 }
 
+/// Workers' follows on other servers, made through the federation crate for the API.
+struct FederatedFollows(activitypub_federation::config::FederationConfig<ApubData>);
+
+type Boxed<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+fn remote_error(error: picket_apub::ApubError) -> RemoteError {
+    if error.is_not_found() {
+        RemoteError::NotFound(error.to_string())
+    } else {
+        RemoteError::Refused(error.to_string())
+    }
+}
+
+impl Remote for FederatedFollows {
+    fn follow<'a>(
+        &'a self,
+        username: &'a str,
+        target: &'a str,
+    ) -> Boxed<'a, Result<Followed, RemoteError>> {
+        Box::pin(async move {
+            let data = self.0.to_request_data();
+            let actor = picket_apub::follow(&data, LocalActor::Person(username.to_owned()), target)
+                .await
+                .map_err(remote_error)?;
+            let requester = actor
+                .requester_key()
+                .map(|(platform, id)| FollowedRequester {
+                    platform: platform.as_str().to_owned(),
+                    name: actor.name.clone().unwrap_or_else(|| id.clone()),
+                    requester_id: id,
+                });
+            Ok(Followed {
+                actor: actor.id.to_string(),
+                requester,
+            })
+        })
+    }
+
+    fn unfollow<'a>(
+        &'a self,
+        username: &'a str,
+        target: &'a str,
+    ) -> Boxed<'a, Result<(), RemoteError>> {
+        Box::pin(async move {
+            let data = self.0.to_request_data();
+            picket_apub::unfollow(&data, LocalActor::Person(username.to_owned()), target)
+                .await
+                .map_err(remote_error)
+        })
+    }
+}
+
 /// Opens the database, binds the listener and starts serving in the background.
 pub async fn start(config: &Config) -> anyhow::Result<Running> {
     let db = {
@@ -129,7 +181,9 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
     let federation = federation(config, db.clone(), public_url.clone()).await?;
     let (stop_delivery, delivery_stopped) = watch::channel(false);
     let delivery = picket_apub::worker::spawn(federation.clone(), delivery_stopped);
-    let app = picket_api::router(AppState::new(db, settings), picket_apub::router(federation));
+    let state = AppState::new(db, settings)
+        .with_remote(std::sync::Arc::new(FederatedFollows(federation.clone())));
+    let app = picket_api::router(state, picket_apub::router(federation));
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(listener, app)

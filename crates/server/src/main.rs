@@ -75,6 +75,8 @@ enum AdminCommand {
         /// The other instance's actor: a URL, or a handle such as `instance@picket.example.org`.
         target: String,
     },
+    /// List the instances deliveries went to, and which are marked unreachable.
+    Instances,
 }
 
 fn parse_role(raw: &str) -> Result<Role, String> {
@@ -177,6 +179,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Admin(AdminCommand::Unfollow { target }) => {
             runtime()?.block_on(admin::unfollow(&config, &target))?;
             eprintln!("unfollow of {target} queued; the running server sends it");
+            Ok(())
+        }
+        Command::Admin(AdminCommand::Instances) => {
+            #[allow(clippy::print_stdout)]
+            // the list is the command's output
+            for line in admin::instances(&config)? {
+                println!("{line}");
+            }
             Ok(())
         }
         Command::Admin(AdminCommand::Invite { days }) => {

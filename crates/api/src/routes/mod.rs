@@ -9,6 +9,7 @@ pub(crate) mod import;
 pub(crate) mod incidents;
 pub(crate) mod invites;
 pub(crate) mod notifications;
+pub(crate) mod remote_follows;
 pub(crate) mod requesters;
 pub(crate) mod reviews;
 pub(crate) mod sessions;
