@@ -209,6 +209,8 @@ async fn an_instance_fetches_and_stores_another_instances_actor(backend: TestBac
                     open_registrations: true,
                     wave_window_days: 14,
                     delivery: Default::default(),
+                    mode: Default::default(),
+                    inbox_limiter: picket_apub::inbox_limiter(1_000_000),
                 },
                 FederationSettings { allow_loopback },
             )
@@ -642,6 +644,8 @@ async fn signing_as(server: &TestServer) -> activitypub_federation::config::Data
             open_registrations: true,
             wave_window_days: 14,
             delivery: Default::default(),
+                    mode: Default::default(),
+                    inbox_limiter: picket_apub::inbox_limiter(1_000_000),
         },
         FederationSettings {
             allow_loopback: true,

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::actors::{ActorKind, ApubActor, LocalActor};
-use crate::objects::{Announce, CreateOrUpdate, DeleteObject};
+use crate::objects::{Announce, CreateOrUpdate, DeleteObject, Flag, UndoDelete};
 use crate::{ApubData, ApubError};
 
 /// The `@context` of every activity we send.
@@ -75,9 +75,11 @@ pub enum InboxActivity {
     Accept(Accept),
     Reject(Reject),
     UndoFollow(UndoFollow),
+    UndoDelete(UndoDelete),
     CreateOrUpdate(Box<CreateOrUpdate>),
     Delete(DeleteObject),
     Announce(Announce),
+    Flag(Flag),
     /// Last, so it takes only what nothing above did.
     Other(OtherActivity),
 }
@@ -132,9 +134,11 @@ impl Activity for InboxActivity {
             InboxActivity::Accept(a) => &a.id,
             InboxActivity::Reject(a) => &a.id,
             InboxActivity::UndoFollow(a) => &a.id,
+            InboxActivity::UndoDelete(a) => &a.id,
             InboxActivity::CreateOrUpdate(a) => &a.id,
             InboxActivity::Delete(a) => &a.id,
             InboxActivity::Announce(a) => &a.id,
+            InboxActivity::Flag(a) => &a.id,
             InboxActivity::Other(a) => &a.id,
         }
     }
@@ -145,9 +149,11 @@ impl Activity for InboxActivity {
             InboxActivity::Accept(a) => a.actor.inner(),
             InboxActivity::Reject(a) => a.actor.inner(),
             InboxActivity::UndoFollow(a) => a.actor.inner(),
+            InboxActivity::UndoDelete(a) => a.actor.inner(),
             InboxActivity::CreateOrUpdate(a) => a.actor.inner(),
             InboxActivity::Delete(a) => a.actor.inner(),
             InboxActivity::Announce(a) => a.actor.inner(),
+            InboxActivity::Flag(a) => a.actor.inner(),
             InboxActivity::Other(a) => a.actor.inner(),
         }
     }
@@ -181,10 +187,14 @@ impl Activity for InboxActivity {
                 }
                 local_target(data, &undo.object.object).map(drop)
             }
+            InboxActivity::UndoDelete(undo) => undo.verify(),
             InboxActivity::CreateOrUpdate(create) => create.verify(),
             InboxActivity::Delete(delete) => delete.verify(),
-            // What it points at is fetched from its origin and checked there.
-            InboxActivity::Announce(_) | InboxActivity::Other(_) => Ok(()),
+            // What an announce points at is fetched from its origin and checked there; a flag
+            // only files a report about what is ours.
+            InboxActivity::Announce(_) | InboxActivity::Flag(_) | InboxActivity::Other(_) => {
+                Ok(())
+            }
         }
     }
 
@@ -230,10 +240,18 @@ impl Activity for InboxActivity {
             InboxActivity::CreateOrUpdate(create) => {
                 crate::receive::store(data, Some(&create.id), create.object).await
             }
-            InboxActivity::Delete(delete) => {
-                crate::receive::delete(data, Some(&delete.id), delete.object.id()).await
+            InboxActivity::Delete(delete) => match delete.summary {
+                Some(reason) => {
+                    crate::receive::removal(data, &delete.id, delete.object.id(), Some(reason))
+                        .await
+                }
+                None => crate::receive::delete(data, Some(&delete.id), delete.object.id()).await,
+            },
+            InboxActivity::UndoDelete(undo) => {
+                crate::receive::removal(data, &undo.id, undo.object.object.id(), None).await
             }
             InboxActivity::Announce(announce) => crate::receive::announced(data, announce).await,
+            InboxActivity::Flag(flag) => crate::receive::flagged(data, flag).await,
             InboxActivity::Other(other) => {
                 tracing::debug!(kind = %other.kind, id = %other.id, "activity not handled yet");
                 Ok(())

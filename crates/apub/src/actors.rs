@@ -307,6 +307,8 @@ impl Object for ApubActor {
                 Err(other) => Err(other),
             };
         }
+        // A domain the rules refuse is neither fetched nor used.
+        data.check_peer(&url).await?;
         let key = url.to_string();
         data.db
             .run(move |conn| actors::remote(conn, &key))

@@ -25,6 +25,12 @@ pub enum ApubError {
     /// The federation library refused or failed (fetch, signature, URL checks).
     #[error("federation: {0}")]
     Federation(#[from] activitypub_federation::error::Error),
+    /// Federation policy refuses the other instance (a blocked domain, or one not allowed).
+    #[error("{0}")]
+    Forbidden(String),
+    /// The other instance sent more than its share; try again after the duration.
+    #[error("too many activities from this instance; try again in {} s", .0.as_secs().max(1))]
+    TooMany(std::time::Duration),
     /// Making a key pair failed, or its blocking task died.
     #[error("key generation failed: {0}")]
     Keys(String),
@@ -51,6 +57,16 @@ impl IntoResponse for ApubError {
                 (StatusCode::NOT_FOUND, "not_found")
             }
             ApubError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            ApubError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ApubError::TooMany(wait) => {
+                let body = serde_json::json!({"error": "rate_limited", "message": self.to_string()});
+                return (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    [(axum::http::header::RETRY_AFTER, wait.as_secs().max(1).to_string())],
+                    axum::Json(body),
+                )
+                    .into_response();
+            }
             ApubError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             ApubError::Invalid(_) | ApubError::Federation(_) => {
                 (StatusCode::BAD_REQUEST, "federation_refused")

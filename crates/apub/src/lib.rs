@@ -20,6 +20,7 @@ pub use routes::{MAX_INBOX_BYTES, router};
 
 use activitypub_federation::config::FederationConfig;
 use activitypub_federation::protocol::context::WithContext;
+use picket_core::moderation::FederationMode;
 use picket_db::Db;
 use url::Url;
 
@@ -34,6 +35,21 @@ pub struct ApubData {
     /// Incidents this many days apart still belong to one wave (as for local reports).
     pub wave_window_days: i64,
     pub delivery: DeliveryPolicy,
+    /// Blocklist (default) or allowlist federation; the domain rules themselves are stored.
+    pub mode: FederationMode,
+    /// Activities accepted per remote instance per minute, beyond which the inbox answers 429.
+    pub inbox_limiter: std::sync::Arc<InboxLimiter>,
+}
+
+/// Counts inbox posts per remote instance.
+pub type InboxLimiter = governor::DefaultKeyedRateLimiter<String>;
+
+/// An inbox limiter allowing `per_minute` activities per remote instance.
+pub fn inbox_limiter(per_minute: u32) -> std::sync::Arc<InboxLimiter> {
+    let quota = governor::Quota::per_minute(
+        std::num::NonZeroU32::new(per_minute).unwrap_or(std::num::NonZeroU32::MIN),
+    );
+    std::sync::Arc::new(governor::RateLimiter::keyed(quota))
 }
 
 /// How the delivery worker retries, and when it gives an instance up as unreachable.
@@ -70,6 +86,38 @@ impl ApubData {
     /// This instance as waves count instances: the name other instances give it too.
     pub fn local_instance(&self) -> String {
         domain(&self.public_url)
+    }
+
+    /// Refuses (403) an instance the domain rules keep this one from talking to: in blocklist
+    /// mode a blocked domain, in allowlist mode any domain not allowed.
+    pub async fn check_peer(&self, url: &Url) -> Result<(), ApubError> {
+        if self.local_path(url).is_some() {
+            return Ok(());
+        }
+        let host = domain(url);
+        let mode = self.mode;
+        let checked = host.clone();
+        let permitted = self
+            .db
+            .run(move |conn| picket_db::policy::permits_host(conn, mode, &checked))
+            .await?;
+        if permitted {
+            Ok(())
+        } else {
+            Err(ApubError::Forbidden(format!(
+                "this instance does not federate with {host}"
+            )))
+        }
+    }
+
+    /// Counts an inbox post from `url`'s instance; refuses (429) beyond its quota.
+    pub(crate) fn check_inbox_quota(&self, url: &Url) -> Result<(), ApubError> {
+        use governor::clock::Clock;
+        self.inbox_limiter
+            .check_key(&domain(url))
+            .map_err(|not_until| {
+                ApubError::TooMany(not_until.wait_time_from(governor::clock::DefaultClock::default().now()))
+            })
     }
 
     /// The local actor `url` names, if it names one of ours.

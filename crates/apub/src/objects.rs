@@ -202,6 +202,9 @@ pub struct DeleteObject {
     pub id: Url,
     pub actor: ObjectId<ApubActor>,
     pub object: IdOrObject,
+    /// Present on a moderator's removal: the reason (Lemmy's shape); absent on an author's deletion.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
 }
 
 impl DeleteObject {
@@ -209,6 +212,71 @@ impl DeleteObject {
     pub(crate) fn verify(&self) -> Result<(), ApubError> {
         verify_domains_match(self.object.id(), self.actor.inner())?;
         Ok(())
+    }
+}
+
+/// A moderator's removal taken back: `Undo` of a `Delete`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UndoDelete {
+    #[serde(rename = "type")]
+    pub(crate) kind: activitypub_federation::kinds::activity::UndoType,
+    pub id: Url,
+    pub actor: ObjectId<ApubActor>,
+    pub object: DeleteObject,
+}
+
+impl UndoDelete {
+    /// Only the instance that removed something may restore it.
+    pub(crate) fn verify(&self) -> Result<(), ApubError> {
+        verify_domains_match(self.actor.inner(), self.object.actor.inner())?;
+        self.object.verify()
+    }
+}
+
+/// One id or several: `Flag`s name a single object (Lemmy) or an array (Mastodon).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    One(Url),
+    Many(Vec<Url>),
+}
+
+impl OneOrMany {
+    pub fn ids(&self) -> &[Url] {
+        match self {
+            OneOrMany::One(id) => std::slice::from_ref(id),
+            OneOrMany::Many(ids) => ids,
+        }
+    }
+}
+
+/// A report from another server's moderators or users, about content or accounts here. The
+/// reason is in `summary` (Lemmy) or `content` (Mastodon, GoToSocial).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Flag {
+    #[serde(rename = "type")]
+    pub(crate) kind: activitypub_federation::kinds::activity::FlagType,
+    pub id: Url,
+    pub actor: ObjectId<ApubActor>,
+    pub object: OneOrMany,
+    #[serde(default)]
+    pub content: Option<String>,
+    #[serde(default)]
+    pub summary: Option<String>,
+}
+
+impl Flag {
+    /// The reason as given, whichever field carries it.
+    pub fn reason(&self) -> String {
+        [&self.summary, &self.content]
+            .into_iter()
+            .flatten()
+            .map(|text| text.trim())
+            .find(|text| !text.is_empty())
+            .unwrap_or_default()
+            .to_owned()
     }
 }
 

@@ -247,6 +247,7 @@ struct CollectionPage {
 /// stored as if it had been delivered (and one that was is not stored twice). Items that are not
 /// Picket content, or not from the outbox's own instance, are skipped.
 pub(crate) async fn backfill(data: Data<ApubData>, outbox: Url) -> Result<usize, ApubError> {
+    data.check_peer(&outbox).await?;
     let collection: Collection = fetch_object_http(&outbox, &data).await?.object;
     let mut next = Some(collection.first);
     let mut imported = 0;

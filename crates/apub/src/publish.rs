@@ -12,7 +12,7 @@ use picket_db::incidents::{self, CorroborationRow, IncidentRow};
 use picket_db::models::now;
 use picket_db::requesters::{self, RequesterRow};
 use picket_db::reviews::{self, ReviewRow};
-use picket_db::{DbConn, DbError, delivery, users};
+use picket_db::{DbConn, DbError, delivery, moderation, users};
 use serde_json::{Value, json};
 use url::Url;
 
@@ -292,6 +292,12 @@ fn load(conn: &mut DbConn, object_type: ObjectType, public_id: &str) -> Result<L
             let author = username(conn, row.author_id)?;
             Loaded::Corroboration(row, incident, requester, author)
         }
+        ObjectType::Account | ObjectType::Report => {
+            return Err(DbError::Corrupt(format!(
+                "a {} is not content",
+                object_type.as_str()
+            )));
+        }
     })
 }
 
@@ -415,13 +421,35 @@ struct Outgoing {
 }
 
 async fn process(data: &Data<ApubData>, event: Event) -> Result<(), ApubError> {
+    match event.object_type {
+        ObjectType::Account => return account_event(data, event).await,
+        ObjectType::Report => return flag(data, event).await,
+        _ => {}
+    }
     let (object_type, public_id) = (event.object_type, event.object_id.clone());
     let loaded = data
         .db
         .run(move |conn| load(conn, object_type, &public_id))
         .await?;
     let object_id = loaded.id(data)?;
-    let outgoing = if event.kind == EventKind::Announce {
+    let outgoing = if matches!(event.kind, EventKind::Remove | EventKind::Restore) {
+        // A moderator's removal: from the instance (moderators stay unnamed), with the reason.
+        let reason = match &loaded {
+            Loaded::Review(row, ..) => row.removed_reason.clone(),
+            Loaded::Incident(row, ..) => row.removed_reason.clone(),
+            Loaded::Corroboration(..) => None,
+        };
+        Outgoing {
+            activity: moderation_activity(data, event.kind, &object_id, reason).await?,
+            signer: LocalActor::Instance,
+            audiences: vec![LocalActor::Instance.path(), loaded.signer().path()],
+            feed: loaded.feed()?,
+            announce_to_feed: false,
+            object_id,
+            extra_inboxes: Vec::new(),
+            except_origin: None,
+        }
+    } else if event.kind == EventKind::Announce {
         // Another instance's reply to a local incident, passed on to this instance's
         // followers, who fetch it from its origin.
         let instance = ApubActor::local(data, LocalActor::Instance).await?;
@@ -487,6 +515,126 @@ async fn process(data: &Data<ApubData>, event: Event) -> Result<(), ApubError> {
         }
     };
     queue(data, event.id, outgoing).await
+}
+
+/// A moderator's removal (`Delete` with the reason as `summary`, which Lemmy records as a
+/// removal) or its reversal (`Undo` of that), from the instance actor.
+async fn moderation_activity(
+    data: &ApubData,
+    kind: EventKind,
+    object_id: &Url,
+    reason: Option<String>,
+) -> Result<Value, ApubError> {
+    let instance = ApubActor::local(data, LocalActor::Instance).await?;
+    let removal = json!({
+        "type": "Delete",
+        "id": new_activity_id(data),
+        "actor": instance.id,
+        "to": [PUBLIC],
+        "object": object_id,
+        "summary": reason.unwrap_or_else(|| "Removed by this instance's moderators".to_owned()),
+    });
+    Ok(if kind == EventKind::Remove {
+        removal
+    } else {
+        json!({
+            "type": "Undo",
+            "id": new_activity_id(data),
+            "actor": instance.id,
+            "to": [PUBLIC],
+            "object": removal,
+        })
+    })
+}
+
+/// A local account suspended (`Remove`) or unsuspended (`Restore`): followers of the instance
+/// and of the worker hide (or show again) what they hold of the worker's.
+async fn account_event(data: &Data<ApubData>, event: Event) -> Result<(), ApubError> {
+    let person = LocalActor::Person(event.object_id.clone());
+    let id = data.local_url(&person.path());
+    let activity = moderation_activity(
+        data,
+        event.kind,
+        &id,
+        Some("Account suspended by this instance's moderators".to_owned()),
+    )
+    .await?;
+    queue(
+        data,
+        event.id,
+        Outgoing {
+            activity,
+            signer: LocalActor::Instance,
+            audiences: vec![LocalActor::Instance.path(), person.path()],
+            feed: None,
+            announce_to_feed: false,
+            object_id: id,
+            extra_inboxes: Vec::new(),
+            except_origin: None,
+        },
+    )
+    .await
+}
+
+/// A report of another instance's content or account, sent to that instance's moderators as a
+/// `Flag` from the instance actor, so the reporter stays unknown there. The reason goes in both
+/// `content` (Mastodon, GoToSocial) and `summary` (Lemmy).
+async fn flag(data: &Data<ApubData>, event: Event) -> Result<(), ApubError> {
+    let public_id = event.object_id.clone();
+    let (report, author) = data
+        .db
+        .run(move |conn| {
+            let report = moderation::report_by_public_id(conn, &public_id)?;
+            let author = match report.target_type.as_str() {
+                "review" => reviews::by_ap_id(conn, &report.target)?.and_then(|r| r.remote_author),
+                "incident" => {
+                    incidents::by_ap_id(conn, &report.target)?.and_then(|r| r.remote_author)
+                }
+                "corroboration" => incidents::corroboration_by_ap_id(conn, &report.target)?
+                    .and_then(|r| r.remote_author),
+                _ => Some(report.target.clone()),
+            };
+            Ok((report, author.ok_or(DbError::NotFound)?))
+        })
+        .await?;
+    let author_url = Url::parse(&author).map_err(corrupt)?;
+    let author: ObjectId<ApubActor> = author_url.clone().into();
+    let inbox = author.dereference(data).await?.shared_inbox_or_inbox();
+    let reason: picket_core::moderation::ReportReason = report.reason.parse().map_err(corrupt)?;
+    let words = if report.text.is_empty() {
+        reason.label().to_owned()
+    } else {
+        format!("{}: {}", reason.label(), report.text)
+    };
+    let mut objects = vec![author_url.to_string()];
+    if report.target != author_url.as_str() {
+        objects.push(report.target.clone());
+    }
+    let instance = ApubActor::local(data, LocalActor::Instance).await?;
+    let activity = json!({
+        "type": "Flag",
+        "id": new_activity_id(data),
+        "actor": instance.id,
+        "to": [author_url],
+        "object": objects,
+        "content": words,
+        "summary": words,
+    });
+    queue(
+        data,
+        event.id,
+        Outgoing {
+            activity,
+            signer: LocalActor::Instance,
+            audiences: Vec::new(),
+            feed: None,
+            announce_to_feed: false,
+            object_id: author_url,
+            extra_inboxes: vec![inbox.to_string()],
+            except_origin: None,
+        },
+    )
+    .await
 }
 
 /// A corroboration of another instance's incident also goes to that instance, whose followers

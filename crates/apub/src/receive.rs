@@ -11,12 +11,15 @@ use picket_db::events::{self, EventKind, ObjectType};
 use picket_db::incidents::{self, IncidentRow, RemoteIncident, WaveWatch};
 use picket_db::models::now;
 use picket_db::reviews::{self, RemoteOrigin, RemoteOutcome};
-use picket_db::{DbConn, DbError, delivery, follows, requesters};
+use picket_core::moderation::{ModAction, ReportReason, TargetType};
+use picket_db::{DbConn, DbError, delivery, follows, moderation, requesters};
 use serde_json::Value;
 use url::Url;
 
 use crate::activities::once;
-use crate::objects::{Announce, ContentPage, CorroborationNote, PageBody, PicketObject, origin};
+use crate::objects::{
+    Announce, ContentPage, CorroborationNote, Flag, PageBody, PicketObject, origin,
+};
 use crate::{ApubData, ApubError};
 
 /// Runs `apply` in one transaction: with recording `activity_id` when the object came in an
@@ -305,6 +308,138 @@ pub(crate) async fn delete(
                 &row.public_id,
                 at,
             )?;
+            return Ok(());
+        }
+        // An account deleted on its instance: what it wrote goes here too.
+        for row in reviews::remote_by_author(conn, &ap_id)? {
+            reviews::delete_remote(conn, row.ap_id.as_deref().unwrap_or_default(), at)?;
+        }
+        for row in incidents::remote_by_author(conn, &ap_id)? {
+            incidents::delete_remote(conn, row.ap_id.as_deref().unwrap_or_default(), at)?;
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// A removal by the content's home instance (`reason`), or its reversal (`None`): the copies
+/// held here leave (or return to) lists and aggregates, and the public log records it. An
+/// actor's id stands for everything of that account's (a suspension).
+pub(crate) async fn removal(
+    data: &ApubData,
+    activity_id: &Url,
+    object_id: &Url,
+    reason: Option<String>,
+) -> Result<(), ApubError> {
+    let (ap_id, home) = (object_id.to_string(), origin(object_id));
+    once(data, activity_id, move |conn| {
+        let at = now();
+        let reason = reason.as_deref();
+        let review_state = |removed: bool| if removed { "published" } else { "removed" };
+        let apply_review = |conn: &mut DbConn, row: reviews::ReviewRow| {
+            if row.state == review_state(reason.is_some()) {
+                reviews::set_removed(conn, &row, reason, at)?;
+            }
+            Ok::<_, DbError>(())
+        };
+        let apply_incident = |conn: &mut DbConn, row: IncidentRow| {
+            if row.state == review_state(reason.is_some()) {
+                incidents::set_removed(conn, &row, reason, at)?;
+            }
+            Ok::<_, DbError>(())
+        };
+        let target_type = if let Some(row) = reviews::by_ap_id(conn, &ap_id)? {
+            apply_review(conn, row)?;
+            "review"
+        } else if let Some(row) = incidents::by_ap_id(conn, &ap_id)? {
+            apply_incident(conn, row)?;
+            "incident"
+        } else {
+            let (reviews_of, incidents_of) = (
+                reviews::remote_by_author(conn, &ap_id)?,
+                incidents::remote_by_author(conn, &ap_id)?,
+            );
+            if reviews_of.is_empty() && incidents_of.is_empty() {
+                return Ok(());
+            }
+            for row in reviews_of {
+                apply_review(conn, row)?;
+            }
+            for row in incidents_of {
+                apply_incident(conn, row)?;
+            }
+            "account"
+        };
+        moderation::log(
+            conn,
+            moderation::NewEntry {
+                action: if reason.is_some() {
+                    ModAction::RemoteRemoval
+                } else {
+                    ModAction::RemoteRestore
+                },
+                target_type,
+                target: &ap_id,
+                reason: reason.unwrap_or("restored by its home instance"),
+                role: "remote",
+                moderator: None,
+                origin: Some(&home),
+            },
+            at,
+        )
+    })
+    .await
+}
+
+/// A `Flag` from another server: each reported object or account of ours becomes a report in
+/// the local queue, from that server (whoever reported it there stays unknown here).
+pub(crate) async fn flagged(data: &ApubData, flag: Flag) -> Result<(), ApubError> {
+    let targets: Vec<(TargetType, String)> = flag
+        .object
+        .ids()
+        .iter()
+        .filter_map(|id| {
+            let path = data.local_path(id)?;
+            let (kind, rest) = path.split_once('/')?;
+            let target_type = match kind {
+                "reviews" => TargetType::Review,
+                "incidents" => TargetType::Incident,
+                "corroborations" => TargetType::Corroboration,
+                "u" => TargetType::Account,
+                _ => return None,
+            };
+            Some((target_type, rest.to_owned()))
+        })
+        .collect();
+    // A report naming an account and its content is about the content.
+    let about_content = targets.iter().any(|(t, _)| *t != TargetType::Account);
+    let targets: Vec<(TargetType, String)> = targets
+        .into_iter()
+        .filter(|(t, _)| !about_content || *t != TargetType::Account)
+        .collect();
+    if targets.is_empty() {
+        tracing::debug!(id = %flag.id, "a flag of nothing of ours");
+        return Ok(());
+    }
+    let text = flag.reason();
+    let reason = ReportReason::from_text(&text);
+    let text: String = text.chars().take(picket_core::moderation::TEXT_MAX_CHARS).collect();
+    let home = origin(flag.actor.inner());
+    once(data, &flag.id, move |conn| {
+        for (target_type, target) in &targets {
+            moderation::create_report(
+                conn,
+                moderation::NewReport {
+                    public_id: &new_public_id(),
+                    target_type: *target_type,
+                    target,
+                    reason,
+                    text: &text,
+                    reporter_id: None,
+                    origin: Some(&home),
+                },
+                now(),
+            )?;
         }
         Ok(())
     })
@@ -314,6 +449,7 @@ pub(crate) async fn delete(
 /// Fetches a Picket object from where its id points, and checks that it lives on its author's
 /// instance and is the object asked for.
 pub(crate) async fn fetch(data: &Data<ApubData>, id: &Url) -> Result<PicketObject, ApubError> {
+    data.check_peer(id).await?;
     let fetched: Value = fetch_object_http(id, data).await?.object;
     let object: PicketObject = serde_json::from_value(fetched)
         .map_err(|e| ApubError::Invalid(format!("{id} is no Picket object: {e}")))?;

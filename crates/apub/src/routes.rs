@@ -16,6 +16,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use picket_db::users;
 use serde::Deserialize;
+use url::Url;
 use serde_json::{Value, json};
 
 use crate::activities::InboxActivity;
@@ -48,7 +49,36 @@ pub fn router(config: FederationConfig<ApubData>) -> Router {
         .route("/actor/inbox", post(inbox))
         .route("/u/{name}/inbox", post(inbox))
         .route("/r/{platform}/{requester_id}/inbox", post(inbox))
+        .layer(axum::middleware::from_fn(refuse_refused_fetchers))
         .layer(FederationMiddleware::new(config))
+}
+
+/// Signed fetches from instances the domain rules refuse get 403: a blocked instance cannot
+/// read through its own signature what it is blocked from.
+async fn refuse_refused_fetchers(
+    data: Data<ApubData>,
+    request: Request,
+    next: axum::middleware::Next,
+) -> Result<Response, ApubError> {
+    let key_id = request
+        .headers()
+        .get("signature")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|signature| {
+            signature.split(',').find_map(|part| {
+                part.trim()
+                    .strip_prefix("keyId=")
+                    .map(|v| v.trim_matches('"').to_owned())
+            })
+        })
+        .and_then(|key_id| Url::parse(&key_id).ok());
+    // Inbox posts are checked by the inbox itself, before their signatures.
+    if let Some(key_id) = key_id
+        && request.method() == axum::http::Method::GET
+    {
+        data.check_peer(&key_id).await?;
+    }
+    Ok(next.run(request).await)
 }
 
 /// Actor JSON must name the security vocabulary too: JSON-LD peers drop `publicKey` without it.
@@ -136,6 +166,16 @@ async fn inbox(data: Data<ApubData>, request: Request) -> Result<StatusCode, Apu
     let bytes = axum::body::to_bytes(body, MAX_INBOX_BYTES)
         .await
         .map_err(|_| ApubError::TooLarge(MAX_INBOX_BYTES))?;
+    // Policy and quota come first, before any parsing or signature work: the claimed actor's
+    // instance is all they need (a forged claim only refuses or slows the forger).
+    #[derive(Deserialize)]
+    struct Claimed {
+        actor: Url,
+    }
+    if let Ok(Claimed { actor }) = serde_json::from_slice::<Claimed>(&bytes) {
+        data.check_peer(&actor).await?;
+        data.check_inbox_quota(&actor)?;
+    }
     let request = Request::from_parts(parts, Body::from(bytes));
     let activity = ActivityData::from_request(request, &())
         .await

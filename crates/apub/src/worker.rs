@@ -80,8 +80,17 @@ fn retry_delay(policy: &DeliveryPolicy, attempts: i32) -> Option<chrono::Duratio
 
 /// Sends one claimed delivery and records the outcome.
 async fn deliver(data: &Data<ApubData>, claimed: Claimed) -> Result<(), ApubError> {
-    let outcome = send(data, &claimed).await;
     let id = claimed.delivery_id;
+    // Nothing goes to an instance the domain rules refuse; the delivery ends there.
+    if let Ok(inbox) = Url::parse(&claimed.inbox)
+        && let Err(ApubError::Forbidden(message)) = data.check_peer(&inbox).await
+    {
+        data.db
+            .run(move |conn| delivery::mark_failed_attempt(conn, id, &message, None, true))
+            .await?;
+        return Ok(());
+    }
+    let outcome = send(data, &claimed).await;
     let host = delivery::host_of(&claimed.inbox).to_owned();
     match outcome {
         Ok(()) => {

@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod aggregate;
 pub mod error;
 pub mod incident;
+pub mod moderation;
 pub mod money;
 pub mod platform;
 pub mod review;

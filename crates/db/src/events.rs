@@ -15,6 +15,10 @@ pub enum EventKind {
     /// Another instance's object that followers of this one should hear of (a remote
     /// corroboration of a local incident): passed on by the instance, not authored here.
     Announce,
+    /// Removed by a moderator here (or, for an account, suspended), with the reason stored on it.
+    Remove,
+    /// Restored by a moderator (or unsuspended).
+    Restore,
 }
 
 impl EventKind {
@@ -24,6 +28,8 @@ impl EventKind {
             EventKind::Update => "update",
             EventKind::Delete => "delete",
             EventKind::Announce => "announce",
+            EventKind::Remove => "remove",
+            EventKind::Restore => "restore",
         }
     }
 
@@ -33,6 +39,8 @@ impl EventKind {
             "update" => Ok(EventKind::Update),
             "delete" => Ok(EventKind::Delete),
             "announce" => Ok(EventKind::Announce),
+            "remove" => Ok(EventKind::Remove),
+            "restore" => Ok(EventKind::Restore),
             other => Err(DbError::Corrupt(format!("federation event kind `{other}`"))),
         }
     }
@@ -44,6 +52,10 @@ pub enum ObjectType {
     Review,
     Incident,
     Corroboration,
+    /// A local account (by username): suspensions.
+    Account,
+    /// A report of another instance's content, sent there as a `Flag`.
+    Report,
 }
 
 impl ObjectType {
@@ -52,6 +64,8 @@ impl ObjectType {
             ObjectType::Review => "review",
             ObjectType::Incident => "incident",
             ObjectType::Corroboration => "corroboration",
+            ObjectType::Account => "account",
+            ObjectType::Report => "report",
         }
     }
 
@@ -60,6 +74,8 @@ impl ObjectType {
             "review" => Ok(ObjectType::Review),
             "incident" => Ok(ObjectType::Incident),
             "corroboration" => Ok(ObjectType::Corroboration),
+            "account" => Ok(ObjectType::Account),
+            "report" => Ok(ObjectType::Report),
             other => Err(DbError::Corrupt(format!(
                 "federation object type `{other}`"
             ))),

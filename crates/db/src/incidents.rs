@@ -336,6 +336,60 @@ pub struct RemoteIncident<'a> {
     pub published_at: NaiveDateTime,
 }
 
+const REMOVED: &str = "removed";
+
+/// Removes a published incident (with a reason) or restores a removed one (`None`): removed
+/// incidents leave public lists and waves at once and stay readable to moderators.
+pub fn set_removed(
+    conn: &mut DbConn,
+    current: &IncidentRow,
+    removed_reason: Option<&str>,
+    at: NaiveDateTime,
+) -> Result<IncidentRow, DbError> {
+    let (state, kind) = match removed_reason {
+        Some(_) => (REMOVED, EventKind::Remove),
+        None => (PUBLISHED, EventKind::Restore),
+    };
+    let row: IncidentRow = diesel::update(unchanged(current))
+        .set((
+            incidents::state.eq(state),
+            incidents::removed_reason.eq(removed_reason),
+            incidents::updated_at.eq(at),
+        ))
+        .returning(incidents::all_columns)
+        .get_result(conn)
+        .map_err(stale_as("incident"))?;
+    federate(conn, &row, kind, at)?;
+    Ok(row)
+}
+
+/// Another instance's incidents by one author held here.
+pub fn remote_by_author(conn: &mut DbConn, author: &str) -> Result<Vec<IncidentRow>, DbError> {
+    Ok(incidents::table
+        .filter(incidents::remote_author.eq(author))
+        .select(IncidentRow::as_select())
+        .load(conn)?)
+}
+
+/// Removes a corroboration as a moderator: a tombstone, like a withdrawal, and federated so.
+pub fn remove_corroboration(
+    conn: &mut DbConn,
+    row: &CorroborationRow,
+    at: NaiveDateTime,
+) -> Result<(), DbError> {
+    erase_corroboration(conn, &row.public_id)?;
+    if row.ap_id.is_none() {
+        events::record(
+            conn,
+            ObjectType::Corroboration,
+            EventKind::Delete,
+            &row.public_id,
+            at,
+        )?;
+    }
+    Ok(())
+}
+
 /// Stores an incident from another instance, or replaces the copy held (its status included).
 pub fn upsert_remote(
     conn: &mut DbConn,
@@ -430,6 +484,7 @@ pub fn list_for_requester(
         .left_join(users::table)
         .filter(incidents::requester_pk.eq(requester_pk))
         .filter(incidents::state.eq(PUBLISHED))
+        .filter(visible!(incidents::origin))
         .select((IncidentRow::as_select(), users::username.nullable()))
         .order(incidents::id.desc())
         .limit(limit)
@@ -453,6 +508,7 @@ pub fn open_count(conn: &mut DbConn, requester_pk: i64) -> Result<i64, DbError> 
     Ok(incidents::table
         .filter(incidents::requester_pk.eq(requester_pk))
         .filter(incidents::state.eq(PUBLISHED))
+        .filter(visible!(incidents::origin))
         .filter(incidents::status.eq(IncidentStatus::Open.as_str()))
         .count()
         .get_result(conn)?)
@@ -469,12 +525,14 @@ pub fn wave_facts(
     let rows: Vec<IncidentRow> = incidents::table
         .filter(incidents::requester_pk.eq(requester_pk))
         .filter(incidents::state.eq(PUBLISHED))
+        .filter(visible!(incidents::origin))
         .select(IncidentRow::as_select())
         .load(conn)?;
     let pks: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let backers: Vec<CorroborationRow> = corroborations::table
         .filter(corroborations::incident_pk.eq_any(&pks))
         .filter(corroborations::state.eq(PUBLISHED))
+        .filter(visible!(corroborations::origin))
         .select(CorroborationRow::as_select())
         .load(conn)?;
     let instance = |origin: &Option<String>| origin.as_deref().unwrap_or(local_instance).to_owned();
@@ -636,6 +694,7 @@ pub fn corroborations_of(
         .left_join(users::table)
         .filter(corroborations::incident_pk.eq(incident_pk))
         .filter(corroborations::state.eq(PUBLISHED))
+        .filter(visible!(corroborations::origin))
         .order(corroborations::id)
         .select((CorroborationRow::as_select(), users::username.nullable()))
         .load(conn)?)
@@ -687,7 +746,7 @@ pub fn corroboration_by_public_id(
         .first(conn)?)
 }
 
-fn corroboration_by_ap_id(
+pub fn corroboration_by_ap_id(
     conn: &mut DbConn,
     ap_id: &str,
 ) -> Result<Option<CorroborationRow>, DbError> {

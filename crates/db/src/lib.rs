@@ -1,5 +1,16 @@
 //! Picket's storage layer: every SQL statement lives here, behind one API that works the same on SQLite and PostgreSQL.
 
+/// Rows whose home instance is not hidden by a domain block: local content (no origin) or an
+/// origin outside `hidden_origins`. Every public list and aggregate filters by it.
+macro_rules! visible {
+    ($origin:expr) => {
+        $origin.is_null().or($origin.ne_all(
+            crate::schema::hidden_origins::table
+                .select(crate::schema::hidden_origins::origin.nullable()),
+        ))
+    };
+}
+
 pub mod actors;
 mod conn;
 pub mod delivery;
@@ -10,6 +21,8 @@ pub mod incidents;
 pub mod invites;
 pub mod migrations;
 pub mod models;
+pub mod moderation;
+pub mod policy;
 pub mod requesters;
 pub mod reviews;
 pub mod schema;

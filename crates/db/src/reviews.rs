@@ -378,7 +378,21 @@ pub fn set_removed(
         .get_result(conn)
         .map_err(stale_as("review"))?;
     stats::refresh(conn, row.requester_pk, at)?;
+    let kind = match state {
+        ReviewState::Removed => EventKind::Remove,
+        _ => EventKind::Restore,
+    };
+    federate(conn, &row, kind, at)?;
     Ok(row)
+}
+
+/// Another instance's reviews by one author held here, for removals that instance makes of
+/// all of them (an account it suspended or deleted).
+pub fn remote_by_author(conn: &mut DbConn, author: &str) -> Result<Vec<ReviewRow>, DbError> {
+    Ok(reviews::table
+        .filter(reviews::remote_author.eq(author))
+        .select(ReviewRow::as_select())
+        .load(conn)?)
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
@@ -413,6 +427,7 @@ pub fn list_for_requester(
         .left_join(users::table)
         .filter(reviews::requester_pk.eq(requester_pk))
         .filter(reviews::state.eq(ReviewState::Published.as_str()))
+        .filter(visible!(reviews::origin))
         .select((ReviewRow::as_select(), users::username.nullable()))
         .order(reviews::id.desc())
         .limit(limit)
@@ -457,6 +472,7 @@ pub fn published_facts(conn: &mut DbConn, requester_pk: i64) -> Result<Vec<Revie
     reviews::table
         .filter(reviews::requester_pk.eq(requester_pk))
         .filter(reviews::state.eq(ReviewState::Published.as_str()))
+        .filter(visible!(reviews::origin))
         .select(ReviewRow::as_select())
         .load::<ReviewRow>(conn)?
         .iter()

@@ -287,7 +287,71 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    reports (id) {
+        id -> BigInt,
+        public_id -> Text,
+        target_type -> Text,
+        target -> Text,
+        reason -> Text,
+        text -> Text,
+        reporter_id -> Nullable<BigInt>,
+        origin -> Nullable<Text>,
+        state -> Text,
+        action -> Nullable<Text>,
+        resolution -> Nullable<Text>,
+        resolved_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    modlog (id) {
+        id -> BigInt,
+        at -> Timestamp,
+        action -> Text,
+        target_type -> Text,
+        target -> Text,
+        reason -> Text,
+        role -> Text,
+        moderator -> Nullable<Text>,
+        origin -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    domain_rules (id) {
+        id -> BigInt,
+        domain -> Text,
+        kind -> Text,
+        severity -> Text,
+        reject_media -> Bool,
+        reject_reports -> Bool,
+        public_comment -> Text,
+        obfuscate -> Bool,
+        source -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    hidden_origins (origin) {
+        origin -> Text,
+    }
+}
+
+diesel::table! {
+    list_subscriptions (url) {
+        url -> Text,
+        kind -> Text,
+        last_fetched_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(deliveries -> outbox (outbox_id));
+diesel::joinable!(reports -> users (reporter_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(requester_aliases -> requesters (requester_pk));
 diesel::joinable!(reviews -> requesters (requester_pk));
@@ -327,4 +391,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     received_activities,
     federation_follows,
     federation_events,
+    reports,
+    modlog,
+    domain_rules,
+    list_subscriptions,
+    hidden_origins,
 );

@@ -31,6 +31,13 @@ pub fn by_username(conn: &mut DbConn, username: &str) -> Result<UserRow, DbError
         .first(conn)?)
 }
 
+pub fn set_status(conn: &mut DbConn, id: i64, status: AccountStatus) -> Result<(), DbError> {
+    let updated = diesel::update(users::table.find(id))
+        .set((users::status.eq(status.as_str()), users::updated_at.eq(now())))
+        .execute(conn)?;
+    found(updated)
+}
+
 pub fn set_password_hash(conn: &mut DbConn, id: i64, hash: &str) -> Result<(), DbError> {
     let updated = diesel::update(users::table.find(id))
         .set((users::password_hash.eq(hash), users::updated_at.eq(now())))

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use picket_core::accounts::RegistrationMode;
+use picket_core::moderation::FederationMode;
 use serde::Deserialize;
 use url::Url;
 
@@ -20,6 +21,8 @@ pub struct Config {
     pub accounts: AccountsConfig,
     pub incidents: IncidentsConfig,
     pub federation: FederationConfig,
+    pub moderation: ModerationConfig,
+    pub limits: LimitsConfig,
     pub log: LogConfig,
 }
 
@@ -116,6 +119,11 @@ pub struct FederationConfig {
     pub unreachable_after_failures: u32,
     /// How often an unreachable instance is probed with one of its deliveries.
     pub probe_interval_seconds: u32,
+    /// `blocklist` (federate with everyone but blocked domains) or `allowlist` (only with
+    /// allowed domains).
+    pub mode: FederationMode,
+    /// How often subscribed block and allow lists are fetched again.
+    pub list_refresh_seconds: u32,
 }
 
 impl Default for FederationConfig {
@@ -126,6 +134,33 @@ impl Default for FederationConfig {
             retry_max_seconds: 6 * 3600,
             unreachable_after_failures: 10,
             probe_interval_seconds: 3600,
+            mode: FederationMode::Blocklist,
+            list_refresh_seconds: 3600,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ModerationConfig {
+    /// Name the moderator in the public moderation log (otherwise only the role is shown).
+    pub show_moderator_names: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// Reviews, incidents, corroborations and reports one account may post per minute.
+    pub writes_per_minute: u32,
+    /// Activities one remote instance may post to the inbox per minute.
+    pub inbox_per_minute: u32,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            writes_per_minute: 30,
+            inbox_per_minute: 600,
         }
     }
 }
@@ -157,6 +192,8 @@ const SECTIONS: &[&str] = &[
     "accounts",
     "incidents",
     "federation",
+    "moderation",
+    "limits",
     "log",
 ];
 
@@ -220,6 +257,16 @@ impl Config {
         if federation.unreachable_after_failures == 0 || federation.probe_interval_seconds == 0 {
             return Err(ConfigError(format!(
                 "{origin}: keys `federation.unreachable_after_failures` and `federation.probe_interval_seconds`: must be at least 1"
+            )));
+        }
+        if self.limits.writes_per_minute == 0 || self.limits.inbox_per_minute == 0 {
+            return Err(ConfigError(format!(
+                "{origin}: keys `limits.writes_per_minute` and `limits.inbox_per_minute`: must be at least 1"
+            )));
+        }
+        if federation.list_refresh_seconds == 0 {
+            return Err(ConfigError(format!(
+                "{origin}: key `federation.list_refresh_seconds`: must be at least 1"
             )));
         }
         if self.database.pool_size == 0 {

@@ -91,6 +91,8 @@ pub async fn federation(
                     config.federation.probe_interval_seconds.into(),
                 ),
             },
+            mode: config.federation.mode,
+            inbox_limiter: picket_apub::inbox_limiter(config.limits.inbox_per_minute),
         },
         FederationSettings {
             allow_loopback: config.federation.allow_loopback,

@@ -1,0 +1,390 @@
+//! Reports and the public moderation log. A report keeps its local reporter only while open (so one worker cannot pile up reports on one target) and never shows it; the log names the acting role, and a moderator only where the instance chooses to.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use picket_core::accounts::AccountStatus;
+use picket_core::moderation::{ModAction, ReportReason, Resolution, TargetType};
+
+use crate::schema::{modlog, reports};
+use crate::{DbConn, DbError};
+
+const OPEN: &str = "open";
+const RESOLVED: &str = "resolved";
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = reports)]
+pub struct ReportRow {
+    pub id: i64,
+    pub public_id: String,
+    pub target_type: String,
+    /// A local object's public id or username, or a remote object's or actor's URL.
+    pub target: String,
+    pub reason: String,
+    pub text: String,
+    pub reporter_id: Option<i64>,
+    /// The instance that forwarded it as a `Flag`; `None` for reports made here.
+    pub origin: Option<String>,
+    pub state: String,
+    pub action: Option<String>,
+    pub resolution: Option<String>,
+    pub resolved_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+impl ReportRow {
+    pub fn is_open(&self) -> bool {
+        self.state == OPEN
+    }
+}
+
+/// A report as made.
+#[derive(Debug, Clone, Copy)]
+pub struct NewReport<'a> {
+    pub public_id: &'a str,
+    pub target_type: TargetType,
+    pub target: &'a str,
+    pub reason: ReportReason,
+    pub text: &'a str,
+    pub reporter_id: Option<i64>,
+    pub origin: Option<&'a str>,
+}
+
+/// Files a report. A worker has at most one open report per target (`Conflict("report")`).
+pub fn create_report(
+    conn: &mut DbConn,
+    report: NewReport<'_>,
+    at: NaiveDateTime,
+) -> Result<ReportRow, DbError> {
+    if let Some(reporter) = report.reporter_id {
+        let open: i64 = reports::table
+            .filter(reports::reporter_id.eq(reporter))
+            .filter(reports::target.eq(report.target))
+            .filter(reports::state.eq(OPEN))
+            .count()
+            .get_result(conn)?;
+        if open > 0 {
+            return Err(DbError::Conflict("report"));
+        }
+    }
+    Ok(diesel::insert_into(reports::table)
+        .values((
+            reports::public_id.eq(report.public_id),
+            reports::target_type.eq(report.target_type.as_str()),
+            reports::target.eq(report.target),
+            reports::reason.eq(report.reason.as_str()),
+            reports::text.eq(report.text),
+            reports::reporter_id.eq(report.reporter_id),
+            reports::origin.eq(report.origin),
+            reports::state.eq(OPEN),
+            reports::created_at.eq(at),
+        ))
+        .returning(reports::all_columns)
+        .get_result(conn)?)
+}
+
+pub fn report_by_public_id(conn: &mut DbConn, public_id: &str) -> Result<ReportRow, DbError> {
+    Ok(reports::table
+        .filter(reports::public_id.eq(public_id))
+        .select(ReportRow::as_select())
+        .first(conn)?)
+}
+
+/// Reports in `open` or `resolved` state, newest first, before the cursor.
+pub fn reports_page(
+    conn: &mut DbConn,
+    open: bool,
+    before_id: Option<i64>,
+    limit: i64,
+) -> Result<Vec<ReportRow>, DbError> {
+    let mut query = reports::table
+        .filter(reports::state.eq(if open { OPEN } else { RESOLVED }))
+        .order(reports::id.desc())
+        .limit(limit)
+        .select(ReportRow::as_select())
+        .into_boxed();
+    if let Some(before) = before_id {
+        query = query.filter(reports::id.lt(before));
+    }
+    Ok(query.load(conn)?)
+}
+
+/// Closes a report with what was done and why; its reporter is forgotten.
+pub fn resolve_report(
+    conn: &mut DbConn,
+    report: &ReportRow,
+    resolution: Resolution,
+    reason: &str,
+    at: NaiveDateTime,
+) -> Result<ReportRow, DbError> {
+    diesel::update(
+        reports::table
+            .find(report.id)
+            .filter(reports::state.eq(OPEN)),
+    )
+    .set((
+        reports::state.eq(RESOLVED),
+        reports::action.eq(resolution.as_str()),
+        reports::resolution.eq(reason),
+        reports::resolved_at.eq(at),
+        reports::reporter_id.eq(None::<i64>),
+    ))
+    .returning(reports::all_columns)
+    .get_result(conn)
+    .map_err(crate::error::stale_as("report"))
+}
+
+/// One entry of the public moderation log.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = modlog)]
+pub struct ModlogRow {
+    pub id: i64,
+    pub at: NaiveDateTime,
+    pub action: String,
+    pub target_type: String,
+    pub target: String,
+    pub reason: String,
+    /// `moderator`, `admin`, or `remote` for removals by the content's home instance.
+    pub role: String,
+    /// Only when the instance shows moderators' names.
+    pub moderator: Option<String>,
+    /// For a removal received from another instance: that instance.
+    pub origin: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct NewEntry<'a> {
+    pub action: ModAction,
+    pub target_type: &'a str,
+    pub target: &'a str,
+    pub reason: &'a str,
+    pub role: &'a str,
+    pub moderator: Option<&'a str>,
+    pub origin: Option<&'a str>,
+}
+
+/// Writes a log entry, in the caller's transaction with the action it records.
+pub fn log(conn: &mut DbConn, entry: NewEntry<'_>, at: NaiveDateTime) -> Result<(), DbError> {
+    diesel::insert_into(modlog::table)
+        .values((
+            modlog::at.eq(at),
+            modlog::action.eq(entry.action.as_str()),
+            modlog::target_type.eq(entry.target_type),
+            modlog::target.eq(entry.target),
+            modlog::reason.eq(entry.reason),
+            modlog::role.eq(entry.role),
+            modlog::moderator.eq(entry.moderator),
+            modlog::origin.eq(entry.origin),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The log, newest first, before the cursor.
+pub fn modlog_page(
+    conn: &mut DbConn,
+    before_id: Option<i64>,
+    limit: i64,
+) -> Result<Vec<ModlogRow>, DbError> {
+    let mut query = modlog::table
+        .order(modlog::id.desc())
+        .limit(limit)
+        .select(ModlogRow::as_select())
+        .into_boxed();
+    if let Some(before) = before_id {
+        query = query.filter(modlog::id.lt(before));
+    }
+    Ok(query.load(conn)?)
+}
+
+/// Who acts, as the log records it: the role, and the name only where the instance shows names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Acting<'a> {
+    pub role: &'a str,
+    pub name: Option<&'a str>,
+}
+
+fn record(
+    conn: &mut DbConn,
+    acting: Acting<'_>,
+    action: ModAction,
+    target: (&str, &str),
+    reason: &str,
+    at: NaiveDateTime,
+) -> Result<(), DbError> {
+    log(
+        conn,
+        NewEntry {
+            action,
+            target_type: target.0,
+            target: target.1,
+            reason,
+            role: acting.role,
+            moderator: acting.name,
+            origin: None,
+        },
+        at,
+    )
+}
+
+/// Logs a moderator's or admin's action on something that is no content or account here (a
+/// domain rule, a list subscription, an invite), in the caller's transaction.
+pub fn log_action(
+    conn: &mut DbConn,
+    acting: Acting<'_>,
+    action: ModAction,
+    target: (&str, &str),
+    reason: &str,
+    at: NaiveDateTime,
+) -> Result<(), DbError> {
+    record(conn, acting, action, target, reason, at)
+}
+
+/// Removes (`reason`) or restores (`None`) a review, incident or corroboration by its public id
+/// here, and logs it. Local content's removal federates; a copy's stays local policy.
+pub fn set_content_removed(
+    conn: &mut DbConn,
+    acting: Acting<'_>,
+    target_type: TargetType,
+    public_id: &str,
+    reason: Option<&str>,
+    at: NaiveDateTime,
+) -> Result<(), DbError> {
+    const ONLY: &str = "only published content can be removed, and only removed content restored";
+    match target_type {
+        TargetType::Review => {
+            let row = crate::reviews::by_public_id(conn, public_id)?;
+            let expected = if reason.is_some() { "published" } else { "removed" };
+            if row.state != expected {
+                return Err(DbError::WrongState(ONLY));
+            }
+            crate::reviews::set_removed(conn, &row, reason, at)?;
+        }
+        TargetType::Incident => {
+            let row = crate::incidents::by_public_id(conn, public_id)?;
+            let expected = if reason.is_some() { "published" } else { "removed" };
+            if row.state != expected {
+                return Err(DbError::WrongState(ONLY));
+            }
+            crate::incidents::set_removed(conn, &row, reason, at)?;
+        }
+        TargetType::Corroboration => {
+            let row = crate::incidents::corroboration_by_public_id(conn, public_id)?;
+            if reason.is_none() || row.state != "published" {
+                return Err(DbError::WrongState(
+                    "a corroboration can be removed once; it cannot be restored",
+                ));
+            }
+            crate::incidents::remove_corroboration(conn, &row, at)?;
+        }
+        TargetType::Account => {
+            return Err(DbError::WrongState("an account is suspended, not removed"));
+        }
+    }
+    let action = if reason.is_some() {
+        ModAction::Remove
+    } else {
+        ModAction::Restore
+    };
+    record(
+        conn,
+        acting,
+        action,
+        (target_type.as_str(), public_id),
+        reason.unwrap_or("restored"),
+        at,
+    )
+}
+
+/// Suspends an active local account: its sessions and tokens end, it cannot sign in, and the
+/// suspension federates (its content leaves other instances' views too).
+pub fn suspend(
+    conn: &mut DbConn,
+    acting: Acting<'_>,
+    username: &str,
+    reason: &str,
+    at: NaiveDateTime,
+) -> Result<(), DbError> {
+    let user = crate::users::by_username(conn, username)?;
+    if user.status() != AccountStatus::Active {
+        return Err(DbError::WrongState("only an active account can be suspended"));
+    }
+    crate::users::set_status(conn, user.id, AccountStatus::Suspended)?;
+    crate::sessions::revoke_all(conn, user.id, None)?;
+    crate::events::record(
+        conn,
+        crate::events::ObjectType::Account,
+        crate::events::EventKind::Remove,
+        &user.username,
+        at,
+    )?;
+    record(
+        conn,
+        acting,
+        ModAction::Suspend,
+        ("account", &user.username),
+        reason,
+        at,
+    )
+}
+
+/// Lifts a suspension; it federates too.
+pub fn unsuspend(
+    conn: &mut DbConn,
+    acting: Acting<'_>,
+    username: &str,
+    reason: &str,
+    at: NaiveDateTime,
+) -> Result<(), DbError> {
+    let user = crate::users::by_username(conn, username)?;
+    if user.status() != AccountStatus::Suspended {
+        return Err(DbError::WrongState("the account is not suspended"));
+    }
+    crate::users::set_status(conn, user.id, AccountStatus::Active)?;
+    crate::events::record(
+        conn,
+        crate::events::ObjectType::Account,
+        crate::events::EventKind::Restore,
+        &user.username,
+        at,
+    )?;
+    record(
+        conn,
+        acting,
+        ModAction::Unsuspend,
+        ("account", &user.username),
+        reason,
+        at,
+    )
+}
+
+/// Approves a registration waiting in `approval` mode.
+pub fn approve(
+    conn: &mut DbConn,
+    acting: Acting<'_>,
+    username: &str,
+    at: NaiveDateTime,
+) -> Result<(), DbError> {
+    let user = crate::users::by_username(conn, username)?;
+    if user.status() != AccountStatus::Pending {
+        return Err(DbError::WrongState("the account is not waiting for approval"));
+    }
+    crate::users::set_status(conn, user.id, AccountStatus::Active)?;
+    record(
+        conn,
+        acting,
+        ModAction::ApproveAccount,
+        ("account", &user.username),
+        "registration approved",
+        at,
+    )
+}
+
+/// Accounts waiting for approval, oldest first.
+pub fn pending_accounts(conn: &mut DbConn) -> Result<Vec<crate::models::UserRow>, DbError> {
+    use crate::schema::users;
+    Ok(users::table
+        .filter(users::status.eq(AccountStatus::Pending.as_str()))
+        .order(users::id)
+        .select(crate::models::UserRow::as_select())
+        .load(conn)?)
+}

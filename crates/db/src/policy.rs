@@ -1,0 +1,329 @@
+//! Federation policy as stored: domain rules (blocks and allows, the instance's own or a subscribed list's), list subscriptions, and which stored content blocks hide.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use picket_core::moderation::{FederationMode, covers, permits};
+
+use crate::schema::{
+    corroborations, domain_rules, hidden_origins, incidents, list_subscriptions, reviews,
+};
+use crate::{DbConn, DbError};
+
+/// The source of the instance's own rules; a subscribed list's rules carry its URL.
+pub const LOCAL: &str = "";
+
+/// Whether a rule blocks or allows a domain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleKind {
+    Block,
+    Allow,
+}
+
+impl RuleKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleKind::Block => "block",
+            RuleKind::Allow => "allow",
+        }
+    }
+
+    pub fn parse(word: &str) -> Result<RuleKind, DbError> {
+        match word {
+            "block" => Ok(RuleKind::Block),
+            "allow" => Ok(RuleKind::Allow),
+            other => Err(DbError::Corrupt(format!("domain rule kind `{other}`"))),
+        }
+    }
+}
+
+/// One domain rule, with Mastodon's domain-block fields so lists round-trip.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = domain_rules)]
+pub struct RuleRow {
+    pub id: i64,
+    pub domain: String,
+    pub kind: String,
+    pub severity: String,
+    pub reject_media: bool,
+    pub reject_reports: bool,
+    pub public_comment: String,
+    pub obfuscate: bool,
+    pub source: String,
+    pub created_at: NaiveDateTime,
+}
+
+/// A rule to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRule {
+    pub domain: String,
+    pub severity: String,
+    pub reject_media: bool,
+    pub reject_reports: bool,
+    pub public_comment: String,
+    pub obfuscate: bool,
+}
+
+impl NewRule {
+    /// A plain rule for `domain`, with `comment` as its public comment.
+    pub fn plain(domain: &str, comment: &str) -> NewRule {
+        NewRule {
+            domain: domain.to_owned(),
+            severity: "suspend".to_owned(),
+            reject_media: false,
+            reject_reports: false,
+            public_comment: comment.to_owned(),
+            obfuscate: false,
+        }
+    }
+}
+
+/// Rules of one kind, by domain (every source).
+pub fn rules(conn: &mut DbConn, kind: RuleKind) -> Result<Vec<RuleRow>, DbError> {
+    Ok(domain_rules::table
+        .filter(domain_rules::kind.eq(kind.as_str()))
+        .order((domain_rules::domain, domain_rules::source))
+        .select(RuleRow::as_select())
+        .load(conn)?)
+}
+
+fn insert_rule(
+    conn: &mut DbConn,
+    kind: RuleKind,
+    source: &str,
+    rule: &NewRule,
+    at: NaiveDateTime,
+) -> Result<(), DbError> {
+    diesel::insert_into(domain_rules::table)
+        .values((
+            domain_rules::domain.eq(&rule.domain),
+            domain_rules::kind.eq(kind.as_str()),
+            domain_rules::severity.eq(&rule.severity),
+            domain_rules::reject_media.eq(rule.reject_media),
+            domain_rules::reject_reports.eq(rule.reject_reports),
+            domain_rules::public_comment.eq(&rule.public_comment),
+            domain_rules::obfuscate.eq(rule.obfuscate),
+            domain_rules::source.eq(source),
+            domain_rules::created_at.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Adds or replaces one of the instance's own rules, and updates what blocks hide.
+pub fn set_rule(
+    conn: &mut DbConn,
+    kind: RuleKind,
+    rule: &NewRule,
+    at: NaiveDateTime,
+) -> Result<(), DbError> {
+    remove(conn, kind, &rule.domain, LOCAL)?;
+    insert_rule(conn, kind, LOCAL, rule, at)?;
+    refresh_hidden(conn, at)
+}
+
+/// Removes one of the instance's own rules; `false` when there was none.
+pub fn remove_rule(
+    conn: &mut DbConn,
+    kind: RuleKind,
+    domain: &str,
+    at: NaiveDateTime,
+) -> Result<bool, DbError> {
+    let removed = remove(conn, kind, domain, LOCAL)?;
+    refresh_hidden(conn, at)?;
+    Ok(removed)
+}
+
+fn remove(conn: &mut DbConn, kind: RuleKind, domain: &str, source: &str) -> Result<bool, DbError> {
+    let removed = diesel::delete(
+        domain_rules::table
+            .filter(domain_rules::kind.eq(kind.as_str()))
+            .filter(domain_rules::domain.eq(domain))
+            .filter(domain_rules::source.eq(source)),
+    )
+    .execute(conn)?;
+    Ok(removed > 0)
+}
+
+/// Replaces every rule a source (a subscribed list, or `LOCAL` for an import that replaces)
+/// holds with `rules`, and updates what blocks hide.
+pub fn replace_source(
+    conn: &mut DbConn,
+    kind: RuleKind,
+    source: &str,
+    rules: &[NewRule],
+    at: NaiveDateTime,
+) -> Result<(), DbError> {
+    diesel::delete(
+        domain_rules::table
+            .filter(domain_rules::kind.eq(kind.as_str()))
+            .filter(domain_rules::source.eq(source)),
+    )
+    .execute(conn)?;
+    let mut seen = std::collections::BTreeSet::new();
+    for rule in rules.iter().filter(|r| seen.insert(r.domain.clone())) {
+        insert_rule(conn, kind, source, rule, at)?;
+    }
+    refresh_hidden(conn, at)
+}
+
+/// Adds the instance's own rules from an import, keeping those it has.
+pub fn merge_local(
+    conn: &mut DbConn,
+    kind: RuleKind,
+    rules: &[NewRule],
+    at: NaiveDateTime,
+) -> Result<usize, DbError> {
+    let mut added = 0;
+    for rule in rules {
+        if !remove(conn, kind, &rule.domain, LOCAL)? {
+            added += 1;
+        }
+        insert_rule(conn, kind, LOCAL, rule, at)?;
+    }
+    refresh_hidden(conn, at)?;
+    Ok(added)
+}
+
+/// Whether this instance talks to `host` (an instance as `host` or `host:port`).
+pub fn permits_host(conn: &mut DbConn, mode: FederationMode, host: &str) -> Result<bool, DbError> {
+    let rows: Vec<(String, String)> = domain_rules::table
+        .select((domain_rules::kind, domain_rules::domain))
+        .load(conn)?;
+    let of = |kind: RuleKind| {
+        rows.iter()
+            .filter(move |(k, _)| k == kind.as_str())
+            .map(|(_, d)| d.as_str())
+    };
+    Ok(permits(mode, host, of(RuleKind::Block), of(RuleKind::Allow)))
+}
+
+/// Recomputes which stored content's home instances blocks hide, and refreshes the aggregates
+/// of every requester whose reviews came in or went out of view.
+pub fn refresh_hidden(conn: &mut DbConn, at: NaiveDateTime) -> Result<(), DbError> {
+    let blocked: Vec<String> = domain_rules::table
+        .filter(domain_rules::kind.eq(RuleKind::Block.as_str()))
+        .select(domain_rules::domain)
+        .load(conn)?;
+    let mut origins: Vec<String> = reviews::table
+        .filter(reviews::origin.is_not_null())
+        .select(reviews::origin.assume_not_null())
+        .distinct()
+        .load(conn)?;
+    origins.extend(
+        incidents::table
+            .filter(incidents::origin.is_not_null())
+            .select(incidents::origin.assume_not_null())
+            .distinct()
+            .load::<String>(conn)?,
+    );
+    origins.extend(
+        corroborations::table
+            .filter(corroborations::origin.is_not_null())
+            .select(corroborations::origin.assume_not_null())
+            .distinct()
+            .load::<String>(conn)?,
+    );
+    origins.sort();
+    origins.dedup();
+    let hidden: Vec<&String> = origins
+        .iter()
+        .filter(|origin| blocked.iter().any(|domain| covers(domain, origin)))
+        .collect();
+    let before: Vec<String> = hidden_origins::table
+        .select(hidden_origins::origin)
+        .load(conn)?;
+    let changed: Vec<&String> = before
+        .iter()
+        .filter(|o| !hidden.contains(o))
+        .chain(hidden.iter().copied().filter(|o| !before.contains(o)))
+        .collect();
+    if changed.is_empty() {
+        return Ok(());
+    }
+    diesel::delete(hidden_origins::table).execute(conn)?;
+    for origin in &hidden {
+        diesel::insert_into(hidden_origins::table)
+            .values(hidden_origins::origin.eq(origin.as_str()))
+            .execute(conn)?;
+    }
+    let requesters: Vec<i64> = reviews::table
+        .filter(reviews::origin.eq_any(changed))
+        .select(reviews::requester_pk)
+        .distinct()
+        .load(conn)?;
+    for requester in requesters {
+        crate::stats::refresh(conn, requester, at)?;
+    }
+    Ok(())
+}
+
+/// A subscription to another collective's published block or allow list.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = list_subscriptions)]
+pub struct SubscriptionRow {
+    pub url: String,
+    pub kind: String,
+    pub last_fetched_at: Option<NaiveDateTime>,
+    pub last_error: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn subscribe(
+    conn: &mut DbConn,
+    url: &str,
+    kind: RuleKind,
+    at: NaiveDateTime,
+) -> Result<(), DbError> {
+    diesel::delete(list_subscriptions::table.find(url)).execute(conn)?;
+    diesel::insert_into(list_subscriptions::table)
+        .values((
+            list_subscriptions::url.eq(url),
+            list_subscriptions::kind.eq(kind.as_str()),
+            list_subscriptions::created_at.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Ends a subscription and drops the rules it brought; `false` when there was none.
+pub fn unsubscribe(conn: &mut DbConn, url: &str, at: NaiveDateTime) -> Result<bool, DbError> {
+    let removed = diesel::delete(list_subscriptions::table.find(url)).execute(conn)?;
+    diesel::delete(domain_rules::table.filter(domain_rules::source.eq(url))).execute(conn)?;
+    refresh_hidden(conn, at)?;
+    Ok(removed > 0)
+}
+
+pub fn subscriptions(conn: &mut DbConn) -> Result<Vec<SubscriptionRow>, DbError> {
+    Ok(list_subscriptions::table
+        .order(list_subscriptions::url)
+        .select(SubscriptionRow::as_select())
+        .load(conn)?)
+}
+
+/// Records a fetch of a subscribed list: its rules replace the list's earlier ones; a failed
+/// fetch keeps them and records why.
+pub fn record_fetch(
+    conn: &mut DbConn,
+    url: &str,
+    fetched: Result<&[NewRule], &str>,
+    at: NaiveDateTime,
+) -> Result<(), DbError> {
+    let kind: String = list_subscriptions::table
+        .find(url)
+        .select(list_subscriptions::kind)
+        .first(conn)?;
+    let error = match fetched {
+        Ok(rules) => {
+            replace_source(conn, RuleKind::parse(&kind)?, url, rules, at)?;
+            None
+        }
+        Err(error) => Some(error),
+    };
+    diesel::update(list_subscriptions::table.find(url))
+        .set((
+            list_subscriptions::last_fetched_at.eq(at),
+            list_subscriptions::last_error.eq(error),
+        ))
+        .execute(conn)?;
+    Ok(())
+}

@@ -1,0 +1,68 @@
+-- Moderation: reports (from local workers, or Flags from other instances, never naming the
+-- reporter), the public moderation log, and federation policy: domain rules (blocks and
+-- allows, local or from subscribed lists) and list subscriptions. Content from a blocked
+-- domain is hidden, not deleted, so an unblock restores it.
+CREATE TABLE reports (
+    id BIGSERIAL PRIMARY KEY,
+    public_id TEXT NOT NULL UNIQUE,
+    target_type TEXT NOT NULL CHECK (target_type IN ('review', 'incident', 'corroboration', 'account')),
+    target TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    text TEXT NOT NULL,
+    reporter_id BIGINT REFERENCES users (id) ON DELETE SET NULL,
+    origin TEXT,
+    state TEXT NOT NULL CHECK (state IN ('open', 'resolved')),
+    action TEXT,
+    resolution TEXT,
+    resolved_at TIMESTAMP,
+    created_at TIMESTAMP NOT NULL
+);
+CREATE INDEX reports_state ON reports (state, id);
+
+CREATE TABLE modlog (
+    id BIGSERIAL PRIMARY KEY,
+    at TIMESTAMP NOT NULL,
+    action TEXT NOT NULL,
+    target_type TEXT NOT NULL,
+    target TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    role TEXT NOT NULL,
+    moderator TEXT,
+    origin TEXT
+);
+
+CREATE TABLE domain_rules (
+    id BIGSERIAL PRIMARY KEY,
+    domain TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('block', 'allow')),
+    severity TEXT NOT NULL,
+    reject_media BOOLEAN NOT NULL,
+    reject_reports BOOLEAN NOT NULL,
+    public_comment TEXT NOT NULL,
+    obfuscate BOOLEAN NOT NULL,
+    source TEXT NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    UNIQUE (domain, kind, source)
+);
+
+CREATE TABLE list_subscriptions (
+    url TEXT PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('block', 'allow')),
+    last_fetched_at TIMESTAMP,
+    last_error TEXT,
+    created_at TIMESTAMP NOT NULL
+);
+
+-- The home instances of stored content that domain blocks hide, kept exact so every list and
+-- aggregate can leave them out with one indexed lookup.
+CREATE TABLE hidden_origins (
+    origin TEXT PRIMARY KEY
+);
+
+-- Events for removals and restorations by moderators, and for accounts (suspensions).
+ALTER TABLE federation_events DROP CONSTRAINT federation_events_kind_check;
+ALTER TABLE federation_events ADD CONSTRAINT federation_events_kind_check
+    CHECK (kind IN ('create', 'update', 'delete', 'announce', 'remove', 'restore'));
+ALTER TABLE federation_events DROP CONSTRAINT federation_events_object_type_check;
+ALTER TABLE federation_events ADD CONSTRAINT federation_events_object_type_check
+    CHECK (object_type IN ('review', 'incident', 'corroboration', 'account', 'report'));
