@@ -644,8 +644,8 @@ async fn signing_as(server: &TestServer) -> activitypub_federation::config::Data
             open_registrations: true,
             wave_window_days: 14,
             delivery: Default::default(),
-                    mode: Default::default(),
-                    inbox_limiter: picket_apub::inbox_limiter(1_000_000),
+            mode: Default::default(),
+            inbox_limiter: picket_apub::inbox_limiter(1_000_000),
         },
         FederationSettings {
             allow_loopback: true,
@@ -772,6 +772,7 @@ fn federating_process(db: &picket_test_support::TestDb, port: u16) -> ServeProce
         .env("DATABASE_URL", db.url())
         .env("PICKET_FEDERATION_ALLOW_LOOPBACK", "true")
         .env("PICKET_ACCOUNTS_REGISTRATION", "open")
+        .env("PICKET_LIMITS_WRITES_PER_MINUTE", "100000")
         .env("PICKET_LOG_FILTER", "error");
     ServeProcess::spawn(&mut command, port)
 }
@@ -846,7 +847,10 @@ async fn a_killed_sender_resumes_and_nothing_is_lost_or_doubled(backend: TestBac
             .send()
     });
     for response in futures::future::join_all(posts).await {
-        assert_eq!(response.expect("post").status(), StatusCode::CREATED);
+        let response = response.expect("post");
+        let status = response.status();
+        let body = response.text().await.unwrap_or_default();
+        assert_eq!(status, StatusCode::CREATED, "{body}");
     }
     a.kill_9();
 

@@ -28,6 +28,8 @@ impl TestServer {
         config.database.url = Some(db.url().to_owned());
         config.database.pool_size = 4;
         config.accounts.registration = RegistrationMode::Open;
+        // Tests write much faster than people; the limits test sets its own.
+        config.limits.writes_per_minute = 100_000;
         tweak(&mut config);
         let running = picket_server::start(&config)
             .await

@@ -27,8 +27,8 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// (ActivityPub actors, WebFinger, NodeInfo) that share its logging, body limit and CORS.
 pub fn router(state: AppState, federation: Router) -> Router {
     use routes::{
-        accounts, compat, export, feeds, import, incidents, invites, notifications, remote_follows,
-        requesters, reviews, sessions,
+        accounts, compat, export, feeds, import, incidents, invites, moderation, notifications,
+        remote_follows, requesters, reviews, sessions,
     };
     let api = Router::new()
         .route("/accounts", post(accounts::register))
@@ -97,6 +97,28 @@ pub fn router(state: AppState, federation: Router) -> Router {
             "/incidents/{id}/corroborations/mine",
             delete(incidents::withdraw),
         )
+        .route("/reports", post(moderation::report))
+        .route("/moderation/reports", get(moderation::queue))
+        .route(
+            "/moderation/reports/{id}/resolution",
+            post(moderation::resolve),
+        )
+        .route("/moderation/accounts/pending", get(moderation::pending))
+        .route(
+            "/moderation/accounts/{username}/suspension",
+            post(moderation::suspend).delete(moderation::unsuspend),
+        )
+        .route(
+            "/moderation/accounts/{username}/approval",
+            post(moderation::approve),
+        )
+        .route(
+            "/incidents/{id}/removal",
+            post(moderation::remove_incident).delete(moderation::restore_incident),
+        )
+        .route("/modlog", get(moderation::modlog))
+        .route("/federation/blocks.csv", get(moderation::blocks_csv))
+        .route("/federation/allows.csv", get(moderation::allows_csv))
         .route("/notifications", get(notifications::list))
         .route("/notifications/read", post(notifications::mark_read))
         .route("/export/requesters.csv", get(export::requesters_csv))
@@ -113,6 +135,7 @@ pub fn router(state: AppState, federation: Router) -> Router {
             get(feeds::requester_feed),
         )
         .route("/feeds/workers/{token}", get(feeds::worker_feed))
+        .route("/feeds/modlog", get(feeds::modlog_feed))
         .route("/api/multi-attrs.php", get(compat::multi_attrs))
         .route("/requesters", get(compat::requesters))
         .route("/requesters/{rid}", get(compat::requester))

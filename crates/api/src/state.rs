@@ -25,6 +25,10 @@ pub struct Settings {
     pub public_url: url::Url,
     /// Incidents of one kind against one requester this many days apart still belong to one wave.
     pub wave_window_days: i64,
+    /// Reviews, incidents, corroborations and reports one account may post per minute.
+    pub writes_per_minute: u32,
+    /// Whether the public moderation log names moderators (otherwise only their role).
+    pub show_moderator_names: bool,
 }
 
 impl Settings {
@@ -43,6 +47,7 @@ pub struct AppState {
     pub db: Db,
     pub settings: Arc<Settings>,
     login_limiter: Arc<DefaultKeyedRateLimiter<String>>,
+    write_limiter: Arc<DefaultKeyedRateLimiter<i64>>,
     /// A hash to verify against when the username does not exist, so a login's timing does not reveal which names are taken.
     decoy_hash: Arc<OnceLock<String>>,
     local_instance: Arc<str>,
@@ -72,6 +77,9 @@ impl AppState {
             .into(),
             remote: None,
             login_limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
+            write_limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(
+                NonZeroU32::new(settings.writes_per_minute).unwrap_or(NonZeroU32::MIN),
+            ))),
             settings: Arc::new(settings),
             decoy_hash: Arc::new(OnceLock::new()),
         }
@@ -100,6 +108,14 @@ impl AppState {
             .map_err(|not_until| {
                 ApiError::too_many_requests(not_until.wait_time_from(DefaultClock::default().now()))
             })
+    }
+
+    /// Counts one write (a review, incident, corroboration or report) by account `user`;
+    /// refuses with 429 and `Retry-After` once its quota is spent.
+    pub(crate) fn check_write_quota(&self, user: i64) -> Result<(), ApiError> {
+        self.write_limiter.check_key(&user).map_err(|not_until| {
+            ApiError::too_many_requests(not_until.wait_time_from(DefaultClock::default().now()))
+        })
     }
 
     /// This instance as waves count instances: the name other instances give it too.

@@ -192,9 +192,7 @@ impl Activity for InboxActivity {
             InboxActivity::Delete(delete) => delete.verify(),
             // What an announce points at is fetched from its origin and checked there; a flag
             // only files a report about what is ours.
-            InboxActivity::Announce(_) | InboxActivity::Flag(_) | InboxActivity::Other(_) => {
-                Ok(())
-            }
+            InboxActivity::Announce(_) | InboxActivity::Flag(_) | InboxActivity::Other(_) => Ok(()),
         }
     }
 

@@ -59,10 +59,14 @@ impl IntoResponse for ApubError {
             ApubError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             ApubError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ApubError::TooMany(wait) => {
-                let body = serde_json::json!({"error": "rate_limited", "message": self.to_string()});
+                let body =
+                    serde_json::json!({"error": "rate_limited", "message": self.to_string()});
                 return (
                     StatusCode::TOO_MANY_REQUESTS,
-                    [(axum::http::header::RETRY_AFTER, wait.as_secs().max(1).to_string())],
+                    [(
+                        axum::http::header::RETRY_AFTER,
+                        wait.as_secs().max(1).to_string(),
+                    )],
                     axum::Json(body),
                 )
                     .into_response();

@@ -3,6 +3,7 @@
 mod activities;
 mod actors;
 mod error;
+pub mod lists;
 mod objects;
 mod outbox;
 #[cfg(test)]
@@ -116,7 +117,9 @@ impl ApubData {
         self.inbox_limiter
             .check_key(&domain(url))
             .map_err(|not_until| {
-                ApubError::TooMany(not_until.wait_time_from(governor::clock::DefaultClock::default().now()))
+                ApubError::TooMany(
+                    not_until.wait_time_from(governor::clock::DefaultClock::default().now()),
+                )
             })
     }
 

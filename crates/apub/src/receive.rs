@@ -4,6 +4,7 @@ use activitypub_federation::config::Data;
 use activitypub_federation::fetch::fetch_object_http;
 use chrono::NaiveDateTime;
 use picket_core::incident::{IncidentInput, validate_corroboration, validate_incident};
+use picket_core::moderation::{ModAction, ReportReason, TargetType};
 use picket_core::platform::Platform;
 use picket_core::review::{ReviewInput, validate_review};
 use picket_core::secrets::new_public_id;
@@ -11,7 +12,6 @@ use picket_db::events::{self, EventKind, ObjectType};
 use picket_db::incidents::{self, IncidentRow, RemoteIncident, WaveWatch};
 use picket_db::models::now;
 use picket_db::reviews::{self, RemoteOrigin, RemoteOutcome};
-use picket_core::moderation::{ModAction, ReportReason, TargetType};
 use picket_db::{DbConn, DbError, delivery, follows, moderation, requesters};
 use serde_json::Value;
 use url::Url;
@@ -423,7 +423,10 @@ pub(crate) async fn flagged(data: &ApubData, flag: Flag) -> Result<(), ApubError
     }
     let text = flag.reason();
     let reason = ReportReason::from_text(&text);
-    let text: String = text.chars().take(picket_core::moderation::TEXT_MAX_CHARS).collect();
+    let text: String = text
+        .chars()
+        .take(picket_core::moderation::TEXT_MAX_CHARS)
+        .collect();
     let home = origin(flag.actor.inner());
     once(data, &flag.id, move |conn| {
         for (target_type, target) in &targets {

@@ -16,8 +16,8 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use picket_db::users;
 use serde::Deserialize;
-use url::Url;
 use serde_json::{Value, json};
+use url::Url;
 
 use crate::activities::InboxActivity;
 use crate::actors::{ApubActor, LocalActor};

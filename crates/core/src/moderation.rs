@@ -226,30 +226,67 @@ mod tests {
     #[test]
     fn modes_decide_who_is_permitted() {
         let (blocked, allowed) = (["bad.example"], ["good.example"]);
-        assert!(permits(FederationMode::Blocklist, "other.example", blocked, allowed));
-        assert!(!permits(FederationMode::Blocklist, "a.bad.example", blocked, allowed));
-        assert!(!permits(FederationMode::Allowlist, "other.example", blocked, allowed));
-        assert!(permits(FederationMode::Allowlist, "good.example", blocked, allowed));
-        assert!(!permits(FederationMode::Allowlist, "good.example", ["good.example"], allowed));
+        assert!(permits(
+            FederationMode::Blocklist,
+            "other.example",
+            blocked,
+            allowed
+        ));
+        assert!(!permits(
+            FederationMode::Blocklist,
+            "a.bad.example",
+            blocked,
+            allowed
+        ));
+        assert!(!permits(
+            FederationMode::Allowlist,
+            "other.example",
+            blocked,
+            allowed
+        ));
+        assert!(permits(
+            FederationMode::Allowlist,
+            "good.example",
+            blocked,
+            allowed
+        ));
+        assert!(!permits(
+            FederationMode::Allowlist,
+            "good.example",
+            ["good.example"],
+            allowed
+        ));
     }
 
     #[test]
     fn reasons_are_read_from_other_servers_words() {
-        assert_eq!(ReportReason::from_text("Threats: he named my street"), ReportReason::Threats);
+        assert_eq!(
+            ReportReason::from_text("Threats: he named my street"),
+            ReportReason::Threats
+        );
         assert_eq!(
             ReportReason::from_text("discloses_codes"),
             ReportReason::DisclosesCodes
         );
         assert_eq!(ReportReason::from_text("spam"), ReportReason::Other);
         assert!(validate_report_text(ReportReason::Other, " ").is_err());
-        assert_eq!(validate_report_text(ReportReason::Threats, " x ").as_deref(), Ok("x"));
+        assert_eq!(
+            validate_report_text(ReportReason::Threats, " x ").as_deref(),
+            Ok("x")
+        );
         assert!(validate_reason("").is_err());
     }
 
     #[test]
     fn domains_are_normalised() {
-        assert_eq!(normalize_domain("https://Bad.Example/path").as_deref(), Some("bad.example"));
-        assert_eq!(normalize_domain("bad.example.").as_deref(), Some("bad.example"));
+        assert_eq!(
+            normalize_domain("https://Bad.Example/path").as_deref(),
+            Some("bad.example")
+        );
+        assert_eq!(
+            normalize_domain("bad.example.").as_deref(),
+            Some("bad.example")
+        );
         assert_eq!(normalize_domain("  "), None);
         assert_eq!(normalize_domain("bad example"), None);
     }

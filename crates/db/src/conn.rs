@@ -215,6 +215,16 @@ impl Db {
         f(&mut conn)
     }
 
+    /// `with_conn` inside one transaction, for synchronous callers (the admin commands).
+    pub fn with_tx<T>(
+        &self,
+        f: impl FnOnce(&mut DbConn) -> Result<T, DbError>,
+    ) -> Result<T, DbError> {
+        let mut conn = self.pool.get()?;
+        let conn: &mut DbConn = &mut conn;
+        conn.transaction(f)
+    }
+
     /// Runs `f` inside one transaction; everything it writes commits together or not at all.
     /// On SQLite a transaction that lost a write race is retried, so `f` may run more than once.
     pub async fn tx<T, F>(&self, mut f: F) -> Result<T, DbError>

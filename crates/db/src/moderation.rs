@@ -253,7 +253,11 @@ pub fn set_content_removed(
     match target_type {
         TargetType::Review => {
             let row = crate::reviews::by_public_id(conn, public_id)?;
-            let expected = if reason.is_some() { "published" } else { "removed" };
+            let expected = if reason.is_some() {
+                "published"
+            } else {
+                "removed"
+            };
             if row.state != expected {
                 return Err(DbError::WrongState(ONLY));
             }
@@ -261,7 +265,11 @@ pub fn set_content_removed(
         }
         TargetType::Incident => {
             let row = crate::incidents::by_public_id(conn, public_id)?;
-            let expected = if reason.is_some() { "published" } else { "removed" };
+            let expected = if reason.is_some() {
+                "published"
+            } else {
+                "removed"
+            };
             if row.state != expected {
                 return Err(DbError::WrongState(ONLY));
             }
@@ -306,7 +314,9 @@ pub fn suspend(
 ) -> Result<(), DbError> {
     let user = crate::users::by_username(conn, username)?;
     if user.status() != AccountStatus::Active {
-        return Err(DbError::WrongState("only an active account can be suspended"));
+        return Err(DbError::WrongState(
+            "only an active account can be suspended",
+        ));
     }
     crate::users::set_status(conn, user.id, AccountStatus::Suspended)?;
     crate::sessions::revoke_all(conn, user.id, None)?;
@@ -366,7 +376,9 @@ pub fn approve(
 ) -> Result<(), DbError> {
     let user = crate::users::by_username(conn, username)?;
     if user.status() != AccountStatus::Pending {
-        return Err(DbError::WrongState("the account is not waiting for approval"));
+        return Err(DbError::WrongState(
+            "the account is not waiting for approval",
+        ));
     }
     crate::users::set_status(conn, user.id, AccountStatus::Active)?;
     record(

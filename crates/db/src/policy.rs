@@ -194,7 +194,12 @@ pub fn permits_host(conn: &mut DbConn, mode: FederationMode, host: &str) -> Resu
             .filter(move |(k, _)| k == kind.as_str())
             .map(|(_, d)| d.as_str())
     };
-    Ok(permits(mode, host, of(RuleKind::Block), of(RuleKind::Allow)))
+    Ok(permits(
+        mode,
+        host,
+        of(RuleKind::Block),
+        of(RuleKind::Allow),
+    ))
 }
 
 /// Recomputes which stored content's home instances blocks hide, and refreshes the aggregates

@@ -33,7 +33,10 @@ pub fn by_username(conn: &mut DbConn, username: &str) -> Result<UserRow, DbError
 
 pub fn set_status(conn: &mut DbConn, id: i64, status: AccountStatus) -> Result<(), DbError> {
     let updated = diesel::update(users::table.find(id))
-        .set((users::status.eq(status.as_str()), users::updated_at.eq(now())))
+        .set((
+            users::status.eq(status.as_str()),
+            users::updated_at.eq(now()),
+        ))
         .execute(conn)?;
     found(updated)
 }

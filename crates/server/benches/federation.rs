@@ -57,8 +57,8 @@ async fn inbox_throughput(backend: TestBackend) {
             open_registrations: true,
             wave_window_days: 14,
             delivery: Default::default(),
-                    mode: Default::default(),
-                    inbox_limiter: picket_apub::inbox_limiter(1_000_000),
+            mode: Default::default(),
+            inbox_limiter: picket_apub::inbox_limiter(1_000_000),
         },
         FederationSettings {
             allow_loopback: true,

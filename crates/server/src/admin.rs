@@ -1,12 +1,15 @@
-//! What an admin does at a terminal: create accounts (the first admin above all) and invite codes, follow other instances.
+//! What an admin does at a terminal: create accounts (the first admin above all) and invite codes, follow other instances, block and allow domains, subscribe to lists, suspend accounts.
 
 use std::io::{BufRead, IsTerminal};
 
 use anyhow::{Context, bail};
 use picket_apub::LocalActor;
 use picket_core::accounts::{self, Role};
+use picket_core::moderation::{ModAction, normalize_domain, validate_reason};
 use picket_core::secrets::{hash_password, new_secret, secret_digest};
 use picket_db::models::{NewUser, now};
+use picket_db::moderation::{self, Acting};
+use picket_db::policy::{self, NewRule, RuleKind};
 use picket_db::{DbError, users};
 
 use crate::Config;
@@ -129,4 +132,183 @@ async fn open_database_async(config: &Config) -> anyhow::Result<picket_db::Db> {
     tokio::task::spawn_blocking(move || crate::open_database(&config))
         .await
         .context("database start-up task failed")?
+}
+
+/// The log's view of an admin at the terminal.
+const CLI: Acting<'static> = Acting {
+    role: "admin",
+    name: None,
+};
+
+/// Which list a domain command works on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ListKind {
+    Block,
+    Allow,
+}
+
+impl From<ListKind> for RuleKind {
+    fn from(kind: ListKind) -> RuleKind {
+        match kind {
+            ListKind::Block => RuleKind::Block,
+            ListKind::Allow => RuleKind::Allow,
+        }
+    }
+}
+
+fn domain_arg(raw: &str) -> anyhow::Result<String> {
+    normalize_domain(raw).with_context(|| format!("`{raw}` is not a domain"))
+}
+
+/// Blocks or allows a domain (`add`), or lifts that (`!add`), with the reason the public log
+/// shows, as `picket admin block|unblock|allow|disallow` do.
+pub fn set_domain(
+    config: &Config,
+    kind: ListKind,
+    add: bool,
+    domain: &str,
+    reason: &str,
+) -> anyhow::Result<()> {
+    let domain = domain_arg(domain)?;
+    let reason = validate_reason(reason).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let db = crate::open_database(config)?;
+    let action = match (kind, add) {
+        (ListKind::Block, true) => ModAction::BlockDomain,
+        (ListKind::Block, false) => ModAction::UnblockDomain,
+        (ListKind::Allow, true) => ModAction::AllowDomain,
+        (ListKind::Allow, false) => ModAction::DisallowDomain,
+    };
+    let found = db.with_tx(|conn| {
+        let at = now();
+        let found = if add {
+            policy::set_rule(conn, kind.into(), &NewRule::plain(&domain, &reason), at)?;
+            true
+        } else {
+            policy::remove_rule(conn, kind.into(), &domain, at)?
+        };
+        if found {
+            moderation::log_action(conn, CLI, action, ("domain", &domain), &reason, at)?;
+        }
+        Ok::<_, DbError>(found)
+    })?;
+    if !found {
+        bail!(
+            "{domain} is not on the {} list",
+            RuleKind::from(kind).as_str()
+        );
+    }
+    Ok(())
+}
+
+/// Adds a Mastodon-format domain list to the instance's own rules; returns how many domains
+/// were new.
+pub fn import_domains(config: &Config, kind: ListKind, text: &str) -> anyhow::Result<usize> {
+    let entries = picket_core::domain_list::parse(text).context("cannot read the list")?;
+    let rules: Vec<NewRule> = entries
+        .into_iter()
+        .map(|e| NewRule {
+            domain: e.domain,
+            severity: e.severity,
+            reject_media: e.reject_media,
+            reject_reports: e.reject_reports,
+            public_comment: e.public_comment,
+            obfuscate: e.obfuscate,
+        })
+        .collect();
+    let db = crate::open_database(config)?;
+    let added = db.with_tx(|conn| {
+        let at = now();
+        let added = policy::merge_local(conn, kind.into(), &rules, at)?;
+        let action = match kind {
+            ListKind::Block => ModAction::BlockDomain,
+            ListKind::Allow => ModAction::AllowDomain,
+        };
+        for rule in &rules {
+            let reason = if rule.public_comment.is_empty() {
+                "imported"
+            } else {
+                &rule.public_comment
+            };
+            moderation::log_action(conn, CLI, action, ("domain", &rule.domain), reason, at)?;
+        }
+        Ok::<_, DbError>(added)
+    })?;
+    Ok(added)
+}
+
+/// The instance's own rules of `kind` as a Mastodon-format list.
+pub fn export_domains(config: &Config, kind: ListKind) -> anyhow::Result<String> {
+    let db = crate::open_database(config)?;
+    let rules = db.with_conn(|conn| policy::rules(conn, kind.into()))?;
+    let entries: Vec<picket_core::domain_list::DomainEntry> = rules
+        .into_iter()
+        .filter(|r| r.source == policy::LOCAL)
+        .map(|r| picket_core::domain_list::DomainEntry {
+            domain: r.domain,
+            severity: r.severity,
+            reject_media: r.reject_media,
+            reject_reports: r.reject_reports,
+            public_comment: r.public_comment,
+            obfuscate: r.obfuscate,
+        })
+        .collect();
+    Ok(picket_core::domain_list::write(&entries))
+}
+
+/// Subscribes to (or, `!add`, unsubscribes from) another collective's published list; the
+/// running server fetches it and keeps it fresh.
+pub fn subscription(config: &Config, url: &str, kind: ListKind, add: bool) -> anyhow::Result<()> {
+    let parsed = url::Url::parse(url).with_context(|| format!("`{url}` is not a URL"))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        bail!(
+            "a list is fetched over http or https, not {}",
+            parsed.scheme()
+        );
+    }
+    let url = parsed.to_string();
+    let db = crate::open_database(config)?;
+    let found = db.with_tx(|conn| {
+        let at = now();
+        let (found, action) = if add {
+            policy::subscribe(conn, &url, kind.into(), at)?;
+            (true, ModAction::SubscribeList)
+        } else {
+            (
+                policy::unsubscribe(conn, &url, at)?,
+                ModAction::UnsubscribeList,
+            )
+        };
+        if found {
+            let reason = format!("{} list", RuleKind::from(kind).as_str());
+            moderation::log_action(conn, CLI, action, ("list", &url), &reason, at)?;
+        }
+        Ok::<_, DbError>(found)
+    })?;
+    if !found {
+        bail!("not subscribed to {url}");
+    }
+    Ok(())
+}
+
+/// Suspends (or, `!suspend`, unsuspends) a local account, as the moderation API does.
+pub fn set_suspended(
+    config: &Config,
+    username: &str,
+    suspend: bool,
+    reason: &str,
+) -> anyhow::Result<()> {
+    let reason = validate_reason(reason).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let username = username.to_ascii_lowercase();
+    let db = crate::open_database(config)?;
+    db.with_tx(|conn| {
+        if suspend {
+            moderation::suspend(conn, CLI, &username, &reason, now())
+        } else {
+            moderation::unsuspend(conn, CLI, &username, &reason, now())
+        }
+    })
+    .map_err(|e| match e {
+        DbError::NotFound => anyhow::anyhow!("no account named {username}"),
+        other => other.into(),
+    })
 }

@@ -24,6 +24,7 @@ pub struct Running {
     task: JoinHandle<std::io::Result<()>>,
     stop_delivery: watch::Sender<bool>,
     delivery: JoinHandle<()>,
+    lists: JoinHandle<()>,
     db: Db,
 }
 
@@ -40,6 +41,7 @@ impl Running {
         self.task.await.context("server task failed")??;
         let _ = self.stop_delivery.send(true);
         self.delivery.await.context("delivery worker failed")?;
+        self.lists.await.context("domain list refresher failed")?;
         let db = self.db;
         tokio::task::spawn_blocking(move || db.quiesce())
             .await
@@ -178,10 +180,17 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         login_attempts_per_minute: config.accounts.login_attempts_per_minute,
         public_url: public_url.clone(),
         wave_window_days: i64::from(config.incidents.wave_window_days),
+        writes_per_minute: config.limits.writes_per_minute,
+        show_moderator_names: config.moderation.show_moderator_names,
     };
     let quiesce_on_stop = db.clone();
     let federation = federation(config, db.clone(), public_url.clone()).await?;
     let (stop_delivery, delivery_stopped) = watch::channel(false);
+    let lists = picket_apub::lists::spawn(
+        db.clone(),
+        Duration::from_secs(config.federation.list_refresh_seconds.into()),
+        delivery_stopped.clone(),
+    );
     let delivery = picket_apub::worker::spawn(federation.clone(), delivery_stopped);
     let state = AppState::new(db, settings)
         .with_remote(std::sync::Arc::new(FederatedFollows(federation.clone())));
@@ -201,6 +210,7 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         task,
         stop_delivery,
         delivery,
+        lists,
         db: quiesce_on_stop,
     })
 }

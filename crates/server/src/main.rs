@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use picket_core::accounts::Role;
+use picket_server::admin::ListKind;
 use picket_server::{Config, admin, config::DEFAULT_CONFIG_PATH};
 
 /// Picket: a federated, worker-run server for requester reviews and incident reports.
@@ -77,6 +78,70 @@ enum AdminCommand {
     },
     /// List the instances deliveries went to, and which are marked unreachable.
     Instances,
+    /// Block a domain: nothing is delivered to it or accepted from it, and what it sent is hidden.
+    Block {
+        domain: String,
+        /// Why (shown in the public moderation log).
+        #[arg(long)]
+        reason: String,
+    },
+    /// Lift a block; what the domain sent is shown again.
+    Unblock {
+        domain: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Allow a domain (what `federation.mode = "allowlist"` federates with).
+    Allow {
+        domain: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Take a domain off the allow list.
+    Disallow {
+        domain: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Import or export domain lists in Mastodon's CSV format.
+    #[command(subcommand)]
+    Domains(DomainsCommand),
+    /// Follow another collective's published block or allow list by URL; the running server
+    /// fetches it and keeps it fresh.
+    Subscribe {
+        url: String,
+        #[arg(long, value_enum)]
+        kind: ListKind,
+    },
+    /// Stop following a list; the rules it brought go.
+    Unsubscribe { url: String },
+    /// Suspend a local account: its sessions end, and other instances hide its content.
+    Suspend {
+        username: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Lift a suspension.
+    Unsuspend {
+        username: String,
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DomainsCommand {
+    /// Add the domains of a list (a file, or `-` for standard input) to this instance's own.
+    Import {
+        file: PathBuf,
+        #[arg(long, value_enum, default_value = "block")]
+        kind: ListKind,
+    },
+    /// Print this instance's own list.
+    Export {
+        #[arg(long, value_enum, default_value = "block")]
+        kind: ListKind,
+    },
 }
 
 fn parse_role(raw: &str) -> Result<Role, String> {
@@ -179,6 +244,66 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Admin(AdminCommand::Unfollow { target }) => {
             runtime()?.block_on(admin::unfollow(&config, &target))?;
             eprintln!("unfollow of {target} queued; the running server sends it");
+            Ok(())
+        }
+        Command::Admin(AdminCommand::Block { domain, reason }) => {
+            admin::set_domain(&config, ListKind::Block, true, &domain, &reason)?;
+            eprintln!("{domain} is blocked");
+            Ok(())
+        }
+        Command::Admin(AdminCommand::Unblock { domain, reason }) => {
+            admin::set_domain(&config, ListKind::Block, false, &domain, &reason)?;
+            eprintln!("{domain} is no longer blocked");
+            Ok(())
+        }
+        Command::Admin(AdminCommand::Allow { domain, reason }) => {
+            admin::set_domain(&config, ListKind::Allow, true, &domain, &reason)?;
+            eprintln!("{domain} is allowed");
+            Ok(())
+        }
+        Command::Admin(AdminCommand::Disallow { domain, reason }) => {
+            admin::set_domain(&config, ListKind::Allow, false, &domain, &reason)?;
+            eprintln!("{domain} is no longer allowed");
+            Ok(())
+        }
+        Command::Admin(AdminCommand::Domains(DomainsCommand::Import { file, kind })) => {
+            let text = if file.as_os_str() == "-" {
+                std::io::read_to_string(std::io::stdin()).context("cannot read standard input")?
+            } else {
+                std::fs::read_to_string(&file)
+                    .with_context(|| format!("cannot read {}", file.display()))?
+            };
+            let added = admin::import_domains(&config, kind, &text)?;
+            eprintln!("imported; {added} domains were new");
+            Ok(())
+        }
+        Command::Admin(AdminCommand::Domains(DomainsCommand::Export { kind })) => {
+            let list = admin::export_domains(&config, kind)?;
+            #[allow(clippy::print_stdout)]
+            // the list is the command's output
+            {
+                print!("{list}");
+            }
+            Ok(())
+        }
+        Command::Admin(AdminCommand::Subscribe { url, kind }) => {
+            admin::subscription(&config, &url, kind, true)?;
+            eprintln!("subscribed to {url}; the running server fetches it");
+            Ok(())
+        }
+        Command::Admin(AdminCommand::Unsubscribe { url }) => {
+            admin::subscription(&config, &url, ListKind::Block, false)?;
+            eprintln!("unsubscribed from {url}");
+            Ok(())
+        }
+        Command::Admin(AdminCommand::Suspend { username, reason }) => {
+            admin::set_suspended(&config, &username, true, &reason)?;
+            eprintln!("{username} is suspended");
+            Ok(())
+        }
+        Command::Admin(AdminCommand::Unsuspend { username, reason }) => {
+            admin::set_suspended(&config, &username, false, &reason)?;
+            eprintln!("{username} is no longer suspended");
             Ok(())
         }
         Command::Admin(AdminCommand::Instances) => {

@@ -195,3 +195,46 @@ pub(crate) async fn worker_feed(
         })?;
     Ok(atom(feed))
 }
+
+/// The public moderation log as Atom: its newest entries.
+#[utoipa::path(get, path = "/feeds/modlog", tag = "moderation",
+    responses((status = 200, content_type = "application/atom+xml")))]
+pub(crate) async fn modlog_feed(State(state): State<AppState>) -> ApiResult<Response> {
+    let base = state.settings.public_url.clone();
+    let rows = state
+        .db
+        .run(|conn| picket_db::moderation::modlog_page(conn, None, ENTRIES))
+        .await?;
+    let api = |path: String| base.join(&path).map(|u| u.to_string()).unwrap_or(path);
+    let entries: Vec<Entry> = rows
+        .into_iter()
+        .map(|row| {
+            let mut summary = format!("{} ({})", row.reason, row.role);
+            if let Some(origin) = &row.origin {
+                summary.push_str(&format!(", from {origin}"));
+            }
+            entry(
+                api(format!("api/v1/modlog#{}", row.id)),
+                format!("{}: {} {}", row.action, row.target_type, row.target),
+                summary,
+                api("api/v1/modlog".to_owned()),
+                row.at,
+            )
+        })
+        .collect();
+    let self_url = api("feeds/modlog".to_owned());
+    Ok(atom(Feed {
+        id: self_url.clone(),
+        title: Text::plain("Moderation log — Picket"),
+        updated: entries
+            .first()
+            .map_or_else(|| time(picket_db::models::now()), |e| e.updated),
+        links: vec![Link {
+            href: self_url,
+            rel: "self".into(),
+            ..Link::default()
+        }],
+        entries,
+        ..Feed::default()
+    }))
+}

@@ -93,6 +93,7 @@ pub(crate) async fn create(
     current: CurrentUser,
     AppJson(body): AppJson<IncidentBody>,
 ) -> ApiResult<(StatusCode, Json<IncidentView>)> {
+    state.check_write_quota(current.user.id)?;
     body.unknown.reject()?;
     let incident = validate_incident(&body.incident, now().date(), body.confirm_no_worker_ids)?;
     let (author, username) = (current.user.id, current.user.username.clone());
@@ -307,6 +308,7 @@ pub(crate) async fn corroborate(
     Path(id): Path<String>,
     AppJson(body): AppJson<CorroborateBody>,
 ) -> ApiResult<(StatusCode, Json<CorroborationView>)> {
+    state.check_write_quota(current.user.id)?;
     body.unknown.reject()?;
     let requester_id = {
         let id = id.clone();

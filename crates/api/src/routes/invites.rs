@@ -32,9 +32,24 @@ pub(crate) async fn create(
     let expires_at = now()
         + chrono::Duration::from_std(state.settings.invite_ttl).map_err(ApiError::internal)?;
     let creator = current.user.id;
+    let (role, name) = super::moderation::acting(&state, &current);
     state
         .db
-        .run(move |conn| picket_db::invites::create(conn, &digest, Some(creator), expires_at))
+        .tx(move |conn| {
+            picket_db::invites::create(conn, &digest, Some(creator), expires_at)?;
+            let acting = picket_db::moderation::Acting {
+                role: &role,
+                name: name.as_deref(),
+            };
+            picket_db::moderation::log_action(
+                conn,
+                acting,
+                picket_core::moderation::ModAction::CreateInvite,
+                ("invite", &expires_at.to_string()),
+                "invite created",
+                now(),
+            )
+        })
         .await?;
     Ok((
         StatusCode::CREATED,

@@ -8,6 +8,7 @@ pub(crate) mod health;
 pub(crate) mod import;
 pub(crate) mod incidents;
 pub(crate) mod invites;
+pub(crate) mod moderation;
 pub(crate) mod notifications;
 pub(crate) mod remote_follows;
 pub(crate) mod requesters;

@@ -5,11 +5,13 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use picket_core::FieldErrors;
 use picket_core::accounts::Role;
+use picket_core::moderation::{TargetType, validate_reason};
 use picket_core::platform::Platform;
 use picket_core::review::{ReviewInput, validate_review};
 use picket_core::secrets::new_public_id;
 use picket_db::follows;
 use picket_db::models::now;
+use picket_db::moderation;
 use picket_db::requesters::{self, RequesterRow};
 use picket_db::reviews::{self, NewReviewMeta, ReviewRow, ReviewState};
 use picket_db::{DbConn, DbError};
@@ -100,6 +102,7 @@ pub(crate) async fn create(
     current: CurrentUser,
     AppJson(body): AppJson<CreateReview>,
 ) -> ApiResult<(StatusCode, Json<ReviewView>)> {
+    state.check_write_quota(current.user.id)?;
     body.unknown.reject()?;
     let (platform, requester_id, name) =
         check_requester(&body.platform, &body.requester_id, &body.requester_name)?;
@@ -311,11 +314,8 @@ pub(crate) async fn remove(
     AppJson(body): AppJson<RemovalRequest>,
 ) -> ApiResult<Json<ReviewView>> {
     current.require(Role::Moderator)?;
-    let reason = body.reason.trim().to_owned();
-    if reason.is_empty() || reason.chars().count() > 500 {
-        return Err(FieldErrors::single("reason", "give a reason of 1 to 500 characters").into());
-    }
-    set_removal(state, id, Some(reason)).await
+    let reason = validate_reason(&body.reason)?;
+    set_removal(state, current, id, Some(reason)).await
 }
 
 /// Restore a removed review (moderators).
@@ -327,30 +327,33 @@ pub(crate) async fn restore(
     Path(id): Path<String>,
 ) -> ApiResult<Json<ReviewView>> {
     current.require(Role::Moderator)?;
-    set_removal(state, id, None).await
+    set_removal(state, current, id, None).await
 }
 
 async fn set_removal(
     state: AppState,
+    current: CurrentUser,
     id: String,
     reason: Option<String>,
 ) -> ApiResult<Json<ReviewView>> {
+    let (role, name) = super::moderation::acting(&state, &current);
     let view = state
         .db
         .tx(move |conn| {
-            let (row, requester, author) = load(conn, &id)?;
-            let allowed = match row.state()? {
-                ReviewState::Published => reason.is_some(),
-                ReviewState::Removed => reason.is_none(),
-                ReviewState::Draft | ReviewState::Deleted => false,
+            let acting = moderation::Acting {
+                role: &role,
+                name: name.as_deref(),
             };
-            if !allowed {
-                return Err(DbError::WrongState(
-                    "only a published review can be removed, and only a removed one restored",
-                ));
-            }
-            let updated = reviews::set_removed(conn, &row, reason.as_deref(), now())?;
-            ReviewView::new(updated, &requester, author, true)
+            moderation::set_content_removed(
+                conn,
+                acting,
+                TargetType::Review,
+                &id,
+                reason.as_deref(),
+                now(),
+            )?;
+            let (row, requester, author) = load(conn, &id)?;
+            ReviewView::new(row, &requester, author, true)
         })
         .await
         .map_err(super::not_found_as(NO_REVIEW))?;
