@@ -400,7 +400,7 @@ async fn instances_follow_accept_and_unfollow(backend: TestBackend) {
 both_backends!(instances_follow_accept_and_unfollow);
 
 /// Number of published reviews an instance counts for the test requester.
-async fn reviews_counted(server: &TestServer) -> i64 {
+pub(crate) async fn reviews_counted(server: &TestServer) -> i64 {
     let (status, page) = Client::new(server)
         .get(&format!("/api/v1/requesters/mturk/{RID}"))
         .await;
@@ -636,7 +636,9 @@ async fn workers_follow_feeds_and_workers_on_other_instances(backend: TestBacken
 both_backends!(workers_follow_feeds_and_workers_on_other_instances);
 
 /// Builds A's federation data, to sign requests with A's instance key the way A would.
-async fn signing_as(server: &TestServer) -> activitypub_federation::config::Data<ApubData> {
+pub(crate) async fn signing_as(
+    server: &TestServer,
+) -> activitypub_federation::config::Data<ApubData> {
     picket_apub::configure(
         ApubData {
             db: server.db.open(),
@@ -658,12 +660,22 @@ async fn signing_as(server: &TestServer) -> activitypub_federation::config::Data
 
 /// A request to `to`'s shared inbox signed by `from`'s instance actor over `signed`, carrying
 /// `sent` as its body (the same bytes, or tampered ones).
-async fn signed_post(
+pub(crate) async fn signed_post(
     from: &activitypub_federation::config::Data<ApubData>,
     to: &TestServer,
     signed: &str,
     sent: &str,
 ) -> StatusCode {
+    signed_post_response(from, to, signed, sent).await.status()
+}
+
+/// `signed_post`, answering the whole response.
+pub(crate) async fn signed_post_response(
+    from: &activitypub_federation::config::Data<ApubData>,
+    to: &TestServer,
+    signed: &str,
+    sent: &str,
+) -> reqwest::Response {
     let http = crate::support::http();
     let builder = reqwest_middleware::ClientWithMiddleware::from(http.clone())
         .post(format!("{}/inbox", to.base))
@@ -680,7 +692,7 @@ async fn signed_post(
         .await
         .expect("sign");
     *request.body_mut() = Some(sent.to_owned().into());
-    http.execute(request).await.expect("post").status()
+    http.execute(request).await.expect("post")
 }
 
 /// The inbox checks what it is sent: a valid signature over a tampered body is refused, an

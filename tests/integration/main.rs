@@ -10,6 +10,7 @@ mod export;
 mod federated_incidents;
 mod federation;
 mod incidents;
+mod moderation;
 mod privacy;
 mod reviews;
 mod support;
