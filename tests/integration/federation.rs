@@ -862,7 +862,7 @@ async fn a_killed_sender_resumes_and_nothing_is_lost_or_doubled(backend: TestBac
         let response = response.expect("post");
         let status = response.status();
         let body = response.text().await.unwrap_or_default();
-        assert_eq!(status, StatusCode::CREATED, "{body}");
+        assert_eq!(status, StatusCode::CREATED, "{body}\n{}", a.output());
     }
     a.kill_9();
 
@@ -974,7 +974,7 @@ async fn an_unreachable_instance_is_marked_and_revived(backend: TestBackend) {
     );
     let counts = delivery_counts(&a);
     assert!(
-        counts.iter().all(|(state, _)| state == "pending"),
+        counts.iter().all(|(state, _)| state != "failed"),
         "nothing is given up while C is unreachable: {counts:?}"
     );
 

@@ -219,27 +219,45 @@ pub fn picket_output(command: &mut Command) -> std::process::Output {
     command.stdin(Stdio::null()).output().expect("run picket")
 }
 
-/// A `picket serve` child process; killed if the test ends without stopping it.
+/// A `picket serve` child process; killed if the test ends without stopping it. What it prints
+/// goes to a log file beside its data, which a failing test can show (and a pipe nobody reads
+/// can never fill up and stall it).
 pub struct ServeProcess {
     child: Option<Child>,
     pub port: u16,
+    log: std::path::PathBuf,
 }
 
 impl ServeProcess {
     pub fn spawn(command: &mut Command, port: u16) -> ServeProcess {
+        let log = command
+            .get_current_dir()
+            .unwrap_or_else(|| Path::new("."))
+            .join(format!("serve-{port}.log"));
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .expect("open the serve log");
         let child = command
             .arg("serve")
             .arg("--listen")
             .arg(format!("127.0.0.1:{port}"))
             .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
+            .stdout(file.try_clone().expect("log file"))
+            .stderr(file)
             .spawn()
             .expect("spawn picket serve");
         ServeProcess {
             child: Some(child),
             port,
+            log,
         }
+    }
+
+    /// Everything the process (and earlier ones on the same port and directory) printed.
+    pub fn output(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
     pub fn base(&self) -> String {
@@ -284,9 +302,7 @@ impl ServeProcess {
             .expect("run kill");
         assert!(killed.success(), "kill -TERM {pid}");
         let output = child.wait_with_output().expect("wait for picket");
-        let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
-        text.push_str(&String::from_utf8_lossy(&output.stderr));
-        (output.status, text)
+        (output.status, self.output())
     }
 }
 

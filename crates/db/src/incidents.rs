@@ -404,25 +404,37 @@ pub fn upsert_remote(
         status,
         published_at,
     } = arrived;
-    let (row, outcome) = match by_ap_id(conn, remote.ap_id)? {
-        Some(existing) if existing.state == DELETED => {
-            return Ok((existing, RemoteOutcome::Tombstoned));
-        }
-        Some(existing) => (
-            update(conn, &existing, incident, requester_pk, at)?,
-            RemoteOutcome::Updated,
-        ),
-        None => {
+    let created = match by_ap_id(conn, remote.ap_id)? {
+        Some(_) => None,
+        // A concurrent delivery of the same incident may win the insert: then update its copy.
+        None => match crate::savepoint(conn, |conn| {
             let row = create(conn, public_id, None, requester_pk, incident, published_at)?;
-            let row = diesel::update(incidents::table.find(row.id))
+            diesel::update(incidents::table.find(row.id))
                 .set((
                     incidents::ap_id.eq(remote.ap_id),
                     incidents::origin.eq(remote.origin),
                     incidents::remote_author.eq(remote.author),
                 ))
                 .returning(incidents::all_columns)
-                .get_result(conn)?;
-            (row, RemoteOutcome::Created)
+                .get_result::<IncidentRow>(conn)
+                .map_err(conflict_as("incident"))
+        }) {
+            Ok(row) => Some(row),
+            Err(DbError::Conflict(_)) => None,
+            Err(other) => return Err(other),
+        },
+    };
+    let (row, outcome) = match created {
+        Some(row) => (row, RemoteOutcome::Created),
+        None => {
+            let existing = by_ap_id(conn, remote.ap_id)?.ok_or(DbError::Conflict("incident"))?;
+            if existing.state == DELETED {
+                return Ok((existing, RemoteOutcome::Tombstoned));
+            }
+            (
+                update(conn, &existing, incident, requester_pk, at)?,
+                RemoteOutcome::Updated,
+            )
         }
     };
     let row = if row.status == status.as_str() {
@@ -787,21 +799,33 @@ pub fn upsert_remote_corroboration(
             .filter(corroborations::remote_author.eq(remote.author)),
     )
     .execute(conn)?;
-    let row = diesel::insert_into(corroborations::table)
-        .values((
-            corroborations::public_id.eq(public_id),
-            corroborations::incident_pk.eq(incident_pk),
-            corroborations::tasks_affected.eq(input.tasks_affected),
-            corroborations::amount_lost_minor.eq(input.amount_lost_minor),
-            corroborations::note.eq(&input.note),
-            corroborations::created_at.eq(published_at),
-            corroborations::ap_id.eq(remote.ap_id),
-            corroborations::origin.eq(remote.origin),
-            corroborations::remote_author.eq(remote.author),
-        ))
-        .returning(corroborations::all_columns)
-        .get_result(conn)?;
-    Ok((row, RemoteOutcome::Created))
+    let inserted = crate::savepoint(conn, |conn| {
+        diesel::insert_into(corroborations::table)
+            .values((
+                corroborations::public_id.eq(public_id),
+                corroborations::incident_pk.eq(incident_pk),
+                corroborations::tasks_affected.eq(input.tasks_affected),
+                corroborations::amount_lost_minor.eq(input.amount_lost_minor),
+                corroborations::note.eq(&input.note),
+                corroborations::created_at.eq(published_at),
+                corroborations::ap_id.eq(remote.ap_id),
+                corroborations::origin.eq(remote.origin),
+                corroborations::remote_author.eq(remote.author),
+            ))
+            .returning(corroborations::all_columns)
+            .get_result(conn)
+            .map_err(conflict_as("corroboration"))
+    });
+    match inserted {
+        Ok(row) => Ok((row, RemoteOutcome::Created)),
+        // A concurrent delivery of the same corroboration stored it first.
+        Err(DbError::Conflict(_)) => {
+            let row = corroboration_by_ap_id(conn, remote.ap_id)?
+                .ok_or(DbError::Conflict("corroboration"))?;
+            Ok((row, RemoteOutcome::Updated))
+        }
+        Err(other) => Err(other),
+    }
 }
 
 /// Withdraws the copy of a remote corroboration; the row it was, when one was held.

@@ -536,38 +536,50 @@ pub fn upsert_remote(
     published_at: NaiveDateTime,
     at: NaiveDateTime,
 ) -> Result<RemoteOutcome, DbError> {
-    match by_ap_id(conn, remote.ap_id)? {
-        Some(existing) if existing.state()? == ReviewState::Deleted => {
-            Ok(RemoteOutcome::Tombstoned)
-        }
-        Some(existing) => {
-            update(conn, &existing, review, false, at)?;
-            Ok(RemoteOutcome::Updated)
-        }
+    let held = match by_ap_id(conn, remote.ap_id)? {
+        Some(existing) => existing,
         None => {
-            let row = insert(
-                conn,
-                NewReviewMeta {
-                    public_id,
-                    author_id: None,
-                    requester_pk,
-                    draft: false,
-                    published_at: Some(published_at),
-                },
-                review,
-                at,
-            )?;
-            diesel::update(reviews::table.find(row.id))
-                .set((
-                    reviews::ap_id.eq(remote.ap_id),
-                    reviews::origin.eq(remote.origin),
-                    reviews::remote_author.eq(remote.author),
-                ))
-                .execute(conn)?;
-            stats::refresh(conn, requester_pk, at)?;
-            Ok(RemoteOutcome::Created)
+            // Another delivery of the same review (a backfill, an announce) may be storing it
+            // at this moment: then its copy is the one to update.
+            let stored = crate::savepoint(conn, |conn| {
+                let row = insert(
+                    conn,
+                    NewReviewMeta {
+                        public_id,
+                        author_id: None,
+                        requester_pk,
+                        draft: false,
+                        published_at: Some(published_at),
+                    },
+                    review,
+                    at,
+                )?;
+                diesel::update(reviews::table.find(row.id))
+                    .set((
+                        reviews::ap_id.eq(remote.ap_id),
+                        reviews::origin.eq(remote.origin),
+                        reviews::remote_author.eq(remote.author),
+                    ))
+                    .execute(conn)
+                    .map_err(crate::error::conflict_as("review"))
+            });
+            match stored {
+                Ok(_) => {
+                    stats::refresh(conn, requester_pk, at)?;
+                    return Ok(RemoteOutcome::Created);
+                }
+                Err(DbError::Conflict(_)) => {
+                    by_ap_id(conn, remote.ap_id)?.ok_or(DbError::Conflict("review"))?
+                }
+                Err(other) => return Err(other),
+            }
         }
+    };
+    if held.state()? == ReviewState::Deleted {
+        return Ok(RemoteOutcome::Tombstoned);
     }
+    update(conn, &held, review, false, at)?;
+    Ok(RemoteOutcome::Updated)
 }
 
 /// Deletes the copy of a remote review, leaving its tombstone; `false` when none was held.
