@@ -121,20 +121,37 @@ fn pages_without_picket_fields_are_not_content() {
     assert!(matches!(activity(&create), InboxActivity::Other(_)));
 }
 
-/// Likes, comments and reports are not content Picket stores (reports reach moderation with
-/// the moderation work); they must still parse, so the inbox acknowledges them instead of
-/// refusing them and the sender does not retry for days.
+/// Likes and comments are not content Picket stores; they must still parse, so the inbox
+/// acknowledges them instead of refusing them and the sender does not retry for days.
 #[test]
 fn what_is_not_handled_yet_is_acknowledged() {
     for (json, kind) in [
         (include_str!("../assets/lemmy/like_page.json"), "Like"),
         (include_str!("../assets/lemmy/create_note.json"), "Create"),
-        (include_str!("../assets/lemmy/flag.json"), "Flag"),
-        (include_str!("../assets/mastodon/flag.json"), "Flag"),
     ] {
         let InboxActivity::Other(other) = activity(json) else {
             panic!("not a handled activity: {json}");
         };
         assert_eq!(other.kind, kind);
     }
+}
+
+/// Reports: Lemmy names one object and gives the reason in `summary`; Mastodon names the
+/// account and its content in an array and gives the reason in `content`.
+#[test]
+fn flags_of_both_shapes_name_their_objects_and_reason() {
+    let InboxActivity::Flag(lemmy) = activity(include_str!("../assets/lemmy/flag.json")) else {
+        panic!("a Lemmy Flag");
+    };
+    assert_eq!(lemmy.object.ids().len(), 1);
+    assert_eq!(lemmy.reason(), "Discloses a completion code");
+    let InboxActivity::Flag(mastodon) = activity(include_str!("../assets/mastodon/flag.json"))
+    else {
+        panic!("a Mastodon Flag");
+    };
+    assert_eq!(
+        mastodon.object.ids()[1].as_str(),
+        "https://picket.example/reviews/r1b2c3"
+    );
+    assert_eq!(mastodon.reason(), "Names a worker by their ID");
 }
