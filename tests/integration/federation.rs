@@ -382,7 +382,7 @@ async fn instances_follow_accept_and_unfollow(backend: TestBackend) {
     );
     let b_db = b.db.open();
     eventually("B has handled the review's event", || async {
-        b_db.with_conn(|conn| picket_db::events::pending(conn, 1))
+        b_db.with_conn(|conn| picket_db::events::pending(conn, chrono::NaiveDateTime::MAX, 1))
             .expect("events")
             .is_empty()
     })
@@ -868,7 +868,7 @@ async fn a_killed_sender_resumes_and_nothing_is_lost_or_doubled(backend: TestBac
 
     let unfinished = a_view
         .with_conn(|conn| {
-            let events = picket_db::events::pending(conn, 1_000)?.len();
+            let events = picket_db::events::pending(conn, chrono::NaiveDateTime::MAX, 1_000)?.len();
             let pending: i64 = picket_db::delivery::counts(conn)?
                 .into_iter()
                 .filter(|(state, _)| state == "pending")
@@ -1090,7 +1090,7 @@ async fn a_new_follower_backfills_the_history(backend: TestBackend) {
     // backfill can bring them to B.
     let a_db = a.db.open();
     eventually("A has handled every review's event", || async {
-        a_db.with_conn(|conn| picket_db::events::pending(conn, 1))
+        a_db.with_conn(|conn| picket_db::events::pending(conn, chrono::NaiveDateTime::MAX, 1))
             .expect("events")
             .is_empty()
     })

@@ -525,6 +525,28 @@ async fn suspensions_federate_and_approvals_admit(backend: TestBackend) {
         )
         .await;
     assert_error(&not_mine, StatusCode::FORBIDDEN, "forbidden");
+    // Nor through a report: a moderator does not suspend an admin.
+    a.create_user("root", Role::Admin, PASSWORD).await;
+    a.create_user("carol", Role::Worker, PASSWORD).await;
+    let (status, report) = Client::new(&a)
+        .login("carol", PASSWORD)
+        .await
+        .post(
+            "/api/v1/reports",
+            json!({"target_type": "account", "target": "root", "reason": "insults"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{report}");
+    let over_an_admin = mod_a
+        .post(
+            &format!(
+                "/api/v1/moderation/reports/{}/resolution",
+                report["id"].as_str().expect("id")
+            ),
+            json!({"action": "suspend", "reason": "Insults"}),
+        )
+        .await;
+    assert_error(&over_an_admin, StatusCode::FORBIDDEN, "forbidden");
     picket_server::admin::set_suspended(&a.config, "alice", false, "Appeal upheld")
         .expect("unsuspend");
     eventually("B shows it again", || async {
@@ -609,3 +631,63 @@ async fn writes_and_inbox_posts_are_rate_limited(backend: TestBackend) {
 }
 
 both_backends!(writes_and_inbox_posts_are_rate_limited);
+
+/// Signs `activity` as `signer` (an actor of `from`'s) and posts it to `to`'s shared inbox, as
+/// another worker of that instance could.
+async fn send_as(from: &TestServer, signer: &str, to: &TestServer, activity: Value) {
+    use activitypub_federation::activity_sending::SendActivityTask;
+    let data = signing_as(from).await;
+    let actor =
+        picket_apub::ApubActor::local(&data, picket_apub::LocalActor::Person(signer.to_owned()))
+            .await
+            .expect("the signer's actor");
+    let activity: picket_apub::InboxActivity =
+        serde_json::from_value(activity).expect("an activity");
+    let inbox = format!("{}/inbox", to.base).parse().expect("inbox");
+    for task in SendActivityTask::prepare(&activity, &actor, vec![inbox], &data)
+        .await
+        .expect("prepare")
+    {
+        task.sign_and_send(&data).await.expect("sent");
+    }
+}
+
+/// A worker may delete what they wrote, and nothing else: another worker of the same instance
+/// can neither delete a colleague's review, nor everything the colleague wrote, nor "remove" it.
+async fn only_authors_and_their_instance_delete(backend: TestBackend) {
+    let a = federating(backend).await;
+    let b = federating(backend).await;
+    follow_instance(&b, &a).await;
+    let alice = a.signed_in("alice", PASSWORD).await;
+    a.signed_in("mallory", PASSWORD).await;
+    let (_, created) = alice.post("/api/v1/reviews", review(300, 3600)).await;
+    let review_url = format!("{}/reviews/{}", a.base, created["id"].as_str().expect("id"));
+    eventually("B has the review", || async {
+        reviews_counted(&b).await == 1
+    })
+    .await;
+    let mallory = format!("{}/u/mallory", a.base);
+    for (n, object, summary) in [
+        (1, review_url.clone(), None),
+        (2, format!("{}/u/alice", a.base), None),
+        (3, review_url.clone(), Some("Removed")),
+    ] {
+        let mut delete = json!({
+            "type": "Delete",
+            "id": format!("{}/activities/forged-{n}", a.base),
+            "actor": mallory,
+            "to": ["https://www.w3.org/ns/activitystreams#Public"],
+            "object": object,
+        });
+        if let Some(summary) = summary {
+            delete["summary"] = json!(summary);
+        }
+        send_as(&a, "mallory", &b, delete).await;
+    }
+    assert_eq!(reviews_counted(&b).await, 1, "the review survives");
+    assert!(modlog(&b).await.is_empty(), "no removal was logged on B");
+    a.stop().await;
+    b.stop().await;
+}
+
+both_backends!(only_authors_and_their_instance_delete);

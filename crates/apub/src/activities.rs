@@ -159,6 +159,8 @@ impl Activity for InboxActivity {
     }
 
     async fn verify(&self, data: &Data<ApubData>) -> Result<(), ApubError> {
+        // Runs once the signature checked out: the quota is the signer's instance's own.
+        data.check_inbox_quota(self.actor())?;
         match self {
             InboxActivity::Follow(follow) => local_target(data, &follow.object).map(drop),
             // Only the followed actor may accept, and only a follow of ours.
@@ -238,15 +240,34 @@ impl Activity for InboxActivity {
             InboxActivity::CreateOrUpdate(create) => {
                 crate::receive::store(data, Some(&create.id), create.object).await
             }
-            InboxActivity::Delete(delete) => match delete.summary {
-                Some(reason) => {
-                    crate::receive::removal(data, &delete.id, delete.object.id(), Some(reason))
+            InboxActivity::Delete(delete) => {
+                let sender = crate::receive::Sender::of(data, &delete.actor).await?;
+                match delete.summary {
+                    Some(reason) => {
+                        crate::receive::removal(
+                            data,
+                            &delete.id,
+                            &sender,
+                            delete.object.id(),
+                            Some(reason),
+                        )
                         .await
+                    }
+                    None => {
+                        crate::receive::delete(
+                            data,
+                            Some(&delete.id),
+                            Some(&sender),
+                            delete.object.id(),
+                        )
+                        .await
+                    }
                 }
-                None => crate::receive::delete(data, Some(&delete.id), delete.object.id()).await,
-            },
+            }
             InboxActivity::UndoDelete(undo) => {
-                crate::receive::removal(data, &undo.id, undo.object.object.id(), None).await
+                let sender = crate::receive::Sender::of(data, &undo.actor).await?;
+                crate::receive::removal(data, &undo.id, &sender, undo.object.object.id(), None)
+                    .await
             }
             InboxActivity::Announce(announce) => crate::receive::announced(data, announce).await,
             InboxActivity::Flag(flag) => crate::receive::flagged(data, flag).await,
@@ -469,6 +490,16 @@ pub async fn unfollow(
 /// An actor by URL, or by WebFinger handle (`name@host`, with or without a leading `@`).
 async fn resolve(data: &Data<ApubData>, target: &str) -> Result<ApubActor, ApubError> {
     let target = target.trim().trim_start_matches('@');
+    // Nothing is looked up on a domain the rules refuse, not even its WebFinger.
+    let host = match target.split_once("://") {
+        Some(_) => Url::parse(target).ok(),
+        None => target
+            .rsplit_once('@')
+            .and_then(|(_, host)| Url::parse(&format!("https://{host}/")).ok()),
+    };
+    if let Some(host) = host {
+        data.check_peer(&host).await?;
+    }
     if target.contains("://") {
         let url =
             Url::parse(target).map_err(|e| ApubError::BadRequest(format!("`{target}`: {e}")))?;

@@ -14,7 +14,7 @@ const MAX_LIST_BYTES: usize = 4 * 1024 * 1024;
 
 /// Fetches and parses one list.
 async fn fetch(client: &reqwest::Client, url: &str) -> Result<Vec<NewRule>, String> {
-    let response = client
+    let mut response = client
         .get(url)
         .send()
         .await
@@ -22,26 +22,28 @@ async fn fetch(client: &reqwest::Client, url: &str) -> Result<Vec<NewRule>, Stri
     if !response.status().is_success() {
         return Err(format!("the list's server answered {}", response.status()));
     }
-    let body = response
-        .bytes()
+    let too_large = || format!("the list is larger than {MAX_LIST_BYTES} bytes");
+    if response
+        .content_length()
+        .is_some_and(|n| n > MAX_LIST_BYTES as u64)
+    {
+        return Err(too_large());
+    }
+    // Read piece by piece, so a server that sends without end is cut off at the cap.
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
         .await
-        .map_err(|e| format!("cannot read the list: {e}"))?;
-    if body.len() > MAX_LIST_BYTES {
-        return Err(format!("the list is larger than {MAX_LIST_BYTES} bytes"));
+        .map_err(|e| format!("cannot read the list: {e}"))?
+    {
+        if body.len() + chunk.len() > MAX_LIST_BYTES {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
     }
     let text = String::from_utf8_lossy(&body);
     let entries = domain_list::parse(&text).map_err(|e| format!("not a domain list: {e}"))?;
-    Ok(entries
-        .into_iter()
-        .map(|e| NewRule {
-            domain: e.domain,
-            severity: e.severity,
-            reject_media: e.reject_media,
-            reject_reports: e.reject_reports,
-            public_comment: e.public_comment,
-            obfuscate: e.obfuscate,
-        })
-        .collect())
+    Ok(policy::rules_of(entries))
 }
 
 /// Fetches every subscription not fetched within `interval`; returns how many were fetched.
@@ -80,6 +82,7 @@ pub fn spawn(db: Db, interval: Duration, mut stop: watch::Receiver<bool>) -> Joi
         crate::install_tls();
         let client = match reqwest::Client::builder()
             .timeout(Duration::from_secs(20))
+            .redirect(reqwest::redirect::Policy::none())
             .build()
         {
             Ok(client) => client,

@@ -384,7 +384,7 @@ impl Loaded {
 /// its event. Returns how many events were handled; one that fails stays for the next round
 /// without holding up the others.
 pub(crate) async fn process_events(data: &Data<ApubData>) -> Result<usize, ApubError> {
-    let pending = data.db.run(|conn| events::pending(conn, 32)).await?;
+    let pending = data.db.run(|conn| events::pending(conn, now(), 32)).await?;
     let mut handled = 0;
     for event in pending {
         let id = event.id;
@@ -397,7 +397,12 @@ pub(crate) async fn process_events(data: &Data<ApubData>) -> Result<usize, ApubE
                     .await?;
                 handled += 1;
             }
-            Err(error) => tracing::warn!(event = id, %error, "cannot federate a change yet"),
+            Err(error) => {
+                tracing::warn!(event = id, %error, "cannot federate a change yet");
+                data.db
+                    .run(move |conn| events::postpone(conn, id, now()))
+                    .await?;
+            }
         }
     }
     Ok(handled)

@@ -284,66 +284,151 @@ async fn store_corroboration(
     .await
 }
 
-/// Deletes the copy of a remote object, whatever it is, leaving its tombstone.
+/// Who sent a deletion or removal: an author may delete what it wrote, and only an instance's
+/// own actor (`Application` or `Service`) may remove, or delete for others.
+pub(crate) struct Sender {
+    actor: String,
+    instance: bool,
+}
+
+impl Sender {
+    pub(crate) async fn of(
+        data: &Data<ApubData>,
+        actor: &activitypub_federation::fetch::object_id::ObjectId<crate::actors::ApubActor>,
+    ) -> Result<Sender, ApubError> {
+        let actor = actor.dereference(data).await?;
+        Ok(Sender {
+            instance: matches!(
+                actor.kind,
+                crate::actors::ActorKind::Application | crate::actors::ActorKind::Service
+            ),
+            actor: actor.id.to_string(),
+        })
+    }
+
+    /// Whether this sender may delete something by `author` (an actor URL).
+    fn may_delete(&self, author: Option<&str>) -> bool {
+        self.instance || author == Some(self.actor.as_str())
+    }
+}
+
+/// Deletes the copy of a remote object, whatever it is, leaving its tombstone; or, for an
+/// actor's id, everything that account wrote. `sender` is `None` when the object's own instance
+/// said it is gone (a fetch answered 410); otherwise it must be the author or its instance.
 pub(crate) async fn delete(
     data: &ApubData,
     activity_id: Option<&Url>,
+    sender: Option<&Sender>,
     object_id: &Url,
 ) -> Result<(), ApubError> {
     let ap_id = object_id.to_string();
+    let sender = sender.map(|s| Sender {
+        actor: s.actor.clone(),
+        instance: s.instance,
+    });
     apply(data, activity_id, move |conn| {
         let at = now();
-        if reviews::delete_remote(conn, &ap_id, at)? || incidents::delete_remote(conn, &ap_id, at)?
-        {
+        let allowed = |author: Option<&str>| sender.as_ref().is_none_or(|s| s.may_delete(author));
+        if let Some(row) = reviews::by_ap_id(conn, &ap_id)? {
+            if allowed(row.remote_author.as_deref()) {
+                reviews::delete_remote(conn, &ap_id, at)?;
+            }
             return Ok(());
         }
-        if let Some(row) = incidents::delete_remote_corroboration(conn, &ap_id)?
-            && incidents::by_pk(conn, row.incident_pk)?.ap_id.is_none()
-        {
-            // Withdrawn from one of our incidents: our followers refetch it and find it gone.
-            events::record(
-                conn,
-                ObjectType::Corroboration,
-                EventKind::Announce,
-                &row.public_id,
-                at,
-            )?;
+        if let Some(row) = incidents::by_ap_id(conn, &ap_id)? {
+            if allowed(row.remote_author.as_deref()) {
+                incidents::delete_remote(conn, &ap_id, at)?;
+            }
+            return Ok(());
+        }
+        if let Some(row) = incidents::corroboration_by_ap_id(conn, &ap_id)? {
+            if allowed(row.remote_author.as_deref())
+                && let Some(row) = incidents::delete_remote_corroboration(conn, &ap_id)?
+                && incidents::by_pk(conn, row.incident_pk)?.ap_id.is_none()
+            {
+                // Withdrawn from one of our incidents: our followers refetch it and find it gone.
+                events::record(
+                    conn,
+                    ObjectType::Corroboration,
+                    EventKind::Announce,
+                    &row.public_id,
+                    at,
+                )?;
+            }
             return Ok(());
         }
         // An account deleted on its instance: what it wrote goes here too.
-        for row in reviews::remote_by_author(conn, &ap_id)? {
-            reviews::delete_remote(conn, row.ap_id.as_deref().unwrap_or_default(), at)?;
-        }
-        for row in incidents::remote_by_author(conn, &ap_id)? {
-            incidents::delete_remote(conn, row.ap_id.as_deref().unwrap_or_default(), at)?;
+        if allowed(Some(&ap_id)) {
+            for row in reviews::remote_by_author(conn, &ap_id)? {
+                reviews::delete_remote(conn, row.ap_id.as_deref().unwrap_or_default(), at)?;
+            }
+            for row in incidents::remote_by_author(conn, &ap_id)? {
+                incidents::delete_remote(conn, row.ap_id.as_deref().unwrap_or_default(), at)?;
+            }
         }
         Ok(())
     })
     .await
 }
 
+/// Longest removal reason or report text kept from another server.
+const REMOTE_TEXT_MAX: usize = picket_core::moderation::TEXT_MAX_CHARS;
+
+fn capped(text: &str) -> String {
+    text.trim().chars().take(REMOTE_TEXT_MAX).collect()
+}
+
 /// A removal by the content's home instance (`reason`), or its reversal (`None`): the copies
 /// held here leave (or return to) lists and aggregates, and the public log records it. An
-/// actor's id stands for everything of that account's (a suspension).
+/// actor's id stands for everything of that account's (a suspension). Only an instance's own
+/// actor removes; a restoration leaves alone what this instance's moderators removed.
 pub(crate) async fn removal(
     data: &ApubData,
     activity_id: &Url,
+    sender: &Sender,
     object_id: &Url,
     reason: Option<String>,
 ) -> Result<(), ApubError> {
+    if !sender.instance {
+        tracing::debug!(id = %activity_id, "a removal from an actor that is no instance");
+        return Ok(());
+    }
     let (ap_id, home) = (object_id.to_string(), origin(object_id));
+    let reason = reason.map(|r| capped(&r));
+    let account_level = std::cell::Cell::new(false);
     once(data, activity_id, move |conn| {
         let at = now();
         let reason = reason.as_deref();
-        let review_state = |removed: bool| if removed { "published" } else { "removed" };
+        // The state a copy must be in for this to change it.
+        let from = if reason.is_some() {
+            "published"
+        } else {
+            "removed"
+        };
+        let keeps = |conn: &mut DbConn, public_id: &str, ap_id: Option<&str>| {
+            // A restoration does not undo what moderators here removed, nor (for a whole
+            // account) what its home removed one by one.
+            Ok::<_, DbError>(
+                reason.is_none()
+                    && (moderation::latest_removal_action(conn, public_id)?.as_deref()
+                        == Some(ModAction::Remove.as_str())
+                        || (account_level.get()
+                            && moderation::latest_removal_action(
+                                conn,
+                                ap_id.unwrap_or_default(),
+                            )?
+                            .as_deref()
+                                == Some(ModAction::RemoteRemoval.as_str()))),
+            )
+        };
         let apply_review = |conn: &mut DbConn, row: reviews::ReviewRow| {
-            if row.state == review_state(reason.is_some()) {
+            if row.state == from && !keeps(conn, &row.public_id, row.ap_id.as_deref())? {
                 reviews::set_removed(conn, &row, reason, at)?;
             }
             Ok::<_, DbError>(())
         };
         let apply_incident = |conn: &mut DbConn, row: IncidentRow| {
-            if row.state == review_state(reason.is_some()) {
+            if row.state == from && !keeps(conn, &row.public_id, row.ap_id.as_deref())? {
                 incidents::set_removed(conn, &row, reason, at)?;
             }
             Ok::<_, DbError>(())
@@ -362,6 +447,7 @@ pub(crate) async fn removal(
             if reviews_of.is_empty() && incidents_of.is_empty() {
                 return Ok(());
             }
+            account_level.set(true);
             for row in reviews_of {
                 apply_review(conn, row)?;
             }
@@ -389,6 +475,13 @@ pub(crate) async fn removal(
         )
     })
     .await
+}
+
+fn not_found_as_false(error: DbError) -> Result<bool, DbError> {
+    match error {
+        DbError::NotFound => Ok(false),
+        other => Err(other),
+    }
 }
 
 /// A `Flag` from another server: each reported object or account of ours becomes a report in
@@ -421,15 +514,29 @@ pub(crate) async fn flagged(data: &ApubData, flag: Flag) -> Result<(), ApubError
         tracing::debug!(id = %flag.id, "a flag of nothing of ours");
         return Ok(());
     }
-    let text = flag.reason();
+    let text = capped(&flag.reason());
     let reason = ReportReason::from_text(&text);
-    let text: String = text
-        .chars()
-        .take(picket_core::moderation::TEXT_MAX_CHARS)
-        .collect();
     let home = origin(flag.actor.inner());
     once(data, &flag.id, move |conn| {
         for (target_type, target) in &targets {
+            // Only what exists here, and the same words from one instance once while open.
+            let exists = match target_type {
+                TargetType::Review => reviews::by_public_id(conn, target)
+                    .map(|r| r.ap_id.is_none())
+                    .or_else(not_found_as_false)?,
+                TargetType::Incident => incidents::by_public_id(conn, target)
+                    .map(|r| r.ap_id.is_none())
+                    .or_else(not_found_as_false)?,
+                TargetType::Corroboration => incidents::corroboration_by_public_id(conn, target)
+                    .map(|r| r.ap_id.is_none())
+                    .or_else(not_found_as_false)?,
+                TargetType::Account => picket_db::users::by_username(conn, target)
+                    .map(|_| true)
+                    .or_else(not_found_as_false)?,
+            };
+            if !exists || moderation::open_report_from(conn, target, &home, &text)? {
+                continue;
+            }
             moderation::create_report(
                 conn,
                 moderation::NewReport {
@@ -484,7 +591,7 @@ pub(crate) async fn announced(data: &Data<ApubData>, announce: Announce) -> Resu
     match fetch(data, &target).await {
         Ok(object) => store(data, Some(&announce.id), object).await,
         Err(ApubError::Federation(activitypub_federation::error::Error::ObjectDeleted(_))) => {
-            delete(data, Some(&announce.id), &target).await
+            delete(data, Some(&announce.id), None, &target).await
         }
         Err(ApubError::Invalid(reason)) => {
             tracing::debug!(id = %announce.id, %reason, "announce of something we do not keep");

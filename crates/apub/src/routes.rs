@@ -166,15 +166,15 @@ async fn inbox(data: Data<ApubData>, request: Request) -> Result<StatusCode, Apu
     let bytes = axum::body::to_bytes(body, MAX_INBOX_BYTES)
         .await
         .map_err(|_| ApubError::TooLarge(MAX_INBOX_BYTES))?;
-    // Policy and quota come first, before any parsing or signature work: the claimed actor's
-    // instance is all they need (a forged claim only refuses or slows the forger).
+    // Policy comes first, before any parsing or signature work: the claimed actor's instance is
+    // all it needs (a forged claim only refuses the forger). The per-instance quota counts only
+    // verified posts, so nobody can spend another instance's share.
     #[derive(Deserialize)]
     struct Claimed {
         actor: Url,
     }
     if let Ok(Claimed { actor }) = serde_json::from_slice::<Claimed>(&bytes) {
         data.check_peer(&actor).await?;
-        data.check_inbox_quota(&actor)?;
     }
     let request = Request::from_parts(parts, Body::from(bytes));
     let activity = ActivityData::from_request(request, &())

@@ -14,6 +14,13 @@ pub struct DomainEntry {
     pub obfuscate: bool,
 }
 
+impl DomainEntry {
+    /// Whether the entry restricts anything: Mastodon's `noop` rows only carry a comment.
+    pub fn enforced(&self) -> bool {
+        self.severity != "noop"
+    }
+}
+
 /// What a list could not be read for: its line and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("line {line}: {reason}")]

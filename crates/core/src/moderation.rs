@@ -176,7 +176,16 @@ pub enum FederationMode {
 /// Whether `host` (an instance as `host` or `host:port`) falls under `domain`: the same, or a
 /// subdomain of it, as Mastodon's domain blocks work.
 pub fn covers(domain: &str, host: &str) -> bool {
-    let (domain, host) = (domain.to_ascii_lowercase(), host.to_ascii_lowercase());
+    let bare = |name: &str| name.trim_end_matches('.').to_ascii_lowercase();
+    let domain = bare(domain);
+    let host = host.to_ascii_lowercase();
+    // A rule without a port covers its host on every port.
+    let host = match host.rsplit_once(':') {
+        Some((name, port)) if !domain.contains(':') && port.chars().all(|c| c.is_ascii_digit()) => {
+            bare(name)
+        }
+        _ => bare(&host),
+    };
     host == domain || host.ends_with(&format!(".{domain}"))
 }
 
@@ -221,6 +230,9 @@ mod tests {
         assert!(!covers("bad.example", "notbad.example"));
         assert!(covers("localhost:4000", "localhost:4000"));
         assert!(!covers("localhost:4000", "localhost:4001"));
+        assert!(covers("bad.example", "bad.example:8443"));
+        assert!(covers("bad.example", "Bad.Example."));
+        assert!(covers("bad.example.", "eu.bad.example.:443"));
     }
 
     #[test]

@@ -111,9 +111,14 @@ pub fn record(
     Ok(())
 }
 
-/// The oldest pending events, in the order they happened.
-pub fn pending(conn: &mut DbConn, limit: i64) -> Result<Vec<Event>, DbError> {
+/// The oldest pending events that are due, in the order they happened.
+pub fn pending(conn: &mut DbConn, now: NaiveDateTime, limit: i64) -> Result<Vec<Event>, DbError> {
     let rows: Vec<(i64, String, String, String)> = federation_events::table
+        .filter(
+            federation_events::next_attempt_at
+                .is_null()
+                .or(federation_events::next_attempt_at.le(now)),
+        )
         .order(federation_events::id)
         .select((
             federation_events::id,
@@ -139,4 +144,21 @@ pub fn pending(conn: &mut DbConn, limit: i64) -> Result<Vec<Event>, DbError> {
 /// first (the delete waits for that worker's transaction), so each event is sent once.
 pub fn take(conn: &mut DbConn, id: i64) -> Result<bool, DbError> {
     Ok(diesel::delete(federation_events::table.find(id)).execute(conn)? == 1)
+}
+
+/// An event that could not be turned into activities yet (its recipient cannot be looked up,
+/// say) waits: a minute after the first failure, doubling up to an hour, and is never dropped.
+pub fn postpone(conn: &mut DbConn, id: i64, at: NaiveDateTime) -> Result<(), DbError> {
+    let attempts: i32 = federation_events::table
+        .find(id)
+        .select(federation_events::attempts)
+        .first(conn)?;
+    let wait = (60_i64 << attempts.clamp(0, 6)).min(3600);
+    diesel::update(federation_events::table.find(id))
+        .set((
+            federation_events::attempts.eq(attempts + 1),
+            federation_events::next_attempt_at.eq(at + chrono::Duration::seconds(wait)),
+        ))
+        .execute(conn)?;
+    Ok(())
 }

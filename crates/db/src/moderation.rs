@@ -108,6 +108,24 @@ pub fn reports_page(
     Ok(query.load(conn)?)
 }
 
+/// Whether the same open report of `target` (same words) forwarded by `origin` is already in
+/// the queue: repeats add nothing for moderators.
+pub fn open_report_from(
+    conn: &mut DbConn,
+    target: &str,
+    origin: &str,
+    text: &str,
+) -> Result<bool, DbError> {
+    Ok(diesel::select(diesel::dsl::exists(
+        reports::table
+            .filter(reports::target.eq(target))
+            .filter(reports::origin.eq(origin))
+            .filter(reports::text.eq(text))
+            .filter(reports::state.eq(OPEN)),
+    ))
+    .get_result(conn)?)
+}
+
 /// Closes a report with what was done and why; its reporter is forgotten.
 pub fn resolve_report(
     conn: &mut DbConn,
@@ -177,6 +195,25 @@ pub fn log(conn: &mut DbConn, entry: NewEntry<'_>, at: NaiveDateTime) -> Result<
         ))
         .execute(conn)?;
     Ok(())
+}
+
+/// The latest removal or restoration logged for `target` (a public id here, or a remote
+/// object's URL): `remove`, `restore`, `remote_removal` or `remote_restore`.
+pub fn latest_removal_action(conn: &mut DbConn, target: &str) -> Result<Option<String>, DbError> {
+    let actions = [
+        ModAction::Remove,
+        ModAction::Restore,
+        ModAction::RemoteRemoval,
+        ModAction::RemoteRestore,
+    ]
+    .map(ModAction::as_str);
+    Ok(modlog::table
+        .filter(modlog::target.eq(target))
+        .filter(modlog::action.eq_any(actions))
+        .order(modlog::id.desc())
+        .select(modlog::action)
+        .first(conn)
+        .optional()?)
 }
 
 /// The log, newest first, before the cursor.

@@ -2,6 +2,7 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use picket_core::domain_list::DomainEntry;
 use picket_core::moderation::{FederationMode, covers, permits};
 
 use crate::schema::{
@@ -75,6 +76,63 @@ impl NewRule {
             obfuscate: false,
         }
     }
+}
+
+impl From<DomainEntry> for NewRule {
+    fn from(entry: DomainEntry) -> NewRule {
+        NewRule {
+            domain: entry.domain,
+            severity: entry.severity,
+            reject_media: entry.reject_media,
+            reject_reports: entry.reject_reports,
+            public_comment: entry.public_comment,
+            obfuscate: entry.obfuscate,
+        }
+    }
+}
+
+/// The rules a list's entries make: every entry but those that restrict nothing.
+pub fn rules_of(entries: Vec<DomainEntry>) -> Vec<NewRule> {
+    entries
+        .into_iter()
+        .filter(DomainEntry::enforced)
+        .map(NewRule::from)
+        .collect()
+}
+
+impl RuleRow {
+    /// The rule as a line of a Mastodon-format list.
+    pub fn entry(self) -> DomainEntry {
+        DomainEntry {
+            domain: self.domain,
+            severity: self.severity,
+            reject_media: self.reject_media,
+            reject_reports: self.reject_reports,
+            public_comment: self.public_comment,
+            obfuscate: self.obfuscate,
+        }
+    }
+}
+
+/// The instance's own rules of one kind as a Mastodon-format list.
+pub fn local_list(conn: &mut DbConn, kind: RuleKind) -> Result<String, DbError> {
+    let entries: Vec<DomainEntry> = rules(conn, kind)?
+        .into_iter()
+        .filter(|r| r.source == LOCAL)
+        .map(RuleRow::entry)
+        .collect();
+    Ok(picket_core::domain_list::write(&entries))
+}
+
+/// Whether `origin` (a remote object's home instance) is hidden by a block.
+pub fn is_hidden(conn: &mut DbConn, origin: Option<&str>) -> Result<bool, DbError> {
+    let Some(origin) = origin else {
+        return Ok(false);
+    };
+    Ok(diesel::select(diesel::dsl::exists(
+        hidden_origins::table.filter(hidden_origins::origin.eq(origin)),
+    ))
+    .get_result(conn)?)
 }
 
 /// Rules of one kind, by domain (every source).

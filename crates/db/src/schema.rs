@@ -284,6 +284,8 @@ diesel::table! {
         object_type -> Text,
         object_id -> Text,
         created_at -> Timestamp,
+        attempts -> Integer,
+        next_attempt_at -> Nullable<Timestamp>,
     }
 }
 

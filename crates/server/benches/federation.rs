@@ -29,6 +29,9 @@ async fn instance(backend: TestBackend) -> (TestDb, picket_server::Running, Stri
     config.server.data_dir = db.dir().to_owned();
     config.database.url = Some(db.url().to_owned());
     config.federation.allow_loopback = true;
+    // The benchmark is one sender at full speed: no per-instance or per-account limit applies.
+    config.limits.inbox_per_minute = u32::MAX;
+    config.limits.writes_per_minute = u32::MAX;
     config.log.filter = "error".into();
     let running = picket_server::start(&config).await.expect("start");
     let base = format!("http://localhost:{}", running.addr().port());

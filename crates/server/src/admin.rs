@@ -204,17 +204,7 @@ pub fn set_domain(
 /// were new.
 pub fn import_domains(config: &Config, kind: ListKind, text: &str) -> anyhow::Result<usize> {
     let entries = picket_core::domain_list::parse(text).context("cannot read the list")?;
-    let rules: Vec<NewRule> = entries
-        .into_iter()
-        .map(|e| NewRule {
-            domain: e.domain,
-            severity: e.severity,
-            reject_media: e.reject_media,
-            reject_reports: e.reject_reports,
-            public_comment: e.public_comment,
-            obfuscate: e.obfuscate,
-        })
-        .collect();
+    let rules = policy::rules_of(entries);
     let db = crate::open_database(config)?;
     let added = db.with_tx(|conn| {
         let at = now();
@@ -239,20 +229,7 @@ pub fn import_domains(config: &Config, kind: ListKind, text: &str) -> anyhow::Re
 /// The instance's own rules of `kind` as a Mastodon-format list.
 pub fn export_domains(config: &Config, kind: ListKind) -> anyhow::Result<String> {
     let db = crate::open_database(config)?;
-    let rules = db.with_conn(|conn| policy::rules(conn, kind.into()))?;
-    let entries: Vec<picket_core::domain_list::DomainEntry> = rules
-        .into_iter()
-        .filter(|r| r.source == policy::LOCAL)
-        .map(|r| picket_core::domain_list::DomainEntry {
-            domain: r.domain,
-            severity: r.severity,
-            reject_media: r.reject_media,
-            reject_reports: r.reject_reports,
-            public_comment: r.public_comment,
-            obfuscate: r.obfuscate,
-        })
-        .collect();
-    Ok(picket_core::domain_list::write(&entries))
+    Ok(db.with_conn(|conn| policy::local_list(conn, kind.into()))?)
 }
 
 /// Subscribes to (or, `!add`, unsubscribes from) another collective's published list; the

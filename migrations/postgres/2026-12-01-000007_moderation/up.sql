@@ -59,7 +59,10 @@ CREATE TABLE hidden_origins (
     origin TEXT PRIMARY KEY
 );
 
--- Events for removals and restorations by moderators, and for accounts (suspensions).
+-- Events for removals and restorations by moderators, for accounts (suspensions) and reports
+-- (Flags); an event that cannot be sent yet waits with backoff instead of holding up the others.
+ALTER TABLE federation_events ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE federation_events ADD COLUMN next_attempt_at TIMESTAMP;
 ALTER TABLE federation_events DROP CONSTRAINT federation_events_kind_check;
 ALTER TABLE federation_events ADD CONSTRAINT federation_events_kind_check
     CHECK (kind IN ('create', 'update', 'delete', 'announce', 'remove', 'restore'));

@@ -59,13 +59,16 @@ CREATE TABLE hidden_origins (
     origin TEXT PRIMARY KEY
 );
 
--- Events for removals and restorations by moderators, and for accounts (suspensions).
+-- Events for removals and restorations by moderators, for accounts (suspensions) and reports
+-- (Flags); an event that cannot be sent yet waits with backoff instead of holding up the others.
 CREATE TABLE federation_events_next (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     kind TEXT NOT NULL CHECK (kind IN ('create', 'update', 'delete', 'announce', 'remove', 'restore')),
     object_type TEXT NOT NULL CHECK (object_type IN ('review', 'incident', 'corroboration', 'account', 'report')),
     object_id TEXT NOT NULL,
-    created_at TIMESTAMP NOT NULL
+    created_at TIMESTAMP NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TIMESTAMP
 );
 INSERT INTO federation_events_next (id, kind, object_type, object_id, created_at)
     SELECT id, kind, object_type, object_id, created_at FROM federation_events;

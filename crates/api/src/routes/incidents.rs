@@ -147,12 +147,21 @@ pub(crate) async fn show(
         .db
         .run(move |conn| {
             let (row, requester, author) = load(conn, &id)?;
+            if !can_moderate && picket_db::policy::is_hidden(conn, row.origin.as_deref())? {
+                return Ok(Err(ApiError::not_found(NO_INCIDENT)));
+            }
             if !row.is_published() && !can_moderate {
-                return Ok(Err(ApiError::new(
-                    StatusCode::GONE,
-                    "deleted",
-                    "this incident report was deleted or removed",
-                )));
+                let (code, message) = match &row.removed_reason {
+                    Some(reason) if row.state == "removed" => (
+                        "removed",
+                        format!("moderators removed this incident report: {reason}"),
+                    ),
+                    _ => (
+                        "deleted",
+                        "its author deleted this incident report".to_owned(),
+                    ),
+                };
+                return Ok(Err(ApiError::new(StatusCode::GONE, code, message)));
             }
             Ok(Ok(view(conn, row, requester.as_ref(), author)?))
         })

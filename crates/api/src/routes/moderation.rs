@@ -37,12 +37,21 @@ pub(crate) fn acting(state: &AppState, current: &CurrentUser) -> (String, Option
 #[serde(deny_unknown_fields)]
 pub(crate) struct ReportBody {
     target_type: TargetType,
-    /// The review's, incident's or corroboration's id here, or the account's username.
+    /// The review's, incident's or corroboration's id here, the account's username, or another
+    /// instance's account by its actor URL.
     target: String,
     reason: ReportReason,
     /// Required for `other`; at most 1000 characters.
     #[serde(default)]
     text: String,
+    /// For another instance's content or account: also tell its moderators (default true).
+    /// The report goes from this instance, never naming the reporter.
+    #[serde(default = "yes")]
+    forward: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// A report as moderators see it: what and why, never who reported it.
@@ -110,6 +119,11 @@ fn report_target(
             let row = incidents::corroboration_by_public_id(conn, target)?;
             (row.ap_id, row.state == "published")
         }
+        TargetType::Account if target.contains("://") => {
+            // Another instance's account, known here by its actor URL.
+            let actor = picket_db::actors::remote(conn, target)?.ok_or(DbError::NotFound)?;
+            return Ok((actor.url, true));
+        }
         TargetType::Account => {
             let user = users::by_username(conn, &target.to_ascii_lowercase())?;
             return Ok((user.username, false));
@@ -156,7 +170,7 @@ pub(crate) async fn report(
                 },
                 at,
             )?;
-            if remote {
+            if remote && body.forward {
                 events::record(
                     conn,
                     ObjectType::Report,
@@ -259,6 +273,8 @@ fn content_here(
             };
             (row.public_id, row.author_id)
         }
+        // Another instance's account has no author here to suspend.
+        TargetType::Account if remote => return Ok((report.target.clone(), None)),
         TargetType::Account => return Ok((report.target.clone(), Some(report.target.clone()))),
     };
     let author = author_id
@@ -279,6 +295,25 @@ pub(crate) async fn resolve(
 ) -> ApiResult<Json<ReportView>> {
     current.require(Role::Moderator)?;
     let reason = validate_reason(&body.reason)?;
+    if body.action == Resolution::Suspend {
+        // Moderators suspend workers; only admins suspend moderators and admins.
+        let report_id = id.clone();
+        let author = state
+            .db
+            .run(move |conn| {
+                let report = moderation::report_by_public_id(conn, &report_id)?;
+                let target_type: TargetType =
+                    report.target_type.parse().map_err(DbError::Corrupt)?;
+                content_here(conn, &report, target_type).map(|(_, author)| author)
+            })
+            .await
+            .map_err(super::not_found_as(
+                "no such report, or its content is gone",
+            ))?;
+        if let Some(author) = author {
+            require_power_over(&state, &current, &author).await?;
+        }
+    }
     let (role, name) = acting(&state, &current);
     let row = state
         .db
@@ -573,23 +608,11 @@ pub(crate) async fn modlog(
 /// The instance's own domain list of `kind`, in Mastodon's CSV format: what other collectives
 /// subscribe to.
 async fn published_list(state: AppState, kind: RuleKind) -> ApiResult<impl IntoResponse> {
-    let rules = state.db.run(move |conn| policy::rules(conn, kind)).await?;
-    let entries: Vec<picket_core::domain_list::DomainEntry> = rules
-        .into_iter()
-        .filter(|r| r.source == policy::LOCAL)
-        .map(|r| picket_core::domain_list::DomainEntry {
-            domain: r.domain,
-            severity: r.severity,
-            reject_media: r.reject_media,
-            reject_reports: r.reject_reports,
-            public_comment: r.public_comment,
-            obfuscate: r.obfuscate,
-        })
-        .collect();
-    Ok((
-        [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
-        picket_core::domain_list::write(&entries),
-    ))
+    let list = state
+        .db
+        .run(move |conn| policy::local_list(conn, kind))
+        .await?;
+    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], list))
 }
 
 /// The domains this instance blocks, as Mastodon's CSV.

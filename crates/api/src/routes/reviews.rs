@@ -146,11 +146,19 @@ pub(crate) async fn show(
     viewer: MaybeUser,
     Path(id): Path<String>,
 ) -> ApiResult<Json<ReviewView>> {
-    let (row, requester, author) = state
+    let (row, requester, author, hidden) = state
         .db
-        .run(move |conn| load(conn, &id))
+        .run(move |conn| {
+            let (row, requester, author) = load(conn, &id)?;
+            let hidden = picket_db::policy::is_hidden(conn, row.origin.as_deref())?;
+            Ok((row, requester, author, hidden))
+        })
         .await
         .map_err(super::not_found_as(NO_REVIEW))?;
+    // From a blocked domain: gone from public view, as from every list.
+    if hidden && !viewer.can_moderate() {
+        return Err(ApiError::not_found(NO_REVIEW));
+    }
     let review_state = row.state()?;
     let is_author = viewer.id().is_some() && viewer.id() == row.author_id;
     match review_state {
