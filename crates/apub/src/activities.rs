@@ -105,13 +105,12 @@ where
     let mut apply = apply;
     data.db
         .tx(move |conn| {
+            // A write first: on SQLite a transaction that reads first cannot always take the
+            // write lock later, and would be retried.
+            let fresh = delivery::record_received(conn, &id, now())?;
             // The sender is up: if it was marked unreachable, what waits for it goes now.
             delivery::peer_answered(conn, delivery::host_of(&id), now())?;
-            if delivery::record_received(conn, &id, now())? {
-                apply(conn)
-            } else {
-                Ok(())
-            }
+            if fresh { apply(conn) } else { Ok(()) }
         })
         .await?;
     Ok(())

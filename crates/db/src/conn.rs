@@ -137,8 +137,9 @@ impl<E: std::fmt::Display> r2d2::HandleError<E> for TracingErrorHandler {
     }
 }
 
-/// How many times a transaction that lost an SQLite write race is retried before giving up.
-const BUSY_RETRIES: usize = 5;
+/// How many times a transaction that lost an SQLite write race is retried before giving up:
+/// with many writers at once (a busy inbox) one can lose several races in a row.
+const BUSY_RETRIES: usize = 20;
 
 impl Db {
     /// Connects, applies pending migrations and builds the pool. Fails at once, with the
@@ -238,7 +239,7 @@ impl Db {
                 match conn.transaction(&mut f) {
                     Err(error) if error.is_busy() && attempt < BUSY_RETRIES => {
                         attempt += 1;
-                        std::thread::sleep(Duration::from_millis(20 * attempt as u64));
+                        std::thread::sleep(Duration::from_millis((10 * attempt as u64).min(100)));
                     }
                     result => return result,
                 }

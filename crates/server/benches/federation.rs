@@ -87,6 +87,7 @@ async fn inbox_throughput(backend: TestBackend) {
                 "to": ["https://www.w3.org/ns/activitystreams#Public"],
                 "name": "Review",
                 "published": "2026-11-01T00:00:00Z",
+                "picket:kind": "review",
                 "picket:platform": "mturk",
                 "picket:requesterId": format!("ABENCH{:08}", n % 100),
                 "picket:requesterName": format!("Bench Lab {}", n % 100),
