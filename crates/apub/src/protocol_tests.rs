@@ -55,6 +55,7 @@ fn follows_and_undos_of_other_servers() {
     for json in [
         include_str!("../assets/mastodon/undo_follow.json"),
         include_str!("../assets/lemmy/undo_follow.json"),
+        include_str!("../assets/gotosocial/undo_follow.json"),
     ] {
         let InboxActivity::UndoFollow(undo) = activity(json) else {
             panic!("an Undo of a Follow: {json}");
@@ -65,15 +66,30 @@ fn follows_and_undos_of_other_servers() {
 
 #[test]
 fn deletes_name_their_object() {
-    let InboxActivity::Delete(delete) =
-        activity(include_str!("../assets/mastodon/delete_status.json"))
-    else {
-        panic!("a Delete");
-    };
-    assert_eq!(
-        delete.object.id().as_str(),
-        "https://mastodon.example/users/rosa/statuses/111222333"
-    );
+    for (json, object, summary) in [
+        (
+            include_str!("../assets/mastodon/delete_status.json"),
+            "https://mastodon.example/users/rosa/statuses/111222333",
+            None,
+        ),
+        (
+            include_str!("../assets/gotosocial/delete_status.json"),
+            "https://gts.example/users/kit/statuses/01JDH3A4B5C6D7E8F9G0H1J2K3",
+            None,
+        ),
+        // A moderator's removal: the reason in `summary`.
+        (
+            include_str!("../assets/lemmy/delete_removal.json"),
+            "https://lemmy.example/post/9911",
+            Some("Doxxing"),
+        ),
+    ] {
+        let InboxActivity::Delete(delete) = activity(json) else {
+            panic!("a Delete: {json}");
+        };
+        assert_eq!(delete.object.id().as_str(), object);
+        assert_eq!(delete.summary.as_deref(), summary);
+    }
 }
 
 #[test]
@@ -154,4 +170,9 @@ fn flags_of_both_shapes_name_their_objects_and_reason() {
         "https://picket.example/reviews/r1b2c3"
     );
     assert_eq!(mastodon.reason(), "Names a worker by their ID");
+    let InboxActivity::Flag(gts) = activity(include_str!("../assets/gotosocial/flag.json")) else {
+        panic!("a GoToSocial Flag");
+    };
+    assert_eq!(gts.object.ids().len(), 2);
+    assert_eq!(gts.reason(), "Posts a screener code in every review");
 }
