@@ -21,6 +21,19 @@ async fn moderator(server: &TestServer, name: &str) -> Client {
     Client::new(server).login(name, PASSWORD).await
 }
 
+/// A small activity of `kind` from `from`'s instance actor about `to`'s, with an id of its own
+/// (`n`), as JSON text to sign and post.
+fn between(kind: &str, from: &TestServer, to: &TestServer, n: u32) -> String {
+    json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "type": kind,
+        "id": format!("{}/activities/{}-{n}", from.base, kind.to_lowercase()),
+        "actor": format!("{}/actor", from.base),
+        "object": format!("{}/actor", to.base),
+    })
+    .to_string()
+}
+
 async fn modlog(server: &TestServer) -> Vec<Value> {
     let (status, page) = Client::new(server).get("/api/v1/modlog").await;
     assert_eq!(status, StatusCode::OK);
@@ -247,14 +260,7 @@ async fn a_block_stops_both_directions_and_an_unblock_restores(backend: TestBack
     assert_eq!(reviews_counted(&b).await, 2, "nothing new reached B");
     // B's posts and fetches are refused.
     let b_data = signing_as(&b).await;
-    let follow = json!({
-        "@context": "https://www.w3.org/ns/activitystreams",
-        "type": "Follow",
-        "id": format!("{}/activities/blocked-follow", b.base),
-        "actor": format!("{}/actor", b.base),
-        "object": format!("{}/actor", a.base),
-    })
-    .to_string();
+    let follow = between("Follow", &b, &a, 1);
     assert_eq!(
         signed_post(&b_data, &a, &follow, &follow).await,
         StatusCode::FORBIDDEN
@@ -310,14 +316,7 @@ async fn allowlist_mode_refuses_an_unlisted_peer(backend: TestBackend) {
         picket_server::admin::follow(&b.config, &format!("instance@{}", domain(&a))).await;
     assert!(refused.is_err(), "A refuses to be looked up by B");
     let b_data = signing_as(&b).await;
-    let follow = json!({
-        "@context": "https://www.w3.org/ns/activitystreams",
-        "type": "Follow",
-        "id": format!("{}/activities/unlisted-follow", b.base),
-        "actor": format!("{}/actor", b.base),
-        "object": format!("{}/actor", a.base),
-    })
-    .to_string();
+    let follow = between("Follow", &b, &a, 1);
     assert_eq!(
         signed_post(&b_data, &a, &follow, &follow).await,
         StatusCode::FORBIDDEN
@@ -345,16 +344,7 @@ async fn a_subscribed_list_change_takes_effect(backend: TestBackend) {
     let list = format!("{}/api/v1/federation/blocks.csv", c.base);
     picket_server::admin::subscription(&a.config, &list, ListKind::Block, true).expect("subscribe");
     let b_data = signing_as(&b).await;
-    let probe = |n: u32| {
-        json!({
-            "@context": "https://www.w3.org/ns/activitystreams",
-            "type": "Like",
-            "id": format!("{}/activities/like-{n}", b.base),
-            "actor": format!("{}/actor", b.base),
-            "object": format!("{}/actor", a.base),
-        })
-        .to_string()
-    };
+    let probe = |n: u32| between("Like", &b, &a, n);
     assert_eq!(
         signed_post(&b_data, &a, &probe(0), &probe(0)).await,
         StatusCode::ACCEPTED
@@ -607,16 +597,7 @@ async fn writes_and_inbox_posts_are_rate_limited(backend: TestBackend) {
     assert!(response.headers().contains_key("retry-after"));
 
     let b_data = signing_as(&b).await;
-    let like = |n: u32| {
-        json!({
-            "@context": "https://www.w3.org/ns/activitystreams",
-            "type": "Like",
-            "id": format!("{}/activities/like-{n}", b.base),
-            "actor": format!("{}/actor", b.base),
-            "object": format!("{}/actor", a.base),
-        })
-        .to_string()
-    };
+    let like = |n: u32| between("Like", &b, &a, n);
     for n in 0..2 {
         assert_eq!(
             signed_post(&b_data, &a, &like(n), &like(n)).await,

@@ -5,7 +5,7 @@ use std::time::Duration;
 use picket_core::domain_list;
 use picket_db::Db;
 use picket_db::models::now;
-use picket_db::policy::{self, NewRule};
+use picket_db::policy::{self, DomainEntry};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -13,7 +13,7 @@ use tokio::task::JoinHandle;
 const MAX_LIST_BYTES: usize = 4 * 1024 * 1024;
 
 /// Fetches and parses one list.
-async fn fetch(client: &reqwest::Client, url: &str) -> Result<Vec<NewRule>, String> {
+async fn fetch(client: &reqwest::Client, url: &str) -> Result<Vec<DomainEntry>, String> {
     let mut response = client
         .get(url)
         .send()

@@ -425,6 +425,23 @@ struct Outgoing {
     except_origin: Option<String>,
 }
 
+impl Outgoing {
+    /// An activity of the instance actor's about `object_id`, to nobody yet: callers name the
+    /// audience.
+    fn from_instance(activity: Value, object_id: Url) -> Outgoing {
+        Outgoing {
+            signer: LocalActor::Instance,
+            activity,
+            audiences: Vec::new(),
+            feed: None,
+            announce_to_feed: false,
+            object_id,
+            extra_inboxes: Vec::new(),
+            except_origin: None,
+        }
+    }
+}
+
 async fn process(data: &Data<ApubData>, event: Event) -> Result<(), ApubError> {
     match event.object_type {
         ObjectType::Account => return account_event(data, event).await,
@@ -445,35 +462,29 @@ async fn process(data: &Data<ApubData>, event: Event) -> Result<(), ApubError> {
             Loaded::Corroboration(..) => None,
         };
         Outgoing {
-            activity: moderation_activity(data, event.kind, &object_id, reason).await?,
-            signer: LocalActor::Instance,
             audiences: vec![LocalActor::Instance.path(), loaded.signer().path()],
             feed: loaded.feed()?,
-            announce_to_feed: false,
-            object_id,
-            extra_inboxes: Vec::new(),
-            except_origin: None,
+            ..Outgoing::from_instance(
+                moderation_activity(data, event.kind, &object_id, reason).await?,
+                object_id,
+            )
         }
     } else if event.kind == EventKind::Announce {
         // Another instance's reply to a local incident, passed on to this instance's
         // followers, who fetch it from its origin.
         let instance = ApubActor::local(data, LocalActor::Instance).await?;
+        let announce = json!({
+            "type": "Announce",
+            "id": new_activity_id(data),
+            "actor": instance.id,
+            "to": [PUBLIC],
+            "cc": [],
+            "object": object_id,
+        });
         Outgoing {
-            activity: json!({
-                "type": "Announce",
-                "id": new_activity_id(data),
-                "actor": instance.id,
-                "to": [PUBLIC],
-                "cc": [],
-                "object": object_id,
-            }),
-            signer: LocalActor::Instance,
             audiences: vec![LocalActor::Instance.path()],
-            feed: None,
-            announce_to_feed: false,
             except_origin: Some(crate::objects::origin(&object_id)),
-            object_id,
-            extra_inboxes: Vec::new(),
+            ..Outgoing::from_instance(announce, object_id)
         }
     } else {
         let signer = loaded.signer();
@@ -568,14 +579,8 @@ async fn account_event(data: &Data<ApubData>, event: Event) -> Result<(), ApubEr
         data,
         event.id,
         Outgoing {
-            activity,
-            signer: LocalActor::Instance,
             audiences: vec![LocalActor::Instance.path(), person.path()],
-            feed: None,
-            announce_to_feed: false,
-            object_id: id,
-            extra_inboxes: Vec::new(),
-            except_origin: None,
+            ..Outgoing::from_instance(activity, id)
         },
     )
     .await
@@ -629,14 +634,8 @@ async fn flag(data: &Data<ApubData>, event: Event) -> Result<(), ApubError> {
         data,
         event.id,
         Outgoing {
-            activity,
-            signer: LocalActor::Instance,
-            audiences: Vec::new(),
-            feed: None,
-            announce_to_feed: false,
-            object_id: author_url,
             extra_inboxes: vec![inbox.to_string()],
-            except_origin: None,
+            ..Outgoing::from_instance(activity, author_url)
         },
     )
     .await

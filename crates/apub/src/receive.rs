@@ -178,6 +178,18 @@ async fn store_review(
     .await
 }
 
+/// Leaves the event by which this instance announces another instance's corroboration of one
+/// of its incidents (or its withdrawal) to its own followers.
+fn pass_on(conn: &mut DbConn, public_id: &str, at: NaiveDateTime) -> Result<(), DbError> {
+    events::record(
+        conn,
+        ObjectType::Corroboration,
+        EventKind::Announce,
+        public_id,
+        at,
+    )
+}
+
 /// The incident a reply is about, if it is held here: one of ours, or a copy of another's.
 fn replied_to(
     data: &ApubData,
@@ -268,13 +280,7 @@ async fn store_corroboration(
         )?;
         // A reply to one of our incidents: this instance's followers hear of it from us.
         if incident.ap_id.is_none() && outcome != RemoteOutcome::Tombstoned {
-            events::record(
-                conn,
-                ObjectType::Corroboration,
-                EventKind::Announce,
-                &row.public_id,
-                at,
-            )?;
+            pass_on(conn, &row.public_id, at)?;
         }
         if let (Some(requester), Some(watch)) = (&requester, watch) {
             watch.finish(conn, requester, &local_instance, at)?;
@@ -347,13 +353,7 @@ pub(crate) async fn delete(
                 && incidents::by_pk(conn, row.incident_pk)?.ap_id.is_none()
             {
                 // Withdrawn from one of our incidents: our followers refetch it and find it gone.
-                events::record(
-                    conn,
-                    ObjectType::Corroboration,
-                    EventKind::Announce,
-                    &row.public_id,
-                    at,
-                )?;
+                pass_on(conn, &row.public_id, at)?;
             }
             return Ok(());
         }

@@ -15,6 +15,18 @@ pub struct DomainEntry {
 }
 
 impl DomainEntry {
+    /// A plain block or allow of `domain`, with `comment` as its public comment.
+    pub fn plain(domain: &str, comment: &str) -> DomainEntry {
+        DomainEntry {
+            domain: domain.to_owned(),
+            severity: "suspend".to_owned(),
+            reject_media: false,
+            reject_reports: false,
+            public_comment: comment.to_owned(),
+            obfuscate: false,
+        }
+    }
+
     /// Whether the entry restricts anything: Mastodon's `noop` rows only carry a comment.
     pub fn enforced(&self) -> bool {
         self.severity != "noop"

@@ -340,64 +340,55 @@ pub fn set_content_removed(
     )
 }
 
-/// Suspends an active local account: its sessions and tokens end, it cannot sign in, and the
-/// suspension federates (its content leaves other instances' views too).
-pub fn suspend(
+/// Suspends an active local account (`suspend`): its sessions and tokens end, it cannot sign
+/// in, and the suspension federates, so its content leaves other instances' views too. Or lifts
+/// a suspension (`!suspend`), which federates the same way.
+pub fn set_suspended(
     conn: &mut DbConn,
     acting: Acting<'_>,
     username: &str,
+    suspend: bool,
     reason: &str,
     at: NaiveDateTime,
 ) -> Result<(), DbError> {
     let user = crate::users::by_username(conn, username)?;
-    if user.status() != AccountStatus::Active {
-        return Err(DbError::WrongState(
-            "only an active account can be suspended",
-        ));
+    let (from, to, kind, action) = if suspend {
+        (
+            AccountStatus::Active,
+            AccountStatus::Suspended,
+            crate::events::EventKind::Remove,
+            ModAction::Suspend,
+        )
+    } else {
+        (
+            AccountStatus::Suspended,
+            AccountStatus::Active,
+            crate::events::EventKind::Restore,
+            ModAction::Unsuspend,
+        )
+    };
+    if user.status() != from {
+        return Err(DbError::WrongState(if suspend {
+            "only an active account can be suspended"
+        } else {
+            "the account is not suspended"
+        }));
     }
-    crate::users::set_status(conn, user.id, AccountStatus::Suspended)?;
-    crate::sessions::revoke_all(conn, user.id, None)?;
+    crate::users::set_status(conn, user.id, to)?;
+    if suspend {
+        crate::sessions::revoke_all(conn, user.id, None)?;
+    }
     crate::events::record(
         conn,
         crate::events::ObjectType::Account,
-        crate::events::EventKind::Remove,
+        kind,
         &user.username,
         at,
     )?;
     record(
         conn,
         acting,
-        ModAction::Suspend,
-        ("account", &user.username),
-        reason,
-        at,
-    )
-}
-
-/// Lifts a suspension; it federates too.
-pub fn unsuspend(
-    conn: &mut DbConn,
-    acting: Acting<'_>,
-    username: &str,
-    reason: &str,
-    at: NaiveDateTime,
-) -> Result<(), DbError> {
-    let user = crate::users::by_username(conn, username)?;
-    if user.status() != AccountStatus::Suspended {
-        return Err(DbError::WrongState("the account is not suspended"));
-    }
-    crate::users::set_status(conn, user.id, AccountStatus::Active)?;
-    crate::events::record(
-        conn,
-        crate::events::ObjectType::Account,
-        crate::events::EventKind::Restore,
-        &user.username,
-        at,
-    )?;
-    record(
-        conn,
-        acting,
-        ModAction::Unsuspend,
+        action,
         ("account", &user.username),
         reason,
         at,

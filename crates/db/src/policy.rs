@@ -2,7 +2,7 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use picket_core::domain_list::DomainEntry;
+pub use picket_core::domain_list::DomainEntry;
 use picket_core::moderation::{FederationMode, covers, permits};
 
 use crate::schema::{
@@ -53,51 +53,9 @@ pub struct RuleRow {
     pub created_at: NaiveDateTime,
 }
 
-/// A rule to store.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewRule {
-    pub domain: String,
-    pub severity: String,
-    pub reject_media: bool,
-    pub reject_reports: bool,
-    pub public_comment: String,
-    pub obfuscate: bool,
-}
-
-impl NewRule {
-    /// A plain rule for `domain`, with `comment` as its public comment.
-    pub fn plain(domain: &str, comment: &str) -> NewRule {
-        NewRule {
-            domain: domain.to_owned(),
-            severity: "suspend".to_owned(),
-            reject_media: false,
-            reject_reports: false,
-            public_comment: comment.to_owned(),
-            obfuscate: false,
-        }
-    }
-}
-
-impl From<DomainEntry> for NewRule {
-    fn from(entry: DomainEntry) -> NewRule {
-        NewRule {
-            domain: entry.domain,
-            severity: entry.severity,
-            reject_media: entry.reject_media,
-            reject_reports: entry.reject_reports,
-            public_comment: entry.public_comment,
-            obfuscate: entry.obfuscate,
-        }
-    }
-}
-
 /// The rules a list's entries make: every entry but those that restrict nothing.
-pub fn rules_of(entries: Vec<DomainEntry>) -> Vec<NewRule> {
-    entries
-        .into_iter()
-        .filter(DomainEntry::enforced)
-        .map(NewRule::from)
-        .collect()
+pub fn rules_of(entries: Vec<DomainEntry>) -> Vec<DomainEntry> {
+    entries.into_iter().filter(DomainEntry::enforced).collect()
 }
 
 impl RuleRow {
@@ -148,7 +106,7 @@ fn insert_rule(
     conn: &mut DbConn,
     kind: RuleKind,
     source: &str,
-    rule: &NewRule,
+    rule: &DomainEntry,
     at: NaiveDateTime,
 ) -> Result<(), DbError> {
     diesel::insert_into(domain_rules::table)
@@ -171,7 +129,7 @@ fn insert_rule(
 pub fn set_rule(
     conn: &mut DbConn,
     kind: RuleKind,
-    rule: &NewRule,
+    rule: &DomainEntry,
     at: NaiveDateTime,
 ) -> Result<(), DbError> {
     remove(conn, kind, &rule.domain, LOCAL)?;
@@ -208,7 +166,7 @@ pub fn replace_source(
     conn: &mut DbConn,
     kind: RuleKind,
     source: &str,
-    rules: &[NewRule],
+    rules: &[DomainEntry],
     at: NaiveDateTime,
 ) -> Result<(), DbError> {
     diesel::delete(
@@ -228,7 +186,7 @@ pub fn replace_source(
 pub fn merge_local(
     conn: &mut DbConn,
     kind: RuleKind,
-    rules: &[NewRule],
+    rules: &[DomainEntry],
     at: NaiveDateTime,
 ) -> Result<usize, DbError> {
     let mut added = 0;
@@ -368,7 +326,7 @@ pub fn subscriptions(conn: &mut DbConn) -> Result<Vec<SubscriptionRow>, DbError>
 pub fn record_fetch(
     conn: &mut DbConn,
     url: &str,
-    fetched: Result<&[NewRule], &str>,
+    fetched: Result<&[DomainEntry], &str>,
     at: NaiveDateTime,
 ) -> Result<(), DbError> {
     let kind: String = list_subscriptions::table

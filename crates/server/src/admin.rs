@@ -9,7 +9,7 @@ use picket_core::moderation::{ModAction, normalize_domain, validate_reason};
 use picket_core::secrets::{hash_password, new_secret, secret_digest};
 use picket_db::models::{NewUser, now};
 use picket_db::moderation::{self, Acting};
-use picket_db::policy::{self, NewRule, RuleKind};
+use picket_db::policy::{self, DomainEntry, RuleKind};
 use picket_db::{DbError, users};
 
 use crate::Config;
@@ -181,7 +181,7 @@ pub fn set_domain(
     let found = db.with_tx(|conn| {
         let at = now();
         let found = if add {
-            policy::set_rule(conn, kind.into(), &NewRule::plain(&domain, &reason), at)?;
+            policy::set_rule(conn, kind.into(), &DomainEntry::plain(&domain, &reason), at)?;
             true
         } else {
             policy::remove_rule(conn, kind.into(), &domain, at)?
@@ -277,15 +277,9 @@ pub fn set_suspended(
     let reason = validate_reason(reason).map_err(|e| anyhow::anyhow!("{e}"))?;
     let username = username.to_ascii_lowercase();
     let db = crate::open_database(config)?;
-    db.with_tx(|conn| {
-        if suspend {
-            moderation::suspend(conn, CLI, &username, &reason, now())
-        } else {
-            moderation::unsuspend(conn, CLI, &username, &reason, now())
-        }
-    })
-    .map_err(|e| match e {
-        DbError::NotFound => anyhow::anyhow!("no account named {username}"),
-        other => other.into(),
-    })
+    db.with_tx(|conn| moderation::set_suspended(conn, CLI, &username, suspend, &reason, now()))
+        .map_err(|e| match e {
+            DbError::NotFound => anyhow::anyhow!("no account named {username}"),
+            other => other.into(),
+        })
 }

@@ -358,7 +358,7 @@ pub(crate) async fn resolve(
                     let author = author.ok_or(DbError::WrongState(
                         "the author is not an account here: block their instance, or leave it to their moderators",
                     ))?;
-                    moderation::suspend(conn, acting, &author, &reason, at)?;
+                    moderation::set_suspended(conn, acting, &author, true, &reason, at)?;
                 }
             }
             moderation::resolve_report(conn, &report, body.action, &reason, at)
@@ -458,21 +458,7 @@ pub(crate) async fn suspend(
     Path(username): Path<String>,
     AppJson(body): AppJson<ReasonBody>,
 ) -> ApiResult<StatusCode> {
-    let username = username.to_ascii_lowercase();
-    require_power_over(&state, &current, &username).await?;
-    let reason = validate_reason(&body.reason)?;
-    let (role, name) = acting(&state, &current);
-    state
-        .db
-        .tx(move |conn| {
-            let acting = Acting {
-                role: &role,
-                name: name.as_deref(),
-            };
-            moderation::suspend(conn, acting, &username, &reason, now())
-        })
-        .await?;
-    Ok(StatusCode::NO_CONTENT)
+    set_suspension(state, current, username, true, body).await
 }
 
 /// Lift a suspension (moderators).
@@ -483,6 +469,16 @@ pub(crate) async fn unsuspend(
     current: CurrentUser,
     Path(username): Path<String>,
     AppJson(body): AppJson<ReasonBody>,
+) -> ApiResult<StatusCode> {
+    set_suspension(state, current, username, false, body).await
+}
+
+async fn set_suspension(
+    state: AppState,
+    current: CurrentUser,
+    username: String,
+    suspend: bool,
+    body: ReasonBody,
 ) -> ApiResult<StatusCode> {
     let username = username.to_ascii_lowercase();
     require_power_over(&state, &current, &username).await?;
@@ -495,7 +491,7 @@ pub(crate) async fn unsuspend(
                 role: &role,
                 name: name.as_deref(),
             };
-            moderation::unsuspend(conn, acting, &username, &reason, now())
+            moderation::set_suspended(conn, acting, &username, suspend, &reason, now())
         })
         .await?;
     Ok(StatusCode::NO_CONTENT)
