@@ -286,29 +286,29 @@ pub fn set_content_removed(
     reason: Option<&str>,
     at: NaiveDateTime,
 ) -> Result<(), DbError> {
-    const ONLY: &str = "only published content can be removed, and only removed content restored";
+    // Removal takes published content; restoration, removed content.
+    let expected = if reason.is_some() {
+        "published"
+    } else {
+        "removed"
+    };
+    let wrong_state = || {
+        DbError::WrongState(
+            "only published content can be removed, and only removed content restored",
+        )
+    };
     match target_type {
         TargetType::Review => {
             let row = crate::reviews::by_public_id(conn, public_id)?;
-            let expected = if reason.is_some() {
-                "published"
-            } else {
-                "removed"
-            };
             if row.state != expected {
-                return Err(DbError::WrongState(ONLY));
+                return Err(wrong_state());
             }
             crate::reviews::set_removed(conn, &row, reason, at)?;
         }
         TargetType::Incident => {
             let row = crate::incidents::by_public_id(conn, public_id)?;
-            let expected = if reason.is_some() {
-                "published"
-            } else {
-                "removed"
-            };
             if row.state != expected {
-                return Err(DbError::WrongState(ONLY));
+                return Err(wrong_state());
             }
             crate::incidents::set_removed(conn, &row, reason, at)?;
         }
