@@ -89,6 +89,16 @@ async fn incidents_and_corroborations_federate(backend: TestBackend) {
         "Mass rejection reported against Acme Research on MTurk: 120 tasks, $36.00 withheld"
     );
     assert_eq!(page["cc"], json!([format!("{}/r/mturk/{RID}", a.base)]));
+    // The `picket:` prefix is defined by our own context, served at /ns.
+    let ns = format!("{}/ns", a.base);
+    assert_eq!(page["@context"][1], ns);
+    let context: Value = crate::support::http_get(&ns)
+        .await
+        .expect("ns")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(context["@context"]["picket"], format!("{ns}#"));
 
     for follower in [&b, &c] {
         eventually("the incident reaches the followers", || async {

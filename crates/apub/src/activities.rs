@@ -16,8 +16,12 @@ use crate::objects::{Announce, CreateOrUpdate, DeleteObject, Flag, UndoDelete};
 use crate::{ApubData, ApubError};
 
 /// The `@context` of every activity we send.
-pub(crate) fn activity_context() -> serde_json::Value {
-    serde_json::json!("https://www.w3.org/ns/activitystreams")
+/// ActivityStreams, and our own namespace (served at `/ns`), which defines the `picket:` prefix.
+pub(crate) fn activity_context(data: &ApubData) -> serde_json::Value {
+    serde_json::json!([
+        "https://www.w3.org/ns/activitystreams",
+        data.local_url("ns")
+    ])
 }
 
 /// A fresh activity id on this instance: ids are never reused (Lemmy refuses a repeated one).
@@ -289,7 +293,7 @@ async fn receive_follow(data: &ApubData, follow: Follow) -> Result<(), ApubError
         actor: accepting.id.clone().into(),
         object: follow.clone(),
     };
-    let body = serde_json::to_string(&crate::WithContext::new(&accept, activity_context()))
+    let body = serde_json::to_string(&crate::WithContext::new(&accept, activity_context(data)))
         .map_err(|e| ApubError::Invalid(e.to_string()))?;
     // What a requester feed sends a follower depends on the follower's software.
     let software = match target {
@@ -399,7 +403,7 @@ pub async fn follow(
         actor: follower.id.clone().into(),
         object: remote.id.clone().into(),
     };
-    let body = serde_json::to_string(&crate::WithContext::new(&activity, activity_context()))
+    let body = serde_json::to_string(&crate::WithContext::new(&activity, activity_context(data)))
         .map_err(|e| ApubError::Invalid(e.to_string()))?;
     let (local, remote_id, follow_id) =
         (from.path(), remote.id.to_string(), activity.id.to_string());
@@ -466,7 +470,7 @@ pub async fn unfollow(
             object: remote.id.clone().into(),
         },
     };
-    let body = serde_json::to_string(&crate::WithContext::new(&undo, activity_context()))
+    let body = serde_json::to_string(&crate::WithContext::new(&undo, activity_context(data)))
         .map_err(|e| ApubError::Invalid(e.to_string()))?;
     let undo_id = undo.id.to_string();
     let inbox = remote.shared_inbox_or_inbox().to_string();

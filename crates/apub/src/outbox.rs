@@ -156,7 +156,7 @@ pub(crate) async fn instance_outbox(
     };
     if !paged {
         return Ok(json!({
-            "@context": activity_context(),
+            "@context": activity_context(data),
             "type": "OrderedCollection",
             "id": collection,
             "first": link(Section::Review, None),
@@ -168,7 +168,7 @@ pub(crate) async fn instance_outbox(
         _ => section.next().map(|next| link(next, None)),
     };
     let mut body = json!({
-        "@context": activity_context(),
+        "@context": activity_context(data),
         "type": "OrderedCollectionPage",
         "id": link(section, before),
         "partOf": collection,
@@ -222,7 +222,7 @@ pub(crate) async fn feed_outbox(data: &ApubData, feed: LocalActor) -> Result<Val
         })
         .collect();
     Ok(json!({
-        "@context": activity_context(),
+        "@context": activity_context(data),
         "type": "OrderedCollection",
         "id": data.local_url(&format!("{}/outbox", feed.path())),
         "totalItems": announces.len(),

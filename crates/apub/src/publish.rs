@@ -680,8 +680,8 @@ fn announce(id: Url, feed: &Url, object: Value) -> Value {
 }
 
 /// The activity as stored for sending: with its `@context`, and its id.
-fn envelope(mut body: Value) -> (String, String) {
-    body["@context"] = activity_context();
+fn envelope(data: &ApubData, mut body: Value) -> (String, String) {
+    body["@context"] = activity_context(data);
     (
         body["id"].as_str().unwrap_or_default().to_owned(),
         body.to_string(),
@@ -695,21 +695,19 @@ async fn queue(data: &ApubData, event_id: i64, outgoing: Outgoing) -> Result<(),
         (Some(feed), true) => {
             let feed_id = data.local_url(&feed.path());
             Some((
-                envelope(announce(
-                    new_activity_id(data),
-                    &feed_id,
-                    outgoing.activity.clone(),
-                )),
-                envelope(announce(
-                    new_activity_id(data),
-                    &feed_id,
-                    json!(outgoing.object_id),
-                )),
+                envelope(
+                    data,
+                    announce(new_activity_id(data), &feed_id, outgoing.activity.clone()),
+                ),
+                envelope(
+                    data,
+                    announce(new_activity_id(data), &feed_id, json!(outgoing.object_id)),
+                ),
             ))
         }
         _ => None,
     };
-    let (activity_id, body) = envelope(outgoing.activity);
+    let (activity_id, body) = envelope(data, outgoing.activity);
     let signer = outgoing.signer.path();
     let Outgoing {
         audiences,

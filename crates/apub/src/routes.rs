@@ -42,6 +42,7 @@ pub fn router(config: FederationConfig<ApubData>) -> Router {
         .route("/reviews/{id}/create", get(review_create))
         .route("/incidents/{id}/create", get(incident_create))
         .route("/corroborations/{id}/create", get(corroboration_create))
+        .route("/ns", get(namespace))
         .route("/actor/outbox", get(outbox))
         .route("/r/{platform}/{requester_id}/outbox", get(feed_outbox))
         // One inbox handler serves them all: the activity itself says whom it is for.
@@ -200,7 +201,7 @@ async fn serve_object(
             return Ok((
                 StatusCode::GONE,
                 FederationJson(json!({
-                    "@context": crate::activities::activity_context(),
+                    "@context": crate::activities::activity_context(&data),
                     "type": "Tombstone",
                     "id": id,
                 })),
@@ -211,13 +212,13 @@ async fn serve_object(
     };
     if create {
         let mut body = crate::outbox::create_of(&object);
-        body["@context"] = crate::activities::activity_context();
+        body["@context"] = crate::activities::activity_context(&data);
         return Ok(FederationJson(body).into_response());
     }
     if wants_activity_json(headers) {
         return Ok(FederationJson(WithContext::new(
             object,
-            crate::activities::activity_context(),
+            crate::activities::activity_context(&data),
         ))
         .into_response());
     }
@@ -280,6 +281,20 @@ async fn corroboration_create(
     Path(id): Path<String>,
 ) -> Result<Response, ApubError> {
     serve_object(&data, &headers, ObjectType::Corroboration, id, true).await
+}
+
+/// The JSON-LD context every activity and object names beside ActivityStreams: it defines the
+/// `picket:` prefix of the fields that carry a review's, incident's or corroboration's data.
+async fn namespace(data: Data<ApubData>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/ld+json")],
+        axum::Json(json!({
+            "@context": {
+                "picket": format!("{}#", data.local_url("ns")),
+            }
+        })),
+    )
+        .into_response()
 }
 
 #[derive(Debug, Deserialize)]
