@@ -201,7 +201,7 @@ async fn serve_object(
             return Ok((
                 StatusCode::GONE,
                 FederationJson(json!({
-                    "@context": crate::activities::activity_context(&data),
+                    "@context": crate::activities::activity_context(data),
                     "type": "Tombstone",
                     "id": id,
                 })),
@@ -212,13 +212,13 @@ async fn serve_object(
     };
     if create {
         let mut body = crate::outbox::create_of(&object);
-        body["@context"] = crate::activities::activity_context(&data);
+        body["@context"] = crate::activities::activity_context(data);
         return Ok(FederationJson(body).into_response());
     }
     if wants_activity_json(headers) {
         return Ok(FederationJson(WithContext::new(
             object,
-            crate::activities::activity_context(&data),
+            crate::activities::activity_context(data),
         ))
         .into_response());
     }
