@@ -33,7 +33,8 @@ async fn incidents_of(server: &TestServer) -> Vec<Value> {
     if status == StatusCode::NOT_FOUND {
         return Vec::new();
     }
-    list["items"].as_array().cloned().unwrap_or_default()
+    assert_eq!(status, StatusCode::OK, "{list}");
+    list["items"].as_array().cloned().expect("items")
 }
 
 /// Corroborations counted on the instance's first incident about the test requester.
@@ -199,13 +200,15 @@ async fn incidents_and_corroborations_federate(backend: TestBackend) {
         )
         .await;
     assert_eq!(status, StatusCode::OK);
-    eventually("the status change reaches B", || async {
-        incidents_of(&b)
-            .await
-            .first()
-            .is_some_and(|i| i["status"] == "reversed")
-    })
-    .await;
+    for follower in [&b, &c] {
+        eventually("the status change reaches the followers", || async {
+            incidents_of(follower)
+                .await
+                .first()
+                .is_some_and(|i| i["status"] == "reversed")
+        })
+        .await;
+    }
     let (status, _) = alice
         .delete(&format!("/api/v1/incidents/{id}"), json!({}))
         .await;
@@ -225,6 +228,14 @@ async fn incidents_and_corroborations_federate(backend: TestBackend) {
             delivery_counts(server)
                 .iter()
                 .all(|(state, _)| state == "delivered")
+                && server
+                    .db
+                    .open()
+                    .with_conn(|conn| {
+                        picket_db::events::pending(conn, chrono::NaiveDateTime::MAX, 1)
+                    })
+                    .expect("events")
+                    .is_empty()
         })
         .await;
     }

@@ -125,6 +125,24 @@ async fn a_report_goes_home_and_the_removal_comes_back(backend: TestBackend) {
         !queue.to_string().contains("bob"),
         "nothing names the reporter: {queue}"
     );
+    // What B sent names B's instance, not Bob.
+    let sent: Vec<String> =
+        b.db.open()
+            .with_conn(|conn| {
+                use diesel::prelude::*;
+                Ok(picket_db::schema::outbox::table
+                    .select(picket_db::schema::outbox::body)
+                    .load::<String>(conn)?)
+            })
+            .expect("B's outbox");
+    let flag = sent
+        .iter()
+        .find(|body| body.contains("\"Flag\""))
+        .expect("B sent a Flag");
+    let flag: Value = serde_json::from_str(flag).expect("json");
+    assert_eq!(flag["actor"], format!("{}/actor", b.base));
+    assert_eq!(flag["summary"], flag["content"]);
+    assert!(!flag.to_string().contains("bob"), "{flag}");
 
     let report_id = flagged["id"].as_str().expect("id").to_owned();
     let unexplained = mod_a
@@ -624,6 +642,10 @@ async fn send_as(from: &TestServer, signer: &str, to: &TestServer, activity: Val
             .expect("the signer's actor");
     let activity: picket_apub::InboxActivity =
         serde_json::from_value(activity).expect("an activity");
+    let activity = activitypub_federation::protocol::context::WithContext::new(
+        activity,
+        json!("https://www.w3.org/ns/activitystreams"),
+    );
     let inbox = format!("{}/inbox", to.base).parse().expect("inbox");
     for task in SendActivityTask::prepare(&activity, &actor, vec![inbox], &data)
         .await
@@ -664,6 +686,20 @@ async fn only_authors_and_their_instance_delete(backend: TestBackend) {
             delete["summary"] = json!(summary);
         }
         send_as(&a, "mallory", &b, delete).await;
+    }
+    // B took each in (a bad signature would have been refused before) and did nothing.
+    let received: Vec<String> =
+        b.db.open()
+            .with_conn(|conn| {
+                use diesel::prelude::*;
+                Ok(picket_db::schema::received_activities::table
+                    .select(picket_db::schema::received_activities::activity_id)
+                    .load::<String>(conn)?)
+            })
+            .expect("received");
+    for n in 1..=3 {
+        let id = format!("{}/activities/forged-{n}", a.base);
+        assert!(received.contains(&id), "B processed {id}: {received:?}");
     }
     assert_eq!(reviews_counted(&b).await, 1, "the review survives");
     assert!(modlog(&b).await.is_empty(), "no removal was logged on B");

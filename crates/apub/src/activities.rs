@@ -245,7 +245,8 @@ impl Activity for InboxActivity {
             }
             InboxActivity::Delete(delete) => {
                 let sender = crate::receive::Sender::of(data, &delete.actor).await?;
-                match delete.summary {
+                // A reason makes an instance's `Delete` a removal; an author's is a deletion.
+                match delete.summary.filter(|_| sender.is_instance()) {
                     Some(reason) => {
                         crate::receive::removal(
                             data,

@@ -222,7 +222,7 @@ fn username(conn: &mut DbConn, author_id: Option<i64>) -> Result<Option<String>,
         .transpose()
 }
 
-fn missing_as_none<T>(found: Result<T, DbError>) -> Result<Option<T>, DbError> {
+pub(crate) fn missing_as_none<T>(found: Result<T, DbError>) -> Result<Option<T>, DbError> {
     match found {
         Ok(value) => Ok(Some(value)),
         Err(DbError::NotFound) => Ok(None),
@@ -456,11 +456,20 @@ async fn process(data: &Data<ApubData>, event: Event) -> Result<(), ApubError> {
     let object_id = loaded.id(data)?;
     let outgoing = if matches!(event.kind, EventKind::Remove | EventKind::Restore) {
         // A moderator's removal: from the instance (moderators stay unnamed), with the reason.
-        let reason = match &loaded {
-            Loaded::Review(row, ..) => row.removed_reason.clone(),
-            Loaded::Incident(row, ..) => row.removed_reason.clone(),
-            Loaded::Corroboration(..) => None,
+        let (state, reason) = match &loaded {
+            Loaded::Review(row, ..) => (row.state.as_str(), row.removed_reason.clone()),
+            Loaded::Incident(row, ..) => (row.state.as_str(), row.removed_reason.clone()),
+            Loaded::Corroboration(row, ..) => (row.state.as_str(), None),
         };
+        // Only what still holds is sent: a removal since undone (or a restoration since
+        // removed again) would otherwise arrive after its reversal and stick.
+        let holds = match event.kind {
+            EventKind::Remove => state == "removed",
+            _ => state == "published",
+        };
+        if !holds {
+            return take(data, event.id).await;
+        }
         Outgoing {
             audiences: vec![LocalActor::Instance.path(), loaded.signer().path()],
             feed: loaded.feed()?,

@@ -20,6 +20,7 @@ use crate::activities::once;
 use crate::objects::{
     Announce, ContentPage, CorroborationNote, Flag, PageBody, PicketObject, origin,
 };
+use crate::publish::missing_as_none;
 use crate::{ApubData, ApubError};
 
 /// Runs `apply` in one transaction: with recording `activity_id` when the object came in an
@@ -291,7 +292,9 @@ async fn store_corroboration(
 }
 
 /// Who sent a deletion or removal: an author may delete what it wrote, and only an instance's
-/// own actor (`Application` or `Service`) may remove, or delete for others.
+/// own actor (an `Application`) may remove, or delete for others. (`Service` actors are bots
+/// on Mastodon: accounts like any other.)
+#[derive(Debug, Clone)]
 pub(crate) struct Sender {
     actor: String,
     instance: bool,
@@ -304,12 +307,14 @@ impl Sender {
     ) -> Result<Sender, ApubError> {
         let actor = actor.dereference(data).await?;
         Ok(Sender {
-            instance: matches!(
-                actor.kind,
-                crate::actors::ActorKind::Application | crate::actors::ActorKind::Service
-            ),
+            instance: actor.kind == crate::actors::ActorKind::Application,
             actor: actor.id.to_string(),
         })
+    }
+
+    /// Whether this is an instance's own actor, which alone removes content.
+    pub(crate) fn is_instance(&self) -> bool {
+        self.instance
     }
 
     /// Whether this sender may delete something by `author` (an actor URL).
@@ -328,10 +333,7 @@ pub(crate) async fn delete(
     object_id: &Url,
 ) -> Result<(), ApubError> {
     let ap_id = object_id.to_string();
-    let sender = sender.map(|s| Sender {
-        actor: s.actor.clone(),
-        instance: s.instance,
-    });
+    let sender = sender.cloned();
     apply(data, activity_id, move |conn| {
         let at = now();
         let allowed = |author: Option<&str>| sender.as_ref().is_none_or(|s| s.may_delete(author));
@@ -397,6 +399,8 @@ pub(crate) async fn removal(
     let reason = reason.map(|r| capped(&r));
     let account_level = std::cell::Cell::new(false);
     once(data, activity_id, move |conn| {
+        // A retried transaction starts afresh.
+        account_level.set(false);
         let at = now();
         let reason = reason.as_deref();
         // The state a copy must be in for this to change it.
@@ -477,13 +481,6 @@ pub(crate) async fn removal(
     .await
 }
 
-fn not_found_as_false(error: DbError) -> Result<bool, DbError> {
-    match error {
-        DbError::NotFound => Ok(false),
-        other => Err(other),
-    }
-}
-
 /// A `Flag` from another server: each reported object or account of ours becomes a report in
 /// the local queue, from that server (whoever reported it there stays unknown here).
 pub(crate) async fn flagged(data: &ApubData, flag: Flag) -> Result<(), ApubError> {
@@ -521,18 +518,17 @@ pub(crate) async fn flagged(data: &ApubData, flag: Flag) -> Result<(), ApubError
         for (target_type, target) in &targets {
             // Only what exists here, and the same words from one instance once while open.
             let exists = match target_type {
-                TargetType::Review => reviews::by_public_id(conn, target)
-                    .map(|r| r.ap_id.is_none())
-                    .or_else(not_found_as_false)?,
-                TargetType::Incident => incidents::by_public_id(conn, target)
-                    .map(|r| r.ap_id.is_none())
-                    .or_else(not_found_as_false)?,
-                TargetType::Corroboration => incidents::corroboration_by_public_id(conn, target)
-                    .map(|r| r.ap_id.is_none())
-                    .or_else(not_found_as_false)?,
-                TargetType::Account => picket_db::users::by_username(conn, target)
-                    .map(|_| true)
-                    .or_else(not_found_as_false)?,
+                TargetType::Review => missing_as_none(reviews::by_public_id(conn, target))?
+                    .is_some_and(|r| r.ap_id.is_none() && r.state == "published"),
+                TargetType::Incident => missing_as_none(incidents::by_public_id(conn, target))?
+                    .is_some_and(|r| r.ap_id.is_none() && r.is_published()),
+                TargetType::Corroboration => {
+                    missing_as_none(incidents::corroboration_by_public_id(conn, target))?
+                        .is_some_and(|r| r.ap_id.is_none() && r.state == "published")
+                }
+                TargetType::Account => {
+                    missing_as_none(picket_db::users::by_username(conn, target))?.is_some()
+                }
             };
             if !exists || moderation::open_report_from(conn, target, &home, &text)? {
                 continue;

@@ -240,7 +240,8 @@ pub struct Acting<'a> {
     pub name: Option<&'a str>,
 }
 
-fn record(
+/// Logs a moderator's or admin's action, in the caller's transaction with the action.
+pub fn log_action(
     conn: &mut DbConn,
     acting: Acting<'_>,
     action: ModAction,
@@ -261,19 +262,6 @@ fn record(
         },
         at,
     )
-}
-
-/// Logs a moderator's or admin's action on something that is no content or account here (a
-/// domain rule, a list subscription, an invite), in the caller's transaction.
-pub fn log_action(
-    conn: &mut DbConn,
-    acting: Acting<'_>,
-    action: ModAction,
-    target: (&str, &str),
-    reason: &str,
-    at: NaiveDateTime,
-) -> Result<(), DbError> {
-    record(conn, acting, action, target, reason, at)
 }
 
 /// Removes (`reason`) or restores (`None`) a review, incident or corroboration by its public id
@@ -330,7 +318,7 @@ pub fn set_content_removed(
     } else {
         ModAction::Restore
     };
-    record(
+    log_action(
         conn,
         acting,
         action,
@@ -385,7 +373,7 @@ pub fn set_suspended(
         &user.username,
         at,
     )?;
-    record(
+    log_action(
         conn,
         acting,
         action,
@@ -409,7 +397,7 @@ pub fn approve(
         ));
     }
     crate::users::set_status(conn, user.id, AccountStatus::Active)?;
-    record(
+    log_action(
         conn,
         acting,
         ModAction::ApproveAccount,

@@ -296,6 +296,8 @@ pub fn subscribe(
     at: NaiveDateTime,
 ) -> Result<(), DbError> {
     diesel::delete(list_subscriptions::table.find(url)).execute(conn)?;
+    // A list subscribed again as the other kind brings none of its old rules along.
+    diesel::delete(domain_rules::table.filter(domain_rules::source.eq(url))).execute(conn)?;
     diesel::insert_into(list_subscriptions::table)
         .values((
             list_subscriptions::url.eq(url),
@@ -303,7 +305,7 @@ pub fn subscribe(
             list_subscriptions::created_at.eq(at),
         ))
         .execute(conn)?;
-    Ok(())
+    refresh_hidden(conn, at)
 }
 
 /// Ends a subscription and drops the rules it brought; `false` when there was none.
