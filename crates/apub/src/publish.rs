@@ -604,14 +604,11 @@ async fn flag(data: &Data<ApubData>, event: Event) -> Result<(), ApubError> {
         .db
         .run(move |conn| {
             let report = moderation::report_by_public_id(conn, &public_id)?;
-            let author = match report.target_type.as_str() {
-                "review" => reviews::by_ap_id(conn, &report.target)?.and_then(|r| r.remote_author),
-                "incident" => {
-                    incidents::by_ap_id(conn, &report.target)?.and_then(|r| r.remote_author)
-                }
-                "corroboration" => incidents::corroboration_by_ap_id(conn, &report.target)?
-                    .and_then(|r| r.remote_author),
-                _ => Some(report.target.clone()),
+            let target_type: picket_core::moderation::TargetType =
+                report.target_type.parse().map_err(DbError::Corrupt)?;
+            let author = match target_type {
+                picket_core::moderation::TargetType::Account => Some(report.target.clone()),
+                _ => moderation::held(conn, target_type, &report.target)?.remote_author,
             };
             Ok((report, author.ok_or(DbError::NotFound)?))
         })

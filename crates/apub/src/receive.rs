@@ -518,17 +518,11 @@ pub(crate) async fn flagged(data: &ApubData, flag: Flag) -> Result<(), ApubError
         for (target_type, target) in &targets {
             // Only what exists here, and the same words from one instance once while open.
             let exists = match target_type {
-                TargetType::Review => missing_as_none(reviews::by_public_id(conn, target))?
-                    .is_some_and(|r| r.ap_id.is_none() && r.state == "published"),
-                TargetType::Incident => missing_as_none(incidents::by_public_id(conn, target))?
-                    .is_some_and(|r| r.ap_id.is_none() && r.is_published()),
-                TargetType::Corroboration => {
-                    missing_as_none(incidents::corroboration_by_public_id(conn, target))?
-                        .is_some_and(|r| r.ap_id.is_none() && r.state == "published")
-                }
                 TargetType::Account => {
                     missing_as_none(picket_db::users::by_username(conn, target))?.is_some()
                 }
+                _ => missing_as_none(moderation::held(conn, *target_type, target))?
+                    .is_some_and(|held| held.ap_id.is_none() && held.published),
             };
             if !exists || moderation::open_report_from(conn, target, &home, &text)? {
                 continue;

@@ -416,3 +416,67 @@ pub fn pending_accounts(conn: &mut DbConn) -> Result<Vec<crate::models::UserRow>
         .select(crate::models::UserRow::as_select())
         .load(conn)?)
 }
+
+/// A review, incident or corroboration held here, as moderation sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Held {
+    pub public_id: String,
+    /// The local author, for content written here.
+    pub author_id: Option<i64>,
+    /// For a copy of another instance's content: its ActivityPub id and author's actor.
+    pub ap_id: Option<String>,
+    pub remote_author: Option<String>,
+    pub published: bool,
+}
+
+/// The content `target` names: a public id here, or (with `://`) a copy's ActivityPub id.
+/// `NotFound` when there is none; accounts are no content.
+pub fn held(conn: &mut DbConn, target_type: TargetType, target: &str) -> Result<Held, DbError> {
+    let by_ap_id = target.contains("://");
+    let missing = || DbError::NotFound;
+    Ok(match target_type {
+        TargetType::Review => {
+            let row = if by_ap_id {
+                crate::reviews::by_ap_id(conn, target)?.ok_or_else(missing)?
+            } else {
+                crate::reviews::by_public_id(conn, target)?
+            };
+            Held {
+                published: row.state == "published",
+                public_id: row.public_id,
+                author_id: row.author_id,
+                ap_id: row.ap_id,
+                remote_author: row.remote_author,
+            }
+        }
+        TargetType::Incident => {
+            let row = if by_ap_id {
+                crate::incidents::by_ap_id(conn, target)?.ok_or_else(missing)?
+            } else {
+                crate::incidents::by_public_id(conn, target)?
+            };
+            Held {
+                published: row.is_published(),
+                public_id: row.public_id,
+                author_id: row.author_id,
+                ap_id: row.ap_id,
+                remote_author: row.remote_author,
+            }
+        }
+        TargetType::Corroboration => {
+            let row = if by_ap_id {
+                crate::incidents::corroboration_by_ap_id(conn, target)?.ok_or_else(missing)?
+            } else {
+                crate::incidents::corroboration_by_public_id(conn, target)?
+            };
+            Held {
+                published: row.state == "published",
+                public_id: row.public_id,
+                author_id: row.author_id,
+                ap_id: row.ap_id,
+                remote_author: row.remote_author,
+            }
+        }
+        TargetType::Account => return Err(DbError::NotFound),
+    })
+}

@@ -14,7 +14,7 @@ use picket_db::events::{self, EventKind, ObjectType};
 use picket_db::models::now;
 use picket_db::moderation::{self, Acting, ModlogRow, NewReport, ReportRow};
 use picket_db::policy::{self, RuleKind};
-use picket_db::{DbConn, DbError, incidents, reviews, users};
+use picket_db::{DbConn, DbError, users};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ApiError, ApiResult};
@@ -105,37 +105,27 @@ fn report_target(
     target_type: TargetType,
     target: &str,
 ) -> Result<(String, bool), DbError> {
-    let (ap_id, published) = match target_type {
-        TargetType::Review => {
-            let row = reviews::by_public_id(conn, target)?;
-            (row.ap_id, row.state == "published")
-        }
-        TargetType::Incident => {
-            let row = incidents::by_public_id(conn, target)?;
-            let published = row.is_published();
-            (row.ap_id, published)
-        }
-        TargetType::Corroboration => {
-            let row = incidents::corroboration_by_public_id(conn, target)?;
-            (row.ap_id, row.state == "published")
-        }
+    match target_type {
         TargetType::Account if target.contains("://") => {
             // Another instance's account, known here by its actor URL.
             let actor = picket_db::actors::remote(conn, target)?.ok_or(DbError::NotFound)?;
-            return Ok((actor.url, true));
+            Ok((actor.url, true))
         }
         TargetType::Account => {
             let user = users::by_username(conn, &target.to_ascii_lowercase())?;
-            return Ok((user.username, false));
+            Ok((user.username, false))
         }
-    };
-    if !published {
-        return Err(DbError::NotFound);
+        _ => {
+            let held = moderation::held(conn, target_type, target)?;
+            if !held.published {
+                return Err(DbError::NotFound);
+            }
+            Ok(match held.ap_id {
+                Some(ap_id) => (ap_id, true),
+                None => (held.public_id, false),
+            })
+        }
     }
-    Ok(match ap_id {
-        Some(ap_id) => (ap_id, true),
-        None => (target.to_owned(), false),
-    })
 }
 
 /// Report a review, incident, corroboration or account. Moderators see the report without the
@@ -247,35 +237,16 @@ fn content_here(
     report: &ReportRow,
     target_type: TargetType,
 ) -> Result<(String, Option<String>), DbError> {
-    let remote = report.target.contains("://");
     let (public_id, author_id) = match target_type {
-        TargetType::Review => {
-            let row = if remote {
-                reviews::by_ap_id(conn, &report.target)?.ok_or(DbError::NotFound)?
-            } else {
-                reviews::by_public_id(conn, &report.target)?
-            };
-            (row.public_id, row.author_id)
-        }
-        TargetType::Incident => {
-            let row = if remote {
-                incidents::by_ap_id(conn, &report.target)?.ok_or(DbError::NotFound)?
-            } else {
-                incidents::by_public_id(conn, &report.target)?
-            };
-            (row.public_id, row.author_id)
-        }
-        TargetType::Corroboration => {
-            let row = if remote {
-                incidents::corroboration_by_ap_id(conn, &report.target)?.ok_or(DbError::NotFound)?
-            } else {
-                incidents::corroboration_by_public_id(conn, &report.target)?
-            };
-            (row.public_id, row.author_id)
-        }
         // Another instance's account has no author here to suspend.
-        TargetType::Account if remote => return Ok((report.target.clone(), None)),
+        TargetType::Account if report.target.contains("://") => {
+            return Ok((report.target.clone(), None));
+        }
         TargetType::Account => return Ok((report.target.clone(), Some(report.target.clone()))),
+        _ => {
+            let held = moderation::held(conn, target_type, &report.target)?;
+            (held.public_id, held.author_id)
+        }
     };
     let author = author_id
         .map(|id| users::by_id(conn, id).map(|u| u.username))
