@@ -32,15 +32,12 @@ pub(crate) async fn create(
     let expires_at = now()
         + chrono::Duration::from_std(state.settings.invite_ttl).map_err(ApiError::internal)?;
     let creator = current.user.id;
-    let (role, name) = super::moderation::acting(&state, &current);
+    let acting_as = super::moderation::acting(&state, &current);
     state
         .db
         .tx(move |conn| {
             picket_db::invites::create(conn, &digest, Some(creator), expires_at)?;
-            let acting = picket_db::moderation::Acting {
-                role: &role,
-                name: name.as_deref(),
-            };
+            let acting = acting_as.get();
             picket_db::moderation::log_action(
                 conn,
                 acting,

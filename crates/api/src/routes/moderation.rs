@@ -22,15 +22,30 @@ use crate::extract::{AppJson, CurrentUser};
 use crate::state::AppState;
 use crate::views::{Page, PageQuery};
 
-/// The role a moderator acts in, and their name where the instance shows names in the log.
-pub(crate) fn acting(state: &AppState, current: &CurrentUser) -> (String, Option<String>) {
-    (
-        current.role().as_str().to_owned(),
-        state
+/// The role a moderator acts in, and their name where the instance shows names in the log:
+/// owned, so a transaction's closure can carry it.
+pub(crate) struct ActingAs {
+    role: String,
+    name: Option<String>,
+}
+
+impl ActingAs {
+    pub(crate) fn get(&self) -> Acting<'_> {
+        Acting {
+            role: &self.role,
+            name: self.name.as_deref(),
+        }
+    }
+}
+
+pub(crate) fn acting(state: &AppState, current: &CurrentUser) -> ActingAs {
+    ActingAs {
+        role: current.role().as_str().to_owned(),
+        name: state
             .settings
             .show_moderator_names
             .then(|| current.user.username.clone()),
-    )
+    }
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -285,14 +300,11 @@ pub(crate) async fn resolve(
             require_power_over(&state, &current, &author).await?;
         }
     }
-    let (role, name) = acting(&state, &current);
+    let acting_as = acting(&state, &current);
     let row = state
         .db
         .tx(move |conn| {
-            let acting = Acting {
-                role: &role,
-                name: name.as_deref(),
-            };
+            let acting = acting_as.get();
             let at = now();
             let report = moderation::report_by_public_id(conn, &id)?;
             if !report.is_open() {
@@ -378,14 +390,11 @@ async fn set_incident_removal(
     id: String,
     reason: Option<String>,
 ) -> ApiResult<StatusCode> {
-    let (role, name) = acting(&state, &current);
+    let acting_as = acting(&state, &current);
     state
         .db
         .tx(move |conn| {
-            let acting = Acting {
-                role: &role,
-                name: name.as_deref(),
-            };
+            let acting = acting_as.get();
             moderation::set_content_removed(
                 conn,
                 acting,
@@ -454,14 +463,11 @@ async fn set_suspension(
     let username = username.to_ascii_lowercase();
     require_power_over(&state, &current, &username).await?;
     let reason = validate_reason(&body.reason)?;
-    let (role, name) = acting(&state, &current);
+    let acting_as = acting(&state, &current);
     state
         .db
         .tx(move |conn| {
-            let acting = Acting {
-                role: &role,
-                name: name.as_deref(),
-            };
+            let acting = acting_as.get();
             moderation::set_suspended(conn, acting, &username, suspend, &reason, now())
         })
         .await?;
@@ -503,14 +509,11 @@ pub(crate) async fn approve(
 ) -> ApiResult<StatusCode> {
     current.require(Role::Moderator)?;
     let username = username.to_ascii_lowercase();
-    let (role, name) = acting(&state, &current);
+    let acting_as = acting(&state, &current);
     state
         .db
         .tx(move |conn| {
-            let acting = Acting {
-                role: &role,
-                name: name.as_deref(),
-            };
+            let acting = acting_as.get();
             moderation::approve(conn, acting, &username, now())
         })
         .await

@@ -344,14 +344,11 @@ async fn set_removal(
     id: String,
     reason: Option<String>,
 ) -> ApiResult<Json<ReviewView>> {
-    let (role, name) = super::moderation::acting(&state, &current);
+    let acting_as = super::moderation::acting(&state, &current);
     let view = state
         .db
         .tx(move |conn| {
-            let acting = moderation::Acting {
-                role: &role,
-                name: name.as_deref(),
-            };
+            let acting = acting_as.get();
             moderation::set_content_removed(
                 conn,
                 acting,
