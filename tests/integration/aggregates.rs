@@ -138,7 +138,8 @@ fn facts(model: &[Modelled]) -> Vec<ReviewFacts> {
 
 fn run_case(db: &Db, case: usize, ops: &[Op], at: NaiveDateTime) -> Result<(), TestCaseError> {
     let result = db.with_conn(|conn| {
-        let requester = requesters::mention(conn, "mturk", &format!("APROP{case:09}"), "Prop", at)?;
+        let requester =
+            requesters::mention(conn, "mturk", &format!("APROP{case:09}"), "Prop", None, at)?;
         let mut model: Vec<Modelled> = Vec::new();
         for op in ops {
             match op.clone() {
@@ -258,7 +259,7 @@ async fn concurrent_writers_leave_exact_aggregates(backend: TestBackend) {
     let db = test_db.open();
     let at = now();
     let requester = db
-        .tx(move |conn| requesters::mention(conn, "mturk", "ARACE00000001", "Race", at))
+        .tx(move |conn| requesters::mention(conn, "mturk", "ARACE00000001", "Race", None, at))
         .await
         .expect("requester");
     let sample = content()

@@ -210,7 +210,8 @@ async fn an_instance_fetches_and_stores_another_instances_actor(backend: TestBac
                     wave_window_days: 14,
                     delivery: Default::default(),
                     mode: Default::default(),
-                    inbox_limiter: picket_apub::inbox_limiter(1_000_000),
+                    limits: picket_apub::FederationLimits::new(1_000_000),
+                    http: picket_apub::http::Outgoing::new(allow_loopback).expect("client"),
                 },
                 FederationSettings { allow_loopback },
             )
@@ -647,7 +648,8 @@ pub(crate) async fn signing_as(
             wave_window_days: 14,
             delivery: Default::default(),
             mode: Default::default(),
-            inbox_limiter: picket_apub::inbox_limiter(1_000_000),
+            limits: picket_apub::FederationLimits::new(1_000_000),
+            http: picket_apub::http::Outgoing::new(true).expect("client"),
         },
         FederationSettings {
             allow_loopback: true,
@@ -723,7 +725,7 @@ async fn the_inbox_verifies_and_applies_once(backend: TestBackend) {
         .send()
         .await
         .expect("post");
-    assert_eq!(unsigned.status(), StatusCode::BAD_REQUEST, "no signature");
+    assert_eq!(unsigned.status(), StatusCode::UNAUTHORIZED, "no signature");
     let huge = crate::support::http()
         .post(format!("{}/inbox", b.base))
         .body(vec![b' '; picket_apub::MAX_INBOX_BYTES + 1])

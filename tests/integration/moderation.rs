@@ -655,6 +655,30 @@ async fn send_as(from: &TestServer, signer: &str, to: &TestServer, activity: Val
     }
 }
 
+/// `send_as`, for activities the receiver may refuse: whatever it answers is ignored, and the
+/// test checks the effect instead.
+pub(crate) async fn try_send_as(from: &TestServer, signer: &str, to: &TestServer, activity: Value) {
+    use activitypub_federation::activity_sending::SendActivityTask;
+    let data = signing_as(from).await;
+    let actor =
+        picket_apub::ApubActor::local(&data, picket_apub::LocalActor::Person(signer.to_owned()))
+            .await
+            .expect("the signer's actor");
+    let activity: picket_apub::InboxActivity =
+        serde_json::from_value(activity).expect("an activity");
+    let activity = activitypub_federation::protocol::context::WithContext::new(
+        activity,
+        json!("https://www.w3.org/ns/activitystreams"),
+    );
+    let inbox = format!("{}/inbox", to.base).parse().expect("inbox");
+    for task in SendActivityTask::prepare(&activity, &actor, vec![inbox], &data)
+        .await
+        .expect("prepare")
+    {
+        let _ = task.sign_and_send(&data).await;
+    }
+}
+
 /// A worker may delete what they wrote, and nothing else: another worker of the same instance
 /// can neither delete a colleague's review, nor everything the colleague wrote, nor "remove" it.
 async fn only_authors_and_their_instance_delete(backend: TestBackend) {

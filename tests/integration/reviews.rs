@@ -411,8 +411,11 @@ async fn search_aliases_follows_and_notifications(backend: TestBackend) {
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (_, followed) = bob.get("/api/v1/account/follows").await;
     assert_eq!(followed[0]["requester_id"], RID);
+    // Alice names the requester as she did last: her one voice keeps its current name.
+    let mut again = review(200, 60);
+    again["requester_name"] = json!("Acme Labs");
     assert_eq!(
-        alice.post("/api/v1/reviews", review(200, 60)).await.0,
+        alice.post("/api/v1/reviews", again).await.0,
         StatusCode::CREATED
     );
     let (_, notes) = bob.get("/api/v1/notifications?unread=true").await;

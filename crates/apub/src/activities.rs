@@ -206,10 +206,21 @@ impl Activity for InboxActivity {
             InboxActivity::Follow(follow) => receive_follow(data, follow).await,
             InboxActivity::Accept(accept) => {
                 let follow_id = accept.object.id.to_string();
+                let sender = accept.actor.inner().to_string();
+                let matched = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+                let seen = matched.clone();
                 once(data, &accept.id, move |conn| {
-                    delivery::accept_outbound(conn, &follow_id).map(drop)
+                    let accepted = delivery::accept_outbound(conn, &follow_id, &sender)?;
+                    seen.store(accepted, std::sync::atomic::Ordering::Relaxed);
+                    Ok(())
                 })
                 .await?;
+                // Only an Accept of a follow we sent, still pending, imports anything: an
+                // unsolicited one would make us pull a stranger's whole history.
+                if !matched.load(std::sync::atomic::Ordering::Relaxed) {
+                    tracing::info!(accept = %accept.id, "Accept of no pending follow of ours; ignored");
+                    return Ok(());
+                }
                 // An instance that accepted us: import what it published before we followed.
                 let accepted_by = accept.actor.dereference(data).await?;
                 if let (ActorKind::Application, Some(outbox)) =
@@ -227,8 +238,9 @@ impl Activity for InboxActivity {
             }
             InboxActivity::Reject(reject) => {
                 let follow_id = reject.object.id.to_string();
+                let sender = reject.actor.inner().to_string();
                 once(data, &reject.id, move |conn| {
-                    delivery::reject_outbound(conn, &follow_id).map(drop)
+                    delivery::reject_outbound(conn, &follow_id, &sender).map(drop)
                 })
                 .await
             }
@@ -298,7 +310,7 @@ async fn receive_follow(data: &ApubData, follow: Follow) -> Result<(), ApubError
         .map_err(|e| ApubError::Invalid(e.to_string()))?;
     // What a requester feed sends a follower depends on the follower's software.
     let software = match target {
-        LocalActor::Feed(..) => software_of(follow.actor.inner()).await,
+        LocalActor::Feed(..) => software_of(data, follow.actor.inner()).await,
         _ => None,
     };
     let (local, follower) = (target.path(), follow.actor.inner().to_string());
@@ -330,9 +342,9 @@ async fn receive_follow(data: &ApubData, follow: Follow) -> Result<(), ApubError
 }
 
 /// The software an actor's server runs, as its NodeInfo names it (`mastodon`, `lemmy`, `picket`
-/// …), lower-cased; `None` when it does not say within a few seconds. The host has already
-/// passed the federation library's checks: the actor was fetched from it.
-async fn software_of(actor: &Url) -> Option<String> {
+/// …), lower-cased; `None` when it does not say. Asked through the instance's one outgoing
+/// client, so the lookup reaches public addresses only and reads little.
+async fn software_of(data: &ApubData, actor: &Url) -> Option<String> {
     #[derive(Deserialize)]
     struct Links {
         links: Vec<Link>,
@@ -350,22 +362,16 @@ async fn software_of(actor: &Url) -> Option<String> {
     struct Software {
         name: String,
     }
-    let client = reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(5))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .ok()?;
+    const MAX_NODEINFO_BYTES: usize = 64 * 1024;
     let mut well_known = actor.clone();
     well_known.set_path("/.well-known/nodeinfo");
     well_known.set_query(None);
-    let links: Links = client
-        .get(well_known)
-        .send()
-        .await
-        .ok()?
-        .json()
+    let links = data
+        .http
+        .get(&well_known, "application/json", MAX_NODEINFO_BYTES)
         .await
         .ok()?;
+    let links: Links = serde_json::from_slice(&links).ok()?;
     let href = links
         .links
         .into_iter()
@@ -378,7 +384,12 @@ async fn software_of(actor: &Url) -> Option<String> {
     if href.origin() != actor.origin() {
         return None;
     }
-    let info: NodeInfo = client.get(href).send().await.ok()?.json().await.ok()?;
+    let info = data
+        .http
+        .get(&href, "application/json", MAX_NODEINFO_BYTES)
+        .await
+        .ok()?;
+    let info: NodeInfo = serde_json::from_slice(&info).ok()?;
     Some(info.software.name.to_lowercase())
 }
 
@@ -504,19 +515,109 @@ async fn resolve(data: &Data<ApubData>, target: &str) -> Result<ApubActor, ApubE
     if let Some(host) = host {
         data.check_peer(&host).await?;
     }
-    if target.contains("://") {
-        let url =
-            Url::parse(target).map_err(|e| ApubError::BadRequest(format!("`{target}`: {e}")))?;
-        ObjectId::<ApubActor>::from(url).dereference(data).await
+    let actor = if target.contains("://") {
+        Url::parse(target).map_err(|_| ApubError::BadRequest(format!("`{target}` is not a URL")))?
     } else {
-        activitypub_federation::fetch::webfinger::webfinger_resolve_actor(target, data)
-            .await
-            .map_err(|error| match error {
-                // A server without that account answers WebFinger with an error body.
-                ApubError::Federation(
-                    activitypub_federation::error::Error::ParseFetchedObject(..),
-                ) => ApubError::NotFound("no such account on that server"),
-                other => other,
-            })
+        webfinger(data, target).await?
+    };
+    let fetched = ObjectId::<ApubActor>::from(actor.clone())
+        .dereference(data)
+        .await;
+    if let Err(error) = &fetched
+        && !matches!(error, ApubError::TooMany(_))
+    {
+        data.actor_fetch_failed(&actor);
     }
+    fetched
+}
+
+/// The actor URL WebFinger gives for `name@host`. The answer must be about that very handle
+/// and point at an actor on that host: a server cannot hand out handles of others.
+async fn webfinger(data: &Data<ApubData>, handle: &str) -> Result<Url, ApubError> {
+    #[derive(Deserialize)]
+    struct Jrd {
+        subject: String,
+        #[serde(default)]
+        links: Vec<JrdLink>,
+    }
+    #[derive(Deserialize)]
+    struct JrdLink {
+        #[serde(rename = "type")]
+        kind: Option<String>,
+        href: Option<Url>,
+        rel: Option<String>,
+    }
+    const MAX_WEBFINGER_BYTES: usize = 64 * 1024;
+    let (name, host) = handle
+        .rsplit_once('@')
+        .filter(|(name, host)| !name.is_empty() && !host.is_empty())
+        .ok_or_else(|| {
+            ApubError::BadRequest("give a handle as name@host, or an actor URL".into())
+        })?;
+    let scheme = if data.http.allows_loopback() {
+        "http"
+    } else {
+        "https"
+    };
+    let mut url = Url::parse(&format!("{scheme}://{host}/.well-known/webfinger"))
+        .map_err(|_| ApubError::BadRequest(format!("`{host}` is not a host name")))?;
+    if url.host_str().is_none() || url.path() != "/.well-known/webfinger" {
+        return Err(ApubError::BadRequest(format!(
+            "`{host}` is not a host name"
+        )));
+    }
+    url.query_pairs_mut()
+        .append_pair("resource", &format!("acct:{name}@{host}"));
+    data.check_actor_fetch(&url)?;
+    let body = match data
+        .http
+        .get(
+            &url,
+            "application/jrd+json, application/json",
+            MAX_WEBFINGER_BYTES,
+        )
+        .await
+    {
+        Ok(body) => body,
+        Err(crate::http::FetchError::Status(status))
+            if status == reqwest::StatusCode::NOT_FOUND =>
+        {
+            return Err(ApubError::NotFound("no such account on that server"));
+        }
+        Err(error) => {
+            data.actor_fetch_failed(&url);
+            tracing::info!(%host, %error, "WebFinger lookup failed");
+            return Err(ApubError::Unreachable(error.to_string()));
+        }
+    };
+    let jrd: Jrd = serde_json::from_slice(&body)
+        .map_err(|_| ApubError::NotFound("no such account on that server"))?;
+    let expected = format!("acct:{name}@{host}");
+    if !jrd.subject.eq_ignore_ascii_case(&expected) {
+        return Err(ApubError::Invalid(
+            "that server's WebFinger answer is about another account".into(),
+        ));
+    }
+    let same_host = |href: &Url| {
+        href.host_str().is_some_and(|h| {
+            let authority = match href.port() {
+                Some(port) => format!("{h}:{port}"),
+                None => h.to_owned(),
+            };
+            authority.eq_ignore_ascii_case(host)
+        })
+    };
+    jrd.links
+        .into_iter()
+        .filter(|l| l.rel.as_deref() == Some("self"))
+        .filter(|l| {
+            l.kind
+                .as_deref()
+                .is_some_and(|k| k.starts_with("application/"))
+        })
+        .filter_map(|l| l.href)
+        .find(same_host)
+        .ok_or(ApubError::Invalid(
+            "that server's WebFinger answer names no actor of its own".into(),
+        ))
 }

@@ -310,11 +310,18 @@ impl Object for ApubActor {
         // A domain the rules refuse is neither fetched nor used.
         data.check_peer(&url).await?;
         let key = url.to_string();
-        data.db
+        let stored = data
+            .db
             .run(move |conn| actors::remote(conn, &key))
             .await?
             .map(ApubActor::from_remote)
-            .transpose()
+            .transpose()?;
+        // Not held: the library fetches it next. Whoever made us look, the actor's host is
+        // asked only so often, and not again soon after it failed.
+        if stored.is_none() {
+            data.check_actor_fetch(&url)?;
+        }
+        Ok(stored)
     }
 
     async fn into_json(self, _data: &Data<ApubData>) -> Result<ActorJson, ApubError> {
@@ -348,6 +355,14 @@ impl Object for ApubActor {
             )));
         }
         verify_domains_match(&json.inbox, expected_domain)?;
+        // Deliveries go to the shared inbox and backfill reads the outbox: both must be the
+        // actor's own server's, or anyone could point us at a third party.
+        if let Some(endpoints) = &json.endpoints {
+            verify_domains_match(&endpoints.shared_inbox, expected_domain)?;
+        }
+        if let Some(outbox) = &json.outbox {
+            verify_domains_match(outbox, expected_domain)?;
+        }
         Ok(())
     }
 

@@ -34,9 +34,61 @@ pub enum ApubError {
     /// Making a key pair failed, or its blocking task died.
     #[error("key generation failed: {0}")]
     Keys(String),
+    /// An inbox post whose HTTP signature is missing or too weak, refused before any fetch.
+    #[error("{0}")]
+    Signature(#[from] crate::signature::SignatureError),
+    /// Another server could not be reached or did not answer usably (in our words).
+    #[error("that server could not be reached: {0}")]
+    Unreachable(String),
+    /// Work on one incoming request ran past its budget.
+    #[error("the work this request caused took too long; try again later")]
+    Deadline,
+}
+
+/// Longest detail of a library error written to the log: a fetched body can be huge.
+const MAX_LOGGED_DETAIL: usize = 300;
+
+/// `text` cut to `MAX_LOGGED_DETAIL` characters, for the log.
+pub(crate) fn truncated(text: &str) -> String {
+    match text.char_indices().nth(MAX_LOGGED_DETAIL) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_owned(),
+    }
 }
 
 impl ApubError {
+    /// What a caller is told: fixed words for what the federation library reports, whose
+    /// messages can carry another server's whole answer; the details go to the log, cut short.
+    pub fn public_message(&self) -> String {
+        use activitypub_federation::error::Error;
+        match self {
+            ApubError::Federation(error) => {
+                tracing::info!(error = %truncated(&error.to_string()), "federation refused");
+                match error {
+                    Error::NotFound => "no such object".into(),
+                    Error::ActivityBodyDigestInvalid => {
+                        "the Digest header does not match the body".into()
+                    }
+                    Error::ActivitySignatureInvalid => "the HTTP signature does not verify".into(),
+                    Error::ParseReceivedActivity { .. } => {
+                        "the activity is not one this instance can read".into()
+                    }
+                    Error::UrlVerificationError(reason) => {
+                        format!("a URL was refused: {reason}")
+                    }
+                    Error::RequestLimit => "the activity needs too many fetches".into(),
+                    Error::ObjectDeleted(_) => "the object was deleted".into(),
+                    Error::WebfingerResolveFailed(_) => "no such account on that server".into(),
+                    _ => "the other server's answer could not be used".into(),
+                }
+            }
+            ApubError::Db(DbError::Unavailable(_)) => {
+                "the database is busy or unavailable; try again shortly".into()
+            }
+            other => truncated(&other.to_string()),
+        }
+    }
+
     /// Whether the actor or object asked for does not exist (here or on its server), as
     /// opposed to a request that was refused or failed.
     pub fn is_not_found(&self) -> bool {
@@ -72,11 +124,25 @@ impl IntoResponse for ApubError {
                     .into_response();
             }
             ApubError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
-            ApubError::Invalid(_) | ApubError::Federation(_) => {
+            ApubError::Federation(
+                activitypub_federation::error::Error::ActivitySignatureInvalid,
+            )
+            | ApubError::Signature(_) => (StatusCode::UNAUTHORIZED, "signature_invalid"),
+            ApubError::Invalid(_)
+            | ApubError::Federation(_)
+            | ApubError::Db(DbError::WrongState(_) | DbError::Stale(_)) => {
                 (StatusCode::BAD_REQUEST, "federation_refused")
             }
-            ApubError::Db(DbError::Unavailable(_)) => {
-                (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+            ApubError::Unreachable(_) => (StatusCode::BAD_GATEWAY, "unreachable"),
+            ApubError::Db(DbError::Unavailable(_)) | ApubError::Deadline => {
+                let body =
+                    serde_json::json!({"error": "unavailable", "message": self.public_message()});
+                return (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    [(axum::http::header::RETRY_AFTER, "30".to_owned())],
+                    axum::Json(body),
+                )
+                    .into_response();
             }
             ApubError::Db(_) | ApubError::Keys(_) => {
                 tracing::error!(error = %self, "federation request failed");
@@ -90,7 +156,7 @@ impl IntoResponse for ApubError {
                     .into_response();
             }
         };
-        let body = serde_json::json!({"error": code, "message": self.to_string()});
+        let body = serde_json::json!({"error": code, "message": self.public_message()});
         (status, axum::Json(body)).into_response()
     }
 }

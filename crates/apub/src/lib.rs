@@ -3,6 +3,7 @@
 mod activities;
 mod actors;
 mod error;
+pub mod http;
 pub mod lists;
 mod objects;
 mod outbox;
@@ -11,6 +12,7 @@ mod protocol_tests;
 mod publish;
 mod receive;
 mod routes;
+pub mod signature;
 pub mod worker;
 
 pub use activities::{InboxActivity, follow, unfollow};
@@ -38,19 +40,107 @@ pub struct ApubData {
     pub delivery: DeliveryPolicy,
     /// Blocklist (default) or allowlist federation; the domain rules themselves are stored.
     pub mode: FederationMode,
-    /// Activities accepted per remote instance per minute, beyond which the inbox answers 429.
-    pub inbox_limiter: std::sync::Arc<InboxLimiter>,
+    /// The inbox's per-instance quota and the guards on fetches that strangers can trigger.
+    pub limits: std::sync::Arc<FederationLimits>,
+    /// The one client every outgoing request goes through.
+    pub http: http::Outgoing,
 }
 
 /// Counts inbox posts per remote instance.
 pub type InboxLimiter = governor::DefaultKeyedRateLimiter<String>;
 
-/// An inbox limiter allowing `per_minute` activities per remote instance.
-pub fn inbox_limiter(per_minute: u32) -> std::sync::Arc<InboxLimiter> {
-    let quota = governor::Quota::per_minute(
-        std::num::NonZeroU32::new(per_minute).unwrap_or(std::num::NonZeroU32::MIN),
-    );
-    std::sync::Arc::new(governor::RateLimiter::keyed(quota))
+/// Rate limits of federation, one set per instance: what a stranger's request may make this
+/// instance do (accept activities, fetch actors, refetch keys) is bounded per remote host.
+#[derive(Debug)]
+pub struct FederationLimits {
+    /// Activities accepted per remote instance per minute, beyond which the inbox answers 429.
+    inbox: InboxLimiter,
+    /// Actor fetches per remote host per minute, whoever triggers them.
+    fetches: governor::DefaultKeyedRateLimiter<String>,
+    /// Key refetches after a failed signature, per actor: one per ten minutes.
+    rekeys: governor::DefaultKeyedRateLimiter<String>,
+    /// Hosts whose last actor fetch failed, and when: not asked again for a while.
+    failed_fetches: std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
+    /// Checks since idle keys were last evicted.
+    checks: std::sync::atomic::AtomicU32,
+}
+
+/// Idle limiter keys are evicted every this many checks.
+const EVICT_EVERY: u32 = 4096;
+
+/// How long a host whose actor could not be fetched is left alone.
+pub const FAILED_FETCH_BACKOFF: std::time::Duration = std::time::Duration::from_secs(300);
+/// Actor fetches per remote host per minute.
+pub const ACTOR_FETCHES_PER_MINUTE: u32 = 30;
+
+impl FederationLimits {
+    /// Limits allowing `inbox_per_minute` activities per remote instance.
+    pub fn new(inbox_per_minute: u32) -> std::sync::Arc<FederationLimits> {
+        let per_minute = |n: u32| {
+            governor::Quota::per_minute(
+                std::num::NonZeroU32::new(n).unwrap_or(std::num::NonZeroU32::MIN),
+            )
+        };
+        let ten_minutes = governor::Quota::with_period(std::time::Duration::from_secs(600))
+            .unwrap_or_else(|| per_minute(1));
+        std::sync::Arc::new(FederationLimits {
+            inbox: governor::RateLimiter::keyed(per_minute(inbox_per_minute)),
+            fetches: governor::RateLimiter::keyed(per_minute(ACTOR_FETCHES_PER_MINUTE)),
+            rekeys: governor::RateLimiter::keyed(ten_minutes),
+            failed_fetches: Default::default(),
+            checks: Default::default(),
+        })
+    }
+
+    /// Refuses (429) a fetch from `host` while its last one failed recently or its quota is spent.
+    fn check_fetch(&self, host: &str) -> Result<(), ApubError> {
+        use governor::clock::Clock;
+        self.tick();
+        if let Ok(failed) = self.failed_fetches.lock()
+            && let Some(at) = failed.get(host)
+        {
+            let since = at.elapsed();
+            if since < FAILED_FETCH_BACKOFF {
+                return Err(ApubError::TooMany(FAILED_FETCH_BACKOFF - since));
+            }
+        }
+        self.fetches
+            .check_key(&host.to_owned())
+            .map_err(|not_until| {
+                ApubError::TooMany(
+                    not_until.wait_time_from(governor::clock::DefaultClock::default().now()),
+                )
+            })
+    }
+
+    /// Remembers that fetching from `host` failed; forgets old failures so the map stays small.
+    fn fetch_failed(&self, host: &str) {
+        if let Ok(mut failed) = self.failed_fetches.lock() {
+            if failed.len() >= 1024 {
+                failed.retain(|_, at| at.elapsed() < FAILED_FETCH_BACKOFF);
+            }
+            failed.insert(host.to_owned(), std::time::Instant::now());
+        }
+    }
+
+    /// Counts a check, and now and then forgets idle keys: strangers' hosts cannot grow the
+    /// limiters for ever.
+    fn tick(&self) {
+        use std::sync::atomic::Ordering;
+        if self.checks.fetch_add(1, Ordering::Relaxed) % EVICT_EVERY == EVICT_EVERY - 1 {
+            self.evict_idle();
+        }
+    }
+
+    /// Forgets limiter keys that have not been used for a while.
+    pub fn evict_idle(&self) {
+        self.inbox.retain_recent();
+        self.fetches.retain_recent();
+        self.rekeys.retain_recent();
+        if let Ok(mut failed) = self.failed_fetches.lock() {
+            failed.retain(|_, at| at.elapsed() < FAILED_FETCH_BACKOFF);
+        }
+    }
 }
 
 /// How the delivery worker retries, and when it gives an instance up as unreachable.
@@ -111,11 +201,40 @@ impl ApubData {
         }
     }
 
+    /// What a remote server is counted as by the limits: its host, so `host:port` variants of
+    /// one server share one quota; in development, where every instance is `localhost`, the
+    /// port too.
+    fn limit_key(&self, url: &Url) -> String {
+        if self.http.allows_loopback() {
+            domain(url)
+        } else {
+            host_key(url)
+        }
+    }
+
+    /// Refuses (429) fetching an actor from `url`'s host when that host failed recently or has
+    /// been asked too often: nobody can make this instance hammer a server, or itself.
+    pub(crate) fn check_actor_fetch(&self, url: &Url) -> Result<(), ApubError> {
+        self.limits.check_fetch(&self.limit_key(url))
+    }
+
+    /// Remembers that an actor fetch from `url`'s host failed.
+    pub(crate) fn actor_fetch_failed(&self, url: &Url) {
+        self.limits.fetch_failed(&self.limit_key(url));
+    }
+
+    /// Whether a failed signature from `actor` may refetch its key now (once per ten minutes).
+    pub(crate) fn may_refetch_key(&self, actor: &Url) -> bool {
+        self.limits.rekeys.check_key(&actor.to_string()).is_ok()
+    }
+
     /// Counts an inbox post from `url`'s instance; refuses (429) beyond its quota.
     pub(crate) fn check_inbox_quota(&self, url: &Url) -> Result<(), ApubError> {
         use governor::clock::Clock;
-        self.inbox_limiter
-            .check_key(&domain(url))
+        self.limits.tick();
+        self.limits
+            .inbox
+            .check_key(&self.limit_key(url))
             .map_err(|not_until| {
                 ApubError::TooMany(
                     not_until.wait_time_from(governor::clock::DefaultClock::default().now()),
@@ -153,6 +272,15 @@ fn domain(url: &Url) -> String {
     picket_core::wave::instance_name(url.host_str().unwrap_or("localhost"), url.port())
 }
 
+/// The key a remote server is counted under by the rate limits: its host alone, lower-cased,
+/// so `host:port` variants of one server share one quota.
+fn host_key(url: &Url) -> String {
+    url.host_str()
+        .unwrap_or_default()
+        .trim_end_matches('.')
+        .to_ascii_lowercase()
+}
+
 /// Installs rustls' ring provider for the process. Every HTTP client (the federation library's
 /// included) needs one, and reqwest panics when building a client without it. Installing again
 /// (a second instance in one process) is refused harmlessly.
@@ -168,10 +296,12 @@ pub async fn configure(
 ) -> Result<FederationConfig<ApubData>, ApubError> {
     install_tls();
     let instance = ApubActor::local(&data, LocalActor::Instance).await?;
+    let client = data.http.client();
     FederationConfig::builder()
         .domain(domain(&data.public_url))
         .app_data(data)
         .signed_fetch_actor(&instance)
+        .client(client)
         // Peers with authorized fetch (Mastodon's secure mode, GoToSocial) need `host` and
         // `date` signed, which the library signs only in this mode.
         .http_signature_compat(true)

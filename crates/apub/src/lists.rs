@@ -9,38 +9,19 @@ use picket_db::policy::{self, DomainEntry};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::http::Outgoing;
+
 /// Largest list read: generous for tens of thousands of domains.
 const MAX_LIST_BYTES: usize = 4 * 1024 * 1024;
 
-/// Fetches and parses one list.
-async fn fetch(client: &reqwest::Client, url: &str) -> Result<Vec<DomainEntry>, String> {
-    let mut response = client
-        .get(url)
-        .send()
+/// Fetches and parses one list, through the instance's one outgoing client (public addresses
+/// only, body capped).
+async fn fetch(client: &Outgoing, url: &str) -> Result<Vec<DomainEntry>, String> {
+    let url = url::Url::parse(url).map_err(|_| "the list's URL is not a URL".to_owned())?;
+    let body = client
+        .get(&url, "text/csv, text/plain", MAX_LIST_BYTES)
         .await
         .map_err(|e| format!("cannot fetch the list: {e}"))?;
-    if !response.status().is_success() {
-        return Err(format!("the list's server answered {}", response.status()));
-    }
-    let too_large = || format!("the list is larger than {MAX_LIST_BYTES} bytes");
-    if response
-        .content_length()
-        .is_some_and(|n| n > MAX_LIST_BYTES as u64)
-    {
-        return Err(too_large());
-    }
-    // Read piece by piece, so a server that sends without end is cut off at the cap.
-    let mut body = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| format!("cannot read the list: {e}"))?
-    {
-        if body.len() + chunk.len() > MAX_LIST_BYTES {
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
-    }
     let text = String::from_utf8_lossy(&body);
     let entries = domain_list::parse(&text).map_err(|e| format!("not a domain list: {e}"))?;
     Ok(policy::rules_of(entries))
@@ -49,7 +30,7 @@ async fn fetch(client: &reqwest::Client, url: &str) -> Result<Vec<DomainEntry>, 
 /// Fetches every subscription not fetched within `interval`; returns how many were fetched.
 pub async fn refresh_due(
     db: &Db,
-    client: &reqwest::Client,
+    client: &Outgoing,
     interval: Duration,
 ) -> Result<usize, picket_db::DbError> {
     let subscriptions = db.run(policy::subscriptions).await?;
@@ -77,20 +58,13 @@ pub async fn refresh_due(
 }
 
 /// Keeps subscribed lists fresh until `stop` changes.
-pub fn spawn(db: Db, interval: Duration, mut stop: watch::Receiver<bool>) -> JoinHandle<()> {
+pub fn spawn(
+    db: Db,
+    client: Outgoing,
+    interval: Duration,
+    mut stop: watch::Receiver<bool>,
+) -> JoinHandle<()> {
     tokio::spawn(async move {
-        crate::install_tls();
-        let client = match reqwest::Client::builder()
-            .timeout(Duration::from_secs(20))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-        {
-            Ok(client) => client,
-            Err(error) => {
-                tracing::error!(%error, "cannot build the client for domain lists");
-                return;
-            }
-        };
         // Look often enough that a new subscription is fetched soon after it is made.
         let poll = interval.min(Duration::from_secs(60));
         loop {

@@ -124,6 +124,14 @@ impl PicketObject {
         }
     }
 
+    /// The author's time of this version: when it was last changed, else when it was published.
+    pub fn version(&self) -> DateTime<Utc> {
+        match self {
+            PicketObject::Page(page) => page.updated.unwrap_or(page.published),
+            PicketObject::Note(note) => note.published,
+        }
+    }
+
     /// An object must live on its author's instance: anything else is someone speaking for
     /// another server.
     pub(crate) fn verify_origin(&self) -> Result<(), ApubError> {

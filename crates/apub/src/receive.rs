@@ -44,6 +44,7 @@ struct Remote {
     ap_id: String,
     origin: String,
     author: String,
+    version: NaiveDateTime,
 }
 
 impl Remote {
@@ -52,6 +53,7 @@ impl Remote {
             ap_id: object.id().to_string(),
             origin: origin(object.id()),
             author: object.attributed_to().to_string(),
+            version: object.version().naive_utc(),
         }
     }
 
@@ -60,6 +62,7 @@ impl Remote {
             ap_id: &self.ap_id,
             origin: &self.origin,
             author: &self.author,
+            version: self.version,
         }
     }
 }
@@ -100,6 +103,7 @@ pub(crate) async fn store(
                                 incident.platform.as_str(),
                                 id,
                                 incident.requester_name.as_deref().unwrap_or(id),
+                                None,
                                 at,
                             )?),
                             None => None,
@@ -159,7 +163,15 @@ async fn store_review(
     let name = page.requester_name.unwrap_or_else(|| requester_id.clone());
     apply(data, activity_id, move |conn| {
         let at = now();
-        let requester = requesters::mention(conn, platform.as_str(), &requester_id, &name, at)?;
+        // The remote author's review is that author's vote for the requester's name.
+        let requester = requesters::mention(
+            conn,
+            platform.as_str(),
+            &requester_id,
+            &name,
+            Some(&remote.author),
+            at,
+        )?;
         let public_id = new_public_id();
         let outcome = reviews::upsert_remote(
             conn,

@@ -3,6 +3,7 @@
 use activitypub_federation::axum::inbox::{ActivityData, receive_activity};
 use activitypub_federation::axum::json::FederationJson;
 use activitypub_federation::config::{Data, FederationConfig, FederationMiddleware};
+use activitypub_federation::fetch::object_id::ObjectId;
 use activitypub_federation::fetch::webfinger::{
     build_webfinger_response_with_type, extract_webfinger_name,
 };
@@ -160,8 +161,14 @@ async fn requester_feed(
 /// any parsing or signature work.
 pub const MAX_INBOX_BYTES: usize = 256 * 1024;
 
-/// Caps the body (413), verifies the signature and digest (the library), then applies the
-/// activity once.
+/// How long the work one incoming activity causes (its fetches included) may take before the
+/// sender is told to try again later: a chain of slow peers cannot pin a worker.
+pub const INBOX_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Caps the body (413), checks the claimed actor's domain and what the signature covers before
+/// anything is fetched, verifies the signature and digest (the library), then applies the
+/// activity once. A signature that fails with a stored key refetches the key once (rate
+/// limited), for actors that rotated theirs.
 async fn inbox(data: Data<ApubData>, request: Request) -> Result<StatusCode, ApubError> {
     let (parts, body) = request.into_parts();
     let bytes = axum::body::to_bytes(body, MAX_INBOX_BYTES)
@@ -174,15 +181,86 @@ async fn inbox(data: Data<ApubData>, request: Request) -> Result<StatusCode, Apu
     struct Claimed {
         actor: Url,
     }
-    if let Ok(Claimed { actor }) = serde_json::from_slice::<Claimed>(&bytes) {
-        data.check_peer(&actor).await?;
+    let Claimed { actor } = serde_json::from_slice::<Claimed>(&bytes)
+        .map_err(|_| ApubError::BadRequest("the body is not an activity with an actor".into()))?;
+    data.check_peer(&actor).await?;
+    // Nothing is fetched for a post whose signature could not be the actor's: no signature, a
+    // key on another host, too little signed, another instance's Host, or a stale date.
+    crate::signature::precheck(
+        &parts.headers,
+        &actor,
+        &data.local_instance(),
+        chrono::Utc::now(),
+    )?;
+    let known = {
+        let key = actor.to_string();
+        data.db
+            .run(move |conn| picket_db::actors::remote(conn, &key))
+            .await?
+            .is_some()
+    };
+    let (headers, method, uri) = (
+        parts.headers.clone(),
+        parts.method.clone(),
+        parts.uri.clone(),
+    );
+    let received = tokio::time::timeout(INBOX_DEADLINE, async {
+        match receive(&data, Request::from_parts(parts, Body::from(bytes.clone()))).await {
+            Err(ApubError::Federation(
+                activitypub_federation::error::Error::ActivitySignatureInvalid,
+            )) if known && data.may_refetch_key(&actor) => {
+                // Perhaps the actor rotated its key: fetch it afresh once, then verify again.
+                ObjectId::<ApubActor>::from(actor.clone())
+                    .dereference_forced(&data)
+                    .await?;
+                let mut again = Request::new(Body::from(bytes));
+                *again.headers_mut() = headers;
+                *again.method_mut() = method;
+                *again.uri_mut() = uri;
+                receive(&data, again).await
+            }
+            other => other,
+        }
+    })
+    .await
+    .map_err(|_| ApubError::Deadline)?;
+    if let Err(error) = &received
+        && !known
+        && fetch_failed(error)
+    {
+        data.actor_fetch_failed(&actor);
     }
-    let request = Request::from_parts(parts, Body::from(bytes));
+    received?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+/// Whether an inbox failure came from fetching the sender's actor (not from the activity).
+fn fetch_failed(error: &ApubError) -> bool {
+    use activitypub_federation::error::Error;
+    matches!(
+        error,
+        ApubError::Unreachable(_)
+            | ApubError::Federation(
+                Error::Reqwest(_)
+                    | Error::ReqwestMiddleware(_)
+                    | Error::ParseFetchedObject(..)
+                    | Error::FetchInvalidContentType(_)
+                    | Error::FetchWrongId(_)
+                    | Error::ResponseBodyLimit
+                    | Error::DomainResolveError(_)
+                    | Error::ResolveInternalIpError(..)
+                    | Error::ObjectDeleted(_)
+                    | Error::NotFound
+            )
+    )
+}
+
+/// The library's part: digest, actor, signature, then our `verify` and `receive`.
+async fn receive(data: &Data<ApubData>, request: Request) -> Result<(), ApubError> {
     let activity = ActivityData::from_request(request, &())
         .await
         .map_err(|_| ApubError::BadRequest("unreadable activity".into()))?;
-    receive_activity::<WithContext<InboxActivity>, ApubActor, ApubData>(activity, &data).await?;
-    Ok(StatusCode::ACCEPTED)
+    receive_activity::<WithContext<InboxActivity>, ApubActor, ApubData>(activity, data).await
 }
 
 /// A local object at its ActivityPub id: the object for servers, a page for people, a

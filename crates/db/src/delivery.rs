@@ -388,11 +388,20 @@ pub fn set_follow(
 }
 
 /// Marks our follow that `follow_activity_id` asked for as accepted; `false` if there is none.
-pub fn accept_outbound(conn: &mut DbConn, follow_activity_id: &str) -> Result<bool, DbError> {
+/// Marks our pending follow `follow_activity_id` of `remote_actor` accepted. Only a follow that
+/// is still pending, with that id, sent to that actor, is matched: an unsolicited or replayed
+/// `Accept` changes nothing (and the caller must then not backfill).
+pub fn accept_outbound(
+    conn: &mut DbConn,
+    follow_activity_id: &str,
+    remote_actor: &str,
+) -> Result<bool, DbError> {
     let updated = diesel::update(
         federation_follows::table
             .filter(federation_follows::direction.eq(Direction::Outbound.as_str()))
-            .filter(federation_follows::follow_activity_id.eq(follow_activity_id)),
+            .filter(federation_follows::follow_activity_id.eq(follow_activity_id))
+            .filter(federation_follows::remote_actor.eq(remote_actor))
+            .filter(federation_follows::state.eq("pending")),
     )
     .set(federation_follows::state.eq("accepted"))
     .execute(conn)?;
@@ -426,12 +435,18 @@ pub fn follows_remote(conn: &mut DbConn, remote_actor: &str) -> Result<bool, DbE
     .get_result(conn)?)
 }
 
-/// Forgets our follow that `follow_activity_id` asked for, when the followed actor rejects it.
-pub fn reject_outbound(conn: &mut DbConn, follow_activity_id: &str) -> Result<bool, DbError> {
+/// Drops our follow `follow_activity_id` of `remote_actor`, which that actor turned down.
+/// A `Reject` naming a follow we never sent to its sender changes nothing.
+pub fn reject_outbound(
+    conn: &mut DbConn,
+    follow_activity_id: &str,
+    remote_actor: &str,
+) -> Result<bool, DbError> {
     let removed = diesel::delete(
         federation_follows::table
             .filter(federation_follows::direction.eq(Direction::Outbound.as_str()))
-            .filter(federation_follows::follow_activity_id.eq(follow_activity_id)),
+            .filter(federation_follows::follow_activity_id.eq(follow_activity_id))
+            .filter(federation_follows::remote_actor.eq(remote_actor)),
     )
     .execute(conn)?;
     Ok(removed > 0)

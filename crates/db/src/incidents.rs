@@ -425,11 +425,17 @@ pub fn upsert_remote(
         },
     };
     let (row, outcome) = match created {
-        Some(row) => (row, RemoteOutcome::Created),
+        Some(row) => {
+            crate::reviews::record_version(conn, &remote)?;
+            (row, RemoteOutcome::Created)
+        }
         None => {
             let existing = by_ap_id(conn, remote.ap_id)?.ok_or(DbError::Conflict("incident"))?;
             if existing.state == DELETED {
                 return Ok((existing, RemoteOutcome::Tombstoned));
+            }
+            if !crate::reviews::take_version(conn, existing.remote_author.as_deref(), &remote)? {
+                return Ok((existing, RemoteOutcome::Outdated));
             }
             (
                 update(conn, &existing, incident, requester_pk, at)?,
@@ -451,6 +457,7 @@ pub fn delete_remote(conn: &mut DbConn, ap_id: &str, at: NaiveDateTime) -> Resul
     match by_ap_id(conn, ap_id)? {
         Some(existing) if existing.state != DELETED => {
             delete(conn, &existing, at)?;
+            crate::reviews::forget_version(conn, ap_id)?;
             Ok(true)
         }
         _ => Ok(false),
@@ -783,6 +790,9 @@ pub fn upsert_remote_corroboration(
         if existing.state == DELETED {
             return Ok((existing, RemoteOutcome::Tombstoned));
         }
+        if !crate::reviews::take_version(conn, existing.remote_author.as_deref(), &remote)? {
+            return Ok((existing, RemoteOutcome::Outdated));
+        }
         let row = diesel::update(corroborations::table.find(existing.id))
             .set((
                 corroborations::tasks_affected.eq(input.tasks_affected),
@@ -817,7 +827,10 @@ pub fn upsert_remote_corroboration(
             .map_err(conflict_as("corroboration"))
     });
     match inserted {
-        Ok(row) => Ok((row, RemoteOutcome::Created)),
+        Ok(row) => {
+            crate::reviews::record_version(conn, &remote)?;
+            Ok((row, RemoteOutcome::Created))
+        }
         // A concurrent delivery of the same corroboration stored it first.
         Err(DbError::Conflict(_)) => {
             let row = corroboration_by_ap_id(conn, remote.ap_id)?
@@ -836,6 +849,7 @@ pub fn delete_remote_corroboration(
     match corroboration_by_ap_id(conn, ap_id)? {
         Some(existing) if existing.state != DELETED => {
             erase_corroboration(conn, &existing.public_id)?;
+            crate::reviews::forget_version(conn, ap_id)?;
             Ok(Some(existing))
         }
         _ => Ok(None),

@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::error::conflict_as;
-use crate::schema::{requester_aliases, requesters};
+use crate::schema::{requester_aliases, requester_name_votes, requesters};
 use crate::{DbConn, DbError};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
@@ -70,24 +70,57 @@ pub fn by_keys(
         .load(conn)?)
 }
 
-/// The requester with this key, created if this is its first mention. When `seen_name` differs
-/// from the current name, the newest mention wins and the old name is kept as an alias.
+/// How long a reviewer's name for a requester counts toward its current name.
+pub const NAME_VOTE_DAYS: i64 = 365;
+
+/// The requester with this key, created (under `seen_name`) if this is its first mention.
+///
+/// Only published reviews name a requester for everyone: with `voter` (the review's author, a
+/// local account or a remote actor), `seen_name` is that reviewer's vote, and the current name
+/// becomes the one most reviewers gave within `NAME_VOTE_DAYS` (ties keep the current name), the
+/// old one kept as an alias. Without a voter (drafts, incidents, follows, lookups), an existing
+/// requester is left as it is, so no draft or single worker renames it network-wide.
 pub fn mention(
     conn: &mut DbConn,
     platform: &str,
     requester_id: &str,
     seen_name: &str,
+    voter: Option<&str>,
     at: NaiveDateTime,
 ) -> Result<RequesterRow, DbError> {
-    let seen_name = seen_name.trim();
-    if let Some(existing) = by_key(conn, platform, requester_id)? {
-        return rename(conn, existing, seen_name, at);
-    }
-    let name = if seen_name.is_empty() {
-        requester_id
-    } else {
-        seen_name
+    let seen_name = clean_name(seen_name);
+    let row = match by_key(conn, platform, requester_id)? {
+        Some(existing) => existing,
+        None => create(
+            conn,
+            platform,
+            requester_id,
+            seen_name.unwrap_or(requester_id),
+            at,
+        )?,
     };
+    match (voter, seen_name) {
+        (Some(voter), Some(name)) => vote(conn, row, voter, name, at),
+        _ => Ok(row),
+    }
+}
+
+/// A name worth keeping: trimmed, non-empty, printable, at most `NAME_MAX_CHARS` characters.
+/// Anything else is not a name (the entry points refuse it with a message; this is the last
+/// guard, which simply ignores it).
+fn clean_name(name: &str) -> Option<&str> {
+    let name = name.trim();
+    let printable = !name.chars().any(char::is_control);
+    (!name.is_empty() && printable && name.chars().count() <= NAME_MAX_CHARS).then_some(name)
+}
+
+fn create(
+    conn: &mut DbConn,
+    platform: &str,
+    requester_id: &str,
+    name: &str,
+    at: NaiveDateTime,
+) -> Result<RequesterRow, DbError> {
     // A savepoint, so a racing insert of the same requester does not abort the caller's transaction.
     let inserted = conn.transaction(|conn| {
         diesel::insert_into(requesters::table)
@@ -110,39 +143,103 @@ pub fn mention(
     }
 }
 
+/// Records `voter`'s name for the requester and applies the majority rule.
+fn vote(
+    conn: &mut DbConn,
+    current: RequesterRow,
+    voter: &str,
+    name: &str,
+    at: NaiveDateTime,
+) -> Result<RequesterRow, DbError> {
+    let changed = diesel::update(
+        requester_name_votes::table
+            .filter(requester_name_votes::requester_pk.eq(current.id))
+            .filter(requester_name_votes::voter.eq(voter)),
+    )
+    .set((
+        requester_name_votes::name.eq(name),
+        requester_name_votes::seen_at.eq(at),
+    ))
+    .execute(conn)?;
+    if changed == 0 {
+        diesel::insert_into(requester_name_votes::table)
+            .values((
+                requester_name_votes::requester_pk.eq(current.id),
+                requester_name_votes::voter.eq(voter),
+                requester_name_votes::name.eq(name),
+                requester_name_votes::seen_at.eq(at),
+            ))
+            .execute(conn)
+            .map_err(conflict_as("name vote"))?;
+    }
+    let since = at - chrono::Duration::days(NAME_VOTE_DAYS);
+    let votes: Vec<(String, NaiveDateTime)> = requester_name_votes::table
+        .filter(requester_name_votes::requester_pk.eq(current.id))
+        .filter(requester_name_votes::seen_at.ge(since))
+        .select((requester_name_votes::name, requester_name_votes::seen_at))
+        .load(conn)?;
+    match majority(&votes, &current.name) {
+        Some(winner) if winner != current.name => rename(conn, current, &winner, at),
+        _ => Ok(current),
+    }
+}
+
+/// The name most voters gave; on a tie the current name stays, else the most recently given.
+fn majority(votes: &[(String, NaiveDateTime)], current: &str) -> Option<String> {
+    let mut tally: std::collections::HashMap<&str, (usize, NaiveDateTime)> =
+        std::collections::HashMap::new();
+    for (name, seen) in votes {
+        let entry = tally.entry(name.as_str()).or_insert((0, *seen));
+        entry.0 += 1;
+        entry.1 = entry.1.max(*seen);
+    }
+    let best = tally.values().map(|(n, _)| *n).max()?;
+    if tally.get(current).is_some_and(|(n, _)| *n == best) {
+        return Some(current.to_owned());
+    }
+    tally
+        .into_iter()
+        .filter(|(_, (n, _))| *n == best)
+        .max_by_key(|(_, (_, seen))| *seen)
+        .map(|(name, _)| name.to_owned())
+}
+
+/// Makes `new_name` the current name, keeping the old one as an earlier name.
 fn rename(
     conn: &mut DbConn,
     current: RequesterRow,
-    seen_name: &str,
+    new_name: &str,
     at: NaiveDateTime,
 ) -> Result<RequesterRow, DbError> {
-    if seen_name.is_empty() || seen_name == current.name {
-        return Ok(current);
-    }
-    let known_alias = diesel::update(
+    let kept = diesel::update(
         requester_aliases::table
             .filter(requester_aliases::requester_pk.eq(current.id))
-            .filter(requester_aliases::name.eq(seen_name)),
+            .filter(requester_aliases::name.eq(&current.name)),
     )
     .set(requester_aliases::last_seen.eq(at))
     .execute(conn)?;
-    if known_alias > 0 {
-        // An older name seen again (old data, a slow worker): not a rename.
-        return Ok(current);
+    if kept == 0 {
+        diesel::insert_into(requester_aliases::table)
+            .values((
+                requester_aliases::requester_pk.eq(current.id),
+                requester_aliases::name.eq(&current.name),
+                requester_aliases::name_lower.eq(&current.name_lower),
+                requester_aliases::first_seen.eq(current.created_at),
+                requester_aliases::last_seen.eq(at),
+            ))
+            .execute(conn)?;
     }
-    diesel::insert_into(requester_aliases::table)
-        .values((
-            requester_aliases::requester_pk.eq(current.id),
-            requester_aliases::name.eq(&current.name),
-            requester_aliases::name_lower.eq(&current.name_lower),
-            requester_aliases::first_seen.eq(current.created_at),
-            requester_aliases::last_seen.eq(at),
-        ))
-        .execute(conn)?;
+    // The new name is current now, not an earlier one.
+    diesel::delete(
+        requester_aliases::table
+            .filter(requester_aliases::requester_pk.eq(current.id))
+            .filter(requester_aliases::name.eq(new_name)),
+    )
+    .execute(conn)?;
     Ok(diesel::update(requesters::table.find(current.id))
         .set((
-            requesters::name.eq(seen_name),
-            requesters::name_lower.eq(lower(seen_name)),
+            requesters::name.eq(new_name),
+            requesters::name_lower.eq(lower(new_name)),
             requesters::updated_at.eq(at),
         ))
         .returning(requesters::all_columns)
@@ -299,4 +396,34 @@ pub fn page(conn: &mut DbConn, after_pk: i64, limit: i64) -> Result<Vec<Requeste
         .limit(limit)
         .select(RequesterRow::as_select())
         .load(conn)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::majority;
+
+    #[test]
+    fn the_name_most_reviewers_use_wins_and_ties_keep_the_current_one() {
+        let t = |d: u32| {
+            chrono::NaiveDate::from_ymd_opt(2026, 1, d)
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .unwrap_or_default()
+        };
+        let votes = |list: &[(&str, u32)]| {
+            list.iter()
+                .map(|(n, d)| ((*n).to_owned(), t(*d)))
+                .collect::<Vec<_>>()
+        };
+        let one_liar = votes(&[("Acme", 1), ("Acme", 2), ("EVIL", 9)]);
+        assert_eq!(majority(&one_liar, "Acme").as_deref(), Some("Acme"));
+        let tie = votes(&[("Acme", 1), ("EVIL", 9)]);
+        assert_eq!(majority(&tie, "Acme").as_deref(), Some("Acme"));
+        let renamed = votes(&[("Acme", 1), ("Acme Labs", 5), ("Acme Labs", 6)]);
+        assert_eq!(majority(&renamed, "Acme").as_deref(), Some("Acme Labs"));
+        // The current name has no votes (it came from an incident): the first review names it.
+        assert_eq!(
+            majority(&votes(&[("Real", 3)]), "bogus").as_deref(),
+            Some("Real")
+        );
+    }
 }

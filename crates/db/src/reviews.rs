@@ -8,7 +8,7 @@ use picket_core::review::{Scores, ValidReview};
 use crate::error::stale_as;
 use crate::events::{self, EventKind, ObjectType};
 use crate::requesters::RequesterRow;
-use crate::schema::{requesters, review_edits, reviews, users};
+use crate::schema::{remote_versions, requesters, review_edits, reviews, users};
 use crate::{DbConn, DbError, stats};
 
 /// Where a review is in its life. Only `Published` reviews count anywhere public.
@@ -506,6 +506,58 @@ pub struct RemoteOrigin<'a> {
     pub origin: &'a str,
     /// Its author's actor URL.
     pub author: &'a str,
+    /// The author's time of this version (`updated`, else `published`): a copy is replaced
+    /// only by a newer one.
+    pub version: NaiveDateTime,
+}
+
+/// Whether the copy held (written by `held_author`) may take the arriving version, recording
+/// that version when it may. Only the stored author may change a copy, whoever else on that
+/// host signs: anything else is refused. A version no newer than the one held (a replay under a
+/// new id, a late delivery) is ignored.
+pub(crate) fn take_version(
+    conn: &mut DbConn,
+    held_author: Option<&str>,
+    remote: &RemoteOrigin<'_>,
+) -> Result<bool, DbError> {
+    if held_author != Some(remote.author) {
+        return Err(DbError::WrongState(
+            "only the author of this copy can change it",
+        ));
+    }
+    let held = remote_versions::table
+        .find(remote.ap_id)
+        .select(remote_versions::version)
+        .first::<NaiveDateTime>(conn)
+        .optional()?;
+    if held.is_some_and(|held| remote.version <= held) {
+        return Ok(false);
+    }
+    record_version(conn, remote)?;
+    Ok(true)
+}
+
+/// Remembers the version of a remote object now held.
+pub(crate) fn record_version(conn: &mut DbConn, remote: &RemoteOrigin<'_>) -> Result<(), DbError> {
+    let updated = diesel::update(remote_versions::table.find(remote.ap_id))
+        .set(remote_versions::version.eq(remote.version))
+        .execute(conn)?;
+    if updated == 0 {
+        diesel::insert_into(remote_versions::table)
+            .values((
+                remote_versions::ap_id.eq(remote.ap_id),
+                remote_versions::version.eq(remote.version),
+            ))
+            .execute(conn)
+            .map_err(crate::error::conflict_as("remote version"))?;
+    }
+    Ok(())
+}
+
+/// Forgets the version of a remote object no longer held.
+pub(crate) fn forget_version(conn: &mut DbConn, ap_id: &str) -> Result<(), DbError> {
+    diesel::delete(remote_versions::table.find(ap_id)).execute(conn)?;
+    Ok(())
 }
 
 pub fn by_ap_id(conn: &mut DbConn, ap_id: &str) -> Result<Option<ReviewRow>, DbError> {
@@ -523,6 +575,8 @@ pub enum RemoteOutcome {
     Updated,
     /// The review was deleted before: its tombstone wins over a late or replayed create.
     Tombstoned,
+    /// The copy held is as new or newer: nothing changed.
+    Outdated,
 }
 
 /// Stores a review from another instance, or replaces the copy held, and refreshes the
@@ -565,6 +619,7 @@ pub fn upsert_remote(
             });
             match stored {
                 Ok(_) => {
+                    record_version(conn, &remote)?;
                     stats::refresh(conn, requester_pk, at)?;
                     return Ok(RemoteOutcome::Created);
                 }
@@ -578,6 +633,9 @@ pub fn upsert_remote(
     if held.state()? == ReviewState::Deleted {
         return Ok(RemoteOutcome::Tombstoned);
     }
+    if !take_version(conn, held.remote_author.as_deref(), &remote)? {
+        return Ok(RemoteOutcome::Outdated);
+    }
     update(conn, &held, review, false, at)?;
     Ok(RemoteOutcome::Updated)
 }
@@ -587,6 +645,7 @@ pub fn delete_remote(conn: &mut DbConn, ap_id: &str, at: NaiveDateTime) -> Resul
     match by_ap_id(conn, ap_id)? {
         Some(existing) if existing.state()? != ReviewState::Deleted => {
             delete(conn, &existing, at)?;
+            forget_version(conn, ap_id)?;
             Ok(true)
         }
         Some(_) => Ok(false),

@@ -50,6 +50,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    remote_versions (ap_id) {
+        ap_id -> Text,
+        version -> Timestamp,
+    }
+}
+
+diesel::table! {
+    requester_name_votes (requester_pk, voter) {
+        requester_pk -> BigInt,
+        voter -> Text,
+        name -> Text,
+        seen_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     requester_aliases (id) {
         id -> BigInt,
         requester_pk -> BigInt,
@@ -356,6 +372,7 @@ diesel::joinable!(deliveries -> outbox (outbox_id));
 diesel::joinable!(reports -> users (reporter_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(requester_aliases -> requesters (requester_pk));
+diesel::joinable!(requester_name_votes -> requesters (requester_pk));
 diesel::joinable!(reviews -> requesters (requester_pk));
 diesel::joinable!(reviews -> users (author_id));
 diesel::joinable!(review_edits -> reviews (review_pk));
@@ -393,6 +410,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     received_activities,
     federation_follows,
     federation_events,
+    requester_name_votes,
+    remote_versions,
     reports,
     modlog,
     domain_rules,

@@ -61,7 +61,8 @@ async fn inbox_throughput(backend: TestBackend) {
             wave_window_days: 14,
             delivery: Default::default(),
             mode: Default::default(),
-            inbox_limiter: picket_apub::inbox_limiter(1_000_000),
+            limits: picket_apub::FederationLimits::new(1_000_000),
+            http: picket_apub::http::Outgoing::new(true).expect("client"),
         },
         FederationSettings {
             allow_loopback: true,

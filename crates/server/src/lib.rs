@@ -94,7 +94,9 @@ pub async fn federation(
                 ),
             },
             mode: config.federation.mode,
-            inbox_limiter: picket_apub::inbox_limiter(config.limits.inbox_per_minute),
+            limits: picket_apub::FederationLimits::new(config.limits.inbox_per_minute),
+            http: picket_apub::http::Outgoing::new(config.federation.allow_loopback)
+                .context("cannot build the outgoing HTTP client")?,
         },
         FederationSettings {
             allow_loopback: config.federation.allow_loopback,
@@ -109,11 +111,12 @@ struct FederatedFollows(activitypub_federation::config::FederationConfig<ApubDat
 
 type Boxed<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 
+/// The federation error in words a worker may see: never another server's answer.
 fn remote_error(error: picket_apub::ApubError) -> RemoteError {
     if error.is_not_found() {
-        RemoteError::NotFound(error.to_string())
+        RemoteError::NotFound(error.public_message())
     } else {
-        RemoteError::Refused(error.to_string())
+        RemoteError::Refused(error.public_message())
     }
 }
 
@@ -188,6 +191,7 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
     let (stop_delivery, delivery_stopped) = watch::channel(false);
     let lists = picket_apub::lists::spawn(
         db.clone(),
+        federation.http.clone(),
         Duration::from_secs(config.federation.list_refresh_seconds.into()),
         delivery_stopped.clone(),
     );

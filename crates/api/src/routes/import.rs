@@ -240,6 +240,8 @@ pub(crate) async fn import(
                             row.platform.as_str(),
                             &row.requester_id,
                             &row.name,
+                            // An import is one voice, however many rows it has.
+                            row.review.as_ref().map(|_| "import"),
                             at,
                         )?;
                         if let Some((review, published_at)) = &row.review {

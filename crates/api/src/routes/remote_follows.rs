@@ -112,6 +112,7 @@ pub(crate) async fn follow(
                         &requester.platform,
                         &requester.requester_id,
                         &requester.name,
+                        None,
                         at,
                     )?;
                     follows::follow(conn, user, row.id, at)?;

@@ -119,7 +119,16 @@ pub(crate) async fn create(
         .db
         .tx(move |conn| {
             let at = now();
-            let requester = requesters::mention(conn, platform.as_str(), &requester_id, &name, at)?;
+            // A published review's name is its author's vote; a draft names nothing.
+            let voter = (!draft).then(|| format!("local:{author}"));
+            let requester = requesters::mention(
+                conn,
+                platform.as_str(),
+                &requester_id,
+                &name,
+                voter.as_deref(),
+                at,
+            )?;
             let public_id = new_public_id();
             let meta = NewReviewMeta {
                 public_id: &public_id,

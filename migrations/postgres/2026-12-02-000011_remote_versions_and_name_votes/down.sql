@@ -1,0 +1,2 @@
+DROP TABLE requester_name_votes;
+DROP TABLE remote_versions;

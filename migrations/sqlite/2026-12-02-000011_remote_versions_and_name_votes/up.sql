@@ -1,0 +1,18 @@
+-- The author's own time of the version held of each remote review, incident or corroboration,
+-- by ActivityPub id: an Update no newer than the held version (a replay under a new id, a late
+-- delivery) is ignored.
+CREATE TABLE remote_versions (
+    ap_id TEXT PRIMARY KEY,
+    version TIMESTAMP NOT NULL
+);
+
+-- Which name each reviewer (a local account or a remote actor) last gave a requester in a
+-- published review: the current name is the one most reviewers use, so no one worker renames
+-- a requester for everybody.
+CREATE TABLE requester_name_votes (
+    requester_pk BIGINT NOT NULL REFERENCES requesters (id) ON DELETE CASCADE,
+    voter TEXT NOT NULL,
+    name TEXT NOT NULL,
+    seen_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (requester_pk, voter)
+);

@@ -1,0 +1,583 @@
+//! Regression tests for the security review's findings on the federation edge: nothing fetched for weak or missing signatures, no fetched text in errors, no history from an unsolicited Accept, no overwrite of another author's copy, no renames by one worker, and the one outgoing client's address checks in the production configuration.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use activitypub_federation::traits::Actor;
+use base64::Engine;
+use picket_apub::LocalActor;
+use picket_test_support::TestBackend;
+use reqwest::StatusCode;
+use rsa::pkcs8::DecodePrivateKey;
+use serde_json::{Value, json};
+use sha2::Digest;
+
+use crate::federated_incidents::follow_instance;
+use crate::federation::{PASSWORD, activity_json, domain, eventually, federating, signing_as};
+use crate::reviews::{RID, review};
+use crate::support::{Client, TestServer};
+use picket_test_support::both_backends;
+
+/// What a hostile server answers where an actor should be: a marker that must never be
+/// repeated to the caller.
+const MARKER: &str = "INTERNAL-SECRET-7f3a";
+
+/// A server on this machine that counts the requests it gets and answers every one with a
+/// document that is no actor.
+struct Trap {
+    base: String,
+    hits: Arc<AtomicUsize>,
+}
+
+impl Trap {
+    async fn start() -> Trap {
+        let hits = Arc::new(AtomicUsize::new(0));
+        let counted = hits.clone();
+        let app = axum::Router::new().fallback(move || {
+            let counted = counted.clone();
+            async move {
+                counted.fetch_add(1, Ordering::SeqCst);
+                (
+                    [("content-type", "application/activity+json")],
+                    json!({"id": "elsewhere", "secret": MARKER}).to_string(),
+                )
+            }
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Trap {
+            base: format!("http://localhost:{port}"),
+            hits,
+        }
+    }
+
+    fn hits(&self) -> usize {
+        self.hits.load(Ordering::SeqCst)
+    }
+}
+
+fn digest_of(body: &str) -> String {
+    format!(
+        "SHA-256={}",
+        base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(body.as_bytes()))
+    )
+}
+
+fn http_date(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
+}
+
+/// The parts of a hand-made signed inbox post.
+struct Post<'a> {
+    body: &'a str,
+    host: String,
+    date: chrono::DateTime<chrono::Utc>,
+    key_id: String,
+    /// The headers the signature covers, in order.
+    signed: &'a [&'a str],
+}
+
+/// Signs `post` with `key` (or sends a junk signature without one) and posts it to `to`'s inbox.
+async fn post_signed(
+    to: &TestServer,
+    post: &Post<'_>,
+    key: Option<&rsa::RsaPrivateKey>,
+) -> reqwest::Response {
+    let digest = digest_of(post.body);
+    let date = http_date(post.date);
+    let line = |name: &str| match name {
+        "(request-target)" => "(request-target): post /inbox".to_owned(),
+        "host" => format!("host: {}", post.host),
+        "date" => format!("date: {date}"),
+        "digest" => format!("digest: {digest}"),
+        other => panic!("no such header in these tests: {other}"),
+    };
+    let signing_string = post
+        .signed
+        .iter()
+        .map(|h| line(h))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let signature = match key {
+        Some(key) => {
+            let signed = key
+                .sign(
+                    rsa::Pkcs1v15Sign::new::<sha2::Sha256>(),
+                    &sha2::Sha256::digest(signing_string.as_bytes()),
+                )
+                .expect("sign");
+            base64::engine::general_purpose::STANDARD.encode(signed)
+        }
+        None => "bm90IGEgc2lnbmF0dXJl".to_owned(),
+    };
+    crate::support::http()
+        .post(format!("{}/inbox", to.base))
+        .header("content-type", "application/activity+json")
+        .header("host", &post.host)
+        .header("date", date)
+        .header("digest", digest)
+        .header(
+            "signature",
+            format!(
+                "keyId=\"{}\",algorithm=\"rsa-sha256\",headers=\"{}\",signature=\"{signature}\"",
+                post.key_id,
+                post.signed.join(" ")
+            ),
+        )
+        .body(post.body.to_owned())
+        .send()
+        .await
+        .expect("post")
+}
+
+const FULL: &[&str] = &["(request-target)", "host", "date", "digest"];
+
+/// Finding 1: a post with no signature, or one that could not be the claimed actor's, makes
+/// the instance fetch nothing; when it does fetch and gets no actor, the caller is not shown
+/// what came back, and the host is not asked again at once.
+async fn nothing_is_fetched_for_an_unsigned_or_foreign_signature(backend: TestBackend) {
+    let b = federating(backend).await;
+    let trap = Trap::start().await;
+    let activity = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "type": "Follow",
+        "id": format!("{}/activities/1", trap.base),
+        "actor": format!("{}/actor", trap.base),
+        "object": format!("{}/actor", b.base),
+    })
+    .to_string();
+    let unsigned = crate::support::http()
+        .post(format!("{}/inbox", b.base))
+        .header("content-type", "application/activity+json")
+        .header("digest", digest_of(&activity))
+        .body(activity.clone())
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(unsigned.status(), StatusCode::UNAUTHORIZED);
+    let on_trap_host = format!("{}/actor#main-key", trap.base);
+    let refused = [
+        // A key on another host than the actor's.
+        Post {
+            body: &activity,
+            host: domain(&b),
+            date: chrono::Utc::now(),
+            key_id: format!("{}/actor#main-key", b.base),
+            signed: FULL,
+        },
+        // Too little signed.
+        Post {
+            body: &activity,
+            host: domain(&b),
+            date: chrono::Utc::now(),
+            key_id: on_trap_host.clone(),
+            signed: &["digest"],
+        },
+    ];
+    for post in &refused {
+        let response = post_signed(&b, post, None).await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        let body: Value = response.json().await.expect("json");
+        assert_eq!(body["error"], "signature_invalid", "{body}");
+    }
+    assert_eq!(trap.hits(), 0, "nothing may be fetched for these posts");
+
+    // A well-formed signature naming a key on the actor's host: the actor is fetched once, it
+    // is no actor, and what it said stays out of the answer.
+    let plausible = Post {
+        body: &activity,
+        host: domain(&b),
+        date: chrono::Utc::now(),
+        key_id: on_trap_host,
+        signed: FULL,
+    };
+    let response = post_signed(&b, &plausible, None).await;
+    assert!(response.status().is_client_error(), "{}", response.status());
+    let text = response.text().await.expect("text");
+    assert!(!text.contains(MARKER), "the fetched body leaked: {text}");
+    assert_eq!(trap.hits(), 1);
+    // The host just failed: it is not asked again at once.
+    let again = post_signed(&b, &plausible, None).await;
+    assert_eq!(again.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(again.headers().contains_key("retry-after"));
+    assert_eq!(trap.hits(), 1);
+
+    // The same through a worker's remote follow: no fetched text in the API's answer either.
+    let alice = b.signed_in("alice", PASSWORD).await;
+    let (_, answer) = alice
+        .post(
+            "/api/v1/account/remote-follows",
+            json!({"target": format!("{}/other-actor", trap.base.replace("localhost", "127.0.0.1"))}),
+        )
+        .await;
+    assert!(!answer.to_string().contains(MARKER), "{answer}");
+    b.stop().await;
+}
+
+both_backends!(nothing_is_fetched_for_an_unsigned_or_foreign_signature);
+
+/// Finding 4: a real signature by a known actor is refused when it covers too little, names
+/// another Host, or is dated far from now; the same post signed properly is accepted.
+async fn weak_signatures_are_refused(backend: TestBackend) {
+    let a = federating(backend).await;
+    let b = federating(backend).await;
+    let a_data = signing_as(&a).await;
+    let instance = picket_apub::ApubActor::local(&a_data, LocalActor::Instance)
+        .await
+        .expect("A's actor");
+    let key = rsa::RsaPrivateKey::from_pkcs8_pem(&instance.private_key_pem().expect("a key"))
+        .expect("key");
+    let like = |n: u32| {
+        json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "type": "Like",
+            "id": format!("{}/activities/like-{n}", a.base),
+            "actor": format!("{}/actor", a.base),
+            "object": format!("{}/actor", b.base),
+        })
+        .to_string()
+    };
+    let key_id = format!("{}/actor#main-key", a.base);
+    let bodies: Vec<String> = (0..5).map(like).collect();
+    let weak = [
+        (&["digest"][..], domain(&b), chrono::Utc::now()),
+        (
+            &["(request-target)", "host", "digest"][..],
+            domain(&b),
+            chrono::Utc::now(),
+        ),
+        (FULL, "elsewhere.example".to_owned(), chrono::Utc::now()),
+        (
+            FULL,
+            domain(&b),
+            chrono::Utc::now() + chrono::Duration::days(30),
+        ),
+    ];
+    for (i, (signed, host, date)) in weak.iter().enumerate() {
+        let post = Post {
+            body: &bodies[i],
+            host: host.clone(),
+            date: *date,
+            key_id: key_id.clone(),
+            signed,
+        };
+        let response = post_signed(&b, &post, Some(&key)).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNAUTHORIZED,
+            "case {i}: {signed:?} {host}"
+        );
+    }
+    let proper = Post {
+        body: &bodies[4],
+        host: domain(&b),
+        date: chrono::Utc::now(),
+        key_id,
+        signed: FULL,
+    };
+    assert_eq!(
+        post_signed(&b, &proper, Some(&key)).await.status(),
+        StatusCode::ACCEPTED
+    );
+    a.stop().await;
+    b.stop().await;
+}
+
+both_backends!(weak_signatures_are_refused);
+
+/// Finding 8: an `Accept` of a follow B never sent imports nothing of A's history.
+async fn an_unsolicited_accept_imports_nothing(backend: TestBackend) {
+    let a = federating(backend).await;
+    let b = federating(backend).await;
+    let alice = a.signed_in("alice", PASSWORD).await;
+    assert_eq!(
+        alice.post("/api/v1/reviews", review(100, 60)).await.0,
+        StatusCode::CREATED
+    );
+    let a_data = signing_as(&a).await;
+    let accept = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "type": "Accept",
+        "id": format!("{}/activities/accept-unasked", a.base),
+        "actor": format!("{}/actor", a.base),
+        "object": {
+            "type": "Follow",
+            "id": format!("{}/activities/never-sent", b.base),
+            "actor": format!("{}/actor", b.base),
+            "object": format!("{}/actor", a.base),
+        },
+    })
+    .to_string();
+    assert_eq!(
+        crate::federation::signed_post(&a_data, &b, &accept, &accept).await,
+        StatusCode::ACCEPTED
+    );
+    // A backfill would run in the background: give it the time one takes here.
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let (status, reviews) = Client::new(&b)
+        .get(&format!("/api/v1/requesters/mturk/{RID}/reviews"))
+        .await;
+    assert!(
+        status == StatusCode::NOT_FOUND || reviews["items"] == json!([]),
+        "nothing of A's may arrive: {reviews}"
+    );
+    a.stop().await;
+    b.stop().await;
+}
+
+both_backends!(an_unsolicited_accept_imports_nothing);
+
+/// Finding 9: another worker of the author's instance cannot overwrite the copy B holds, and an
+/// older version sent again under a new id changes nothing.
+async fn copies_change_only_by_their_author_and_only_forward(backend: TestBackend) {
+    let a = federating(backend).await;
+    let b = federating(backend).await;
+    follow_instance(&b, &a).await;
+    let alice = a.signed_in("alice", PASSWORD).await;
+    a.signed_in("mallory", PASSWORD).await;
+    let (_, created) = alice.post("/api/v1/reviews", review(100, 60)).await;
+    let id = created["id"].as_str().expect("id").to_owned();
+    let mut edited = review(250, 60);
+    for key in ["platform", "requester_id", "requester_name"] {
+        edited.as_object_mut().map(|o| o.remove(key));
+    }
+    let (status, _) = alice
+        .send(
+            alice
+                .request(reqwest::Method::PUT, &format!("/api/v1/reviews/{id}"))
+                .json(&edited),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let reward_on_b = || async {
+        let (_, list) = Client::new(&b)
+            .get(&format!("/api/v1/requesters/mturk/{RID}/reviews"))
+            .await;
+        list["items"][0]["reward_minor"].clone()
+    };
+    eventually("the edit reaches B", || async {
+        reward_on_b().await == json!(250)
+    })
+    .await;
+
+    let page = activity_json(&a, &format!("/reviews/{id}")).await;
+    // Mallory claims alice's review as hers and rewrites it.
+    let mut forged = page.clone();
+    forged["attributedTo"] = json!(format!("{}/u/mallory", a.base));
+    forged["picket:review"]["reward_minor"] = json!(1);
+    forged["updated"] = json!(chrono::Utc::now().to_rfc3339());
+    let update = |actor: &str, object: &Value, n: u32| {
+        json!({
+            "@context": ["https://www.w3.org/ns/activitystreams", format!("{}/ns", a.base)],
+            "type": "Update",
+            "id": format!("{}/activities/update-{n}", a.base),
+            "actor": actor,
+            "to": ["https://www.w3.org/ns/activitystreams#Public"],
+            "object": object,
+        })
+    };
+    crate::moderation::try_send_as(
+        &a,
+        "mallory",
+        &b,
+        update(&format!("{}/u/mallory", a.base), &forged, 1),
+    )
+    .await;
+    // Alice's first version, replayed under a new id: older than the one held.
+    let mut stale = page.clone();
+    stale["picket:review"]["reward_minor"] = json!(100);
+    stale["updated"] = json!((chrono::Utc::now() - chrono::Duration::days(1)).to_rfc3339());
+    crate::moderation::try_send_as(
+        &a,
+        "alice",
+        &b,
+        update(&format!("{}/u/alice", a.base), &stale, 2),
+    )
+    .await;
+    assert_eq!(
+        reward_on_b().await,
+        json!(250),
+        "the copy must be unchanged"
+    );
+    a.stop().await;
+    b.stop().await;
+}
+
+both_backends!(copies_change_only_by_their_author_and_only_forward);
+
+/// Finding 5: a draft, an incident or one worker's reviews do not rename a requester that
+/// others name otherwise; the name most reviewers use wins.
+async fn one_worker_cannot_rename_a_requester(backend: TestBackend) {
+    let server = TestServer::start(backend, |_| {}).await;
+    for name in ["alice", "bob"] {
+        let worker = server.signed_in(name, PASSWORD).await;
+        assert_eq!(
+            worker.post("/api/v1/reviews", review(100, 60)).await.0,
+            StatusCode::CREATED
+        );
+    }
+    let mallory = server.signed_in("mallory", PASSWORD).await;
+    let mut draft = review(100, 60);
+    draft["requester_name"] = json!("EVIL DRAFT");
+    draft["draft"] = json!(true);
+    assert_eq!(
+        mallory.post("/api/v1/reviews", draft).await.0,
+        StatusCode::CREATED
+    );
+    let (status, incident) = mallory
+        .post(
+            "/api/v1/incidents",
+            json!({
+                "platform": "mturk",
+                "requester_id": RID,
+                "requester_name": "EVIL INCIDENT",
+                "kind": "mass_rejection",
+                "happened_from": chrono::Utc::now().date_naive().to_string(),
+                "description": "Rejected everything.",
+            }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{incident}");
+    let mut published = review(100, 60);
+    published["requester_name"] = json!("EVIL PUBLISHED");
+    assert_eq!(
+        mallory.post("/api/v1/reviews", published).await.0,
+        StatusCode::CREATED
+    );
+    let (_, page) = Client::new(&server)
+        .get(&format!("/api/v1/requesters/mturk/{RID}"))
+        .await;
+    assert_eq!(page["name"], "Acme Research", "{page}");
+    assert_eq!(
+        page["aliases"],
+        json!([]),
+        "no earlier names from drafts or one worker: {page}"
+    );
+    // Two more reviewers calling it by a new name outvote the old one.
+    for name in ["carol", "dave", "erin"] {
+        let worker = server.signed_in(name, PASSWORD).await;
+        let mut renamed = review(100, 60);
+        renamed["requester_name"] = json!("Acme Labs");
+        assert_eq!(
+            worker.post("/api/v1/reviews", renamed).await.0,
+            StatusCode::CREATED
+        );
+    }
+    let (_, page) = Client::new(&server)
+        .get(&format!("/api/v1/requesters/mturk/{RID}"))
+        .await;
+    assert_eq!(page["name"], "Acme Labs", "{page}");
+    assert_eq!(page["aliases"], json!(["Acme Research"]));
+    server.stop().await;
+}
+
+both_backends!(one_worker_cannot_rename_a_requester);
+
+/// Production path (findings 12 and 1): the one outgoing client, configured as in production,
+/// never connects to this machine: not by literal address, not by a name that resolves here,
+/// not through a redirect; and the subscribed-list fetcher goes through it.
+async fn the_outgoing_client_refuses_local_addresses_in_production(backend: TestBackend) {
+    use picket_apub::http::{FetchError, Outgoing, PublicResolver};
+    let trap = Trap::start().await;
+    let port = trap.base.rsplit(':').next().expect("port").to_owned();
+    let loopback: Vec<std::net::IpAddr> = vec!["127.0.0.1".parse().expect("ip")];
+    let names = std::collections::HashMap::from([
+        ("public-looking.example".to_owned(), loopback.clone()),
+        ("first-hop.example".to_owned(), loopback.clone()),
+    ]);
+    let production = Outgoing::with_resolver(
+        PublicResolver::with_fixed(false, names).exempting("first-hop.example"),
+    )
+    .expect("client");
+    for url in [
+        format!("http://127.0.0.1:{port}/"),
+        format!("http://[::1]:{port}/"),
+        format!("http://[::ffff:127.0.0.1]:{port}/"),
+        format!("http://0.0.0.0:{port}/"),
+        format!("http://public-looking.example:{port}/"),
+    ] {
+        let result = production
+            .get(&url.parse().expect("url"), "*/*", 1024)
+            .await;
+        assert!(
+            matches!(result, Err(FetchError::Refused(_))),
+            "{url}: {result:?}"
+        );
+    }
+    assert_eq!(trap.hits(), 0);
+
+    // A first hop that may connect, redirecting to this machine: the redirect is refused.
+    let redirector = axum::Router::new()
+        .route(
+            "/literal",
+            axum::routing::get(move || async move {
+                axum::response::Redirect::temporary("http://127.0.0.1:1/")
+            }),
+        )
+        .route(
+            "/named",
+            axum::routing::get({
+                let port = port.clone();
+                move || async move {
+                    axum::response::Redirect::temporary(&format!(
+                        "http://public-looking.example:{port}/"
+                    ))
+                }
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let hop = listener.local_addr().expect("addr").port();
+    tokio::spawn(async move { axum::serve(listener, redirector).await });
+    for path in ["literal", "named"] {
+        let url = format!("http://first-hop.example:{hop}/{path}");
+        let result = production
+            .get(&url.parse().expect("url"), "*/*", 1024)
+            .await;
+        assert!(result.is_err(), "{url} must not be followed: {result:?}");
+    }
+    assert_eq!(trap.hits(), 0);
+
+    // Subscribed lists are fetched through the same client.
+    let db = picket_test_support::TestDb::new(backend);
+    let db = db.open();
+    let list_url = format!("http://127.0.0.1:{port}/blocks.csv");
+    {
+        let list_url = list_url.clone();
+        db.tx(move |conn| {
+            picket_db::policy::subscribe(
+                conn,
+                &list_url,
+                picket_db::policy::RuleKind::Block,
+                picket_db::models::now(),
+            )
+            .map(drop)
+        })
+        .await
+        .expect("subscribe");
+    }
+    let fetched =
+        picket_apub::lists::refresh_due(&db, &production, std::time::Duration::from_secs(1))
+            .await
+            .expect("refresh");
+    assert_eq!(fetched, 1);
+    assert_eq!(trap.hits(), 0, "the list fetch must have been refused");
+    let subscriptions = db
+        .run(picket_db::policy::subscriptions)
+        .await
+        .expect("list");
+    assert!(
+        subscriptions[0]
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("not a public address")),
+        "{:?}",
+        subscriptions[0].last_error
+    );
+}
+
+both_backends!(the_outgoing_client_refuses_local_addresses_in_production);
