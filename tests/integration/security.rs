@@ -581,3 +581,213 @@ async fn the_outgoing_client_refuses_local_addresses_in_production(backend: Test
 }
 
 both_backends!(the_outgoing_client_refuses_local_addresses_in_production);
+
+/// Counts what `sql` (a `SELECT COUNT(*) AS n …`) finds in `server`'s database.
+fn count(server: &TestServer, sql: &str) -> i64 {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let sql = sql.to_owned();
+    server
+        .db
+        .open()
+        .with_conn(move |conn| {
+            Ok(diesel::sql_query(&sql)
+                .get_result::<Count>(conn)
+                .map_err(picket_db::DbError::from)?
+                .n)
+        })
+        .expect("count")
+}
+
+/// What the test requester's page says on `server`: the number of reviews counted, of
+/// incidents listed, and of corroborations on them.
+async fn counted(server: &TestServer) -> (i64, usize, i64) {
+    let anonymous = Client::new(server);
+    let (status, page) = anonymous
+        .get(&format!("/api/v1/requesters/mturk/{RID}"))
+        .await;
+    let reviews = if status == StatusCode::OK {
+        page["aggregates"]["all"]["n"].as_i64().unwrap_or(0)
+    } else {
+        0
+    };
+    let (status, list) = anonymous
+        .get(&format!("/api/v1/requesters/mturk/{RID}/incidents"))
+        .await;
+    let incidents = if status == StatusCode::OK {
+        list["items"].as_array().cloned().unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let corroborations = incidents
+        .iter()
+        .filter_map(|i| i["corroborations"].as_i64())
+        .sum();
+    (reviews, incidents.len(), corroborations)
+}
+
+fn incident_body(description: &str) -> Value {
+    json!({
+        "kind": "mass_rejection",
+        "platform": "mturk",
+        "requester_id": RID,
+        "requester_name": "Acme Research",
+        "happened_from": "2026-11-20",
+        "tasks_affected": 12,
+        "description": description,
+    })
+}
+
+/// Findings 7 and 6: alice's account deleted on A leaves nothing of hers counted or stored on
+/// B and C (her review, her incident, her corroboration of dave's incident, her actor), A's
+/// deletions are signed by A's instance and all go out, and A's outbox keeps none of her words.
+async fn a_deleted_account_leaves_nothing_on_any_instance(backend: TestBackend) {
+    const WORDS: &str = "lives at 42 Elm Street";
+    let a = federating(backend).await;
+    let b = federating(backend).await;
+    let c = federating(backend).await;
+    follow_instance(&b, &a).await;
+    follow_instance(&c, &a).await;
+    let dave = a.signed_in("dave", PASSWORD).await;
+    let (status, daves) = dave
+        .post(
+            "/api/v1/incidents",
+            incident_body("Dave's batch was rejected."),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{daves}");
+    let alice = a.signed_in("alice", PASSWORD).await;
+    let mut words = review(100, 60);
+    words["body"] = json!(format!("The requester {WORDS}."));
+    assert_eq!(
+        alice.post("/api/v1/reviews", words).await.0,
+        StatusCode::CREATED
+    );
+    let (status, _) = alice
+        .post(
+            &format!(
+                "/api/v1/incidents/{}/corroborations",
+                daves["id"].as_str().expect("id")
+            ),
+            json!({"tasks_affected": 3, "note": format!("Me too; he {WORDS}.")}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, _) = alice
+        .post("/api/v1/incidents", incident_body(&format!("She {WORDS}.")))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    for server in [&a, &b, &c] {
+        eventually("alice's content everywhere", || async {
+            counted(server).await == (1, 2, 1)
+        })
+        .await;
+    }
+    let alice_actor = format!("{}/u/alice", a.base);
+
+    let (status, _) = alice
+        .delete("/api/v1/account", json!({"password": PASSWORD}))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    for server in [&a, &b, &c] {
+        eventually("alice's content gone", || async {
+            // Dave's incident stays, without her corroboration.
+            counted(server).await == (0, 1, 0)
+        })
+        .await;
+    }
+    eventually("A's queue drains", || async {
+        count(&a, "SELECT COUNT(*) AS n FROM federation_events") == 0
+            && count(
+                &a,
+                "SELECT COUNT(*) AS n FROM deliveries WHERE state = 'pending'",
+            ) == 0
+    })
+    .await;
+    for server in [&b, &c] {
+        eventually("B and C forget alice's actor", || async {
+            count(
+                server,
+                &format!("SELECT COUNT(*) AS n FROM remote_actors WHERE url = '{alice_actor}'"),
+            ) == 0
+        })
+        .await;
+    }
+    for server in [&a, &b, &c] {
+        for table in ["reviews", "incidents", "corroborations"] {
+            let column = match table {
+                "reviews" => "body",
+                "incidents" => "description",
+                _ => "note",
+            };
+            assert_eq!(
+                count(
+                    server,
+                    &format!(
+                        "SELECT COUNT(*) AS n FROM {table} WHERE {column} LIKE '%Elm Street%'"
+                    )
+                ),
+                0,
+                "{table} on {}",
+                server.base
+            );
+            assert_eq!(
+                count(
+                    server,
+                    &format!(
+                        "SELECT COUNT(*) AS n FROM {table} WHERE remote_author = '{alice_actor}'"
+                    )
+                ),
+                0
+            );
+        }
+        assert_eq!(
+            count(
+                server,
+                "SELECT COUNT(*) AS n FROM outbox WHERE body LIKE '%Elm Street%'"
+            ),
+            0
+        );
+    }
+    a.stop().await;
+    b.stop().await;
+    c.stop().await;
+}
+
+both_backends!(a_deleted_account_leaves_nothing_on_any_instance);
+
+/// Finding 7, last part: a suspension hides the account's content on its own instance too, and
+/// lifting it brings back what the suspension hid.
+async fn a_suspension_hides_content_at_home(backend: TestBackend) {
+    let server = TestServer::start(backend, |_| {}).await;
+    server
+        .create_user("mod", picket_core::accounts::Role::Moderator, PASSWORD)
+        .await;
+    let moderator = Client::new(&server).login("mod", PASSWORD).await;
+    let mallory = server.signed_in("mallory", PASSWORD).await;
+    assert_eq!(
+        mallory.post("/api/v1/reviews", review(100, 60)).await.0,
+        StatusCode::CREATED
+    );
+    let (status, _) = mallory
+        .post("/api/v1/incidents", incident_body("A made-up story."))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(counted(&server).await, (1, 1, 0));
+    let suspension = "/api/v1/moderation/accounts/mallory/suspension";
+    let (status, body) = moderator.post(suspension, json!({"reason": "Spam"})).await;
+    assert!(status.is_success(), "{status} {body}");
+    assert_eq!(counted(&server).await, (0, 0, 0));
+    let (status, body) = moderator
+        .delete(suspension, json!({"reason": "Appeal upheld"}))
+        .await;
+    assert!(status.is_success(), "{status} {body}");
+    assert_eq!(counted(&server).await, (1, 1, 0));
+    server.stop().await;
+}
+
+both_backends!(a_suspension_hides_content_at_home);

@@ -181,13 +181,8 @@ impl ApubActor {
         Ok(ApubActor {
             inbox: data.local_url(&format!("{}/inbox", actor.path())),
             shared_inbox: Some(data.local_url("inbox")),
-            // Persons have no history to page: their content is in the instance's outbox.
-            outbox: match &actor {
-                LocalActor::Instance | LocalActor::Feed(..) => {
-                    Some(data.local_url(&format!("{}/outbox", actor.path())))
-                }
-                LocalActor::Person(_) => None,
-            },
+            // Every actor has an outbox (ActivityPub 4.1): a worker's lists what they published.
+            outbox: Some(data.local_url(&format!("{}/outbox", actor.path()))),
             kind: actor.kind(),
             username: actor.webfinger_name(),
             name,
@@ -275,6 +270,10 @@ pub struct ActorJson {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outbox: Option<Url>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub followers: Option<Url>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub following: Option<Url>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoints: Option<Endpoints>,
     pub public_key: PublicKey,
     /// Never set by us: a requester feed accepts every follower.
@@ -325,7 +324,16 @@ impl Object for ApubActor {
     }
 
     async fn into_json(self, _data: &Data<ApubData>) -> Result<ActorJson, ApubError> {
+        // Ours (we hold the key) have every collection ActivityPub asks of an actor.
+        let collection = |name: &str| {
+            self.private_key_pem
+                .as_ref()
+                .and_then(|_| Url::parse(&format!("{}/{name}", self.id)).ok())
+        };
+        let (followers, following) = (collection("followers"), collection("following"));
         Ok(ActorJson {
+            followers,
+            following,
             public_key: self.public_key(),
             kind: self.kind,
             id: self.id.clone().into(),

@@ -59,6 +59,8 @@ pub struct FederationLimits {
     fetches: governor::DefaultKeyedRateLimiter<String>,
     /// Key refetches after a failed signature, per actor: one per ten minutes.
     rekeys: governor::DefaultKeyedRateLimiter<String>,
+    /// Reports (`Flag` targets) filed per remote host per hour.
+    flags: governor::DefaultKeyedRateLimiter<String>,
     /// Hosts whose last actor fetch failed, and when: not asked again for a while.
     failed_fetches: std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
     /// Checks since idle keys were last evicted.
@@ -70,6 +72,10 @@ const EVICT_EVERY: u32 = 4096;
 
 /// How long a host whose actor could not be fetched is left alone.
 pub const FAILED_FETCH_BACKOFF: std::time::Duration = std::time::Duration::from_secs(300);
+/// Reports one remote instance may file here per hour (each target of a `Flag` is one).
+pub const FLAG_TARGETS_PER_HOUR: u32 = 30;
+/// Targets read from one `Flag`; any beyond are ignored.
+pub const MAX_FLAG_TARGETS: usize = 5;
 /// Actor fetches per remote host per minute.
 pub const ACTOR_FETCHES_PER_MINUTE: u32 = 30;
 
@@ -87,6 +93,10 @@ impl FederationLimits {
             inbox: governor::RateLimiter::keyed(per_minute(inbox_per_minute)),
             fetches: governor::RateLimiter::keyed(per_minute(ACTOR_FETCHES_PER_MINUTE)),
             rekeys: governor::RateLimiter::keyed(ten_minutes),
+            flags: governor::RateLimiter::keyed(governor::Quota::per_hour(
+                std::num::NonZeroU32::new(FLAG_TARGETS_PER_HOUR)
+                    .unwrap_or(std::num::NonZeroU32::MIN),
+            )),
             failed_fetches: Default::default(),
             checks: Default::default(),
         })
@@ -137,6 +147,7 @@ impl FederationLimits {
         self.inbox.retain_recent();
         self.fetches.retain_recent();
         self.rekeys.retain_recent();
+        self.flags.retain_recent();
         if let Ok(mut failed) = self.failed_fetches.lock() {
             failed.retain(|_, at| at.elapsed() < FAILED_FETCH_BACKOFF);
         }
@@ -153,6 +164,9 @@ pub struct DeliveryPolicy {
     pub unreachable_after: u32,
     /// How often an unreachable instance is probed.
     pub probe_interval: std::time::Duration,
+    /// How long received activity ids are kept (to apply each once); a replay older than the
+    /// signature window is refused by its date anyway.
+    pub keep_received: std::time::Duration,
 }
 
 impl Default for DeliveryPolicy {
@@ -162,6 +176,7 @@ impl Default for DeliveryPolicy {
             max_retry: std::time::Duration::from_secs(6 * 3600),
             unreachable_after: 10,
             probe_interval: std::time::Duration::from_secs(3600),
+            keep_received: std::time::Duration::from_secs(30 * 86_400),
         }
     }
 }
@@ -221,6 +236,21 @@ impl ApubData {
     /// Remembers that an actor fetch from `url`'s host failed.
     pub(crate) fn actor_fetch_failed(&self, url: &Url) {
         self.limits.fetch_failed(&self.limit_key(url));
+    }
+
+    /// Counts `n` reports from `url`'s instance; refuses (429) beyond its hourly share, so no
+    /// instance can flood the moderation queue.
+    pub(crate) fn check_flag_quota(&self, url: &Url, n: usize) -> Result<(), ApubError> {
+        use governor::clock::Clock;
+        let key = self.limit_key(url);
+        for _ in 0..n {
+            self.limits.flags.check_key(&key).map_err(|not_until| {
+                ApubError::TooMany(
+                    not_until.wait_time_from(governor::clock::DefaultClock::default().now()),
+                )
+            })?;
+        }
+        Ok(())
     }
 
     /// Whether a failed signature from `actor` may refetch its key now (once per ten minutes).

@@ -70,6 +70,7 @@ async fn items(
     data: &ApubData,
     section: Section,
     requester_pk: Option<i64>,
+    author: Option<String>,
     before: Option<i64>,
     limit: i64,
 ) -> Result<Vec<(i64, PicketObject)>, ApubError> {
@@ -81,42 +82,45 @@ async fn items(
                 result.map_err(|e| picket_db::DbError::Corrupt(e.to_string()))
             };
             Ok(match section {
-                Section::Review => {
-                    reviews::local_published_page(conn, requester_pk, before, limit)?
-                        .into_iter()
-                        .map(|(row, requester, author)| {
-                            let page =
-                                review_page(data, &row, &requester, &LocalActor::Person(author));
-                            Ok((
-                                row.id,
-                                object(page.map(|p| PicketObject::Page(Box::new(p))))?,
-                            ))
-                        })
-                        .collect::<Result<Vec<_>, picket_db::DbError>>()?
-                }
-                Section::Incident => {
-                    incidents::local_published_page(conn, requester_pk, before, limit)?
-                        .into_iter()
-                        .map(|(row, author)| {
-                            let requester = row
-                                .requester_pk
-                                .map(|pk| requesters::by_pk(conn, pk))
-                                .transpose()?;
-                            let page = incident_page(
-                                data,
-                                &row,
-                                requester.as_ref(),
-                                &LocalActor::Person(author),
-                            );
-                            Ok((
-                                row.id,
-                                object(page.map(|p| PicketObject::Page(Box::new(p))))?,
-                            ))
-                        })
-                        .collect::<Result<Vec<_>, picket_db::DbError>>()?
-                }
+                Section::Review => reviews::local_published_page(
+                    conn,
+                    requester_pk,
+                    author.as_deref(),
+                    before,
+                    limit,
+                )?
+                .into_iter()
+                .map(|(row, requester, author)| {
+                    let page = review_page(data, &row, &requester, &LocalActor::Person(author));
+                    Ok((
+                        row.id,
+                        object(page.map(|p| PicketObject::Page(Box::new(p))))?,
+                    ))
+                })
+                .collect::<Result<Vec<_>, picket_db::DbError>>()?,
+                Section::Incident => incidents::local_published_page(
+                    conn,
+                    requester_pk,
+                    author.as_deref(),
+                    before,
+                    limit,
+                )?
+                .into_iter()
+                .map(|(row, author)| {
+                    let requester = row
+                        .requester_pk
+                        .map(|pk| requesters::by_pk(conn, pk))
+                        .transpose()?;
+                    let page =
+                        incident_page(data, &row, requester.as_ref(), &LocalActor::Person(author));
+                    Ok((
+                        row.id,
+                        object(page.map(|p| PicketObject::Page(Box::new(p))))?,
+                    ))
+                })
+                .collect::<Result<Vec<_>, picket_db::DbError>>()?,
                 Section::Corroboration => {
-                    incidents::local_corroborations_page(conn, before, limit)?
+                    incidents::local_corroborations_page(conn, author.as_deref(), before, limit)?
                         .into_iter()
                         .map(|(row, incident, author)| {
                             let note = corroboration_note(
@@ -146,7 +150,23 @@ pub(crate) async fn instance_outbox(
     section: Section,
     before: Option<i64>,
 ) -> Result<Value, ApubError> {
-    let collection = data.local_url("actor/outbox");
+    paged_outbox(data, LocalActor::Instance, paged, section, before).await
+}
+
+/// The outbox of the instance (everything published here) or of one worker (what they
+/// published), paged by section.
+pub(crate) async fn paged_outbox(
+    data: &ApubData,
+    actor: LocalActor,
+    paged: bool,
+    section: Section,
+    before: Option<i64>,
+) -> Result<Value, ApubError> {
+    let collection = data.local_url(&format!("{}/outbox", actor.path()));
+    let author = match &actor {
+        LocalActor::Person(name) => Some(name.clone()),
+        _ => None,
+    };
     let link = |section: Section, before: Option<i64>| {
         let mut url = format!("{collection}?page=true&section={}", section.as_str());
         if let Some(before) = before {
@@ -162,7 +182,7 @@ pub(crate) async fn instance_outbox(
             "first": link(Section::Review, None),
         }));
     }
-    let rows = items(data, section, None, before, OUTBOX_PAGE).await?;
+    let rows = items(data, section, None, author, before, OUTBOX_PAGE).await?;
     let next = match rows.last() {
         Some((last, _)) if rows.len() as i64 == OUTBOX_PAGE => Some(link(section, Some(*last))),
         _ => section.next().map(|next| link(next, None)),
@@ -196,7 +216,7 @@ pub(crate) async fn feed_outbox(data: &ApubData, feed: LocalActor) -> Result<Val
     let mut latest = Vec::new();
     for section in [Section::Review, Section::Incident] {
         latest.extend(
-            items(data, section, Some(requester.id), None, FEED_ITEMS)
+            items(data, section, Some(requester.id), None, None, FEED_ITEMS)
                 .await?
                 .into_iter()
                 .map(|(_, object)| object),

@@ -496,9 +496,18 @@ async fn process(data: &Data<ApubData>, event: Event) -> Result<(), ApubError> {
             ..Outgoing::from_instance(announce, object_id)
         }
     } else {
-        let signer = loaded.signer();
+        let author = loaded.signer();
         // The key is made (if need be) before the transaction, never inside it.
-        let actor = ApubActor::local(data, signer.clone()).await?;
+        let (signer, actor) = match ApubActor::local(data, author.clone()).await {
+            Ok(actor) => (author.clone(), actor),
+            // The author's account is gone: its instance signs the deletions, as peers accept
+            // for content of that instance's.
+            Err(error) if error.is_not_found() && event.kind == EventKind::Delete => (
+                LocalActor::Instance,
+                ApubActor::local(data, LocalActor::Instance).await?,
+            ),
+            Err(error) => return Err(error),
+        };
         let object = match (event.kind, loaded.object(data)?) {
             (EventKind::Delete, _) => None,
             (_, Some(object)) => Some(object),
@@ -529,7 +538,7 @@ async fn process(data: &Data<ApubData>, event: Event) -> Result<(), ApubError> {
             }
         };
         Outgoing {
-            audiences: vec![LocalActor::Instance.path(), signer.path()],
+            audiences: vec![LocalActor::Instance.path(), author.path()],
             feed: loaded.feed()?,
             announce_to_feed: object.is_some(),
             extra_inboxes: reply_home(data, &loaded).await?,
@@ -577,13 +586,25 @@ async fn moderation_activity(
 async fn account_event(data: &Data<ApubData>, event: Event) -> Result<(), ApubError> {
     let person = LocalActor::Person(event.object_id.clone());
     let id = data.local_url(&person.path());
-    let activity = moderation_activity(
-        data,
-        event.kind,
-        &id,
-        Some("Account suspended by this instance's moderators".to_owned()),
-    )
-    .await?;
+    let activity = if event.kind == EventKind::Delete {
+        // A deleted account: its actor no longer answers, so the instance says it is gone.
+        let instance = ApubActor::local(data, LocalActor::Instance).await?;
+        json!({
+            "type": "Delete",
+            "id": new_activity_id(data),
+            "actor": instance.id,
+            "to": [PUBLIC],
+            "object": id,
+        })
+    } else {
+        moderation_activity(
+            data,
+            event.kind,
+            &id,
+            Some(picket_db::moderation::SUSPENDED_REASON.to_owned()),
+        )
+        .await?
+    };
     queue(
         data,
         event.id,

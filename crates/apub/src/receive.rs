@@ -344,6 +344,18 @@ pub(crate) async fn delete(
     sender: Option<&Sender>,
     object_id: &Url,
 ) -> Result<(), ApubError> {
+    delete_copies(data, activity_id, sender, object_id).await?;
+    // What was erased leaves SQLite's write-ahead log too.
+    data.db.erase(|_| Ok(())).await?;
+    Ok(())
+}
+
+async fn delete_copies(
+    data: &ApubData,
+    activity_id: Option<&Url>,
+    sender: Option<&Sender>,
+    object_id: &Url,
+) -> Result<(), ApubError> {
     let ap_id = object_id.to_string();
     let sender = sender.cloned();
     apply(data, activity_id, move |conn| {
@@ -379,6 +391,18 @@ pub(crate) async fn delete(
             for row in incidents::remote_by_author(conn, &ap_id)? {
                 incidents::delete_remote(conn, row.ap_id.as_deref().unwrap_or_default(), at)?;
             }
+            for row in incidents::remote_corroborations_by_author(conn, &ap_id)? {
+                if let Some(row) = incidents::delete_remote_corroboration(
+                    conn,
+                    row.ap_id.as_deref().unwrap_or_default(),
+                )? && incidents::by_pk(conn, row.incident_pk)?.ap_id.is_none()
+                {
+                    pass_on(conn, &row.public_id, at)?;
+                }
+            }
+            // Nothing of the account is kept: not its votes for names, not its actor.
+            requesters::forget_voter(conn, &ap_id)?;
+            picket_db::actors::forget_remote(conn, &ap_id)?;
         }
         Ok(())
     })
@@ -523,6 +547,10 @@ pub(crate) async fn flagged(data: &ApubData, flag: Flag) -> Result<(), ApubError
         tracing::debug!(id = %flag.id, "a flag of nothing of ours");
         return Ok(());
     }
+    // One report names a few things; a list of hundreds is a flood, not a report.
+    let targets: Vec<(TargetType, String)> =
+        targets.into_iter().take(crate::MAX_FLAG_TARGETS).collect();
+    data.check_flag_quota(flag.actor.inner(), targets.len())?;
     let text = capped(&flag.reason());
     let reason = ReportReason::from_text(&text);
     let home = origin(flag.actor.inner());

@@ -46,6 +46,13 @@ pub fn router(config: FederationConfig<ApubData>) -> Router {
         .route("/ns", get(namespace))
         .route("/actor/outbox", get(outbox))
         .route("/r/{platform}/{requester_id}/outbox", get(feed_outbox))
+        .route("/u/{name}/outbox", get(person_outbox))
+        .route("/actor/{collection}", get(instance_collection))
+        .route("/u/{name}/{collection}", get(person_collection))
+        .route(
+            "/r/{platform}/{requester_id}/{collection}",
+            get(feed_collection),
+        )
         // One inbox handler serves them all: the activity itself says whom it is for.
         .route("/inbox", post(inbox))
         .route("/actor/inbox", post(inbox))
@@ -405,6 +412,100 @@ async fn feed_outbox(
     ))
 }
 
+/// What a worker published here, paged like the instance's outbox.
+async fn person_outbox(
+    data: Data<ApubData>,
+    Path(name): Path<String>,
+    Query(query): Query<OutboxQuery>,
+) -> Result<FederationJson<Value>, ApubError> {
+    let actor = ApubActor::local(&data, LocalActor::Person(name.to_ascii_lowercase())).await?;
+    let person = LocalActor::Person(actor.username);
+    Ok(FederationJson(
+        crate::outbox::paged_outbox(&data, person, query.page, query.section, query.before).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+struct CollectionQuery {
+    #[serde(default)]
+    page: bool,
+}
+
+/// An actor's `followers` or `following`: how many, and a page that does not list them. Who
+/// follows a worker (or whom a worker follows) is not published: the count is enough for
+/// other servers, and the names would tell an employer who is watching it.
+async fn collection(
+    data: &ApubData,
+    actor: LocalActor,
+    name: &str,
+    query: CollectionQuery,
+) -> Result<FederationJson<Value>, ApubError> {
+    let direction = match name {
+        "followers" => picket_db::delivery::Direction::Inbound,
+        "following" => picket_db::delivery::Direction::Outbound,
+        _ => return Err(ApubError::NotFound("no such collection")),
+    };
+    let actor = ApubActor::local(data, actor).await?;
+    let local = data
+        .local_path(&actor.id)
+        .ok_or(ApubError::NotFound("no such actor"))?;
+    let total = data
+        .db
+        .run(move |conn| picket_db::delivery::follow_count(conn, &local, direction))
+        .await?;
+    let id = format!("{}/{name}", actor.id);
+    let body = if query.page {
+        json!({
+            "@context": crate::activities::activity_context(data),
+            "type": "OrderedCollectionPage",
+            "id": format!("{id}?page=true"),
+            "partOf": id,
+            "totalItems": total,
+            "orderedItems": [],
+        })
+    } else {
+        json!({
+            "@context": crate::activities::activity_context(data),
+            "type": "OrderedCollection",
+            "id": id,
+            "totalItems": total,
+            "first": format!("{id}?page=true"),
+        })
+    };
+    Ok(FederationJson(body))
+}
+
+async fn instance_collection(
+    data: Data<ApubData>,
+    Path(name): Path<String>,
+    Query(query): Query<CollectionQuery>,
+) -> Result<FederationJson<Value>, ApubError> {
+    collection(&data, LocalActor::Instance, &name, query).await
+}
+
+async fn person_collection(
+    data: Data<ApubData>,
+    Path((person, name)): Path<(String, String)>,
+    Query(query): Query<CollectionQuery>,
+) -> Result<FederationJson<Value>, ApubError> {
+    collection(
+        &data,
+        LocalActor::Person(person.to_ascii_lowercase()),
+        &name,
+        query,
+    )
+    .await
+}
+
+async fn feed_collection(
+    data: Data<ApubData>,
+    Path((platform, id, name)): Path<(String, String, String)>,
+    Query(query): Query<CollectionQuery>,
+) -> Result<FederationJson<Value>, ApubError> {
+    let feed = LocalActor::from_webfinger_name(&format!("{platform}.{id}"))?;
+    collection(&data, feed, &name, query).await
+}
+
 #[derive(Debug, Deserialize)]
 struct WebfingerQuery {
     resource: Option<String>,
@@ -441,6 +542,11 @@ async fn nodeinfo_links(data: Data<ApubData>) -> axum::Json<Value> {
     }))
 }
 
+/// A user count as NodeInfo publishes it: rounded up to a multiple of ten.
+fn rounded_users(users: i64) -> i64 {
+    (users.max(0) + 9) / 10 * 10
+}
+
 async fn nodeinfo(data: Data<ApubData>) -> Result<Response, ApubError> {
     let users = data.db.run(users::count_active).await?;
     let body = json!({
@@ -452,7 +558,8 @@ async fn nodeinfo(data: Data<ApubData>) -> Result<Response, ApubError> {
         "protocols": ["activitypub"],
         "services": {"inbound": [], "outbound": []},
         "openRegistrations": data.open_registrations,
-        "usage": {"users": {"total": users}},
+        // Rounded up to tens: an exact count tells who joined when.
+        "usage": {"users": {"total": rounded_users(users)}},
         "metadata": {"instanceActor": data.local_url("actor")},
     });
     Ok((

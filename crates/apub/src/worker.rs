@@ -21,6 +21,8 @@ const POLL: Duration = Duration::from_millis(200);
 /// How long a claimed delivery is this worker's: longer than one send can take (the client's
 /// timeout is 10 s), short enough that a killed worker's deliveries are soon taken up again.
 const LEASE_SECONDS: i64 = 15;
+/// How often received activity ids older than the policy's `keep_received` are forgotten.
+const PURGE_EVERY: Duration = Duration::from_secs(600);
 /// Deliveries sent at once by one worker.
 const BATCH: i64 = 32;
 /// About three days of attempts with the default policy (9 doublings from a minute to the
@@ -180,9 +182,25 @@ pub fn spawn(
                 Err(error) => tracing::warn!(%error, "cannot release delivery leases"),
             }
         }
+        let mut last_purge: Option<std::time::Instant> = None;
         loop {
             if *stop.borrow() {
                 return;
+            }
+            // Received activity ids are kept only as long as the policy says.
+            if last_purge.is_none_or(|at| at.elapsed() >= PURGE_EVERY) {
+                last_purge = Some(std::time::Instant::now());
+                let keep = chrono::Duration::from_std(data.delivery.keep_received)
+                    .unwrap_or(chrono::Duration::days(30));
+                match data
+                    .db
+                    .run(move |conn| delivery::purge_received(conn, now() - keep))
+                    .await
+                {
+                    Ok(0) => {}
+                    Ok(purged) => tracing::info!(purged, "forgot old received activity ids"),
+                    Err(error) => tracing::warn!(%error, "cannot purge received activity ids"),
+                }
             }
             // Local changes become queued activities first, then the queue is worked off.
             let converted = match crate::publish::process_events(&data).await {

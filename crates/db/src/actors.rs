@@ -99,3 +99,10 @@ pub fn store_remote(conn: &mut DbConn, row: &RemoteActorRow) -> Result<(), DbErr
         Err(other) => Err(other),
     }
 }
+
+/// Forgets a remote actor (an account deleted on its instance): its name and key are not kept.
+pub fn forget_remote(conn: &mut DbConn, url: &str) -> Result<(), DbError> {
+    use crate::schema::remote_actors;
+    diesel::delete(remote_actors::table.filter(remote_actors::url.eq(url))).execute(conn)?;
+    Ok(())
+}

@@ -248,6 +248,26 @@ impl Db {
         .await
     }
 
+    /// `tx` for a change that erases people's words (a deletion): on SQLite the write-ahead
+    /// log, which still holds the pages as they were, is then folded into the database and
+    /// truncated, so the erased text is gone from the files too (`secure_delete` zeroes it in
+    /// the database itself). A busy log is left for SQLite's next automatic checkpoint.
+    pub async fn erase<T, F>(&self, f: F) -> Result<T, DbError>
+    where
+        T: Send + 'static,
+        F: FnMut(&mut DbConn) -> Result<T, DbError> + Send + 'static,
+    {
+        let result = self.tx(f).await?;
+        if self.backend == Backend::Sqlite {
+            self.run(|conn| {
+                diesel::sql_query("PRAGMA wal_checkpoint(TRUNCATE)").execute(conn)?;
+                Ok(())
+            })
+            .await?;
+        }
+        Ok(result)
+    }
+
     /// True when the database answers a trivial query: what `/healthz` reports.
     pub async fn ping(&self) -> bool {
         self.run(|conn| {

@@ -146,7 +146,82 @@ pub fn mark_delivered(conn: &mut DbConn, delivery_id: i64) -> Result<(), DbError
             deliveries::last_error.eq(None::<String>),
         ))
         .execute(conn)?;
+    forget_body_when_done(conn, delivery_id)
+}
+
+/// Once no delivery of an activity is pending, its body is no longer needed: it is blanked, so
+/// what was sent (a review's words, say) is not kept for ever. The rows stay, empty, as the
+/// record of who was sent what activity id.
+fn forget_body_when_done(conn: &mut DbConn, delivery_id: i64) -> Result<(), DbError> {
+    let Some(outbox_id) = deliveries::table
+        .find(delivery_id)
+        .select(deliveries::outbox_id)
+        .first::<i64>(conn)
+        .optional()?
+    else {
+        return Ok(());
+    };
+    let pending: i64 = deliveries::table
+        .filter(deliveries::outbox_id.eq(outbox_id))
+        .filter(deliveries::state.eq(PENDING))
+        .count()
+        .get_result(conn)?;
+    if pending == 0 {
+        diesel::update(outbox::table.find(outbox_id))
+            .set(outbox::body.eq(""))
+            .execute(conn)?;
+    }
     Ok(())
+}
+
+/// Erases what the outbox still holds of an object being erased (its `Create`s, `Update`s and
+/// `Announce`s, found by `path`, such as `/reviews/{id}`): their bodies are blanked and their
+/// pending deliveries given up. The object's `Delete` and `Undo`s are kept: they carry only
+/// its id, and must still go out.
+pub fn scrub_object(conn: &mut DbConn, path: &str) -> Result<usize, DbError> {
+    let needle = format!("{path}\"");
+    let pattern = format!("%{}%", crate::requesters::like_escape(&needle));
+    let held: Vec<(i64, String)> = outbox::table
+        .filter(outbox::body.like(pattern).escape('\\'))
+        .select((outbox::id, outbox::body))
+        .load(conn)?;
+    let mut scrubbed = 0;
+    for (id, body) in held {
+        if !body.contains(&needle) {
+            continue;
+        }
+        let kind = serde_json::from_str::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(str::to_owned));
+        if matches!(kind.as_deref(), Some("Delete" | "Undo")) {
+            continue;
+        }
+        diesel::update(outbox::table.find(id))
+            .set(outbox::body.eq(""))
+            .execute(conn)?;
+        diesel::update(
+            deliveries::table
+                .filter(deliveries::outbox_id.eq(id))
+                .filter(deliveries::state.eq(PENDING)),
+        )
+        .set((
+            deliveries::state.eq(FAILED),
+            deliveries::locked_until.eq(None::<NaiveDateTime>),
+            deliveries::last_error.eq("the object was erased before this was delivered"),
+        ))
+        .execute(conn)?;
+        scrubbed += 1;
+    }
+    Ok(scrubbed)
+}
+
+/// Forgets received activity ids recorded before `before`: a replay older than the signature
+/// window is refused by its date anyway, so the ids need not be kept for ever.
+pub fn purge_received(conn: &mut DbConn, before: NaiveDateTime) -> Result<usize, DbError> {
+    Ok(diesel::delete(
+        received_activities::table.filter(received_activities::received_at.lt(before)),
+    )
+    .execute(conn)?)
 }
 
 /// Records a failed attempt: tried again at `retry_at`, or given up on when `retry_at` is `None`.
@@ -169,6 +244,9 @@ pub fn mark_failed_attempt(
             deliveries::last_error.eq(error),
         ))
         .execute(conn)?;
+    if retry_at.is_none() {
+        forget_body_when_done(conn, delivery_id)?;
+    }
     Ok(())
 }
 
@@ -450,6 +528,21 @@ pub fn reject_outbound(
     )
     .execute(conn)?;
     Ok(removed > 0)
+}
+
+/// How many accepted follows a local actor has in `direction`: its followers (inbound) or
+/// what it follows (outbound).
+pub fn follow_count(
+    conn: &mut DbConn,
+    local_actor: &str,
+    direction: Direction,
+) -> Result<i64, DbError> {
+    Ok(federation_follows::table
+        .filter(federation_follows::local_actor.eq(local_actor))
+        .filter(federation_follows::direction.eq(direction.as_str()))
+        .filter(federation_follows::state.eq("accepted"))
+        .count()
+        .get_result(conn)?)
 }
 
 /// What one local actor follows elsewhere, oldest first.

@@ -313,6 +313,11 @@ pub fn status_history(
 pub fn delete(conn: &mut DbConn, current: &IncidentRow, at: NaiveDateTime) -> Result<(), DbError> {
     diesel::delete(corroborations::table.filter(corroborations::incident_pk.eq(current.id)))
         .execute(conn)?;
+    // Status notes are the incident's words too.
+    diesel::delete(
+        incident_status_changes::table.filter(incident_status_changes::incident_pk.eq(current.id)),
+    )
+    .execute(conn)?;
     diesel::update(unchanged(current))
         .set((
             incidents::state.eq(DELETED),
@@ -320,11 +325,14 @@ pub fn delete(conn: &mut DbConn, current: &IncidentRow, at: NaiveDateTime) -> Re
             incidents::message_received.eq(None::<String>),
             incidents::batch_id.eq(None::<String>),
             incidents::evidence_digests.eq("[]"),
+            // The tombstone keeps its id, not who wrote it.
+            incidents::remote_author.eq(None::<String>),
             incidents::updated_at.eq(at),
         ))
         .returning(incidents::id)
         .get_result::<i64>(conn)
         .map_err(stale_as("incident"))?;
+    crate::delivery::scrub_object(conn, &format!("/incidents/{}", current.public_id))?;
     federate(conn, current, EventKind::Delete, at)
 }
 
@@ -346,7 +354,24 @@ pub fn set_removed(
     removed_reason: Option<&str>,
     at: NaiveDateTime,
 ) -> Result<IncidentRow, DbError> {
-    let (state, kind) = match removed_reason {
+    let row = mark_removed(conn, current, removed_reason, at)?;
+    let kind = match removed_reason {
+        Some(_) => EventKind::Remove,
+        None => EventKind::Restore,
+    };
+    federate(conn, &row, kind, at)?;
+    Ok(row)
+}
+
+/// `set_removed` without federating it: for what a suspension hides here, which other
+/// instances learn of from the suspension itself.
+pub(crate) fn mark_removed(
+    conn: &mut DbConn,
+    current: &IncidentRow,
+    removed_reason: Option<&str>,
+    at: NaiveDateTime,
+) -> Result<IncidentRow, DbError> {
+    let (state, _) = match removed_reason {
         Some(_) => (REMOVED, EventKind::Remove),
         None => (PUBLISHED, EventKind::Restore),
     };
@@ -359,7 +384,6 @@ pub fn set_removed(
         .returning(incidents::all_columns)
         .get_result(conn)
         .map_err(stale_as("incident"))?;
-    federate(conn, &row, kind, at)?;
     Ok(row)
 }
 
@@ -368,6 +392,18 @@ pub fn remote_by_author(conn: &mut DbConn, author: &str) -> Result<Vec<IncidentR
     Ok(incidents::table
         .filter(incidents::remote_author.eq(author))
         .select(IncidentRow::as_select())
+        .load(conn)?)
+}
+
+/// Another instance's corroborations by one author held here, still standing.
+pub fn remote_corroborations_by_author(
+    conn: &mut DbConn,
+    author: &str,
+) -> Result<Vec<CorroborationRow>, DbError> {
+    Ok(corroborations::table
+        .filter(corroborations::remote_author.eq(author))
+        .filter(corroborations::state.ne(DELETED))
+        .select(CorroborationRow::as_select())
         .load(conn)?)
 }
 
@@ -469,6 +505,7 @@ pub fn delete_remote(conn: &mut DbConn, ap_id: &str, at: NaiveDateTime) -> Resul
 pub fn local_published_page(
     conn: &mut DbConn,
     requester_pk: Option<i64>,
+    author: Option<&str>,
     before_id: Option<i64>,
     limit: i64,
 ) -> Result<Vec<(IncidentRow, String)>, DbError> {
@@ -482,6 +519,9 @@ pub fn local_published_page(
         .into_boxed();
     if let Some(before) = before_id {
         query = query.filter(incidents::id.lt(before));
+    }
+    if let Some(author) = author {
+        query = query.filter(users::username.eq(author.to_owned()));
     }
     if let Some(requester_pk) = requester_pk {
         query = query.filter(incidents::requester_pk.eq(requester_pk));
@@ -750,8 +790,11 @@ fn erase_corroboration(conn: &mut DbConn, public_id: &str) -> Result<(), DbError
             corroborations::note.eq(""),
             corroborations::tasks_affected.eq(None::<i64>),
             corroborations::amount_lost_minor.eq(None::<i64>),
+            // The tombstone keeps its id, not who wrote it.
+            corroborations::remote_author.eq(None::<String>),
         ))
         .execute(conn)?;
+    crate::delivery::scrub_object(conn, &format!("/corroborations/{public_id}"))?;
     Ok(())
 }
 
@@ -860,6 +903,7 @@ pub fn delete_remote_corroboration(
 /// and the incidents they corroborate: what the instance's outbox pages through.
 pub fn local_corroborations_page(
     conn: &mut DbConn,
+    author: Option<&str>,
     before_id: Option<i64>,
     limit: i64,
 ) -> Result<Vec<(CorroborationRow, IncidentRow, String)>, DbError> {
@@ -877,6 +921,9 @@ pub fn local_corroborations_page(
         .order(corroborations::id.desc())
         .limit(limit)
         .into_boxed();
+    if let Some(author) = author {
+        query = query.filter(users::username.eq(author.to_owned()));
+    }
     if let Some(before) = before_id {
         query = query.filter(corroborations::id.lt(before));
     }

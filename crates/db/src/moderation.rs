@@ -366,6 +366,7 @@ pub fn set_suspended(
     if suspend {
         crate::sessions::revoke_all(conn, user.id, None)?;
     }
+    hide_while_suspended(conn, user.id, suspend, at)?;
     crate::events::record(
         conn,
         crate::events::ObjectType::Account,
@@ -381,6 +382,45 @@ pub fn set_suspended(
         reason,
         at,
     )
+}
+
+/// Why a suspended account's content is out of view here.
+pub const SUSPENDED_REASON: &str = "Account suspended by this instance's moderators";
+
+/// A suspension hides the account's published reviews and incidents here too, as other
+/// instances hide their copies: they leave lists, aggregates and waves, removed with
+/// `SUSPENDED_REASON`. Lifting it brings back only what the suspension hid, not what moderators
+/// removed for a reason of their own.
+fn hide_while_suspended(
+    conn: &mut DbConn,
+    user_id: i64,
+    suspend: bool,
+    at: NaiveDateTime,
+) -> Result<(), DbError> {
+    use crate::schema::reviews;
+    let (from, reason) = if suspend {
+        ("published", Some(SUSPENDED_REASON))
+    } else {
+        ("removed", None)
+    };
+    let hidden_by_suspension =
+        |removed_reason: Option<&str>| suspend || removed_reason == Some(SUSPENDED_REASON);
+    let held: Vec<crate::reviews::ReviewRow> = reviews::table
+        .filter(reviews::author_id.eq(user_id))
+        .filter(reviews::state.eq(from))
+        .select(crate::reviews::ReviewRow::as_select())
+        .load(conn)?;
+    for row in held {
+        if hidden_by_suspension(row.removed_reason.as_deref()) {
+            crate::reviews::mark_removed(conn, &row, reason, at)?;
+        }
+    }
+    for row in crate::incidents::list_by_author(conn, user_id)? {
+        if row.state == from && hidden_by_suspension(row.removed_reason.as_deref()) {
+            crate::incidents::mark_removed(conn, &row, reason, at)?;
+        }
+    }
+    Ok(())
 }
 
 /// Approves a registration waiting in `approval` mode.

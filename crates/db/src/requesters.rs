@@ -105,6 +105,13 @@ pub fn mention(
     }
 }
 
+/// Forgets every name a voter gave (an account deleted, here or on its instance).
+pub fn forget_voter(conn: &mut DbConn, voter: &str) -> Result<(), DbError> {
+    diesel::delete(requester_name_votes::table.filter(requester_name_votes::voter.eq(voter)))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// A name worth keeping: trimmed, non-empty, printable, at most `NAME_MAX_CHARS` characters.
 /// Anything else is not a name (the entry points refuse it with a message; this is the last
 /// guard, which simply ignores it).
@@ -260,7 +267,7 @@ pub fn aliases(conn: &mut DbConn, pks: &[i64]) -> Result<Vec<AliasRow>, DbError>
 }
 
 /// Escapes LIKE wildcards so a search for `50%` means the characters, not a pattern.
-fn like_escape(text: &str) -> String {
+pub(crate) fn like_escape(text: &str) -> String {
     text.replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_")

@@ -344,11 +344,14 @@ pub fn delete(conn: &mut DbConn, current: &ReviewRow, at: NaiveDateTime) -> Resu
             reviews::tos_explanation.eq(None::<String>),
             reviews::broken_explanation.eq(None::<String>),
             reviews::body.eq(""),
+            // The tombstone keeps its id, not who wrote it.
+            reviews::remote_author.eq(None::<String>),
             reviews::updated_at.eq(at),
         ))
         .returning(reviews::id)
         .get_result::<i64>(conn)
         .map_err(stale_as("review"))?;
+    crate::delivery::scrub_object(conn, &format!("/reviews/{}", current.public_id))?;
     if current.state()? == ReviewState::Published {
         stats::refresh(conn, current.requester_pk, at)?;
         federate(conn, current, EventKind::Delete, at)?;
@@ -358,6 +361,23 @@ pub fn delete(conn: &mut DbConn, current: &ReviewRow, at: NaiveDateTime) -> Resu
 
 /// Removes (with a reason) or restores a published review: moderation, not deletion.
 pub fn set_removed(
+    conn: &mut DbConn,
+    current: &ReviewRow,
+    removed_reason: Option<&str>,
+    at: NaiveDateTime,
+) -> Result<ReviewRow, DbError> {
+    let row = mark_removed(conn, current, removed_reason, at)?;
+    let kind = match removed_reason {
+        Some(_) => EventKind::Remove,
+        None => EventKind::Restore,
+    };
+    federate(conn, &row, kind, at)?;
+    Ok(row)
+}
+
+/// `set_removed` without federating it: for what a suspension hides here, which other
+/// instances learn of from the suspension itself.
+pub(crate) fn mark_removed(
     conn: &mut DbConn,
     current: &ReviewRow,
     removed_reason: Option<&str>,
@@ -378,11 +398,6 @@ pub fn set_removed(
         .get_result(conn)
         .map_err(stale_as("review"))?;
     stats::refresh(conn, row.requester_pk, at)?;
-    let kind = match state {
-        ReviewState::Removed => EventKind::Remove,
-        _ => EventKind::Restore,
-    };
-    federate(conn, &row, kind, at)?;
     Ok(row)
 }
 
@@ -658,6 +673,7 @@ pub fn delete_remote(conn: &mut DbConn, ap_id: &str, at: NaiveDateTime) -> Resul
 pub fn local_published_page(
     conn: &mut DbConn,
     requester_pk: Option<i64>,
+    author: Option<&str>,
     before_id: Option<i64>,
     limit: i64,
 ) -> Result<Vec<(ReviewRow, RequesterRow, String)>, DbError> {
@@ -676,6 +692,9 @@ pub fn local_published_page(
         .into_boxed();
     if let Some(before) = before_id {
         query = query.filter(reviews::id.lt(before));
+    }
+    if let Some(author) = author {
+        query = query.filter(users::username.eq(author.to_owned()));
     }
     if let Some(requester_pk) = requester_pk {
         query = query.filter(reviews::requester_pk.eq(requester_pk));

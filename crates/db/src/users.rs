@@ -54,6 +54,10 @@ pub fn set_password_hash(conn: &mut DbConn, id: i64, hash: &str) -> Result<(), D
 pub fn erase(conn: &mut DbConn, id: i64) -> Result<(), DbError> {
     use crate::schema::{corroborations, feed_tokens, follows, notifications};
     let at = now();
+    let username = users::table
+        .find(id)
+        .select(users::username)
+        .first::<String>(conn)?;
     crate::reviews::delete_all_by_author(conn, id, at)?;
     for incident in crate::incidents::list_by_author(conn, id)? {
         crate::incidents::delete(conn, &incident, at)?;
@@ -78,6 +82,16 @@ pub fn erase(conn: &mut DbConn, id: i64) -> Result<(), DbError> {
         .execute(conn)?;
     found(updated)?;
     crate::sessions::revoke_all(conn, id, None)?;
+    crate::requesters::forget_voter(conn, &format!("local:{id}"))?;
+    // Other instances hear that the account is gone (`Delete` of its actor, from the
+    // instance), and erase what they hold of it.
+    crate::events::record(
+        conn,
+        crate::events::ObjectType::Account,
+        crate::events::EventKind::Delete,
+        &username,
+        at,
+    )?;
     Ok(())
 }
 

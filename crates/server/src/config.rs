@@ -124,6 +124,9 @@ pub struct FederationConfig {
     pub mode: FederationMode,
     /// How often subscribed block and allow lists are fetched again.
     pub list_refresh_seconds: u32,
+    /// Days the ids of received activities are kept, so each is applied once. A replay older
+    /// than an hour is refused by its signature's date anyway.
+    pub received_activity_days: u32,
 }
 
 impl Default for FederationConfig {
@@ -136,6 +139,7 @@ impl Default for FederationConfig {
             probe_interval_seconds: 3600,
             mode: FederationMode::Blocklist,
             list_refresh_seconds: 3600,
+            received_activity_days: 30,
         }
     }
 }

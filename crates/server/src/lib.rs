@@ -92,6 +92,9 @@ pub async fn federation(
                 probe_interval: Duration::from_secs(
                     config.federation.probe_interval_seconds.into(),
                 ),
+                keep_received: Duration::from_secs(
+                    u64::from(config.federation.received_activity_days) * 86_400,
+                ),
             },
             mode: config.federation.mode,
             limits: picket_apub::FederationLimits::new(config.limits.inbox_per_minute),

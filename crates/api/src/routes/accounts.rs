@@ -195,7 +195,10 @@ pub(crate) async fn delete(
 ) -> ApiResult<(CookieJar, StatusCode)> {
     require_password(&current.user, body.password).await?;
     let user_id = current.user.id;
-    state.db.tx(move |conn| users::erase(conn, user_id)).await?;
+    state
+        .db
+        .erase(move |conn| users::erase(conn, user_id))
+        .await?;
     Ok((clear_cookie(jar, &state), StatusCode::NO_CONTENT))
 }
 

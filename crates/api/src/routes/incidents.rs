@@ -232,7 +232,7 @@ pub(crate) async fn delete(
     require_published(&row)?;
     state
         .db
-        .tx(move |conn| incidents::delete(conn, &row, now()))
+        .erase(move |conn| incidents::delete(conn, &row, now()))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -272,7 +272,7 @@ pub(crate) async fn delete(
     }
     state
         .db
-        .tx(move |conn| reviews::delete(conn, &row, now()))
+        .erase(move |conn| reviews::delete(conn, &row, now()))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
