@@ -14,3 +14,4 @@ mod moderation;
 mod privacy;
 mod reviews;
 mod support;
+mod timeouts;

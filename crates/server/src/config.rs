@@ -36,6 +36,16 @@ pub struct ServerConfig {
     /// The URL people and other instances reach this instance at (behind a proxy: the proxy's URL).
     /// Defaults to `http://localhost:<port>`.
     pub public_url: Option<Url>,
+    /// Seconds a client may take to send a request's headers (from connecting, or from the end
+    /// of its previous request); a client that stalls is disconnected.
+    pub header_read_timeout_seconds: u32,
+    /// Seconds from a request's headers to the response's, body included; then 408.
+    pub request_timeout_seconds: u32,
+    /// Requests handled at once; more get 503 with `Retry-After` instead of waiting in a queue.
+    pub max_concurrent_requests: u32,
+    /// Seconds in-flight requests may take to finish after SIGTERM before they are cut off; keep
+    /// it below the service manager's stop timeout (systemd's is 30).
+    pub shutdown_timeout_seconds: u32,
 }
 
 impl Default for ServerConfig {
@@ -44,6 +54,10 @@ impl Default for ServerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("data"),
             public_url: None,
+            header_read_timeout_seconds: 10,
+            request_timeout_seconds: 30,
+            max_concurrent_requests: 512,
+            shutdown_timeout_seconds: 20,
         }
     }
 }
@@ -241,6 +255,16 @@ impl Config {
                 "{origin}: key `server.public_url`: must be an http or https URL with a host, got `{url}`"
             )));
         }
+        let server = &self.server;
+        if server.header_read_timeout_seconds == 0
+            || server.request_timeout_seconds == 0
+            || server.max_concurrent_requests == 0
+            || server.shutdown_timeout_seconds == 0
+        {
+            return Err(ConfigError(format!(
+                "{origin}: keys `server.header_read_timeout_seconds`, `server.request_timeout_seconds`, `server.max_concurrent_requests` and `server.shutdown_timeout_seconds`: must be at least 1"
+            )));
+        }
         if !(1..=365).contains(&self.incidents.wave_window_days) {
             return Err(ConfigError(format!(
                 "{origin}: key `incidents.wave_window_days`: must be 1 to 365"
@@ -275,6 +299,18 @@ impl Config {
             )));
         }
         Ok(())
+    }
+
+    /// The timeouts and the concurrency cap the HTTP server applies.
+    pub fn serve_limits(&self) -> crate::http::ServeLimits {
+        let seconds = |n: u32| std::time::Duration::from_secs(n.into());
+        crate::http::ServeLimits {
+            header_read_timeout: seconds(self.server.header_read_timeout_seconds),
+            request_timeout: seconds(self.server.request_timeout_seconds),
+            max_concurrent_requests: usize::try_from(self.server.max_concurrent_requests)
+                .unwrap_or(usize::MAX),
+            shutdown_timeout: seconds(self.server.shutdown_timeout_seconds),
+        }
     }
 
     /// The public URL, defaulting to `http://localhost:<port>`.

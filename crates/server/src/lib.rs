@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod config;
+pub mod http;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -34,7 +35,8 @@ impl Running {
         self.addr
     }
 
-    /// Stops accepting connections, lets in-flight requests finish, and waits for the server to end.
+    /// Stops accepting connections, lets in-flight requests finish (for at most
+    /// `server.shutdown_timeout_seconds`), and waits for the server to end.
     /// Deliveries in flight finish or are left to their lease: nothing queued is lost.
     pub async fn shutdown(self) -> anyhow::Result<()> {
         let _ = self.stop.send(());
@@ -194,15 +196,15 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
     let delivery = picket_apub::worker::spawn(federation.clone(), delivery_stopped);
     let state = AppState::new(db, settings)
         .with_remote(std::sync::Arc::new(FederatedFollows(federation.clone())));
-    let app = picket_api::router(state, picket_apub::router(federation));
+    let limits = config.serve_limits();
+    let app = http::bounded(
+        picket_api::router(state, picket_apub::router(federation)),
+        limits,
+    );
     let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            })
-            .await
-    });
+    let task = tokio::spawn(http::serve(listener, app, limits, async {
+        let _ = stopped.await;
+    }));
     tracing::info!(%addr, %public_url, "picket is listening");
     Ok(Running {
         addr,
