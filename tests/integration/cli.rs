@@ -42,6 +42,32 @@ async fn serve_without_configuration_creates_sqlite_and_stops_on_sigterm() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn data_directory_and_database_files_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut server = ServeProcess::spawn(&mut picket(dir.path()), free_port());
+    server.wait_healthy().await;
+    // The migrations wrote through the pool's open connections, so the WAL and shared-memory
+    // files exist while it serves.
+    let mode = |name: &str| {
+        std::fs::metadata(dir.path().join(name))
+            .map(|m| m.permissions().mode() & 0o777)
+            .unwrap_or_else(|e| panic!("{name}: {e}"))
+    };
+    assert_eq!(mode("data"), 0o700, "data directory");
+    assert_eq!(mode("data/picket.db"), 0o600, "database file");
+    for name in ["data/picket.db-wal", "data/picket.db-shm"] {
+        assert!(
+            dir.path().join(name).exists(),
+            "{name} exists while serving"
+        );
+        assert_eq!(mode(name), 0o600, "{name}");
+    }
+    let (status, output) = server.terminate();
+    assert!(status.success(), "{status}: {output}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_on_postgres_by_database_url() {
     let db = TestDb::new(TestBackend::Postgres);
     let mut command = picket(db.dir());

@@ -30,5 +30,5 @@ pub mod sessions;
 pub mod stats;
 pub mod users;
 
-pub use conn::{Backend, Db, DbConn, savepoint};
+pub use conn::{Backend, Db, DbConn, savepoint, sqlite_path};
 pub use error::DbError;
