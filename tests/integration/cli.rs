@@ -105,6 +105,27 @@ fn bad_environment_value_names_the_variable() {
 }
 
 #[test]
+fn danger_local_ip_variable_without_allow_loopback_stops_start_up() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = picket_output(
+        picket(dir.path())
+            .env("DANGER_FEDERATION_ALLOW_LOCAL_IP", "1")
+            .arg("serve"),
+    );
+    assert_one_line_failure(
+        &output,
+        &[
+            "DANGER_FEDERATION_ALLOW_LOCAL_IP",
+            "federation.allow_loopback",
+        ],
+    );
+    assert!(
+        !dir.path().join("data").exists(),
+        "refused before any state"
+    );
+}
+
+#[test]
 fn unreachable_postgres_is_one_line() {
     let dir = tempfile::tempdir().expect("tempdir");
     let output = picket_output(

@@ -182,14 +182,17 @@ impl Default for LimitsConfig {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LogConfig {
-    /// A `tracing` filter, e.g. `info` or `picket=debug,info`.
+    /// A `tracing` filter, e.g. `info` or `picket=debug,info`. The default keeps
+    /// `activitypub_federation` at `warn`.
     pub filter: String,
 }
 
 impl Default for LogConfig {
     fn default() -> Self {
         LogConfig {
-            filter: "info".into(),
+            // The federation library logs every URL it fetches at info: other servers' URLs
+            // and, through them, what workers follow. Keep it to warnings unless asked.
+            filter: "info,activitypub_federation=warn".into(),
         }
     }
 }
@@ -198,6 +201,9 @@ impl Default for LogConfig {
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct ConfigError(String);
+
+/// Read by `activitypub_federation` (whatever its value) to allow fetches from local addresses.
+pub const DANGER_LOCAL_IP_VAR: &str = "DANGER_FEDERATION_ALLOW_LOCAL_IP";
 
 /// Sections that environment variables `PICKET_<SECTION>_<KEY>` may set.
 const SECTIONS: &[&str] = &[
@@ -233,7 +239,8 @@ impl Config {
             }
             None => toml::Table::new(),
         };
-        let from_env = apply_env(&mut table, env)?;
+        let env: Vec<(String, String)> = env.into_iter().collect();
+        let from_env = apply_env(&mut table, env.iter().cloned())?;
         let config: Config =
             serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
                 let key = e.path().to_string();
@@ -244,6 +251,17 @@ impl Config {
                 }
             })?;
         config.validate(&origin)?;
+        // The federation library reads this variable itself, from the process environment,
+        // and then lets fetches reach loopback and private addresses whatever our config says.
+        if env.iter().any(|(var, _)| var == DANGER_LOCAL_IP_VAR)
+            && !config.federation.allow_loopback
+        {
+            return Err(ConfigError(format!(
+                "environment variable {DANGER_LOCAL_IP_VAR} is set, which lets federation fetches \
+                 reach loopback and private-network addresses; unset it, or set \
+                 `federation.allow_loopback = true` in {origin} (development and tests only)"
+            )));
+        }
         Ok(config)
     }
 
@@ -460,6 +478,47 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.contains("PICKET_SERVER_LISTN"), "{error}");
+    }
+
+    #[test]
+    fn danger_local_ip_variable_needs_allow_loopback() {
+        let error = load_str("", &[("DANGER_FEDERATION_ALLOW_LOCAL_IP", "1")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("DANGER_FEDERATION_ALLOW_LOCAL_IP")
+                && error.contains("federation.allow_loopback"),
+            "{error}"
+        );
+        // Even an empty value counts: the library only asks whether it is set.
+        assert!(load_str("", &[("DANGER_FEDERATION_ALLOW_LOCAL_IP", "")]).is_err());
+        let config = load_str(
+            "[federation]\nallow_loopback = true\n",
+            &[("DANGER_FEDERATION_ALLOW_LOCAL_IP", "1")],
+        )
+        .unwrap();
+        assert!(config.federation.allow_loopback);
+        let config = load_str(
+            "",
+            &[
+                ("DANGER_FEDERATION_ALLOW_LOCAL_IP", "1"),
+                ("PICKET_FEDERATION_ALLOW_LOOPBACK", "true"),
+            ],
+        )
+        .unwrap();
+        assert!(config.federation.allow_loopback);
+    }
+
+    #[test]
+    fn default_log_filter_keeps_the_federation_library_at_warn() {
+        let config = Config::load(None, Vec::new()).unwrap();
+        assert_eq!(config.log.filter, "info,activitypub_federation=warn");
+        // The library logs each fetched URL at info; the default must not.
+        let filter = config.log.filter.split(',').collect::<Vec<_>>();
+        assert!(
+            filter.contains(&"activitypub_federation=warn"),
+            "{filter:?}"
+        );
     }
 
     #[test]
