@@ -15,3 +15,4 @@ mod privacy;
 mod reviews;
 mod support;
 mod timeouts;
+mod totp;

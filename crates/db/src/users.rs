@@ -71,6 +71,7 @@ pub fn erase(conn: &mut DbConn, id: i64) -> Result<(), DbError> {
     diesel::delete(feed_tokens::table.filter(feed_tokens::user_id.eq(id))).execute(conn)?;
     crate::invites::forget_account(conn, id)?;
     crate::moderation::forget_reporter(conn, id)?;
+    crate::totp::remove(conn, id)?;
     let updated = diesel::update(users::table.find(id))
         .set((
             users::password_hash.eq(None::<String>),
