@@ -279,7 +279,10 @@ impl ServeProcess {
                 return started.elapsed();
             }
             if let Some(Ok(Some(status))) = self.child.as_mut().map(Child::try_wait) {
-                panic!("picket serve exited early with {status}");
+                panic!(
+                    "picket serve exited early with {status}:\n{}",
+                    self.output()
+                );
             }
             assert!(
                 started.elapsed() < Duration::from_secs(30),
