@@ -340,7 +340,123 @@ async fn repeated_failed_logins_are_rate_limited(backend: TestBackend) {
     server.stop().await;
 }
 
+/// Each invite's creator and user, and each report's reporter, as stored.
+type Links = (Vec<(Option<i64>, Option<i64>)>, Vec<Option<i64>>);
+
+/// Who made and used each invite, and who reported each report, as stored.
+fn invite_and_report_links(server: &TestServer) -> Links {
+    use diesel::prelude::*;
+    use picket_db::schema::{invites, reports};
+    let db = server.db.open();
+    db.with_conn(|conn| {
+        let invites = invites::table
+            .select((invites::created_by, invites::used_by))
+            .order(invites::id)
+            .load(conn)?;
+        let reports = reports::table
+            .select(reports::reporter_id)
+            .order(reports::id)
+            .load(conn)?;
+        Ok((invites, reports))
+    })
+    .expect("read invites and reports")
+}
+
+fn user_id(server: &TestServer, name: &str) -> i64 {
+    let name = name.to_owned();
+    server
+        .db
+        .open()
+        .with_conn(move |conn| picket_db::users::by_username(conn, &name))
+        .expect("the account exists")
+        .id
+}
+
+async fn deleted_accounts_leave_no_invite_links_or_reporter(backend: TestBackend) {
+    let server = TestServer::start(backend, |c| {
+        c.accounts.registration = RegistrationMode::Invite
+    })
+    .await;
+    server.create_user("mod", Role::Moderator, PASSWORD).await;
+    server.create_user("worker", Role::Worker, PASSWORD).await;
+    let anonymous = Client::new(&server);
+    let moderator = anonymous.login("mod", PASSWORD).await;
+    let (_, used) = moderator.post("/api/v1/invites", json!({})).await;
+    let (_, unused) = moderator.post("/api/v1/invites", json!({})).await;
+    let (status, _) = anonymous
+        .post(
+            "/api/v1/accounts",
+            json!({"username": "bob", "password": PASSWORD, "invite": used["code"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let bob = anonymous.login("bob", PASSWORD).await;
+    let (status, report) = bob
+        .post(
+            "/api/v1/reports",
+            json!({"target_type": "account", "target": "worker", "reason": "insults"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{report}");
+    let (moderator_id, bob_id) = (user_id(&server, "mod"), user_id(&server, "bob"));
+    assert_eq!(
+        invite_and_report_links(&server),
+        (
+            vec![
+                (Some(moderator_id), Some(bob_id)),
+                (Some(moderator_id), None)
+            ],
+            vec![Some(bob_id)]
+        ),
+        "before: the links exist"
+    );
+
+    let (status, _) = bob
+        .delete("/api/v1/account", json!({"password": PASSWORD}))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        invite_and_report_links(&server),
+        (
+            vec![(Some(moderator_id), None), (Some(moderator_id), None)],
+            vec![None]
+        ),
+        "the invitee and the open report's reporter are forgotten"
+    );
+    // The report stays in the queue for moderators.
+    let (status, queue) = moderator.get("/api/v1/moderation/reports").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(queue.to_string().contains("worker"), "{queue}");
+
+    let (status, _) = moderator
+        .delete("/api/v1/account", json!({"password": PASSWORD}))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        invite_and_report_links(&server),
+        (vec![(None, None)], vec![None]),
+        "the inviter is forgotten, and its unused invite is gone"
+    );
+    let (status, body) = anonymous
+        .post(
+            "/api/v1/accounts",
+            json!({"username": "carol", "password": PASSWORD, "invite": unused["code"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    // The used invite stays used, though it no longer names who used it.
+    let (status, _) = anonymous
+        .post(
+            "/api/v1/accounts",
+            json!({"username": "carol", "password": PASSWORD, "invite": used["code"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    server.stop().await;
+}
+
 both_backends!(
+    deleted_accounts_leave_no_invite_links_or_reporter,
     open_registration_sessions_and_tokens,
     password_change_revokes_other_sessions,
     account_deletion_keeps_the_name_reserved,

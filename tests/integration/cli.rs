@@ -42,6 +42,32 @@ async fn serve_without_configuration_creates_sqlite_and_stops_on_sigterm() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn data_directory_and_database_files_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut server = ServeProcess::spawn(&mut picket(dir.path()), free_port());
+    server.wait_healthy().await;
+    // The migrations wrote through the pool's open connections, so the WAL and shared-memory
+    // files exist while it serves.
+    let mode = |name: &str| {
+        std::fs::metadata(dir.path().join(name))
+            .map(|m| m.permissions().mode() & 0o777)
+            .unwrap_or_else(|e| panic!("{name}: {e}"))
+    };
+    assert_eq!(mode("data"), 0o700, "data directory");
+    assert_eq!(mode("data/picket.db"), 0o600, "database file");
+    for name in ["data/picket.db-wal", "data/picket.db-shm"] {
+        assert!(
+            dir.path().join(name).exists(),
+            "{name} exists while serving"
+        );
+        assert_eq!(mode(name), 0o600, "{name}");
+    }
+    let (status, output) = server.terminate();
+    assert!(status.success(), "{status}: {output}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_on_postgres_by_database_url() {
     let db = TestDb::new(TestBackend::Postgres);
     let mut command = picket(db.dir());
@@ -76,6 +102,27 @@ fn bad_environment_value_names_the_variable() {
             .arg("serve"),
     );
     assert_one_line_failure(&output, &["PICKET_ACCOUNTS_REGISTRATION", "everyone"]);
+}
+
+#[test]
+fn danger_local_ip_variable_without_allow_loopback_stops_start_up() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = picket_output(
+        picket(dir.path())
+            .env("DANGER_FEDERATION_ALLOW_LOCAL_IP", "1")
+            .arg("serve"),
+    );
+    assert_one_line_failure(
+        &output,
+        &[
+            "DANGER_FEDERATION_ALLOW_LOCAL_IP",
+            "federation.allow_loopback",
+        ],
+    );
+    assert!(
+        !dir.path().join("data").exists(),
+        "refused before any state"
+    );
 }
 
 #[test]
@@ -190,6 +237,123 @@ async fn admin_creates_users_from_stdin_and_invites() {
     server.terminate();
 }
 
+/// Runs `picket admin create-user NAME` with the password on standard input.
+fn create_user(dir: &std::path::Path, name: &str, password: &str) {
+    let mut create = picket(dir)
+        .args(["admin", "create-user", name])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn create-user");
+    create
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(format!("{password}\n").as_bytes())
+        .expect("write password");
+    let output = create.wait_with_output().expect("wait");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_revoke_sessions_ends_sessions_and_tokens() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let password = "a long enough password";
+    for name in ["alice", "bob", "carol"] {
+        create_user(dir.path(), name, password);
+    }
+    let mut server = ServeProcess::spawn(&mut picket(dir.path()), free_port());
+    server.wait_healthy().await;
+    let http = crate::support::http();
+    let base = server.base();
+    // Two sessions and one API token for alice, one session each for bob and carol.
+    let login = |name: &'static str| {
+        let http = http.clone();
+        let base = base.clone();
+        async move {
+            let response = http
+                .post(format!("{base}/api/v1/auth/login"))
+                .json(&json!({"username": name, "password": password}))
+                .send()
+                .await
+                .expect("login");
+            assert_eq!(response.status(), StatusCode::OK, "login {name}");
+            response
+                .headers()
+                .get(reqwest::header::SET_COOKIE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(';').next())
+                .expect("session cookie")
+                .to_owned()
+        }
+    };
+    let alice = [login("alice").await, login("alice").await];
+    let token = http
+        .post(format!("{base}/api/v1/auth/tokens"))
+        .header(reqwest::header::COOKIE, &alice[0])
+        .json(&json!({"label": "extension"}))
+        .send()
+        .await
+        .expect("create a token");
+    assert_eq!(token.status(), StatusCode::CREATED);
+    let token: serde_json::Value = token.json().await.expect("token JSON");
+    let token = format!("Bearer {}", token["token"].as_str().expect("token"));
+    let bob = login("bob").await;
+    let carol = login("carol").await;
+    let status_with = |header: reqwest::header::HeaderName, value: String| {
+        let request = http
+            .get(format!("{base}/api/v1/account"))
+            .header(header, value);
+        async move { request.send().await.expect("request").status() }
+    };
+
+    let revoke = picket_output(picket(dir.path()).args(["admin", "revoke-sessions", "Alice"]));
+    let stderr = String::from_utf8_lossy(&revoke.stderr);
+    assert!(revoke.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("revoked 3 "),
+        "two sessions and a token: {stderr}"
+    );
+    for credential in [&alice[0], &alice[1]] {
+        assert_eq!(
+            status_with(reqwest::header::COOKIE, credential.clone()).await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(
+        status_with(reqwest::header::AUTHORIZATION, token).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        status_with(reqwest::header::COOKIE, bob.clone()).await,
+        StatusCode::OK,
+        "other accounts keep their sessions"
+    );
+
+    let unknown = picket_output(picket(dir.path()).args(["admin", "revoke-sessions", "nobody"]));
+    assert_one_line_failure(&unknown, &["no account named nobody"]);
+
+    let everyone = picket_output(picket(dir.path()).args(["admin", "revoke-sessions"]));
+    let stderr = String::from_utf8_lossy(&everyone.stderr);
+    assert!(everyone.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("revoked 2 ") && stderr.contains("all accounts"),
+        "{stderr}"
+    );
+    for credential in [bob, carol] {
+        assert_eq!(
+            status_with(reqwest::header::COOKIE, credential).await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let (status, output) = server.terminate();
+    assert!(status.success(), "{status}: {output}");
+}
+
 #[test]
 fn every_subcommand_has_help() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -202,6 +366,7 @@ fn every_subcommand_has_help() {
         vec!["admin", "invite", "--help"],
         vec!["admin", "follow", "--help"],
         vec!["admin", "unfollow", "--help"],
+        vec!["admin", "revoke-sessions", "--help"],
     ] {
         let output = picket_output(picket(dir.path()).args(&args));
         let stdout = String::from_utf8_lossy(&output.stdout);

@@ -15,3 +15,5 @@ mod privacy;
 mod reviews;
 mod security;
 mod support;
+mod timeouts;
+mod totp;

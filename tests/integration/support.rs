@@ -207,7 +207,11 @@ pub fn picket(dir: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_picket"));
     command.current_dir(dir);
     for (key, _) in std::env::vars() {
-        if key.starts_with("PICKET_") || key == "DATABASE_URL" || key == "RUST_LOG" {
+        if key.starts_with("PICKET_")
+            || key == "DATABASE_URL"
+            || key == "RUST_LOG"
+            || key == "DANGER_FEDERATION_ALLOW_LOCAL_IP"
+        {
             command.env_remove(key);
         }
     }
@@ -275,7 +279,10 @@ impl ServeProcess {
                 return started.elapsed();
             }
             if let Some(Ok(Some(status))) = self.child.as_mut().map(Child::try_wait) {
-                panic!("picket serve exited early with {status}");
+                panic!(
+                    "picket serve exited early with {status}:\n{}",
+                    self.output()
+                );
             }
             assert!(
                 started.elapsed() < Duration::from_secs(30),

@@ -28,12 +28,14 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub fn router(state: AppState, federation: Router) -> Router {
     use routes::{
         accounts, compat, export, feeds, import, incidents, invites, moderation, notifications,
-        remote_follows, requesters, reviews, sessions,
+        remote_follows, requesters, reviews, sessions, totp,
     };
     let api = Router::new()
         .route("/accounts", post(accounts::register))
         .route("/account", get(accounts::me).delete(accounts::delete))
         .route("/account/password", post(accounts::change_password))
+        .route("/account/totp", post(totp::enrol).delete(totp::disable))
+        .route("/account/totp/confirm", post(totp::confirm))
         .route("/account/reviews", get(reviews::mine))
         .route("/account/follows", get(notifications::followed))
         .route(

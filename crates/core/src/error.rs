@@ -14,6 +14,9 @@ pub enum CoreError {
     /// The password hasher failed for a reason other than a wrong password.
     #[error("password hashing failed: {0}")]
     Hashing(String),
+    /// A stored TOTP secret is not base32 of the right length: the database holds something we did not write.
+    #[error("stored TOTP secret is malformed")]
+    MalformedTotpSecret,
 }
 
 impl From<FieldErrors> for CoreError {

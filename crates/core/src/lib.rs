@@ -13,6 +13,7 @@ pub mod money;
 pub mod platform;
 pub mod review;
 pub mod secrets;
+pub mod totp;
 pub mod validation;
 pub mod wave;
 pub mod worker_ids;

@@ -63,7 +63,8 @@ struct Manager {
     backend: Backend,
 }
 
-fn sqlite_path(url: &str) -> &str {
+/// The file an SQLite database URL names (`sqlite://path`, `sqlite:path` or a bare path).
+pub fn sqlite_path(url: &str) -> &str {
     url.strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))
         .unwrap_or(url)

@@ -48,3 +48,23 @@ pub fn redeem(
         Err(DbError::Unusable("invite"))
     }
 }
+
+/// Unlinks a deleted account from the invite graph: the invites it used and the used ones it
+/// made keep no trace of it (who brought whom in would tie pseudonyms together), and the unused
+/// ones it made stop working, as its other credentials do. A used invite stays used: `used_at`
+/// remains, and `redeem` refuses any invite with it set.
+pub(crate) fn forget_account(conn: &mut DbConn, user_id: i64) -> Result<(), DbError> {
+    diesel::delete(
+        invites::table
+            .filter(invites::created_by.eq(user_id))
+            .filter(invites::used_at.is_null()),
+    )
+    .execute(conn)?;
+    diesel::update(invites::table.filter(invites::created_by.eq(user_id)))
+        .set(invites::created_by.eq(None::<i64>))
+        .execute(conn)?;
+    diesel::update(invites::table.filter(invites::used_by.eq(user_id)))
+        .set(invites::used_by.eq(None::<i64>))
+        .execute(conn)?;
+    Ok(())
+}

@@ -28,7 +28,8 @@ pub mod reviews;
 pub mod schema;
 pub mod sessions;
 pub mod stats;
+pub mod totp;
 pub mod users;
 
-pub use conn::{Backend, Db, DbConn, savepoint};
+pub use conn::{Backend, Db, DbConn, savepoint, sqlite_path};
 pub use error::DbError;

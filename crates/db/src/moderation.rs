@@ -49,6 +49,15 @@ pub struct NewReport<'a> {
     pub origin: Option<&'a str>,
 }
 
+/// Forgets a deleted account as the reporter of its open reports, as resolving a report does; the
+/// reports stay in the queue for moderators, now without anyone to link them to.
+pub(crate) fn forget_reporter(conn: &mut DbConn, user_id: i64) -> Result<(), DbError> {
+    diesel::update(reports::table.filter(reports::reporter_id.eq(user_id)))
+        .set(reports::reporter_id.eq(None::<i64>))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Files a report. A worker has at most one open report per target (`Conflict("report")`).
 pub fn create_report(
     conn: &mut DbConn,

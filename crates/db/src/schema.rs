@@ -368,7 +368,28 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    totp_secrets (user_id) {
+        user_id -> BigInt,
+        secret -> Text,
+        created_at -> Timestamp,
+        confirmed_at -> Nullable<Timestamp>,
+        last_step -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    totp_recovery_codes (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        code_digest -> Text,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(deliveries -> outbox (outbox_id));
+diesel::joinable!(totp_secrets -> users (user_id));
+diesel::joinable!(totp_recovery_codes -> users (user_id));
 diesel::joinable!(reports -> users (reporter_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(requester_aliases -> requesters (requester_pk));
@@ -417,4 +438,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     domain_rules,
     list_subscriptions,
     hidden_origins,
+    totp_secrets,
+    totp_recovery_codes,
 );

@@ -52,3 +52,8 @@ pub fn revoke_all(conn: &mut DbConn, user_id: i64, keep: Option<i64>) -> Result<
 pub fn purge_expired(conn: &mut DbConn, at: NaiveDateTime) -> Result<usize, DbError> {
     Ok(diesel::delete(sessions::table.filter(sessions::expires_at.le(at))).execute(conn)?)
 }
+
+/// Revokes every session and API token of every account (after a suspected leak); returns how many.
+pub fn revoke_everyone(conn: &mut DbConn) -> Result<usize, DbError> {
+    Ok(diesel::delete(sessions::table).execute(conn)?)
+}

@@ -49,8 +49,9 @@ pub fn set_password_hash(conn: &mut DbConn, id: i64, hash: &str) -> Result<(), D
 }
 
 /// Deletes an account: its reviews and incidents become tombstones, its corroborations, follows,
-/// notifications, feed token and sessions go, and its personal data is erased. The name stays as
-/// a stub, so nobody can re-register it and pass as the former owner.
+/// notifications, feed token and sessions go, the invites and open reports it made or used no
+/// longer name it, and its personal data is erased. The name stays as a stub, so nobody can
+/// re-register it and pass as the former owner.
 pub fn erase(conn: &mut DbConn, id: i64) -> Result<(), DbError> {
     use crate::schema::{corroborations, feed_tokens, follows, notifications};
     let at = now();
@@ -72,6 +73,9 @@ pub fn erase(conn: &mut DbConn, id: i64) -> Result<(), DbError> {
     diesel::delete(follows::table.filter(follows::user_id.eq(id))).execute(conn)?;
     diesel::delete(notifications::table.filter(notifications::user_id.eq(id))).execute(conn)?;
     diesel::delete(feed_tokens::table.filter(feed_tokens::user_id.eq(id))).execute(conn)?;
+    crate::invites::forget_account(conn, id)?;
+    crate::moderation::forget_reporter(conn, id)?;
+    crate::totp::remove(conn, id)?;
     let updated = diesel::update(users::table.find(id))
         .set((
             users::password_hash.eq(None::<String>),

@@ -283,3 +283,23 @@ pub fn set_suspended(
             other => other.into(),
         })
 }
+
+/// Ends every session and API token of `username`, or of every account when `None` (after a
+/// suspected leak of the database or of credentials); returns how many were revoked.
+pub fn revoke_sessions(config: &Config, username: Option<&str>) -> anyhow::Result<usize> {
+    let db = crate::open_database(config)?;
+    match username {
+        None => Ok(db.with_tx(picket_db::sessions::revoke_everyone)?),
+        Some(name) => {
+            let name = name.to_ascii_lowercase();
+            db.with_tx(|conn| {
+                let user = users::by_username(conn, &name)?;
+                picket_db::sessions::revoke_all(conn, user.id, None)
+            })
+            .map_err(|e| match e {
+                DbError::NotFound => anyhow::anyhow!("no account named {name}"),
+                other => other.into(),
+            })
+        }
+    }
+}

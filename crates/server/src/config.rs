@@ -36,6 +36,16 @@ pub struct ServerConfig {
     /// The URL people and other instances reach this instance at (behind a proxy: the proxy's URL).
     /// Defaults to `http://localhost:<port>`.
     pub public_url: Option<Url>,
+    /// Seconds a client may take to send a request's headers (from connecting, or from the end
+    /// of its previous request); a client that stalls is disconnected.
+    pub header_read_timeout_seconds: u32,
+    /// Seconds from a request's headers to the response's, body included; then 408.
+    pub request_timeout_seconds: u32,
+    /// Requests handled at once; more get 503 with `Retry-After` instead of waiting in a queue.
+    pub max_concurrent_requests: u32,
+    /// Seconds in-flight requests may take to finish after SIGTERM before they are cut off; keep
+    /// it below the service manager's stop timeout (systemd's is 30).
+    pub shutdown_timeout_seconds: u32,
 }
 
 impl Default for ServerConfig {
@@ -44,6 +54,10 @@ impl Default for ServerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("data"),
             public_url: None,
+            header_read_timeout_seconds: 10,
+            request_timeout_seconds: 30,
+            max_concurrent_requests: 512,
+            shutdown_timeout_seconds: 20,
         }
     }
 }
@@ -172,14 +186,17 @@ impl Default for LimitsConfig {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LogConfig {
-    /// A `tracing` filter, e.g. `info` or `picket=debug,info`.
+    /// A `tracing` filter, e.g. `info` or `picket=debug,info`. The default keeps
+    /// `activitypub_federation` at `warn`.
     pub filter: String,
 }
 
 impl Default for LogConfig {
     fn default() -> Self {
         LogConfig {
-            filter: "info".into(),
+            // The federation library logs every URL it fetches at info: other servers' URLs
+            // and, through them, what workers follow. Keep it to warnings unless asked.
+            filter: "info,activitypub_federation=warn".into(),
         }
     }
 }
@@ -188,6 +205,9 @@ impl Default for LogConfig {
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct ConfigError(String);
+
+/// Read by `activitypub_federation` (whatever its value) to allow fetches from local addresses.
+pub const DANGER_LOCAL_IP_VAR: &str = "DANGER_FEDERATION_ALLOW_LOCAL_IP";
 
 /// Sections that environment variables `PICKET_<SECTION>_<KEY>` may set.
 const SECTIONS: &[&str] = &[
@@ -223,7 +243,8 @@ impl Config {
             }
             None => toml::Table::new(),
         };
-        let from_env = apply_env(&mut table, env)?;
+        let env: Vec<(String, String)> = env.into_iter().collect();
+        let from_env = apply_env(&mut table, env.iter().cloned())?;
         let config: Config =
             serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
                 let key = e.path().to_string();
@@ -234,6 +255,17 @@ impl Config {
                 }
             })?;
         config.validate(&origin)?;
+        // The federation library reads this variable itself, from the process environment,
+        // and then lets fetches reach loopback and private addresses whatever our config says.
+        if env.iter().any(|(var, _)| var == DANGER_LOCAL_IP_VAR)
+            && !config.federation.allow_loopback
+        {
+            return Err(ConfigError(format!(
+                "environment variable {DANGER_LOCAL_IP_VAR} is set, which lets federation fetches \
+                 reach loopback and private-network addresses; unset it, or set \
+                 `federation.allow_loopback = true` in {origin} (development and tests only)"
+            )));
+        }
         Ok(config)
     }
 
@@ -243,6 +275,16 @@ impl Config {
         {
             return Err(ConfigError(format!(
                 "{origin}: key `server.public_url`: must be an http or https URL with a host, got `{url}`"
+            )));
+        }
+        let server = &self.server;
+        if server.header_read_timeout_seconds == 0
+            || server.request_timeout_seconds == 0
+            || server.max_concurrent_requests == 0
+            || server.shutdown_timeout_seconds == 0
+        {
+            return Err(ConfigError(format!(
+                "{origin}: keys `server.header_read_timeout_seconds`, `server.request_timeout_seconds`, `server.max_concurrent_requests` and `server.shutdown_timeout_seconds`: must be at least 1"
             )));
         }
         if !(1..=365).contains(&self.incidents.wave_window_days) {
@@ -279,6 +321,18 @@ impl Config {
             )));
         }
         Ok(())
+    }
+
+    /// The timeouts and the concurrency cap the HTTP server applies.
+    pub fn serve_limits(&self) -> crate::http::ServeLimits {
+        let seconds = |n: u32| std::time::Duration::from_secs(n.into());
+        crate::http::ServeLimits {
+            header_read_timeout: seconds(self.server.header_read_timeout_seconds),
+            request_timeout: seconds(self.server.request_timeout_seconds),
+            max_concurrent_requests: usize::try_from(self.server.max_concurrent_requests)
+                .unwrap_or(usize::MAX),
+            shutdown_timeout: seconds(self.server.shutdown_timeout_seconds),
+        }
     }
 
     /// The public URL, defaulting to `http://localhost:<port>`.
@@ -428,6 +482,47 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.contains("PICKET_SERVER_LISTN"), "{error}");
+    }
+
+    #[test]
+    fn danger_local_ip_variable_needs_allow_loopback() {
+        let error = load_str("", &[("DANGER_FEDERATION_ALLOW_LOCAL_IP", "1")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("DANGER_FEDERATION_ALLOW_LOCAL_IP")
+                && error.contains("federation.allow_loopback"),
+            "{error}"
+        );
+        // Even an empty value counts: the library only asks whether it is set.
+        assert!(load_str("", &[("DANGER_FEDERATION_ALLOW_LOCAL_IP", "")]).is_err());
+        let config = load_str(
+            "[federation]\nallow_loopback = true\n",
+            &[("DANGER_FEDERATION_ALLOW_LOCAL_IP", "1")],
+        )
+        .unwrap();
+        assert!(config.federation.allow_loopback);
+        let config = load_str(
+            "",
+            &[
+                ("DANGER_FEDERATION_ALLOW_LOCAL_IP", "1"),
+                ("PICKET_FEDERATION_ALLOW_LOOPBACK", "true"),
+            ],
+        )
+        .unwrap();
+        assert!(config.federation.allow_loopback);
+    }
+
+    #[test]
+    fn default_log_filter_keeps_the_federation_library_at_warn() {
+        let config = Config::load(None, Vec::new()).unwrap();
+        assert_eq!(config.log.filter, "info,activitypub_federation=warn");
+        // The library logs each fetched URL at info; the default must not.
+        let filter = config.log.filter.split(',').collect::<Vec<_>>();
+        assert!(
+            filter.contains(&"activitypub_federation=warn"),
+            "{filter:?}"
+        );
     }
 
     #[test]

@@ -2,8 +2,10 @@
 
 pub mod admin;
 pub mod config;
+pub mod http;
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -34,7 +36,8 @@ impl Running {
         self.addr
     }
 
-    /// Stops accepting connections, lets in-flight requests finish, and waits for the server to end.
+    /// Stops accepting connections, lets in-flight requests finish (for at most
+    /// `server.shutdown_timeout_seconds`), and waits for the server to end.
     /// Deliveries in flight finish or are left to their lease: nothing queued is lost.
     pub async fn shutdown(self) -> anyhow::Result<()> {
         let _ = self.stop.send(());
@@ -66,11 +69,67 @@ pub fn open_database(config: &Config) -> anyhow::Result<Db> {
     let url = config.database_url();
     if Backend::of_url(&url) == Backend::Sqlite {
         let dir = &config.server.data_dir;
-        std::fs::create_dir_all(dir)
+        create_private_dir(dir)
             .with_context(|| format!("cannot create data directory {}", dir.display()))?;
+        let file = Path::new(picket_db::sqlite_path(&url));
+        make_private_database(file)
+            .with_context(|| format!("cannot create database file {}", file.display()))?;
     }
     Db::open(&url, config.database.pool_size)
         .with_context(|| format!("cannot open database {}", redact_url(&url)))
+}
+
+/// Creates `dir` (and missing parents) with the data directory itself readable by the service
+/// user only: it holds every account's data, whatever the umask of whoever started the server.
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    if dir.is_dir() {
+        return Ok(());
+    }
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
+    }
+    match std::fs::DirBuilder::new().mode(0o700).create(dir) {
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => Ok(()),
+        other => other,
+    }
+}
+
+/// Creates the SQLite file 0600 before SQLite does (it would use the umask, typically leaving it
+/// world-readable), and takes group and other access off an existing one and its `-wal` and
+/// `-shm` files. SQLite gives new `-wal` and `-shm` files the database file's mode, so they
+/// follow. A database kept elsewhere by the operator (`:memory:`, another directory) is only
+/// tightened, never moved.
+fn make_private_database(file: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    if file.as_os_str() == ":memory:" {
+        return Ok(());
+    }
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(file)
+    {
+        Ok(_) => {}
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(error) => return Err(error),
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let mut path = file.as_os_str().to_owned();
+        path.push(suffix);
+        let path = Path::new(&path);
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.permissions().mode() & 0o077 != 0 => {
+                let mode = meta.permissions().mode() & 0o700;
+                std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+            }
+            Ok(_) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(())
 }
 
 /// The federation set-up for an instance at `public_url`: what `serve` and the admin commands share.
@@ -201,15 +260,15 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
     let delivery = picket_apub::worker::spawn(federation.clone(), delivery_stopped);
     let state = AppState::new(db, settings)
         .with_remote(std::sync::Arc::new(FederatedFollows(federation.clone())));
-    let app = picket_api::router(state, picket_apub::router(federation));
+    let limits = config.serve_limits();
+    let app = http::bounded(
+        picket_api::router(state, picket_apub::router(federation)),
+        limits,
+    );
     let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            })
-            .await
-    });
+    let task = tokio::spawn(http::serve(listener, app, limits, async {
+        let _ = stopped.await;
+    }));
     tracing::info!(%addr, %public_url, "picket is listening");
     Ok(Running {
         addr,

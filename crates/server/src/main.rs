@@ -127,6 +127,12 @@ enum AdminCommand {
         #[arg(long)]
         reason: String,
     },
+    /// End every session and API token of an account, or of all accounts when none is named
+    /// (after a suspected leak): everyone affected must sign in again.
+    RevokeSessions {
+        /// The account; omit to revoke everyone's.
+        username: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -304,6 +310,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Admin(AdminCommand::Unsuspend { username, reason }) => {
             admin::set_suspended(&config, &username, false, &reason)?;
             eprintln!("{username} is no longer suspended");
+            Ok(())
+        }
+        Command::Admin(AdminCommand::RevokeSessions { username }) => {
+            let revoked = admin::revoke_sessions(&config, username.as_deref())?;
+            let whose = username.unwrap_or_else(|| "all accounts".to_owned());
+            eprintln!("revoked {revoked} sessions and API tokens of {whose}");
             Ok(())
         }
         Command::Admin(AdminCommand::Instances) => {

@@ -14,6 +14,7 @@ pub(crate) mod remote_follows;
 pub(crate) mod requesters;
 pub(crate) mod reviews;
 pub(crate) mod sessions;
+pub(crate) mod totp;
 
 use crate::error::ApiError;
 use crate::extract::CurrentUser;

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::accounts::{AccountView, password_matches};
 use super::blocking;
+use super::totp::{self, SecondFactor};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{AppJson, CurrentUser};
 use crate::state::AppState;
@@ -26,6 +27,9 @@ const TOKEN_LABEL_MAX_CHARS: usize = 64;
 pub(crate) struct LoginRequest {
     username: String,
     password: String,
+    /// For accounts with a second factor: the app's current code, or an unused recovery code.
+    #[serde(default)]
+    totp: Option<String>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -107,7 +111,7 @@ async fn issue(
 
 /// Sign in: sets the HttpOnly session cookie.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "accounts", request_body = LoginRequest,
-    responses((status = 200, body = LoginResponse), (status = 401, description = "wrong username or password"), (status = 403, description = "pending or suspended"), (status = 429)))]
+    responses((status = 200, body = LoginResponse), (status = 401, description = "wrong username or password, or a second-factor code missing (`totp_required`) or wrong (`totp_invalid`)"), (status = 403, description = "pending or suspended"), (status = 429)))]
 pub(crate) async fn login(
     State(state): State<AppState>,
     jar: CookieJar,
@@ -157,6 +161,27 @@ pub(crate) async fn login(
                 "account_suspended",
                 "this account is suspended",
             ));
+        }
+    }
+    // The second factor comes after the password, so its errors say nothing to a guesser who
+    // lacks the password; each attempt already counted against the login limiter above.
+    if totp::enabled(&state, user.id).await? {
+        let Some(code) = body.totp.as_deref().filter(|c| !c.trim().is_empty()) else {
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "totp_required",
+                "this account has a second factor: send the authenticator app's current code (or a recovery code) as `totp`",
+            ));
+        };
+        match totp::second_factor(&state, user.id, code).await? {
+            SecondFactor::Accepted | SecondFactor::NotEnabled => {}
+            SecondFactor::Invalid => {
+                return Err(ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "totp_invalid",
+                    "the second-factor code is wrong or was already used",
+                ));
+            }
         }
     }
     if user.password_hash.as_deref().is_some_and(needs_rehash) {
