@@ -13,4 +13,5 @@ mod incidents;
 mod moderation;
 mod privacy;
 mod reviews;
+mod security;
 mod support;

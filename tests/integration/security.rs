@@ -1,0 +1,150 @@
+//! Regressions of the security review: each test pins one fix (escaping, limits, visibility, headers, forgery, export) on real servers.
+
+use picket_core::accounts::Role;
+use picket_test_support::{TestBackend, both_backends};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::reviews::{RID, review};
+use crate::support::{Client, TestServer, assert_error};
+
+const PASSWORD: &str = "correct horse battery";
+
+/// A signed-in account of `role`, made directly as `picket admin create-user` does.
+async fn with_role(server: &TestServer, name: &str, role: Role) -> Client {
+    server.create_user(name, role, PASSWORD).await;
+    Client::new(server).login(name, PASSWORD).await
+}
+
+fn incident() -> Value {
+    json!({
+        "kind": "mass_rejection",
+        "platform": "mturk",
+        "requester_id": RID,
+        "requester_name": "Acme Research",
+        "happened_from": "2024-01-02",
+        "description": "Every submission in the batch was rejected."
+    })
+}
+
+/// The field a 422 names, with its message.
+fn field_error(result: &(StatusCode, Value), field: &str) -> String {
+    assert_error(
+        result,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    );
+    result.1["fields"][field]
+        .as_str()
+        .unwrap_or_else(|| panic!("a message for {field}: {}", result.1))
+        .to_owned()
+}
+
+/// Requester names are printable and bounded, and no free text a worker or moderator writes
+/// (requester names, status notes, reports, removal reasons) carries a worker ID or a
+/// `workerId=` / `assignmentId=` URL parameter; the confirmation waives it only where it exists.
+async fn worker_ids_and_bad_names_are_refused_everywhere(backend: TestBackend) {
+    let server = TestServer::start(backend, |_| {}).await;
+    let alice = server.signed_in("alice", PASSWORD).await;
+    let moderator = with_role(&server, "mod", Role::Moderator).await;
+    let admin = with_role(&server, "boss", Role::Admin).await;
+
+    // Requester names: the worker-ID guard, with its override, and the printable-text rule.
+    let mut named = review(100, 60);
+    named["requester_name"] = json!("Lab of A3KQ9ZP1X0WBTR");
+    let message = field_error(
+        &alice.post("/api/v1/reviews", named.clone()).await,
+        "requester_name",
+    );
+    assert!(message.contains("confirm_no_worker_ids"), "{message}");
+    named["confirm_no_worker_ids"] = json!(true);
+    assert_eq!(
+        alice.post("/api/v1/reviews", named).await.0,
+        StatusCode::CREATED
+    );
+    for bad in ["Acme\u{1b}[2J", "Acme\nResearch", &"x".repeat(201)] {
+        let mut named = review(100, 60);
+        named["requester_name"] = json!(bad);
+        field_error(
+            &alice.post("/api/v1/reviews", named).await,
+            "requester_name",
+        );
+        let mut reported = incident();
+        reported["requester_name"] = json!(bad);
+        field_error(
+            &alice.post("/api/v1/incidents", reported).await,
+            "requester_name",
+        );
+    }
+    let csv = "requester_id,requester_name\nA2IMPORTED0001,Fine Lab\nA2IMPORTED0002,\"Bad\u{7}Lab\"\nA2IMPORTED0003,Lab A3KQ9ZP1X0WBTR\n";
+    let (status, report) = admin
+        .send(
+            admin
+                .request(reqwest::Method::POST, "/api/v1/admin/import")
+                .header("content-type", "text/csv")
+                .body(csv),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    let lines: Vec<&Value> = report["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| &e["line"])
+        .collect();
+    assert_eq!(lines, [&json!(3), &json!(4)], "{report}");
+
+    // A task link with the worker's own identifiers, in a review's body.
+    let mut linked = review(100, 60);
+    linked["body"] =
+        json!("https://worker.mturk.com/projects/X/tasks/Y?assignment_id=3Z&workerId=abc");
+    let message = field_error(&alice.post("/api/v1/reviews", linked).await, "body");
+    assert!(message.contains("workerId="), "{message}");
+
+    // Inputs without an override refuse outright, and say nothing about one.
+    let (status, created) = alice.post("/api/v1/incidents", incident()).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = created["id"].as_str().expect("id");
+    let message = field_error(
+        &alice
+            .post(
+                &format!("/api/v1/incidents/{id}/status"),
+                json!({"status": "resolved", "note": "A3KQ9ZP1X0WBTR got paid"}),
+            )
+            .await,
+        "note",
+    );
+    assert!(!message.contains("confirm_no_worker_ids"), "{message}");
+    assert_eq!(
+        alice
+            .post(
+                &format!("/api/v1/incidents/{id}/status"),
+                json!({"status": "resolved", "note": format!("{RID} paid everyone")}),
+            )
+            .await
+            .0,
+        StatusCode::OK,
+        "the incident's own requester may be named"
+    );
+    field_error(
+        &alice
+            .post(
+                "/api/v1/reports",
+                json!({"target_type": "incident", "target": id, "reason": "other",
+                       "text": "it links ?assignmentId=3ABC&workerId=A3KQ9ZP1X0WBTR"}),
+            )
+            .await,
+        "text",
+    );
+    field_error(
+        &moderator
+            .post(
+                &format!("/api/v1/incidents/{id}/removal"),
+                json!({"reason": "names A3KQ9ZP1X0WBTR"}),
+            )
+            .await,
+        "reason",
+    );
+    server.stop().await;
+}
+both_backends!(worker_ids_and_bad_names_are_refused_everywhere);
