@@ -148,3 +148,62 @@ async fn worker_ids_and_bad_names_are_refused_everywhere(backend: TestBackend) {
     server.stop().await;
 }
 both_backends!(worker_ids_and_bad_names_are_refused_everywhere);
+
+/// `multi-attrs.php` stays `text/html` for the old userscripts, but nothing in it can become
+/// markup: names are escaped (JSON still reads them), ids must be MTurk requester IDs, and the
+/// CSP forbids scripts and framing.
+async fn turkopticon_html_lookup_cannot_carry_markup(backend: TestBackend) {
+    let server = TestServer::start(backend, |_| {}).await;
+    let alice = server.signed_in("alice", PASSWORD).await;
+    let name = "<img src=x onerror=alert(1)> & Co";
+    let mut named = review(100, 60);
+    named["requester_name"] = json!(name);
+    assert_eq!(
+        alice.post("/api/v1/reviews", named).await.0,
+        StatusCode::CREATED
+    );
+    let http = crate::support::http();
+    let response = http
+        .get(format!(
+            "{}/api/multi-attrs.php?ids={},AUNKNOWN12345",
+            server.base,
+            RID.to_ascii_lowercase()
+        ))
+        .send()
+        .await
+        .expect("TO1");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/html; charset=utf-8"
+    );
+    assert_eq!(
+        response.headers()["content-security-policy"],
+        "default-src 'none'; sandbox; frame-ancestors 'none'"
+    );
+    let body = response.text().await.expect("body");
+    assert!(!body.contains(['<', '>', '&']), "{body}");
+    assert!(body.contains("\\u003cimg"), "{body}");
+    let parsed: Value = serde_json::from_str(&body).expect("still JSON");
+    assert_eq!(parsed[RID.to_ascii_lowercase()]["name"], name, "{body}");
+    assert_eq!(parsed["AUNKNOWN12345"], "");
+
+    for bad in [
+        "<script>alert(1)</script>",
+        "A1B2C3D4E5,B123",
+        "A1B2%3Cb%3E3C4D5",
+    ] {
+        let (status, error) = Client::new(&server)
+            .get(&format!("/api/multi-attrs.php?ids={bad}"))
+            .await;
+        assert_error(&(status, error.clone()), StatusCode::BAD_REQUEST, "bad_ids");
+        assert!(
+            error["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("MTurk requester ID")),
+            "{error}"
+        );
+    }
+    server.stop().await;
+}
+both_backends!(turkopticon_html_lookup_cannot_carry_markup);
