@@ -207,3 +207,78 @@ async fn turkopticon_html_lookup_cannot_carry_markup(backend: TestBackend) {
     server.stop().await;
 }
 both_backends!(turkopticon_html_lookup_cannot_carry_markup);
+
+/// A review's history shows no more than its page: a removed copy of another instance's review
+/// (which has no local author) only to moderators, and nothing from a blocked origin to the public.
+async fn history_of_removed_and_hidden_copies_stays_private(backend: TestBackend) {
+    use crate::federation::{domain, eventually, federating, reviews_counted};
+    let a = federating(backend).await;
+    let b = federating(backend).await;
+    crate::federated_incidents::follow_instance(&a, &b).await;
+    let bob = b.signed_in("bob", PASSWORD).await;
+    for reward in [100, 200] {
+        assert_eq!(
+            bob.post("/api/v1/reviews", review(reward, 600)).await.0,
+            StatusCode::CREATED
+        );
+    }
+    eventually("A has both copies", || async {
+        reviews_counted(&a).await == 2
+    })
+    .await;
+    let anonymous = Client::new(&a);
+    let (_, listed) = anonymous
+        .get(&format!("/api/v1/requesters/mturk/{RID}/reviews"))
+        .await;
+    let copies: Vec<String> = listed["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|r| r["id"].as_str().expect("id").to_owned())
+        .collect();
+    assert_eq!(copies.len(), 2, "{listed}");
+    let history = |id: &str| format!("/api/v1/reviews/{id}/history");
+    let moderator = with_role(&a, "mod", Role::Moderator).await;
+    let alice = a.signed_in("alice", PASSWORD).await;
+
+    assert_eq!(
+        moderator
+            .post(
+                &format!("/api/v1/reviews/{}/removal", copies[0]),
+                json!({"reason": "Insults"})
+            )
+            .await
+            .0,
+        StatusCode::OK
+    );
+    assert_error(
+        &anonymous.get(&history(&copies[0])).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    assert_error(
+        &alice.get(&history(&copies[0])).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    assert_eq!(moderator.get(&history(&copies[0])).await.0, StatusCode::OK);
+    assert_eq!(anonymous.get(&history(&copies[1])).await.0, StatusCode::OK);
+
+    picket_server::admin::set_domain(
+        &a.config,
+        picket_server::admin::ListKind::Block,
+        true,
+        &domain(&b),
+        "Spam",
+    )
+    .expect("block");
+    assert_error(
+        &anonymous.get(&history(&copies[1])).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    assert_eq!(moderator.get(&history(&copies[1])).await.0, StatusCode::OK);
+    a.stop().await;
+    b.stop().await;
+}
+both_backends!(history_of_removed_and_hidden_copies_stays_private);

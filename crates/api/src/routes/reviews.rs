@@ -285,9 +285,15 @@ pub(crate) async fn history(
         .db
         .run(move |conn| {
             let row = reviews::by_public_id(conn, &id)?;
+            // What `show` would show with content, and no more. A remote copy has no local
+            // author, so "the viewer is the author" needs a signed-in viewer, or every
+            // anonymous reader (no id) would count as the author of every remote copy.
+            let is_author = viewer.id().is_some() && viewer.id() == row.author_id;
+            let hidden = picket_db::policy::is_hidden(conn, row.origin.as_deref())?;
             let visible = match row.state()? {
+                _ if hidden && !can_moderate => false,
                 ReviewState::Published => true,
-                ReviewState::Removed => can_moderate || viewer.id() == row.author_id,
+                ReviewState::Removed => can_moderate || is_author,
                 ReviewState::Draft | ReviewState::Deleted => false,
             };
             if !visible {
