@@ -63,6 +63,18 @@ fn csv_header() -> String {
     columns.join(",") + "\n"
 }
 
+/// A text cell as a spreadsheet should read it: one starting with `=`, `+`, `-`, `@`, a tab or a
+/// carriage return would be taken for a formula (CSV injection), so it gets a leading `'`, which
+/// spreadsheets show as text. Only free text goes through here (platform, requester ID, name,
+/// currency): numeric cells are written by us and a negative number must stay a number.
+fn text_cell(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    }
+}
+
 fn share(count: i64, of: i64) -> String {
     if of == 0 {
         String::new()
@@ -78,7 +90,7 @@ fn window_cells(stats: &WindowStats) -> Vec<String> {
     let pay = stats.hourly.first();
     vec![
         stats.n.to_string(),
-        pay.map(|h| h.currency.clone()).unwrap_or_default(),
+        pay.map(|h| text_cell(&h.currency)).unwrap_or_default(),
         pay.map(|h| major(h.median_minor, &h.currency))
             .unwrap_or_default(),
         pay.map(|h| major(h.q1_minor, &h.currency))
@@ -102,9 +114,9 @@ fn window_cells(stats: &WindowStats) -> Vec<String> {
 
 fn csv_record(row: &RequesterRow, aggregates: &Aggregates) -> Result<Vec<u8>, csv::Error> {
     let mut cells = vec![
-        row.platform.clone(),
-        row.requester_id.clone(),
-        row.name.clone(),
+        text_cell(&row.platform),
+        text_cell(&row.requester_id),
+        text_cell(&row.name),
     ];
     for stats in [&aggregates.all, &aggregates.days90, &aggregates.days30] {
         cells.extend(window_cells(stats));
@@ -275,4 +287,55 @@ pub(crate) async fn own_data(
         })
         .await?;
     Ok(Json(data))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_cells_that_look_like_formulas_are_defused() {
+        for formula in [
+            "=HYPERLINK(\"http://x\")",
+            "+1",
+            "-2+3",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+        ] {
+            assert_eq!(text_cell(formula), format!("'{formula}"));
+        }
+        assert_eq!(text_cell("Acme = good"), "Acme = good");
+        assert_eq!(text_cell(""), "");
+    }
+
+    #[test]
+    fn a_record_defuses_its_name_and_keeps_its_numbers() {
+        let at = now();
+        let row = RequesterRow {
+            id: 1,
+            platform: "other".into(),
+            requester_id: "-lab".into(),
+            name: "=cmd|' /C calc'!A0".into(),
+            name_lower: String::new(),
+            created_at: at,
+            updated_at: at,
+        };
+        let aggregates = picket_core::aggregate::aggregate(&[], at);
+        let bytes = csv_record(&row, &aggregates).expect("record");
+        let text = String::from_utf8(bytes).expect("utf-8");
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(text.as_bytes());
+        let record = reader.records().next().expect("a record").expect("CSV");
+        assert_eq!(&record[0], "other");
+        assert_eq!(&record[1], "'-lab");
+        assert_eq!(&record[2], "'=cmd|' /C calc'!A0");
+        // Numeric cells are ours and never prefixed.
+        assert_eq!(&record[3], "0");
+        assert!(
+            record.iter().skip(3).all(|cell| !cell.starts_with('\'')),
+            "{text}"
+        );
+    }
 }
