@@ -282,3 +282,28 @@ async fn history_of_removed_and_hidden_copies_stays_private(backend: TestBackend
     b.stop().await;
 }
 both_backends!(history_of_removed_and_hidden_copies_stays_private);
+
+/// Following someone on another server is a write: it counts against the account's quota.
+async fn remote_follows_are_under_the_write_quota(backend: TestBackend) {
+    let server = TestServer::start(backend, |c| c.limits.writes_per_minute = 2).await;
+    let alice = server.signed_in("alice", PASSWORD).await;
+    for _ in 0..2 {
+        assert_error(
+            &alice
+                .post("/api/v1/account/remote-follows", json!({"target": " "}))
+                .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        );
+    }
+    let response = alice
+        .request(reqwest::Method::POST, "/api/v1/account/remote-follows")
+        .json(&json!({"target": "someone@elsewhere.example"}))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(response.headers().contains_key("retry-after"));
+    server.stop().await;
+}
+both_backends!(remote_follows_are_under_the_write_quota);
