@@ -307,3 +307,73 @@ async fn remote_follows_are_under_the_write_quota(backend: TestBackend) {
     server.stop().await;
 }
 both_backends!(remote_follows_are_under_the_write_quota);
+
+/// A worker's own-data export holds everything kept about them: notifications, follows on other
+/// servers, API token labels and open reports, and never a token's secret or digest.
+async fn own_data_export_is_complete_and_holds_no_secret(backend: TestBackend) {
+    use crate::federation::{domain, federating};
+    let a = federating(backend).await;
+    let b = federating(backend).await;
+    b.signed_in("carol", PASSWORD).await;
+    let alice = a.signed_in("alice", PASSWORD).await;
+    let bob = a.signed_in("bob", PASSWORD).await;
+    assert_eq!(
+        bob.post("/api/v1/reviews", review(100, 60)).await.0,
+        StatusCode::CREATED
+    );
+    let (status, _) = alice
+        .send(alice.request(
+            reqwest::Method::PUT,
+            &format!("/api/v1/requesters/mturk/{RID}/follow"),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, posted) = bob.post("/api/v1/reviews", review(200, 60)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, token) = alice
+        .post("/api/v1/auth/tokens", json!({"label": "my laptop"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let secret = token["token"].as_str().expect("secret").to_owned();
+    let (status, _) = alice
+        .post(
+            "/api/v1/account/remote-follows",
+            json!({"target": format!("carol@{}", domain(&b))}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, _) = alice
+        .post(
+            "/api/v1/reports",
+            json!({"target_type": "review", "target": posted["id"], "reason": "insults"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    let response = alice
+        .request(reqwest::Method::GET, "/api/v1/account/export")
+        .send()
+        .await
+        .expect("export");
+    assert_eq!(response.status(), StatusCode::OK);
+    let text = response.text().await.expect("body");
+    assert!(!text.contains(&secret), "the token's secret: {text}");
+    assert!(
+        !text.contains(&picket_core::secrets::secret_digest(&secret)),
+        "the token's digest: {text}"
+    );
+    let data: Value = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(data["api_tokens"][0]["label"], "my laptop", "{data}");
+    assert_eq!(data["api_tokens"].as_array().map(Vec::len), Some(1));
+    assert_eq!(data["notifications"][0]["requester"]["requester_id"], RID);
+    assert_eq!(
+        data["remote_follows"][0]["actor"],
+        format!("{}/u/carol", b.base),
+        "{data}"
+    );
+    assert_eq!(data["reports"][0]["target"], posted["id"], "{data}");
+    assert_eq!(data["reports"][0]["reason"], "insults");
+    a.stop().await;
+    b.stop().await;
+}
+both_backends!(own_data_export_is_complete_and_holds_no_secret);

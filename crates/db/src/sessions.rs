@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::models::{NewSession, SessionRow, UserRow};
+use crate::models::{NewSession, SessionKind, SessionRow, UserRow};
 use crate::schema::{sessions, users};
 use crate::{DbConn, DbError};
 
@@ -51,4 +51,22 @@ pub fn revoke_all(conn: &mut DbConn, user_id: i64, keep: Option<i64>) -> Result<
 /// Drops expired sessions, so stale credentials do not accumulate.
 pub fn purge_expired(conn: &mut DbConn, at: NaiveDateTime) -> Result<usize, DbError> {
     Ok(diesel::delete(sessions::table.filter(sessions::expires_at.le(at))).execute(conn)?)
+}
+
+/// An API token as its owner may see it again: the label and dates, never the digest.
+#[derive(Debug, Clone, PartialEq, Queryable)]
+pub struct TokenLabel {
+    pub label: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+/// The account's API tokens, oldest first, for its own-data export. Only the label and creation
+/// time are selected: the digest never leaves the database.
+pub fn token_labels(conn: &mut DbConn, user_id: i64) -> Result<Vec<TokenLabel>, DbError> {
+    Ok(sessions::table
+        .filter(sessions::user_id.eq(user_id))
+        .filter(sessions::kind.eq(SessionKind::Api.as_str()))
+        .order(sessions::id)
+        .select((sessions::label, sessions::created_at))
+        .load(conn)?)
 }

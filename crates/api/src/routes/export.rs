@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use picket_core::aggregate::{Aggregates, WindowStats};
 use picket_db::models::now;
 use picket_db::requesters::{self, RequesterRow};
-use picket_db::{Db, DbError, follows, incidents, reviews, stats};
+use picket_db::{Db, DbError, delivery, follows, incidents, moderation, reviews, sessions, stats};
 use serde_json::{Value, json};
 
 use crate::error::ApiResult;
@@ -274,6 +274,11 @@ pub(crate) async fn own_data(
                 .collect::<Result<Vec<_>, DbError>>()?;
             let corroborations = incidents::corroborations_by_author(conn, user.id)?;
             let followed = follows::followed(conn, user.id)?;
+            let notifications = follows::notifications(conn, user.id, false, None, i64::MAX)?;
+            let remote_follows = delivery::follows_of(conn, &format!("u/{}", user.username))?;
+            // Labels and dates only: a token's secret exists nowhere, and its digest stays put.
+            let tokens = sessions::token_labels(conn, user.id)?;
+            let reports = moderation::reports_by(conn, user.id)?;
             Ok(json!({
                 "account": {"username": user.username, "email": user.email, "role": user.role, "created_at": user.created_at},
                 "reviews": own_reviews,
@@ -283,6 +288,19 @@ pub(crate) async fn own_data(
                     "note": c.note, "created_at": c.created_at,
                 })).collect::<Vec<_>>(),
                 "follows": followed.iter().map(|r| json!({"platform": r.platform, "requester_id": r.requester_id, "name": r.name})).collect::<Vec<_>>(),
+                "notifications": notifications.iter().map(|(n, r)| json!({
+                    "kind": n.kind, "subject": n.subject, "message": n.message,
+                    "requester": {"platform": r.platform, "requester_id": r.requester_id, "name": r.name},
+                    "created_at": n.created_at, "read_at": n.read_at,
+                })).collect::<Vec<_>>(),
+                "remote_follows": remote_follows.iter().map(|f| json!({
+                    "actor": f.remote_actor, "state": if f.is_accepted() { "accepted" } else { "pending" },
+                })).collect::<Vec<_>>(),
+                "api_tokens": tokens.iter().map(|t| json!({"label": t.label, "created_at": t.created_at})).collect::<Vec<_>>(),
+                "reports": reports.iter().map(|r| json!({
+                    "id": r.public_id, "target_type": r.target_type, "target": r.target,
+                    "reason": r.reason, "text": r.text, "state": r.state, "created_at": r.created_at,
+                })).collect::<Vec<_>>(),
             }))
         })
         .await?;
