@@ -377,3 +377,41 @@ async fn own_data_export_is_complete_and_holds_no_secret(backend: TestBackend) {
     b.stop().await;
 }
 both_backends!(own_data_export_is_complete_and_holds_no_secret);
+
+/// Every kind of answer carries the security headers: JSON, a feed, an error, a federation
+/// route; a handler's own CSP (the HTML lookup) is kept.
+async fn every_response_carries_security_headers(backend: TestBackend) {
+    let server = crate::federation::federating(backend).await;
+    let http = crate::support::http();
+    for (path, accept) in [
+        ("/api/v1/platforms", "application/json"),
+        ("/feeds/modlog", "application/atom+xml"),
+        ("/api/v1/no-such-thing", "application/json"),
+        ("/actor", "application/activity+json"),
+        ("/.well-known/nodeinfo", "application/json"),
+        ("/api/multi-attrs.php?ids=A1B2C3D4E5", "text/html"),
+    ] {
+        let response = http
+            .get(format!("{}{path}", server.base))
+            .header("accept", accept)
+            .send()
+            .await
+            .expect("request");
+        let headers = response.headers();
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(headers["referrer-policy"], "same-origin", "{path}");
+        let csp = headers["content-security-policy"].to_str().expect("ascii");
+        if path.starts_with("/api/multi-attrs.php") {
+            assert_eq!(csp, "default-src 'none'; sandbox; frame-ancestors 'none'");
+        } else {
+            assert_eq!(csp, "default-src 'none'; frame-ancestors 'none'", "{path}");
+        }
+        if path == "/api/v1/no-such-thing" {
+            assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        } else {
+            assert_eq!(response.status(), StatusCode::OK, "{path}");
+        }
+    }
+    server.stop().await;
+}
+both_backends!(every_response_carries_security_headers);

@@ -117,10 +117,21 @@ impl IntoResponse for ApiError {
             fields: self.fields.as_ref(),
         };
         let mut response = (self.status, axum::Json(body)).into_response();
-        if let Some(after) = self.retry_after
-            && let Ok(value) = HeaderValue::from_str(&after.as_secs().max(1).to_string())
-        {
-            response.headers_mut().insert(header::RETRY_AFTER, value);
+        // Every 429 and 503 says when to come back, even where the cause gave no time.
+        let retry_after = self.retry_after.or_else(|| {
+            matches!(
+                self.status,
+                StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
+            )
+            .then_some(Duration::from_secs(
+                crate::headers::DEFAULT_RETRY_AFTER_SECS,
+            ))
+        });
+        if let Some(after) = retry_after {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(after.as_secs().max(1)),
+            );
         }
         response
     }
@@ -208,5 +219,8 @@ mod tests {
         );
         let response = ApiError::too_many_requests(Duration::from_secs(7)).into_response();
         assert_eq!(response.headers()[header::RETRY_AFTER], "7");
+        let response =
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "no").into_response();
+        assert_eq!(response.headers()[header::RETRY_AFTER], "30");
     }
 }

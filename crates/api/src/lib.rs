@@ -2,6 +2,7 @@
 
 mod error;
 mod extract;
+mod headers;
 mod logging;
 pub mod openapi;
 mod remote;
@@ -154,4 +155,6 @@ pub fn router(state: AppState, federation: Router) -> Router {
                 .allow_methods([Method::GET, Method::HEAD, Method::OPTIONS])
                 .allow_headers(tower_http::cors::Any),
         )
+        // Outermost, so every answer gets them: federation routes, fallbacks, CORS preflights.
+        .layer(axum::middleware::from_fn(headers::security_headers))
 }
