@@ -415,3 +415,35 @@ async fn every_response_carries_security_headers(backend: TestBackend) {
     server.stop().await;
 }
 both_backends!(every_response_carries_security_headers);
+
+/// Anonymous requests that cannot succeed cost no password hash: a login with an impossible
+/// name and a registration with a bogus invite are refused at once, with a clear field error.
+async fn impossible_logins_and_bogus_invites_are_refused_before_hashing(backend: TestBackend) {
+    let server = TestServer::start(backend, |c| {
+        c.accounts.registration = picket_core::accounts::RegistrationMode::Invite;
+        c.limits.password_hashes = 1;
+    })
+    .await;
+    let anonymous = Client::new(&server);
+    let started = std::time::Instant::now();
+    let long = anonymous
+        .post(
+            "/api/v1/auth/login",
+            json!({"username": "a".repeat(10_000), "password": PASSWORD}),
+        )
+        .await;
+    field_error(&long, "username");
+    let bogus = anonymous
+        .post(
+            "/api/v1/accounts",
+            json!({"username": "mallory", "password": PASSWORD, "invite": "not-a-real-code"}),
+        )
+        .await;
+    assert!(field_error(&bogus, "invite").contains("unknown"));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "no hash was computed"
+    );
+    server.stop().await;
+}
+both_backends!(impossible_logins_and_bogus_invites_are_refused_before_hashing);

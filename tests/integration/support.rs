@@ -30,6 +30,7 @@ impl TestServer {
         config.accounts.registration = RegistrationMode::Open;
         // Tests write much faster than people; the limits test sets its own.
         config.limits.writes_per_minute = 100_000;
+        config.limits.registrations_per_minute = 100_000;
         tweak(&mut config);
         let running = picket_server::start(&config)
             .await

@@ -96,6 +96,18 @@ impl ApiError {
         )
     }
 
+    /// Every password-hashing turn is taken (many logins or registrations at once).
+    pub fn busy() -> Self {
+        ApiError {
+            retry_after: Some(Duration::from_secs(2)),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "the server is checking too many passwords at once; try again in a few seconds",
+            )
+        }
+    }
+
     pub fn unavailable(cause: impl std::fmt::Display) -> Self {
         tracing::warn!(%cause, "database unavailable");
         ApiError {

@@ -2,6 +2,8 @@
 
 mod error;
 mod extract;
+#[cfg(test)]
+mod hashing_tests;
 mod headers;
 mod logging;
 pub mod openapi;
