@@ -447,3 +447,108 @@ async fn impossible_logins_and_bogus_invites_are_refused_before_hashing(backend:
     server.stop().await;
 }
 both_backends!(impossible_logins_and_bogus_invites_are_refused_before_hashing);
+
+/// A cross-site form cannot act with a signed-in worker's cookie: a form-like write is refused
+/// with 403; the same write passes with JSON, with this instance's `Origin`, or with a token.
+async fn cross_site_form_posts_are_refused(backend: TestBackend) {
+    let server = TestServer::start(backend, |_| {}).await;
+    let alice = server.signed_in("alice", PASSWORD).await;
+    assert_eq!(
+        alice.post("/api/v1/reviews", review(100, 60)).await.0,
+        StatusCode::CREATED
+    );
+    let cookie = alice
+        .request(reqwest::Method::GET, "/")
+        .build()
+        .expect("request")
+        .headers()[reqwest::header::COOKIE]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    let http = crate::support::http();
+    let follow = format!("{}/api/v1/requesters/mturk/{RID}/follow", server.base);
+    let rotate = format!("{}/api/v1/account/feed-token", server.base);
+    // What a form on another site makes the browser send.
+    let forged = |url: &str| {
+        http.post(url)
+            .header("cookie", &cookie)
+            .header("origin", "https://evil.example")
+            .header("sec-fetch-site", "cross-site")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("a=1")
+    };
+    let refused = alice.send(forged(&rotate)).await;
+    assert_error(&refused, StatusCode::FORBIDDEN, "cross_site_request");
+    assert!(
+        refused.1["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("another site")),
+        "{}",
+        refused.1
+    );
+    assert_error(
+        &alice
+            .send(
+                http.put(&follow)
+                    .header("cookie", &cookie)
+                    .header("content-type", "text/plain"),
+            )
+            .await,
+        StatusCode::FORBIDDEN,
+        "cross_site_request",
+    );
+    assert_error(
+        &alice
+            .send(
+                http.post(format!("{}/api/v1/admin/import", server.base))
+                    .header("cookie", &cookie)
+                    .header("content-type", "text/plain")
+                    .body("requester_id\nA1B2C3D4E5\n"),
+            )
+            .await,
+        StatusCode::FORBIDDEN,
+        "cross_site_request",
+    );
+    // The same requests as the instance's own pages or a script send them.
+    let (status, _) = alice
+        .send(
+            http.put(&follow)
+                .header("cookie", &cookie)
+                .header("origin", &server.base),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, body) = alice
+        .send(
+            http.post(&rotate)
+                .header("cookie", &cookie)
+                .header("content-type", "application/json"),
+        )
+        .await;
+    assert!(status.is_success(), "{status} {body}");
+    let (status, body) = alice
+        .send(
+            http.post(&rotate)
+                .header("cookie", &cookie)
+                .header("sec-fetch-site", "same-origin"),
+        )
+        .await;
+    assert!(status.is_success(), "{status} {body}");
+    let (_, token) = alice
+        .post("/api/v1/auth/tokens", json!({"label": "script"}))
+        .await;
+    let token = token["token"].as_str().expect("token");
+    let (status, body) = alice
+        .send(
+            http.post(&rotate)
+                .header("authorization", format!("Bearer {token}"))
+                .header("origin", "https://evil.example"),
+        )
+        .await;
+    assert!(
+        status.is_success(),
+        "a token is no ambient credential: {status} {body}"
+    );
+    server.stop().await;
+}
+both_backends!(cross_site_form_posts_are_refused);

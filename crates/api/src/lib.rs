@@ -1,5 +1,6 @@
 //! Picket's HTTP edge: routes, thin handlers that call the domain and the database, and the JSON error format.
 
+mod csrf;
 mod error;
 mod extract;
 #[cfg(test)]
@@ -130,7 +131,12 @@ pub fn router(state: AppState, federation: Router) -> Router {
             "/admin/import",
             post(import::import).layer(DefaultBodyLimit::max(import::MAX_IMPORT_BYTES)),
         )
-        .route("/openapi.json", get(openapi::serve));
+        .route("/openapi.json", get(openapi::serve))
+        // Only the API takes the session cookie; the federation routes never read it.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            csrf::guard,
+        ));
     Router::new()
         .route("/healthz", get(routes::health::healthz))
         .route(
