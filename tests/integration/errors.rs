@@ -76,6 +76,16 @@ async fn healthz_reports_a_lost_postgres_database_as_503() {
     let client = Client::new(&server);
     assert_eq!(client.get("/healthz").await.0, StatusCode::OK);
     server.db.drop_now();
+    let response = client
+        .request(reqwest::Method::GET, "/healthz")
+        .send()
+        .await
+        .expect("healthz");
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        response.headers().contains_key("retry-after"),
+        "every 503 says when to come back"
+    );
     let (status, body) = client.get("/healthz").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     assert_eq!(body["status"], "unavailable");

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod aggregates;
+mod api_security;
 mod cli;
 mod compat;
 mod database;

@@ -73,6 +73,8 @@ async fn exercise(base: &str) {
     let logout = http
         .post(format!("{base}/api/v1/auth/logout"))
         .header("cookie", &cookie)
+        // As a browser labels a write from the instance's own page (the forgery guard checks).
+        .header("sec-fetch-site", "same-origin")
         .send()
         .await
         .expect("logout");

@@ -30,6 +30,7 @@ impl TestServer {
         config.accounts.registration = RegistrationMode::Open;
         // Tests write much faster than people; the limits test sets its own.
         config.limits.writes_per_minute = 100_000;
+        config.limits.registrations_per_minute = 100_000;
         tweak(&mut config);
         let running = picket_server::start(&config)
             .await
@@ -114,6 +115,11 @@ impl Client {
     pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
         let builder = self.http.request(method, format!("{}{path}", self.base));
         match &self.credential {
+            // A session cookie is what a browser on the instance's own pages holds, and such a
+            // browser labels its writes with the page's origin, which the forgery guard checks.
+            Some((name, value)) if name == reqwest::header::COOKIE => builder
+                .header(name, value)
+                .header(reqwest::header::ORIGIN, &self.base),
             Some((name, value)) => builder.header(name, value),
             None => builder,
         }

@@ -96,6 +96,18 @@ impl ApiError {
         )
     }
 
+    /// Every password-hashing turn is taken (many logins or registrations at once).
+    pub fn busy() -> Self {
+        ApiError {
+            retry_after: Some(Duration::from_secs(2)),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "the server is checking too many passwords at once; try again in a few seconds",
+            )
+        }
+    }
+
     pub fn unavailable(cause: impl std::fmt::Display) -> Self {
         tracing::warn!(%cause, "database unavailable");
         ApiError {
@@ -117,10 +129,21 @@ impl IntoResponse for ApiError {
             fields: self.fields.as_ref(),
         };
         let mut response = (self.status, axum::Json(body)).into_response();
-        if let Some(after) = self.retry_after
-            && let Ok(value) = HeaderValue::from_str(&after.as_secs().max(1).to_string())
-        {
-            response.headers_mut().insert(header::RETRY_AFTER, value);
+        // Every 429 and 503 says when to come back, even where the cause gave no time.
+        let retry_after = self.retry_after.or_else(|| {
+            matches!(
+                self.status,
+                StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
+            )
+            .then_some(Duration::from_secs(
+                crate::headers::DEFAULT_RETRY_AFTER_SECS,
+            ))
+        });
+        if let Some(after) = retry_after {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(after.as_secs().max(1)),
+            );
         }
         response
     }
@@ -208,5 +231,8 @@ mod tests {
         );
         let response = ApiError::too_many_requests(Duration::from_secs(7)).into_response();
         assert_eq!(response.headers()[header::RETRY_AFTER], "7");
+        let response =
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "no").into_response();
+        assert_eq!(response.headers()[header::RETRY_AFTER], "30");
     }
 }

@@ -1,7 +1,11 @@
 //! Picket's HTTP edge: routes, thin handlers that call the domain and the database, and the JSON error format.
 
+mod csrf;
 mod error;
 mod extract;
+#[cfg(test)]
+mod hashing_tests;
+mod headers;
 mod logging;
 pub mod openapi;
 mod remote;
@@ -129,7 +133,12 @@ pub fn router(state: AppState, federation: Router) -> Router {
             "/admin/import",
             post(import::import).layer(DefaultBodyLimit::max(import::MAX_IMPORT_BYTES)),
         )
-        .route("/openapi.json", get(openapi::serve));
+        .route("/openapi.json", get(openapi::serve))
+        // Only the API takes the session cookie; the federation routes never read it.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            csrf::guard,
+        ));
     Router::new()
         .route("/healthz", get(routes::health::healthz))
         .route(
@@ -156,4 +165,6 @@ pub fn router(state: AppState, federation: Router) -> Router {
                 .allow_methods([Method::GET, Method::HEAD, Method::OPTIONS])
                 .allow_headers(tower_http::cors::Any),
         )
+        // Outermost, so every answer gets them: federation routes, fallbacks, CORS preflights.
+        .layer(axum::middleware::from_fn(headers::security_headers))
 }

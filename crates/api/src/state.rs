@@ -1,13 +1,15 @@
 //! What every handler shares: the database, the instance's settings and its rate limiters. One per instance, never global.
 
 use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
 use picket_core::accounts::RegistrationMode;
 use picket_db::Db;
+use tokio::sync::Semaphore;
 
 use crate::error::ApiError;
 
@@ -29,6 +31,11 @@ pub struct Settings {
     pub writes_per_minute: u32,
     /// Whether the public moderation log names moderators (otherwise only their role).
     pub show_moderator_names: bool,
+    /// Registrations the instance accepts per minute, from everyone together, before 429.
+    pub registrations_per_minute: u32,
+    /// Password hashes computed at once (each takes 19 MiB and a core for a moment); a request
+    /// that cannot get a turn quickly gets 503 with `Retry-After`. At least 1.
+    pub password_hash_concurrency: usize,
 }
 
 impl Settings {
@@ -41,6 +48,12 @@ impl Settings {
     }
 }
 
+/// Quota checks between two sweeps of the keyed limiters.
+const EVICT_EVERY: u64 = 1024;
+
+/// How long a request waits for a hashing turn before it is told to come back.
+const HASH_WAIT: Duration = Duration::from_millis(250);
+
 /// Cloned into every request; cheap, since everything inside is shared.
 #[derive(Clone)]
 pub struct AppState {
@@ -48,6 +61,11 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     login_limiter: Arc<DefaultKeyedRateLimiter<String>>,
     write_limiter: Arc<DefaultKeyedRateLimiter<i64>>,
+    registration_limiter: Arc<DefaultDirectRateLimiter>,
+    /// Quota checks so far; every `EVICT_EVERY`th sweeps keys whose quota is whole again.
+    limiter_checks: Arc<AtomicU64>,
+    /// Turns at hashing passwords: bounds the memory and threads unauthenticated requests can take.
+    hash_permits: Arc<Semaphore>,
     /// A hash to verify against when the username does not exist, so a login's timing does not reveal which names are taken.
     decoy_hash: Arc<OnceLock<String>>,
     local_instance: Arc<str>,
@@ -80,6 +98,11 @@ impl AppState {
             write_limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(
                 NonZeroU32::new(settings.writes_per_minute).unwrap_or(NonZeroU32::MIN),
             ))),
+            registration_limiter: Arc::new(RateLimiter::direct(Quota::per_minute(
+                NonZeroU32::new(settings.registrations_per_minute).unwrap_or(NonZeroU32::MIN),
+            ))),
+            limiter_checks: Arc::new(AtomicU64::new(0)),
+            hash_permits: Arc::new(Semaphore::new(settings.password_hash_concurrency.max(1))),
             settings: Arc::new(settings),
             decoy_hash: Arc::new(OnceLock::new()),
         }
@@ -101,8 +124,10 @@ impl AppState {
         })
     }
 
-    /// Counts one login attempt against `username`; refuses with 429 once the quota is spent.
+    /// Counts one login attempt against `username` (already checked to be a possible username,
+    /// so keys stay short); refuses with 429 once the quota is spent.
     pub(crate) fn check_login_quota(&self, username: &str) -> Result<(), ApiError> {
+        self.evict_now_and_then();
         self.login_limiter
             .check_key(&username.to_owned())
             .map_err(|not_until| {
@@ -113,9 +138,65 @@ impl AppState {
     /// Counts one write (a review, incident, corroboration or report) by account `user`;
     /// refuses with 429 and `Retry-After` once its quota is spent.
     pub(crate) fn check_write_quota(&self, user: i64) -> Result<(), ApiError> {
+        self.evict_now_and_then();
         self.write_limiter.check_key(&user).map_err(|not_until| {
             ApiError::too_many_requests(not_until.wait_time_from(DefaultClock::default().now()))
         })
+    }
+
+    /// Counts one registration against the instance's quota; 429 with `Retry-After` once spent.
+    pub(crate) fn check_registration_quota(&self) -> Result<(), ApiError> {
+        self.registration_limiter.check().map_err(|not_until| {
+            ApiError::too_many_requests(not_until.wait_time_from(DefaultClock::default().now()))
+        })
+    }
+
+    /// The keyed limiters keep one entry per key ever seen; every `EVICT_EVERY` checks, entries
+    /// whose quota is whole again (indistinguishable from a fresh key) are dropped, so a stream
+    /// of new usernames or accounts cannot grow them without bound. No task to own or stop.
+    fn evict_now_and_then(&self) {
+        if self.limiter_checks.fetch_add(1, Ordering::Relaxed) % EVICT_EVERY == EVICT_EVERY - 1 {
+            self.login_limiter.retain_recent();
+            self.login_limiter.shrink_to_fit();
+            self.write_limiter.retain_recent();
+            self.write_limiter.shrink_to_fit();
+        }
+    }
+
+    /// Runs password hashing or verification `f` on the blocking pool once a hashing turn is
+    /// free. The turn is held until `f` ends, even if the client goes away meanwhile. When no
+    /// turn frees up within `HASH_WAIT`, answers 503 with `Retry-After` instead of queueing.
+    pub(crate) async fn hashing<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> Result<T, ApiError> + Send + 'static,
+    {
+        let permit = match tokio::time::timeout(
+            HASH_WAIT,
+            self.hash_permits.clone().acquire_owned(),
+        )
+        .await
+        {
+            Ok(Ok(permit)) => permit,
+            // Timed out, or the semaphore was closed (it never is): busy either way.
+            _ => return Err(ApiError::busy()),
+        };
+        tokio::task::spawn_blocking(move || {
+            let _turn = permit;
+            f()
+        })
+        .await
+        .map_err(ApiError::internal)?
+    }
+
+    /// Takes every hashing turn until the returned permit drops: for tests of the busy answer.
+    #[cfg(test)]
+    pub(crate) fn hold_hashing(&self) -> tokio::sync::OwnedSemaphorePermit {
+        let all = u32::try_from(self.settings.password_hash_concurrency.max(1)).unwrap_or(1);
+        match self.hash_permits.clone().try_acquire_many_owned(all) {
+            Ok(permit) => permit,
+            Err(error) => panic!("hashing turns are free in a fresh state: {error}"),
+        }
     }
 
     /// This instance as waves count instances: the name other instances give it too.
@@ -123,11 +204,19 @@ impl AppState {
         &self.local_instance
     }
 
-    pub(crate) fn decoy_hash(&self) -> Result<String, ApiError> {
+    /// The hash a login for an unknown username verifies against, made once (through the
+    /// hashing turns, like every hash).
+    pub(crate) async fn decoy_hash(&self) -> Result<String, ApiError> {
         if let Some(hash) = self.decoy_hash.get() {
             return Ok(hash.clone());
         }
-        let hash = picket_core::secrets::hash_password("picket decoy password")?;
+        let hash = self
+            .hashing(|| {
+                Ok(picket_core::secrets::hash_password(
+                    "picket decoy password",
+                )?)
+            })
+            .await?;
         Ok(self.decoy_hash.get_or_init(|| hash).clone())
     }
 }

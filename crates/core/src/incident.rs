@@ -5,7 +5,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::money::{MAX_MINOR, check_currency};
 use crate::platform::Platform;
-use crate::review::{check_length, check_range, clean, guard_worker_ids};
+use crate::review::{
+    check_length, check_range, check_requester_name, clean, guard_worker_ids, refuse_worker_ids,
+};
 use crate::validation::FieldErrors;
 
 pub const DESCRIPTION_MAX_CHARS: usize = 5_000;
@@ -142,20 +144,22 @@ pub fn validate_incident(
     let mut errors = FieldErrors::new();
     let requester_id = clean(input.requester_id.as_deref())
         .and_then(|raw| errors.check("requester_id", input.platform.normalize_requester_id(&raw)));
-    let requester_name = clean(input.requester_name.as_deref());
-    if input
+    // A name is kept only beside a requester ID, so it is checked (and required) only then.
+    let names_requester = input
         .requester_id
         .as_deref()
-        .is_some_and(|r| !r.trim().is_empty())
-        && requester_name
-            .as_ref()
-            .is_none_or(|n| n.chars().count() > 200)
-    {
-        errors.add(
+        .is_some_and(|r| !r.trim().is_empty());
+    let requester_name = if names_requester {
+        check_requester_name(
+            &mut errors,
             "requester_name",
-            "give the requester's name as shown on the platform (at most 200 characters)",
-        );
-    }
+            input.requester_name.as_deref().unwrap_or_default(),
+            requester_id.as_deref().unwrap_or_default(),
+            allow_worker_ids,
+        )
+    } else {
+        None
+    };
     if input.happened_from > today {
         errors.add("happened_from", "cannot be in the future");
     }
@@ -234,6 +238,21 @@ pub fn validate_incident(
         description,
         evidence_digests: input.evidence_digests.clone(),
     })
+}
+
+/// Checks the note of a status change ("requester reversed 80 of 120 rejections"): optional, at
+/// most `NOTE_MAX_CHARS`, and never carrying a worker ID (a status change has no override).
+/// `requester_id` is the incident's requester (empty when none), which the note may name.
+pub fn validate_status_note(
+    note: Option<&str>,
+    requester_id: &str,
+) -> Result<Option<String>, FieldErrors> {
+    let note = clean(note);
+    let mut errors = FieldErrors::new();
+    check_length(&mut errors, "note", note.as_deref(), NOTE_MAX_CHARS);
+    refuse_worker_ids(&mut errors, "note", note.as_deref(), requester_id);
+    errors.into_result()?;
+    Ok(note)
 }
 
 /// For MTurk rejections: the last day the requester can still reverse them.
@@ -349,6 +368,31 @@ mod tests {
                 "tasks_affected"
             ]
         );
+    }
+
+    #[test]
+    fn requester_names_and_status_notes_are_guarded() {
+        let mut named = input();
+        named.requester_name = Some("Lab of A1B2C3D4E5F6G7".into());
+        let errors = validate_incident(&named, day("2026-11-24"), false).expect_err("worker ID");
+        assert!(errors.fields()["requester_name"].contains("worker ID"));
+        assert!(
+            validate_incident(&named, day("2026-11-24"), true).is_ok(),
+            "confirmed"
+        );
+        named.requester_name = Some("Bad\nName".into());
+        let errors = validate_incident(&named, day("2026-11-24"), true).expect_err("control");
+        assert!(errors.fields().contains_key("requester_name"));
+
+        assert_eq!(validate_status_note(Some("  "), "AREQ"), Ok(None));
+        assert_eq!(
+            validate_status_note(Some(" reversed 80 "), "AREQ"),
+            Ok(Some("reversed 80".to_owned()))
+        );
+        let errors = validate_status_note(Some("ask A1B2C3D4E5F6G7"), "AREQ").expect_err("id");
+        assert!(!errors.fields()["note"].contains("confirm_no_worker_ids"));
+        assert!(validate_status_note(Some("see ?workerId=x1"), "AREQ").is_err());
+        assert!(validate_status_note(Some(&"x".repeat(NOTE_MAX_CHARS + 1)), "").is_err());
     }
 
     #[test]

@@ -147,6 +147,10 @@ pub fn validate_report_text(reason: ReportReason, text: &str) -> Result<String, 
             "say what is wrong when the reason is `other`",
         ));
     }
+    // Moderators and, through a Flag, other instances read the text: it must not name a worker.
+    let mut errors = FieldErrors::new();
+    crate::review::refuse_worker_ids(&mut errors, "text", Some(&text), "");
+    errors.into_result()?;
     Ok(text)
 }
 
@@ -159,6 +163,10 @@ pub fn validate_reason(reason: &str) -> Result<String, FieldErrors> {
             format!("give a reason of 1 to {TEXT_MAX_CHARS} characters"),
         ));
     }
+    // The public modlog and the federated removal show the reason: it must not name a worker.
+    let mut errors = FieldErrors::new();
+    crate::review::refuse_worker_ids(&mut errors, "reason", Some(&reason), "");
+    errors.into_result()?;
     Ok(reason)
 }
 
@@ -287,6 +295,19 @@ mod tests {
             Ok("x")
         );
         assert!(validate_reason("").is_err());
+    }
+
+    #[test]
+    fn reasons_and_report_texts_never_carry_worker_ids() {
+        let errors = validate_reason("doxxed A1B2C3D4E5F6G7").expect_err("worker ID");
+        assert!(errors.fields()["reason"].contains("worker ID"));
+        assert!(validate_reason("link has ?assignmentId=3AB&x").is_err());
+        let errors =
+            validate_report_text(ReportReason::PersonalInformation, "names A1B2C3D4E5F6G7")
+                .expect_err("worker ID");
+        assert!(errors.fields()["text"].contains("worker ID"));
+        assert!(validate_report_text(ReportReason::Other, "see workerId=AB12").is_err());
+        assert!(validate_reason("insults the requester").is_ok());
     }
 
     #[test]

@@ -2,6 +2,39 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Longest requester name kept: platforms show far shorter ones, and every page and feed prints it.
+pub const REQUESTER_NAME_MAX_CHARS: usize = 200;
+
+/// Checks a requester's name from any source (a worker's input, an import, another instance):
+/// 1 to 200 characters of printable text once trimmed. Control characters (line breaks, escapes)
+/// and invisible direction overrides are refused: names are printed into pages, feeds, CSV and
+/// the Turkopticon lookups, where they could break lines or disguise what a name says.
+pub fn validate_requester_name(raw: &str) -> Result<String, String> {
+    let name = raw.trim();
+    let len = name.chars().count();
+    if len == 0 || len > REQUESTER_NAME_MAX_CHARS {
+        return Err(format!(
+            "give the requester's name as shown on the platform (1 to {REQUESTER_NAME_MAX_CHARS} characters)"
+        ));
+    }
+    let unprintable = |c: char| {
+        c.is_control()
+            || matches!(
+                c,
+                '\u{2028}' | '\u{2029}' | '\u{200E}' | '\u{200F}' | '\u{061C}'
+            )
+            || ('\u{202A}'..='\u{202E}').contains(&c)
+            || ('\u{2066}'..='\u{2069}').contains(&c)
+    };
+    if name.chars().any(unprintable) {
+        return Err(
+            "the requester's name must be printable text: no control characters, line breaks or direction marks"
+                .into(),
+        );
+    }
+    Ok(name.to_owned())
+}
+
 /// A crowdwork platform. Requesters are keyed across the federation by platform and platform ID.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -129,6 +162,32 @@ mod tests {
                 .is_ok()
         );
         assert!(Platform::Other.normalize_requester_id("has space").is_err());
+    }
+
+    #[test]
+    fn requester_names_are_printable_and_bounded() {
+        assert_eq!(
+            validate_requester_name("  Acme Research "),
+            Ok("Acme Research".into())
+        );
+        assert_eq!(
+            validate_requester_name("Ünï <Lab> & Co"),
+            Ok("Ünï <Lab> & Co".into())
+        );
+        assert!(validate_requester_name("   ").is_err());
+        assert!(validate_requester_name(&"x".repeat(200)).is_ok());
+        assert!(validate_requester_name(&"x".repeat(201)).is_err());
+        for bad in [
+            "a\nb",
+            "a\u{0}b",
+            "a\u{1b}[31mb",
+            "a\u{7f}",
+            "a\u{202E}b",
+            "a\u{2028}b",
+            "a\u{85}b",
+        ] {
+            assert!(validate_requester_name(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

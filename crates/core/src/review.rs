@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::money::{MAX_MINOR, check_currency};
 use crate::platform::Platform;
 use crate::validation::FieldErrors;
-use crate::worker_ids::{find_worker_ids, worker_id_message};
+use crate::worker_ids::worker_id_problem;
 
 pub const REVIEW_BODY_MAX_CHARS: usize = 5_000;
 pub const TASK_TITLE_MAX_CHARS: usize = 200;
@@ -171,9 +171,38 @@ pub(crate) fn guard_worker_ids(
     if allow {
         return;
     }
-    if let Some(id) = text.and_then(|t| find_worker_ids(t, requester_id).into_iter().next()) {
-        errors.add(field, worker_id_message(&id));
+    if let Some(problem) = text.and_then(|t| worker_id_problem(t, requester_id, true)) {
+        errors.add(field, problem);
     }
+}
+
+/// Refuses text that seems to carry a worker ID or an identifying URL parameter, for inputs that
+/// have no `confirm_no_worker_ids` override (moderators' reasons, reports, status notes).
+pub(crate) fn refuse_worker_ids(
+    errors: &mut FieldErrors,
+    field: &str,
+    text: Option<&str>,
+    requester_id: &str,
+) {
+    if let Some(problem) = text.and_then(|t| worker_id_problem(t, requester_id, false)) {
+        errors.add(field, problem);
+    }
+}
+
+/// Checks a requester's name as a worker typed it (the shape rule of
+/// `platform::validate_requester_name`, then the worker-ID guard, which `allow` waives) and
+/// records problems under `field`; the trimmed name when it passed.
+pub fn check_requester_name(
+    errors: &mut FieldErrors,
+    field: &str,
+    raw: &str,
+    requester_id: &str,
+    allow: bool,
+) -> Option<String> {
+    let name = errors.check(field, crate::platform::validate_requester_name(raw))?;
+    let before = errors.fields().len();
+    guard_worker_ids(errors, field, Some(&name), requester_id, allow);
+    (errors.fields().len() == before).then_some(name)
 }
 
 /// An explanation required by a flag: present (and short) when the flag is set, dropped when not.

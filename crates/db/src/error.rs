@@ -47,6 +47,11 @@ impl From<diesel::result::Error> for DbError {
             Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
                 DbError::Unavailable(info.message().to_owned())
             }
+            // SQLite still busy after its busy timeout: load, not a bug, so the caller answers
+            // 503 with Retry-After rather than 500. (`Db::tx` retries these first.)
+            Error::DatabaseError(_, info) if is_busy_message(info.message()) => {
+                DbError::Unavailable(info.message().to_owned())
+            }
             other => DbError::Query(other),
         }
     }
@@ -61,9 +66,25 @@ impl From<diesel::r2d2::PoolError> for DbError {
 impl DbError {
     /// SQLite reports writer contention as "database is locked"; such a transaction can simply be retried.
     pub(crate) fn is_busy(&self) -> bool {
-        matches!(self, DbError::Query(diesel::result::Error::DatabaseError(_, info))
-            if info.message().contains("database is locked") || info.message().contains("database is busy"))
+        match self {
+            DbError::Unavailable(message) => is_busy_message(message),
+            DbError::Query(diesel::result::Error::DatabaseError(_, info)) => {
+                is_busy_message(info.message())
+            }
+            _ => false,
+        }
     }
+}
+
+/// SQLite's words for another connection holding the lock (SQLITE_BUSY, SQLITE_LOCKED).
+fn is_busy_message(message: &str) -> bool {
+    [
+        "database is locked",
+        "database is busy",
+        "database table is locked",
+    ]
+    .iter()
+    .any(|words| message.contains(words))
 }
 
 /// Maps "no row matched" of an update guarded by the row's last `updated_at` to `Stale(what)`.
@@ -82,5 +103,41 @@ pub(crate) fn conflict_as(what: &'static str) -> impl Fn(diesel::result::Error) 
             _,
         ) => DbError::Conflict(what),
         other => other.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diesel::result::{DatabaseErrorKind, Error};
+
+    fn database_error(kind: DatabaseErrorKind, message: &str) -> Error {
+        Error::DatabaseError(kind, Box::new(message.to_owned()))
+    }
+
+    #[test]
+    fn a_busy_sqlite_is_unavailable_not_a_query_failure() {
+        for message in [
+            "database is locked",
+            "database is busy",
+            "database table is locked",
+        ] {
+            let error = DbError::from(database_error(DatabaseErrorKind::Unknown, message));
+            assert!(
+                matches!(error, DbError::Unavailable(_)),
+                "{message}: {error:?}"
+            );
+            assert!(error.is_busy(), "still retried by Db::tx: {message}");
+        }
+        let other = DbError::from(database_error(
+            DatabaseErrorKind::Unknown,
+            "no such table: x",
+        ));
+        assert!(matches!(other, DbError::Query(_)), "{other:?}");
+        assert!(!other.is_busy());
+        assert!(
+            !DbError::Unavailable("timed out waiting for connection".into()).is_busy(),
+            "an exhausted pool is not retried"
+        );
     }
 }

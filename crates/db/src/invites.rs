@@ -25,6 +25,19 @@ pub fn create(
         .get_result(conn)?)
 }
 
+/// Whether an invite with this digest exists, is unused and has not expired at `at`: checked
+/// before a registration spends a password hash on it (`redeem` still decides, atomically).
+pub fn is_usable(conn: &mut DbConn, code_digest: &str, at: NaiveDateTime) -> Result<bool, DbError> {
+    Ok(diesel::select(diesel::dsl::exists(
+        invites::table
+            .filter(invites::code_digest.eq(code_digest))
+            .filter(invites::used_by.is_null())
+            .filter(invites::used_at.is_null())
+            .filter(invites::expires_at.gt(at)),
+    ))
+    .get_result(conn)?)
+}
+
 /// Marks an unused, unexpired invite as used by `user_id`; `Unusable("invite")` when there is no such
 /// invite, which rolls back the caller's transaction, so two registrations racing for one code cannot both succeed.
 pub fn redeem(

@@ -117,6 +117,16 @@ pub fn reports_page(
     Ok(query.load(conn)?)
 }
 
+/// The reports `reporter_id` filed that still name them (resolution forgets the reporter), oldest
+/// first: for the account's own-data export.
+pub fn reports_by(conn: &mut DbConn, reporter_id: i64) -> Result<Vec<ReportRow>, DbError> {
+    Ok(reports::table
+        .filter(reports::reporter_id.eq(reporter_id))
+        .order(reports::id)
+        .select(ReportRow::as_select())
+        .load(conn)?)
+}
+
 /// Whether the same open report of `target` (same words) forwarded by `origin` is already in
 /// the queue: repeats add nothing for moderators.
 pub fn open_report_from(

@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::models::{NewSession, SessionRow, UserRow};
+use crate::models::{NewSession, SessionKind, SessionRow, UserRow};
 use crate::schema::{sessions, users};
 use crate::{DbConn, DbError};
 
@@ -56,4 +56,22 @@ pub fn purge_expired(conn: &mut DbConn, at: NaiveDateTime) -> Result<usize, DbEr
 /// Revokes every session and API token of every account (after a suspected leak); returns how many.
 pub fn revoke_everyone(conn: &mut DbConn) -> Result<usize, DbError> {
     Ok(diesel::delete(sessions::table).execute(conn)?)
+}
+
+/// An API token as its owner may see it again: the label and dates, never the digest.
+#[derive(Debug, Clone, PartialEq, Queryable)]
+pub struct TokenLabel {
+    pub label: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+/// The account's API tokens, oldest first, for its own-data export. Only the label and creation
+/// time are selected: the digest never leaves the database.
+pub fn token_labels(conn: &mut DbConn, user_id: i64) -> Result<Vec<TokenLabel>, DbError> {
+    Ok(sessions::table
+        .filter(sessions::user_id.eq(user_id))
+        .filter(sessions::kind.eq(SessionKind::Api.as_str()))
+        .order(sessions::id)
+        .select((sessions::label, sessions::created_at))
+        .load(conn)?)
 }

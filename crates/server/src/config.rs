@@ -172,6 +172,10 @@ pub struct LimitsConfig {
     pub writes_per_minute: u32,
     /// Activities one remote instance may post to the inbox per minute.
     pub inbox_per_minute: u32,
+    /// Registrations the whole instance accepts per minute.
+    pub registrations_per_minute: u32,
+    /// Password hashes computed at once (19 MiB each); 0 means one per CPU core.
+    pub password_hashes: u32,
 }
 
 impl Default for LimitsConfig {
@@ -179,6 +183,18 @@ impl Default for LimitsConfig {
         LimitsConfig {
             writes_per_minute: 30,
             inbox_per_minute: 600,
+            registrations_per_minute: 10,
+            password_hashes: 0,
+        }
+    }
+}
+
+impl LimitsConfig {
+    /// `password_hashes`, with 0 read as the number of CPU cores.
+    pub fn password_hash_concurrency(&self) -> usize {
+        match self.password_hashes {
+            0 => std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
+            n => usize::try_from(n).unwrap_or(usize::MAX),
         }
     }
 }
@@ -305,9 +321,12 @@ impl Config {
                 "{origin}: keys `federation.unreachable_after_failures` and `federation.probe_interval_seconds`: must be at least 1"
             )));
         }
-        if self.limits.writes_per_minute == 0 || self.limits.inbox_per_minute == 0 {
+        if self.limits.writes_per_minute == 0
+            || self.limits.inbox_per_minute == 0
+            || self.limits.registrations_per_minute == 0
+        {
             return Err(ConfigError(format!(
-                "{origin}: keys `limits.writes_per_minute` and `limits.inbox_per_minute`: must be at least 1"
+                "{origin}: keys `limits.writes_per_minute`, `limits.inbox_per_minute` and `limits.registrations_per_minute`: must be at least 1"
             )));
         }
         if federation.list_refresh_seconds == 0 {

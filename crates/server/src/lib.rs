@@ -247,6 +247,8 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         wave_window_days: i64::from(config.incidents.wave_window_days),
         writes_per_minute: config.limits.writes_per_minute,
         show_moderator_names: config.moderation.show_moderator_names,
+        registrations_per_minute: config.limits.registrations_per_minute,
+        password_hash_concurrency: config.limits.password_hash_concurrency(),
     };
     let quiesce_on_stop = db.clone();
     let federation = federation(config, db.clone(), public_url.clone()).await?;

@@ -13,7 +13,6 @@ use picket_db::models::{NewUser, UserRow, now};
 use picket_db::{DbError, sessions, users};
 use serde::{Deserialize, Serialize};
 
-use super::blocking;
 use super::sessions::{clear_cookie, require_password};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{AppJson, CurrentUser};
@@ -56,7 +55,8 @@ pub(crate) struct RegisterRequest {
 
 /// Register: 201 with an active account, or 202 when it awaits a moderator's approval.
 #[utoipa::path(post, path = "/api/v1/accounts", tag = "accounts", request_body = RegisterRequest,
-    responses((status = 201, body = AccountView), (status = 202, body = AccountView), (status = 409, description = "username taken"), (status = 422)))]
+    responses((status = 201, body = AccountView), (status = 202, body = AccountView), (status = 409, description = "username taken"), (status = 422),
+        (status = 429, description = "too many registrations on this instance; see Retry-After"), (status = 503, description = "too many passwords being checked; see Retry-After")))]
 pub(crate) async fn register(
     State(state): State<AppState>,
     AppJson(body): AppJson<RegisterRequest>,
@@ -89,8 +89,21 @@ pub(crate) async fn register(
         }
         _ => None,
     };
+    // Counted for the whole instance, before anything costly: each registration is a hash and,
+    // in open mode, an account.
+    state.check_registration_quota()?;
+    // An invite is looked up before the hash is spent on it; `redeem` below still decides.
+    if let Some(digest) = invite_digest.clone() {
+        let usable = state
+            .db
+            .run(move |conn| picket_db::invites::is_usable(conn, &digest, now()))
+            .await?;
+        if !usable {
+            return Err(unusable_invite());
+        }
+    }
     let password = body.password;
-    let hash = blocking(move || Ok(hash_password(&password)?)).await?;
+    let hash = state.hashing(move || Ok(hash_password(&password)?)).await?;
     let status = mode.initial_status();
     let result = state
         .db
@@ -116,13 +129,7 @@ pub(crate) async fn register(
         .await;
     let user = match result {
         Ok(user) => user,
-        Err(DbError::Unusable(_)) => {
-            return Err(FieldErrors::single(
-                "invite",
-                "this invite code is unknown, expired or already used",
-            )
-            .into());
-        }
+        Err(DbError::Unusable(_)) => return Err(unusable_invite()),
         Err(DbError::Conflict(_)) => {
             return Err(ApiError::conflict(
                 "username_taken",
@@ -137,6 +144,14 @@ pub(crate) async fn register(
         StatusCode::CREATED
     };
     Ok((code, Json(AccountView::from(user))).into_response())
+}
+
+fn unusable_invite() -> ApiError {
+    FieldErrors::single(
+        "invite",
+        "this invite code is unknown, expired or already used",
+    )
+    .into()
 }
 
 /// The signed-in account.
@@ -163,9 +178,11 @@ pub(crate) async fn change_password(
     let mut errors = FieldErrors::new();
     errors.check("new_password", accounts::check_password(&body.new_password));
     errors.into_result()?;
-    require_password(&current.user, body.current_password).await?;
+    require_password(&state, &current.user, body.current_password).await?;
     let new_password = body.new_password;
-    let hash = blocking(move || Ok(hash_password(&new_password)?)).await?;
+    let hash = state
+        .hashing(move || Ok(hash_password(&new_password)?))
+        .await?;
     let (user_id, keep) = (current.user.id, current.session.id);
     state
         .db
@@ -193,7 +210,7 @@ pub(crate) async fn delete(
     current: CurrentUser,
     AppJson(body): AppJson<DeleteAccountRequest>,
 ) -> ApiResult<(CookieJar, StatusCode)> {
-    require_password(&current.user, body.password).await?;
+    require_password(&state, &current.user, body.password).await?;
     let user_id = current.user.id;
     state
         .db
@@ -203,9 +220,15 @@ pub(crate) async fn delete(
 }
 
 /// Checks a password against an account's stored hash, off the async executor.
-pub(crate) async fn password_matches(user: &UserRow, password: String) -> ApiResult<bool> {
+pub(crate) async fn password_matches(
+    state: &AppState,
+    user: &UserRow,
+    password: String,
+) -> ApiResult<bool> {
     let Some(hash) = user.password_hash.clone() else {
         return Ok(false);
     };
-    blocking(move || Ok(verify_password(&password, &hash)?)).await
+    state
+        .hashing(move || Ok(verify_password(&password, &hash)?))
+        .await
 }

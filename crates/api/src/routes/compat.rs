@@ -101,13 +101,27 @@ pub(crate) async fn multi_attrs(
 ) -> Result<Response, ApiError> {
     let ids = parse_ids(query.ids.as_deref().unwrap_or_default())
         .map_err(|e| ApiError::bad_request("bad_ids", e))?;
-    let found = lookup(&state, ids.clone()).await?;
+    // Only MTurk requester IDs: the ids come back in the body, which a browser may render.
+    let mut keys = Vec::with_capacity(ids.len());
+    for (position, id) in ids.iter().enumerate() {
+        let key = Platform::Mturk.normalize_requester_id(id).map_err(|why| {
+            ApiError::bad_request(
+                "bad_ids",
+                format!(
+                    "id number {} is not an MTurk requester ID: {why}",
+                    position + 1
+                ),
+            )
+        })?;
+        keys.push(key);
+    }
+    let found = lookup(&state, keys.clone()).await?;
     let mut body = String::from("{");
-    for (i, id) in ids.iter().enumerate() {
+    for (i, (id, key)) in ids.iter().zip(&keys).enumerate() {
         if i > 0 {
             body.push(',');
         }
-        let value = match found.get(id) {
+        let value = match found.get(key) {
             Some(f) => {
                 let all = &f.aggregates.all;
                 json!({
@@ -129,7 +143,34 @@ pub(crate) async fn multi_attrs(
         body.push_str(&value.to_string());
     }
     body.push('}');
-    Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response())
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            // Served as HTML for the old userscripts, so a browser opening it must run nothing.
+            (header::CONTENT_SECURITY_POLICY, HTML_CSP),
+        ],
+        escape_html_in_json(&body),
+    )
+        .into_response())
+}
+
+/// What `multi-attrs.php` allows a browser to do with it: nothing (no scripts, no framing).
+pub(crate) const HTML_CSP: &str = "default-src 'none'; sandbox; frame-ancestors 'none'";
+
+/// Writes `<`, `>` and `&` as JSON's `\u003c`, `\u003e` and `\u0026`. In JSON these characters
+/// only ever occur inside strings, where the escapes mean the same characters, so every JSON
+/// parser reads the same values while an HTML parser never sees a tag or an entity.
+fn escape_html_in_json(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// One TO2 window: exactly the seven keys clients read (a missing or extra key breaks them).
@@ -241,4 +282,20 @@ pub(crate) async fn requester(
         Err(rejection) => return to2_error(StatusCode::BAD_REQUEST, rejection.body_text()),
     };
     to2(state, &rid, query.fields.as_deref()).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_characters_are_escaped_and_json_reads_the_same() {
+        let json = json!({"name": "<script>alert('x')</script> & co", "n": 1}).to_string();
+        let escaped = escape_html_in_json(&json);
+        assert!(!escaped.contains(['<', '>', '&']), "{escaped}");
+        assert_eq!(
+            serde_json::from_str::<Value>(&escaped).expect("still JSON"),
+            serde_json::from_str::<Value>(&json).expect("JSON")
+        );
+    }
 }

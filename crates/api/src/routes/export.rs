@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use picket_core::aggregate::{Aggregates, WindowStats};
 use picket_db::models::now;
 use picket_db::requesters::{self, RequesterRow};
-use picket_db::{Db, DbError, follows, incidents, reviews, stats};
+use picket_db::{Db, DbError, delivery, follows, incidents, moderation, reviews, sessions, stats};
 use serde_json::{Value, json};
 
 use crate::error::ApiResult;
@@ -63,6 +63,18 @@ fn csv_header() -> String {
     columns.join(",") + "\n"
 }
 
+/// A text cell as a spreadsheet should read it: one starting with `=`, `+`, `-`, `@`, a tab or a
+/// carriage return would be taken for a formula (CSV injection), so it gets a leading `'`, which
+/// spreadsheets show as text. Only free text goes through here (platform, requester ID, name,
+/// currency): numeric cells are written by us and a negative number must stay a number.
+fn text_cell(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    }
+}
+
 fn share(count: i64, of: i64) -> String {
     if of == 0 {
         String::new()
@@ -78,7 +90,7 @@ fn window_cells(stats: &WindowStats) -> Vec<String> {
     let pay = stats.hourly.first();
     vec![
         stats.n.to_string(),
-        pay.map(|h| h.currency.clone()).unwrap_or_default(),
+        pay.map(|h| text_cell(&h.currency)).unwrap_or_default(),
         pay.map(|h| major(h.median_minor, &h.currency))
             .unwrap_or_default(),
         pay.map(|h| major(h.q1_minor, &h.currency))
@@ -102,9 +114,9 @@ fn window_cells(stats: &WindowStats) -> Vec<String> {
 
 fn csv_record(row: &RequesterRow, aggregates: &Aggregates) -> Result<Vec<u8>, csv::Error> {
     let mut cells = vec![
-        row.platform.clone(),
-        row.requester_id.clone(),
-        row.name.clone(),
+        text_cell(&row.platform),
+        text_cell(&row.requester_id),
+        text_cell(&row.name),
     ];
     for stats in [&aggregates.all, &aggregates.days90, &aggregates.days30] {
         cells.extend(window_cells(stats));
@@ -262,6 +274,11 @@ pub(crate) async fn own_data(
                 .collect::<Result<Vec<_>, DbError>>()?;
             let corroborations = incidents::corroborations_by_author(conn, user.id)?;
             let followed = follows::followed(conn, user.id)?;
+            let notifications = follows::notifications(conn, user.id, false, None, i64::MAX)?;
+            let remote_follows = delivery::follows_of(conn, &format!("u/{}", user.username))?;
+            // Labels and dates only: a token's secret exists nowhere, and its digest stays put.
+            let tokens = sessions::token_labels(conn, user.id)?;
+            let reports = moderation::reports_by(conn, user.id)?;
             Ok(json!({
                 "account": {"username": user.username, "email": user.email, "role": user.role, "created_at": user.created_at},
                 "reviews": own_reviews,
@@ -271,8 +288,72 @@ pub(crate) async fn own_data(
                     "note": c.note, "created_at": c.created_at,
                 })).collect::<Vec<_>>(),
                 "follows": followed.iter().map(|r| json!({"platform": r.platform, "requester_id": r.requester_id, "name": r.name})).collect::<Vec<_>>(),
+                "notifications": notifications.iter().map(|(n, r)| json!({
+                    "kind": n.kind, "subject": n.subject, "message": n.message,
+                    "requester": {"platform": r.platform, "requester_id": r.requester_id, "name": r.name},
+                    "created_at": n.created_at, "read_at": n.read_at,
+                })).collect::<Vec<_>>(),
+                "remote_follows": remote_follows.iter().map(|f| json!({
+                    "actor": f.remote_actor, "state": if f.is_accepted() { "accepted" } else { "pending" },
+                })).collect::<Vec<_>>(),
+                "api_tokens": tokens.iter().map(|t| json!({"label": t.label, "created_at": t.created_at})).collect::<Vec<_>>(),
+                "reports": reports.iter().map(|r| json!({
+                    "id": r.public_id, "target_type": r.target_type, "target": r.target,
+                    "reason": r.reason, "text": r.text, "state": r.state, "created_at": r.created_at,
+                })).collect::<Vec<_>>(),
             }))
         })
         .await?;
     Ok(Json(data))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_cells_that_look_like_formulas_are_defused() {
+        for formula in [
+            "=HYPERLINK(\"http://x\")",
+            "+1",
+            "-2+3",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+        ] {
+            assert_eq!(text_cell(formula), format!("'{formula}"));
+        }
+        assert_eq!(text_cell("Acme = good"), "Acme = good");
+        assert_eq!(text_cell(""), "");
+    }
+
+    #[test]
+    fn a_record_defuses_its_name_and_keeps_its_numbers() {
+        let at = now();
+        let row = RequesterRow {
+            id: 1,
+            platform: "other".into(),
+            requester_id: "-lab".into(),
+            name: "=cmd|' /C calc'!A0".into(),
+            name_lower: String::new(),
+            created_at: at,
+            updated_at: at,
+        };
+        let aggregates = picket_core::aggregate::aggregate(&[], at);
+        let bytes = csv_record(&row, &aggregates).expect("record");
+        let text = String::from_utf8(bytes).expect("utf-8");
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(text.as_bytes());
+        let record = reader.records().next().expect("a record").expect("CSV");
+        assert_eq!(&record[0], "other");
+        assert_eq!(&record[1], "'-lab");
+        assert_eq!(&record[2], "'=cmd|' /C calc'!A0");
+        // Numeric cells are ours and never prefixed.
+        assert_eq!(&record[3], "0");
+        assert!(
+            record.iter().skip(3).all(|cell| !cell.starts_with('\'')),
+            "{text}"
+        );
+    }
 }

@@ -4,9 +4,12 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use chrono::{NaiveDate, NaiveDateTime};
+use picket_core::FieldErrors;
 use picket_core::accounts::Role;
 use picket_core::platform::Platform;
-use picket_core::review::{Approval, Completion, Recommend, ReviewInput, Scores, validate_review};
+use picket_core::review::{
+    Approval, Completion, Recommend, ReviewInput, Scores, check_requester_name, validate_review,
+};
 use picket_core::secrets::new_public_id;
 use picket_db::models::now;
 use picket_db::reviews::{self, NewReviewMeta};
@@ -109,10 +112,20 @@ fn parse_row(
         .get(record, &["requester_id", "amzn_requester_id", "rid"])
         .ok_or("requester_id is missing")?;
     let requester_id = platform.normalize_requester_id(raw_id)?;
-    let name = columns
-        .get(record, &["requester_name", "amzn_requester_name", "name"])
-        .unwrap_or(&requester_id)
-        .to_owned();
+    // The same rules as a worker's input: printable, bounded, and no worker ID (imports have no
+    // confirmation to give, so a flagged name refuses the line).
+    let mut errors = FieldErrors::new();
+    let name = check_requester_name(
+        &mut errors,
+        "requester_name",
+        columns
+            .get(record, &["requester_name", "amzn_requester_name", "name"])
+            .unwrap_or(&requester_id),
+        &requester_id,
+        false,
+    );
+    errors.into_result().map_err(|e| e.to_string())?;
+    let name = name.ok_or("requester_name is invalid")?;
     let scores = Scores {
         pay: parse_score(columns.get(record, &["pay"]), "pay")?,
         fairness: parse_score(columns.get(record, &["fair", "fairness"]), "fair")?,

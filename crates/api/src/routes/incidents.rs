@@ -3,9 +3,9 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use picket_core::FieldErrors;
 use picket_core::incident::{
     CorroborationInput, IncidentInput, IncidentStatus, validate_corroboration, validate_incident,
+    validate_status_note,
 };
 use picket_core::secrets::new_public_id;
 use picket_db::incidents::{self, IncidentRow, WaveWatch};
@@ -256,18 +256,16 @@ pub(crate) async fn change_status(
     Path(id): Path<String>,
     AppJson(body): AppJson<StatusChange>,
 ) -> ApiResult<Json<IncidentView>> {
-    let note = body
-        .note
-        .map(|n| n.trim().to_owned())
-        .filter(|n| !n.is_empty());
-    if note.as_ref().is_some_and(|n| n.chars().count() > 1000) {
-        return Err(FieldErrors::single("note", "must be at most 1000 characters").into());
-    }
     let (row, requester, author) = state
         .db
         .run(move |conn| load(conn, &id))
         .await
         .map_err(super::not_found_as(NO_INCIDENT))?;
+    // After the load: the note may name the incident's own requester, not anything else ID-shaped.
+    let note = validate_status_note(
+        body.note.as_deref(),
+        requester.as_ref().map_or("", |r| r.requester_id.as_str()),
+    )?;
     if row.author_id != Some(current.user.id) && !current.role().can_moderate() {
         return Err(ApiError::forbidden(
             "not_author",

@@ -21,17 +21,6 @@ use crate::extract::CurrentUser;
 use axum::http::StatusCode;
 use picket_db::{DbConn, DbError};
 
-/// Runs CPU-heavy work (password hashing) on the blocking pool so it never stalls other requests.
-pub(crate) async fn blocking<T, F>(f: F) -> Result<T, ApiError>
-where
-    T: Send + 'static,
-    F: FnOnce() -> Result<T, ApiError> + Send + 'static,
-{
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(ApiError::internal)?
-}
-
 /// Maps "no such row" to a 404 that says what was looked for; other errors keep their mapping.
 pub(crate) fn not_found_as(message: &'static str) -> impl Fn(DbError) -> ApiError {
     move |error| match error {

@@ -88,12 +88,15 @@ pub(crate) async fn list(
 /// requester is also followed here, so what arrives from it notifies the worker.
 #[utoipa::path(post, path = "/api/v1/account/remote-follows", operation_id = "follow_remote", tag = "follows", request_body = RemoteTarget,
     responses((status = 201, body = RemoteFollowView), (status = 401), (status = 404, description = "no such actor"),
-        (status = 422, description = "not a handle or actor URL, or its server refused"), (status = 503, description = "this instance does not federate")))]
+        (status = 422, description = "not a handle or actor URL, or its server refused"), (status = 429, description = "too many writes"), (status = 503, description = "this instance does not federate")))]
 pub(crate) async fn follow(
     State(state): State<AppState>,
     current: CurrentUser,
     AppJson(body): AppJson<RemoteTarget>,
 ) -> ApiResult<(StatusCode, Json<RemoteFollowView>)> {
+    // Each follow makes this instance fetch and post to another server: counted like any write,
+    // first, so a refused target costs quota too and cannot be used to probe without limit.
+    state.check_write_quota(current.user.id)?;
     let target = checked(&body.target)?;
     let followed = state
         .remote()?
@@ -135,12 +138,14 @@ pub(crate) async fn follow(
 
 /// Stop following an actor on another server.
 #[utoipa::path(delete, path = "/api/v1/account/remote-follows", operation_id = "unfollow_remote", tag = "follows", request_body = RemoteTarget,
-    responses((status = 204), (status = 401), (status = 404, description = "not following it"), (status = 503)))]
+    responses((status = 204), (status = 401), (status = 404, description = "not following it"), (status = 429, description = "too many writes"), (status = 503)))]
 pub(crate) async fn unfollow(
     State(state): State<AppState>,
     current: CurrentUser,
     AppJson(body): AppJson<RemoteTarget>,
 ) -> ApiResult<StatusCode> {
+    // An unfollow posts to another server too.
+    state.check_write_quota(current.user.id)?;
     let target = checked(&body.target)?;
     state
         .remote()?

@@ -7,7 +7,7 @@ use picket_core::FieldErrors;
 use picket_core::accounts::Role;
 use picket_core::moderation::{TargetType, validate_reason};
 use picket_core::platform::Platform;
-use picket_core::review::{ReviewInput, validate_review};
+use picket_core::review::{ReviewInput, check_requester_name, validate_review};
 use picket_core::secrets::new_public_id;
 use picket_db::follows;
 use picket_db::models::now;
@@ -61,27 +61,27 @@ pub(crate) struct EditReview {
     unknown: Unknown,
 }
 
+/// The requester a new review names: its platform, its normalised ID and its name, each checked
+/// in `core` (the name also by the worker-ID guard, which `allow_worker_ids` waives).
 fn check_requester(
     platform: &str,
     id: &str,
     name: &str,
+    allow_worker_ids: bool,
 ) -> Result<(Platform, String, String), ApiError> {
     let mut errors = FieldErrors::new();
     let platform = errors.check("platform", platform.parse::<Platform>());
     let id = platform.and_then(|p| errors.check("requester_id", p.normalize_requester_id(id)));
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > requesters::NAME_MAX_CHARS {
-        errors.add(
-            "requester_name",
-            format!(
-                "give the requester's name (1 to {} characters)",
-                requesters::NAME_MAX_CHARS
-            ),
-        );
-    }
+    let name = check_requester_name(
+        &mut errors,
+        "requester_name",
+        name,
+        id.as_deref().unwrap_or_default(),
+        allow_worker_ids,
+    );
     errors.into_result()?;
-    match (platform, id) {
-        (Some(platform), Some(id)) => Ok((platform, id, name.to_owned())),
+    match (platform, id, name) {
+        (Some(platform), Some(id), Some(name)) => Ok((platform, id, name)),
         _ => Err(FieldErrors::single("platform", "invalid").into()),
     }
 }
@@ -104,8 +104,12 @@ pub(crate) async fn create(
 ) -> ApiResult<(StatusCode, Json<ReviewView>)> {
     state.check_write_quota(current.user.id)?;
     body.unknown.reject()?;
-    let (platform, requester_id, name) =
-        check_requester(&body.platform, &body.requester_id, &body.requester_name)?;
+    let (platform, requester_id, name) = check_requester(
+        &body.platform,
+        &body.requester_id,
+        &body.requester_name,
+        body.confirm_no_worker_ids,
+    )?;
     let review = validate_review(
         &body.review,
         platform,
@@ -290,9 +294,15 @@ pub(crate) async fn history(
         .db
         .run(move |conn| {
             let row = reviews::by_public_id(conn, &id)?;
+            // What `show` would show with content, and no more. A remote copy has no local
+            // author, so "the viewer is the author" needs a signed-in viewer, or every
+            // anonymous reader (no id) would count as the author of every remote copy.
+            let is_author = viewer.id().is_some() && viewer.id() == row.author_id;
+            let hidden = picket_db::policy::is_hidden(conn, row.origin.as_deref())?;
             let visible = match row.state()? {
+                _ if hidden && !can_moderate => false,
                 ReviewState::Published => true,
-                ReviewState::Removed => can_moderate || viewer.id() == row.author_id,
+                ReviewState::Removed => can_moderate || is_author,
                 ReviewState::Draft | ReviewState::Deleted => false,
             };
             if !visible {

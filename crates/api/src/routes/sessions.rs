@@ -6,14 +6,13 @@ use axum::http::StatusCode;
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use picket_core::FieldErrors;
-use picket_core::accounts::AccountStatus;
+use picket_core::accounts::{AccountStatus, Username};
 use picket_core::secrets::{hash_password, needs_rehash, new_secret, secret_digest};
 use picket_db::models::{NewSession, SessionKind, UserRow, now};
 use picket_db::{DbError, sessions, users};
 use serde::{Deserialize, Serialize};
 
 use super::accounts::{AccountView, password_matches};
-use super::blocking;
 use super::totp::{self, SecondFactor};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{AppJson, CurrentUser};
@@ -60,8 +59,12 @@ pub(crate) fn clear_cookie(jar: CookieJar, state: &AppState) -> CookieJar {
 }
 
 /// Refuses with 403 unless `password` is the account's current password: re-checked before destructive actions.
-pub(crate) async fn require_password(user: &UserRow, password: String) -> ApiResult<()> {
-    if password_matches(user, password).await? {
+pub(crate) async fn require_password(
+    state: &AppState,
+    user: &UserRow,
+    password: String,
+) -> ApiResult<()> {
+    if password_matches(state, user, password).await? {
         Ok(())
     } else {
         Err(ApiError::forbidden(
@@ -111,13 +114,17 @@ async fn issue(
 
 /// Sign in: sets the HttpOnly session cookie.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "accounts", request_body = LoginRequest,
-    responses((status = 200, body = LoginResponse), (status = 401, description = "wrong username or password, or a second-factor code missing (`totp_required`) or wrong (`totp_invalid`)"), (status = 403, description = "pending or suspended"), (status = 429)))]
+    responses((status = 200, body = LoginResponse), (status = 401, description = "wrong username or password, or a second-factor code missing (`totp_required`) or wrong (`totp_invalid`)"), (status = 403, description = "pending or suspended"), (status = 422, description = "not a possible username"), (status = 429), (status = 503, description = "too many passwords being checked; see Retry-After")))]
 pub(crate) async fn login(
     State(state): State<AppState>,
     jar: CookieJar,
     AppJson(body): AppJson<LoginRequest>,
 ) -> ApiResult<(CookieJar, Json<LoginResponse>)> {
-    let username = body.username.trim().to_ascii_lowercase();
+    // A name no account can have is refused before it costs a hash or a limiter entry: an
+    // attacker could otherwise send endless new (and endlessly long) names.
+    let username = Username::parse(&body.username)
+        .map_err(|why| FieldErrors::single("username", why))?
+        .into_string();
     let wrong = || {
         ApiError::new(
             StatusCode::UNAUTHORIZED,
@@ -140,12 +147,14 @@ pub(crate) async fn login(
     };
     let Some(user) = user else {
         // Spend the same time as a real check, so timing does not tell which usernames exist.
-        let decoy = state.decoy_hash()?;
+        let decoy = state.decoy_hash().await?;
         let password = body.password;
-        blocking(move || Ok(picket_core::secrets::verify_password(&password, &decoy)?)).await?;
+        state
+            .hashing(move || Ok(picket_core::secrets::verify_password(&password, &decoy)?))
+            .await?;
         return Err(wrong());
     };
-    if !password_matches(&user, body.password.clone()).await? {
+    if !password_matches(&state, &user, body.password.clone()).await? {
         return Err(wrong());
     }
     match user.status() {
@@ -186,7 +195,7 @@ pub(crate) async fn login(
     }
     if user.password_hash.as_deref().is_some_and(needs_rehash) {
         let password = body.password;
-        let hash = blocking(move || Ok(hash_password(&password)?)).await?;
+        let hash = state.hashing(move || Ok(hash_password(&password)?)).await?;
         let id = user.id;
         state
             .db

@@ -72,7 +72,7 @@ pub(crate) async fn enrol(
             "only moderators and admins can enable a second factor",
         ));
     }
-    require_password(&current.user, body.password).await?;
+    require_password(&state, &current.user, body.password).await?;
     let secret = totp::new_secret();
     let recovery_codes = totp::new_recovery_codes();
     let digests: Vec<String> = recovery_codes
@@ -142,7 +142,7 @@ pub(crate) async fn disable(
     current: CurrentUser,
     AppJson(body): AppJson<DisableRequest>,
 ) -> ApiResult<StatusCode> {
-    require_password(&current.user, body.password).await?;
+    require_password(&state, &current.user, body.password).await?;
     let user_id = current.user.id;
     match second_factor(&state, user_id, &body.code).await? {
         SecondFactor::NotEnabled => Err(ApiError::conflict(
