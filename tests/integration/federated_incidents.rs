@@ -58,6 +58,9 @@ async fn incidents_and_corroborations_federate(backend: TestBackend) {
     let c = federating(backend).await;
     follow_instance(&b, &a).await;
     follow_instance(&c, &a).await;
+    // Only followed instances count: A and C also follow B, whose worker corroborates.
+    follow_instance(&a, &b).await;
+    follow_instance(&c, &b).await;
 
     let alice = a.signed_in("alice", PASSWORD).await;
     let (status, created) = alice

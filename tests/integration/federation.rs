@@ -140,10 +140,38 @@ async fn discovery_and_actors(backend: TestBackend) {
             "id",
             "preferredUsername",
             "inbox",
+            "outbox",
+            "followers",
+            "following",
             "endpoints",
             "publicKey",
             "manuallyApprovesFollowers"
         ]
+    );
+    // Every collection an actor names answers, paged.
+    for collection in ["outbox", "followers", "following"] {
+        let whole = activity_json(&server, &format!("/u/alice/{collection}")).await;
+        assert_eq!(whole["type"], "OrderedCollection", "{collection}: {whole}");
+        let first = whole["first"].as_str().expect("first page");
+        let path = &first[server.base.len()..];
+        let page = activity_json(&server, path).await;
+        assert_eq!(
+            page["type"], "OrderedCollectionPage",
+            "{collection}: {page}"
+        );
+    }
+    for actor in ["/actor", &format!("/r/mturk/{RID}")] {
+        for collection in ["followers", "following"] {
+            let whole = activity_json(&server, &format!("{actor}/{collection}")).await;
+            assert_eq!(whole["type"], "OrderedCollection");
+        }
+    }
+    // A worker's outbox lists what they published.
+    let outbox = activity_json(&server, "/u/alice/outbox?page=true&section=review").await;
+    assert_eq!(
+        outbox["orderedItems"].as_array().map(Vec::len),
+        Some(1),
+        "{outbox}"
     );
     let instance = activity_json(&server, "/actor").await;
     assert_eq!(instance["type"], "Application");
@@ -181,7 +209,8 @@ async fn discovery_and_actors(backend: TestBackend) {
     assert_eq!(info["software"]["name"], "picket");
     assert_eq!(info["protocols"], json!(["activitypub"]));
     assert_eq!(info["openRegistrations"], true);
-    assert_eq!(info["usage"]["users"]["total"], 1);
+    // One account, published rounded up to tens: an exact count tells who joined when.
+    assert_eq!(info["usage"]["users"]["total"], 10);
     server.stop().await;
 }
 
@@ -344,10 +373,25 @@ async fn instances_follow_accept_and_unfollow(backend: TestBackend) {
     .await;
 
     // A crash after sending but before recording it: the Follow goes out again. B acknowledges
-    // it and applies nothing: still one follower, and no second Accept.
+    // it and applies nothing: still one follower, and no second Accept. (A delivered body is
+    // blanked, so the crash is replayed with the body it still had then.)
+    let follow_id = follows(&a, Direction::Outbound)[0]
+        .follow_activity_id
+        .clone();
+    let follow_body = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "type": "Follow",
+        "id": follow_id,
+        "actor": format!("{}/actor", a.base),
+        "object": b_instance,
+    })
+    .to_string();
     a.db.open()
-        .with_conn(|conn| {
+        .with_conn(move |conn| {
             use diesel::prelude::*;
+            diesel::update(picket_db::schema::outbox::table)
+                .set(picket_db::schema::outbox::body.eq(&follow_body))
+                .execute(conn)?;
             diesel::update(picket_db::schema::deliveries::table)
                 .set(picket_db::schema::deliveries::state.eq("pending"))
                 .execute(conn)?;

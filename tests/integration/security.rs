@@ -791,3 +791,48 @@ async fn a_suspension_hides_content_at_home(backend: TestBackend) {
 }
 
 both_backends!(a_suspension_hides_content_at_home);
+
+/// Finding 15: content from an instance nobody here follows is kept and shown but not counted
+/// (a swarm of throwaway instances cannot move the figures); once followed, it counts.
+async fn only_followed_instances_count(backend: TestBackend) {
+    let a = federating(backend).await;
+    let b = federating(backend).await;
+    let alice = a.signed_in("alice", PASSWORD).await;
+    let (status, created) = alice.post("/api/v1/reviews", review(100, 60)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let id = created["id"].as_str().expect("id");
+    // A pushes alice's review to B, which follows nobody.
+    let page = activity_json(&a, &format!("/reviews/{id}")).await;
+    let create = json!({
+        "@context": ["https://www.w3.org/ns/activitystreams", format!("{}/ns", a.base)],
+        "type": "Create",
+        "id": format!("{}/activities/unasked-create", a.base),
+        "actor": format!("{}/u/alice", a.base),
+        "to": ["https://www.w3.org/ns/activitystreams#Public"],
+        "object": page,
+    });
+    crate::moderation::try_send_as(&a, "alice", &b, create).await;
+    let anonymous = Client::new(&b);
+    let (_, listed) = anonymous
+        .get(&format!("/api/v1/requesters/mturk/{RID}/reviews"))
+        .await;
+    assert_eq!(
+        listed["items"].as_array().map(Vec::len),
+        Some(1),
+        "stored and shown: {listed}"
+    );
+    assert_eq!(
+        counted(&b).await.0,
+        0,
+        "not counted while B follows no one on A"
+    );
+    follow_instance(&b, &a).await;
+    eventually("counted once B follows A", || async {
+        counted(&b).await.0 == 1
+    })
+    .await;
+    a.stop().await;
+    b.stop().await;
+}
+
+both_backends!(only_followed_instances_count);

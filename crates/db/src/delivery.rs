@@ -398,7 +398,7 @@ pub enum Direction {
 }
 
 impl Direction {
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Direction::Inbound => "inbound",
             Direction::Outbound => "outbound",
@@ -462,10 +462,12 @@ pub fn set_follow(
             federation_follows::created_at.eq(at),
         ))
         .execute(conn)?;
+    if accepted && direction == Direction::Outbound {
+        crate::policy::refresh_hidden(conn, at)?;
+    }
     Ok(())
 }
 
-/// Marks our follow that `follow_activity_id` asked for as accepted; `false` if there is none.
 /// Marks our pending follow `follow_activity_id` of `remote_actor` accepted. Only a follow that
 /// is still pending, with that id, sent to that actor, is matched: an unsolicited or replayed
 /// `Accept` changes nothing (and the caller must then not backfill).
@@ -483,6 +485,10 @@ pub fn accept_outbound(
     )
     .set(federation_follows::state.eq("accepted"))
     .execute(conn)?;
+    if updated > 0 {
+        // A followed instance's content counts from now on.
+        crate::policy::refresh_hidden(conn, crate::models::now())?;
+    }
     Ok(updated > 0)
 }
 
@@ -499,6 +505,9 @@ pub fn remove_follow(
             .filter(federation_follows::direction.eq(direction.as_str())),
     )
     .execute(conn)?;
+    if removed > 0 && direction == Direction::Outbound {
+        crate::policy::refresh_hidden(conn, crate::models::now())?;
+    }
     Ok(removed > 0)
 }
 
@@ -527,6 +536,9 @@ pub fn reject_outbound(
             .filter(federation_follows::remote_actor.eq(remote_actor)),
     )
     .execute(conn)?;
+    if removed > 0 {
+        crate::policy::refresh_hidden(conn, crate::models::now())?;
+    }
     Ok(removed > 0)
 }
 

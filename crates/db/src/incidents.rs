@@ -585,6 +585,7 @@ pub fn wave_facts(
         .filter(incidents::requester_pk.eq(requester_pk))
         .filter(incidents::state.eq(PUBLISHED))
         .filter(visible!(incidents::origin))
+        .filter(counted!(incidents::origin))
         .select(IncidentRow::as_select())
         .load(conn)?;
     let pks: Vec<i64> = rows.iter().map(|r| r.id).collect();
@@ -592,6 +593,7 @@ pub fn wave_facts(
         .filter(corroborations::incident_pk.eq_any(&pks))
         .filter(corroborations::state.eq(PUBLISHED))
         .filter(visible!(corroborations::origin))
+        .filter(counted!(corroborations::origin))
         .select(CorroborationRow::as_select())
         .load(conn)?;
     let instance = |origin: &Option<String>| origin.as_deref().unwrap_or(local_instance).to_owned();

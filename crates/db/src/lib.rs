@@ -11,6 +11,18 @@ macro_rules! visible {
     };
 }
 
+/// Whether content from `$origin` counts in aggregates and waves: local content, and content
+/// from the instances in `counted_origins` (followed or allowed), so that instances nobody here
+/// chose to trust cannot move the figures however many of them there are.
+macro_rules! counted {
+    ($origin:expr) => {
+        $origin.is_null().or($origin.eq_any(
+            crate::schema::counted_origins::table
+                .select(crate::schema::counted_origins::origin.nullable()),
+        ))
+    };
+}
+
 pub mod actors;
 mod conn;
 pub mod delivery;

@@ -6,7 +6,8 @@ pub use picket_core::domain_list::DomainEntry;
 use picket_core::moderation::{FederationMode, covers, permits};
 
 use crate::schema::{
-    corroborations, domain_rules, hidden_origins, incidents, list_subscriptions, reviews,
+    corroborations, counted_origins, domain_rules, federation_follows, hidden_origins, incidents,
+    list_subscriptions, reviews,
 };
 use crate::{DbConn, DbError};
 
@@ -258,6 +259,7 @@ pub fn refresh_hidden(conn: &mut DbConn, at: NaiveDateTime) -> Result<(), DbErro
         .filter(|o| !hidden.contains(o))
         .chain(hidden.iter().copied().filter(|o| !before.contains(o)))
         .collect();
+    refresh_counted(conn, &origins, at)?;
     if changed.is_empty() {
         return Ok(());
     }
@@ -265,6 +267,61 @@ pub fn refresh_hidden(conn: &mut DbConn, at: NaiveDateTime) -> Result<(), DbErro
     for origin in &hidden {
         diesel::insert_into(hidden_origins::table)
             .values(hidden_origins::origin.eq(origin.as_str()))
+            .execute(conn)?;
+    }
+    let requesters: Vec<i64> = reviews::table
+        .filter(reviews::origin.eq_any(changed))
+        .select(reviews::requester_pk)
+        .distinct()
+        .load(conn)?;
+    for requester in requesters {
+        crate::stats::refresh(conn, requester, at)?;
+    }
+    Ok(())
+}
+
+/// Recomputes which other instances' content counts in aggregates and waves: those a local
+/// actor follows (an accepted follow) and those an allow rule covers, among the `known`
+/// origins content came from (an allow rule's own domain counts even before any content). The
+/// aggregates of requesters whose counted reviews changed are refreshed.
+fn refresh_counted(conn: &mut DbConn, known: &[String], at: NaiveDateTime) -> Result<(), DbError> {
+    let followed: Vec<String> = federation_follows::table
+        .filter(federation_follows::direction.eq(crate::delivery::Direction::Outbound.as_str()))
+        .filter(federation_follows::state.eq("accepted"))
+        .select(federation_follows::remote_actor)
+        .load::<String>(conn)?
+        .iter()
+        .map(|actor| crate::delivery::host_of(actor).to_ascii_lowercase())
+        .collect();
+    let allowed: Vec<String> = domain_rules::table
+        .filter(domain_rules::kind.eq(RuleKind::Allow.as_str()))
+        .select(domain_rules::domain)
+        .load(conn)?;
+    let mut counted: Vec<String> = followed;
+    counted.extend(allowed.iter().cloned());
+    counted.extend(
+        known
+            .iter()
+            .filter(|origin| allowed.iter().any(|domain| covers(domain, origin)))
+            .cloned(),
+    );
+    counted.sort();
+    counted.dedup();
+    let before: Vec<String> = counted_origins::table
+        .select(counted_origins::origin)
+        .load(conn)?;
+    let changed: Vec<&String> = before
+        .iter()
+        .filter(|o| !counted.contains(o))
+        .chain(counted.iter().filter(|o| !before.contains(o)))
+        .collect();
+    if changed.is_empty() {
+        return Ok(());
+    }
+    diesel::delete(counted_origins::table).execute(conn)?;
+    for origin in &counted {
+        diesel::insert_into(counted_origins::table)
+            .values(counted_origins::origin.eq(origin.as_str()))
             .execute(conn)?;
     }
     let requesters: Vec<i64> = reviews::table

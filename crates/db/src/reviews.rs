@@ -488,6 +488,7 @@ pub fn published_facts(conn: &mut DbConn, requester_pk: i64) -> Result<Vec<Revie
         .filter(reviews::requester_pk.eq(requester_pk))
         .filter(reviews::state.eq(ReviewState::Published.as_str()))
         .filter(visible!(reviews::origin))
+        .filter(counted!(reviews::origin))
         .select(ReviewRow::as_select())
         .load::<ReviewRow>(conn)?
         .iter()

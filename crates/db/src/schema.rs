@@ -50,6 +50,12 @@ diesel::table! {
 }
 
 diesel::table! {
+    counted_origins (origin) {
+        origin -> Text,
+    }
+}
+
+diesel::table! {
     remote_versions (ap_id) {
         ap_id -> Text,
         version -> Timestamp,
@@ -433,6 +439,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     federation_events,
     requester_name_votes,
     remote_versions,
+    counted_origins,
     reports,
     modlog,
     domain_rules,

@@ -1,2 +1,3 @@
+DROP TABLE counted_origins;
 DROP TABLE requester_name_votes;
 DROP TABLE remote_versions;

@@ -16,3 +16,10 @@ CREATE TABLE requester_name_votes (
     seen_at TIMESTAMP NOT NULL,
     PRIMARY KEY (requester_pk, voter)
 );
+
+-- The other instances whose content counts in aggregates and waves: those a local actor follows
+-- (accepted) and those an allow rule names. Content from anywhere else is stored and shown, but
+-- a swarm of throwaway instances cannot move the figures.
+CREATE TABLE counted_origins (
+    origin TEXT PRIMARY KEY
+);
