@@ -836,3 +836,118 @@ async fn only_followed_instances_count(backend: TestBackend) {
 }
 
 both_backends!(only_followed_instances_count);
+
+/// Key rotation: when a known actor's signature fails with the key held, the actor is fetched
+/// again once and the post verified with its new key.
+async fn a_rotated_key_is_refetched_once(backend: TestBackend) {
+    let a = federating(backend).await;
+    let b = federating(backend).await;
+    let like = |n: u32| {
+        json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "type": "Like",
+            "id": format!("{}/activities/rotation-like-{n}", a.base),
+            "actor": format!("{}/actor", a.base),
+            "object": format!("{}/actor", b.base),
+        })
+        .to_string()
+    };
+    let before = signing_as(&a).await;
+    assert_eq!(
+        crate::federation::signed_post(&before, &b, &like(0), &like(0)).await,
+        StatusCode::ACCEPTED,
+        "B learns A's key"
+    );
+    // A rotates its instance key.
+    let fresh = activitypub_federation::http_signatures::generate_actor_keypair().expect("keys");
+    a.db.open()
+        .with_conn(move |conn| {
+            use diesel::prelude::*;
+            diesel::update(picket_db::schema::actor_keys::table.find("actor"))
+                .set((
+                    picket_db::schema::actor_keys::public_key_pem.eq(&fresh.public_key),
+                    picket_db::schema::actor_keys::private_key_pem.eq(&fresh.private_key),
+                ))
+                .execute(conn)?;
+            Ok(())
+        })
+        .expect("rotate");
+    let after = signing_as(&a).await;
+    assert_eq!(
+        crate::federation::signed_post(&after, &b, &like(1), &like(1)).await,
+        StatusCode::ACCEPTED,
+        "B fetched the new key and verified with it"
+    );
+    a.stop().await;
+    b.stop().await;
+}
+
+both_backends!(a_rotated_key_is_refetched_once);
+
+/// Finding 15, floods: one `Flag` files at most five reports, and one instance at most thirty
+/// an hour; deeply nested JSON is refused before anything else.
+async fn flag_floods_are_capped(backend: TestBackend) {
+    let a = federating(backend).await;
+    let b = federating(backend).await;
+    b.create_user("mod", picket_core::accounts::Role::Moderator, PASSWORD)
+        .await;
+    let moderator = Client::new(&b).login("mod", PASSWORD).await;
+    let bob = b.signed_in("bob", PASSWORD).await;
+    let mut ids = Vec::new();
+    for reward in 0..6 {
+        let (_, created) = bob.post("/api/v1/reviews", review(100 + reward, 60)).await;
+        ids.push(format!(
+            "{}/reviews/{}",
+            b.base,
+            created["id"].as_str().expect("id")
+        ));
+    }
+    let a_data = signing_as(&a).await;
+    let flag = |n: u32, targets: &[String]| {
+        json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "type": "Flag",
+            "id": format!("{}/activities/flag-{n}", a.base),
+            "actor": format!("{}/actor", a.base),
+            "object": targets,
+            "content": format!("Spam, take {n}"),
+        })
+        .to_string()
+    };
+    let mut many = ids.clone();
+    many.extend((0..14).map(|i| format!("{}/reviews/nothing-{i}", b.base)));
+    let first = flag(0, &many);
+    assert_eq!(
+        crate::federation::signed_post(&a_data, &b, &first, &first).await,
+        StatusCode::ACCEPTED
+    );
+    let queue = moderator.get("/api/v1/moderation/reports").await.1;
+    assert_eq!(queue["items"].as_array().map(Vec::len), Some(5), "{queue}");
+    // Five more of five targets each spend the hour's thirty; the next is refused.
+    for n in 1..=5 {
+        let next = flag(n, &ids[..5]);
+        assert_eq!(
+            crate::federation::signed_post(&a_data, &b, &next, &next).await,
+            StatusCode::ACCEPTED,
+            "flag {n}"
+        );
+    }
+    let over = flag(6, &ids[..1]);
+    let refused = crate::federation::signed_post_response(&a_data, &b, &over, &over).await;
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(refused.headers().contains_key("retry-after"));
+
+    let nested = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let response = crate::support::http()
+        .post(format!("{}/inbox", b.base))
+        .header("content-type", "application/activity+json")
+        .body(nested)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    a.stop().await;
+    b.stop().await;
+}
+
+both_backends!(flag_floods_are_capped);

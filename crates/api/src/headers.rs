@@ -7,7 +7,8 @@ use axum::response::Response;
 
 /// For responses whose handler chose no policy (JSON, Atom, ActivityPub): nothing in them may
 /// load or run anything, and no page may frame them.
-const DEFAULT_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
+const DEFAULT_CSP: &str =
+    "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /// Seconds a client should wait after a 429 or 503 that did not say how long.
 pub(crate) const DEFAULT_RETRY_AFTER_SECS: u64 = 30;

@@ -93,6 +93,11 @@ pub(crate) async fn store(
                     let today = now().date() + chrono::Duration::days(1);
                     let incident = validate_incident(&input, today, true)
                         .map_err(|e| ApubError::Invalid(e.to_string()))?;
+                    if let Some(name) = incident.requester_name.as_deref() {
+                        picket_core::platform::validate_requester_name(name).map_err(|e| {
+                            ApubError::Invalid(format!("picket:incident requester_name: {e}"))
+                        })?;
+                    }
                     let local_instance = data.local_instance();
                     let window = data.wave_window_days;
                     apply(data, activity_id, move |conn| {
@@ -160,16 +165,23 @@ async fn store_review(
     // The author's own instance already asked about worker IDs; its answer stands.
     let review = validate_review(&input, platform, &requester_id, true)
         .map_err(|e| ApubError::Invalid(e.to_string()))?;
-    let name = page.requester_name.unwrap_or_else(|| requester_id.clone());
+    // The same rule as for local reviews: printable, at most 200 characters.
+    let name = match page.requester_name.as_deref() {
+        Some(name) => picket_core::platform::validate_requester_name(name)
+            .map_err(|e| ApubError::Invalid(format!("picket:requesterName: {e}")))?,
+        None => requester_id.clone(),
+    };
     apply(data, activity_id, move |conn| {
         let at = now();
-        // The remote author's review is that author's vote for the requester's name.
+        // The remote author's review is that author's vote for the requester's name, if its
+        // instance counts here: throwaway instances cannot outvote real reviewers.
+        let voter = picket_db::policy::is_counted(conn, &remote.origin)?.then_some(&remote.author);
         let requester = requesters::mention(
             conn,
             platform.as_str(),
             &requester_id,
             &name,
-            Some(&remote.author),
+            voter.map(String::as_str),
             at,
         )?;
         let public_id = new_public_id();

@@ -169,8 +169,9 @@ async fn requester_feed(
 pub const MAX_INBOX_BYTES: usize = 256 * 1024;
 
 /// How long the work one incoming activity causes (its fetches included) may take before the
-/// sender is told to try again later: a chain of slow peers cannot pin a worker.
-pub const INBOX_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
+/// sender is told to try again later: a chain of slow peers cannot pin a worker. Senders wait
+/// about 10 s for an answer, so the work ends before they give up.
+pub const INBOX_DEADLINE: std::time::Duration = std::time::Duration::from_secs(9);
 
 /// Caps the body (413), checks the claimed actor's domain and what the signature covers before
 /// anything is fetched, verifies the signature and digest (the library), then applies the

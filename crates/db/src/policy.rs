@@ -280,6 +280,15 @@ pub fn refresh_hidden(conn: &mut DbConn, at: NaiveDateTime) -> Result<(), DbErro
     Ok(())
 }
 
+/// Whether content from `origin` (host, and port when there is one) counts here.
+pub fn is_counted(conn: &mut DbConn, origin: &str) -> Result<bool, DbError> {
+    Ok(counted_origins::table
+        .find(origin)
+        .count()
+        .get_result::<i64>(conn)?
+        > 0)
+}
+
 /// Recomputes which other instances' content counts in aggregates and waves: those a local
 /// actor follows (an accepted follow) and those an allow rule covers, among the `known`
 /// origins content came from (an allow rule's own domain counts even before any content). The
