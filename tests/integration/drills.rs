@@ -1,0 +1,356 @@
+//! Fault drills (issue 10): what an instance does when the things around it fail: its database stops and comes back, a peer fails then recovers, a peer drip-feeds a body, activities arrive out of order, a peer's clock is off.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::federation::{PASSWORD, eventually};
+use crate::reviews::{RID, review};
+use crate::support::{Client, ServeProcess, free_port, picket};
+
+// ---------------------------------------------------------------------------------------------
+// Drill 1: PostgreSQL stopped and restarted under load.
+
+/// A PostgreSQL cluster of this test's own, in a temporary directory on a free port: the drill
+/// stops it, which must never happen to the shared server the other tests use.
+struct Cluster {
+    bin: PathBuf,
+    dir: tempfile::TempDir,
+    port: u16,
+    /// initdb refuses to run as root; then every tool runs as `postgres`, as tests/run.sh does.
+    as_postgres: bool,
+}
+
+impl Cluster {
+    fn create() -> Cluster {
+        let listed = Command::new("sh")
+            .args(["-c", "ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1"])
+            .output()
+            .expect("run sh");
+        let bin = PathBuf::from(String::from_utf8_lossy(&listed.stdout).trim());
+        // Loudly, never a skip: this drill exists to run.
+        assert!(
+            bin.join("pg_ctl").exists(),
+            "the PostgreSQL drill needs initdb and pg_ctl under /usr/lib/postgresql/*/bin \
+             (Debian: apt-get install postgresql)"
+        );
+        let uid = Command::new("id").arg("-u").output().expect("run id");
+        let as_postgres = String::from_utf8_lossy(&uid.stdout).trim() == "0";
+        let dir = tempfile::tempdir().expect("a directory for the cluster");
+        if as_postgres {
+            run(Command::new("chown").arg("postgres").arg(dir.path()));
+        }
+        let cluster = Cluster {
+            bin,
+            dir,
+            port: free_port(),
+            as_postgres,
+        };
+        run(cluster.tool("initdb").arg("-D").arg(cluster.data()).args([
+            "-U",
+            "postgres",
+            "--auth=trust",
+        ]));
+        cluster.start();
+        cluster
+    }
+
+    fn data(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    fn tool(&self, name: &str) -> Command {
+        let path = self.bin.join(name);
+        if self.as_postgres {
+            let mut command = Command::new("runuser");
+            command.args(["-u", "postgres", "--"]).arg(path);
+            command
+        } else {
+            Command::new(path)
+        }
+    }
+
+    fn start(&self) {
+        run(self
+            .tool("pg_ctl")
+            .arg("-D")
+            .arg(self.data())
+            .arg("-l")
+            .arg(self.dir.path().join("log"))
+            .args(["-w", "-t", "60", "-o"])
+            .arg(format!(
+                "-p {} -k {} -c listen_addresses=127.0.0.1",
+                self.port,
+                self.dir.path().display()
+            ))
+            .arg("start"));
+    }
+
+    /// A fast shutdown: sessions are terminated and in-flight transactions roll back.
+    fn stop(&self) {
+        run(self
+            .tool("pg_ctl")
+            .arg("-D")
+            .arg(self.data())
+            .args(["-m", "fast", "-w", "-t", "60", "stop"]));
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        // Whatever the test did, the cluster does not outlive it.
+        let _ = self
+            .tool("pg_ctl")
+            .arg("-D")
+            .arg(self.data())
+            .args(["-m", "immediate", "stop"])
+            .output();
+    }
+}
+
+fn run(command: &mut Command) {
+    let output = command.output().expect("run a PostgreSQL tool");
+    assert!(
+        output.status.success(),
+        "{command:?} failed: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// What one write during the drill got back.
+#[derive(Debug)]
+struct Outcome {
+    status: StatusCode,
+    retry_after: bool,
+    took: Duration,
+    at: Instant,
+    /// The review's id, when it was created.
+    id: Option<String>,
+}
+
+/// The server's request timeout in the drill: an answer slower than this is a hang.
+const REQUEST_TIMEOUT_SECONDS: u64 = 10;
+
+/// Posts reviews one after another until `stop` (or a bound on count and time), recording
+/// every answer in `log`.
+async fn write_reviews(worker: Client, stop: Arc<AtomicBool>, log: Arc<Mutex<Vec<Outcome>>>) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    for n in 0..3_000i64 {
+        if stop.load(Ordering::SeqCst) || Instant::now() > deadline {
+            return;
+        }
+        let started = Instant::now();
+        let response = worker
+            .request(reqwest::Method::POST, "/api/v1/reviews")
+            .json(&review(100 + n, 600))
+            // Past the server's own timeout: a request it never answers shows here as a failure.
+            .timeout(Duration::from_secs(REQUEST_TIMEOUT_SECONDS + 10))
+            .send()
+            .await
+            .unwrap_or_else(|error| panic!("a write got no answer: {error}"));
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .contains_key(reqwest::header::RETRY_AFTER);
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        let id = (status == StatusCode::CREATED).then(|| {
+            body["id"]
+                .as_str()
+                .expect("a created review's id")
+                .to_owned()
+        });
+        log.lock().expect("log").push(Outcome {
+            status,
+            retry_after,
+            took: started.elapsed(),
+            at: Instant::now(),
+            id,
+        });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Every review id the instance lists for the test requester, paging through the whole list.
+async fn listed_review_ids(client: &Client) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut before: Option<i64> = None;
+    for _ in 0..1_000 {
+        let path = match before {
+            Some(cursor) => {
+                format!("/api/v1/requesters/mturk/{RID}/reviews?limit=100&before={cursor}")
+            }
+            None => format!("/api/v1/requesters/mturk/{RID}/reviews?limit=100"),
+        };
+        let (status, page) = client.get(&path).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        for item in page["items"].as_array().expect("items") {
+            ids.push(item["id"].as_str().expect("id").to_owned());
+        }
+        match page["next"].as_i64() {
+            Some(next) => before = Some(next),
+            None => return ids,
+        }
+    }
+    panic!("the review list never ended");
+}
+
+async fn healthz(base: &str) -> (StatusCode, Duration) {
+    let started = Instant::now();
+    let response = crate::support::http()
+        .get(format!("{base}/healthz"))
+        .timeout(Duration::from_secs(REQUEST_TIMEOUT_SECONDS + 10))
+        .send()
+        .await
+        .expect("/healthz answers");
+    (response.status(), started.elapsed())
+}
+
+/// A worker writes reviews while the database is stopped and started again. During the outage
+/// each write is refused quickly with 503 and `Retry-After`, and `/healthz` says 503; once the
+/// database is back the server recovers by itself, and every review acknowledged with 201 is
+/// there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drill_postgres_stopped_and_restarted_under_load() {
+    let cluster = tokio::task::spawn_blocking(Cluster::create)
+        .await
+        .expect("join");
+    let data = tempfile::tempdir().expect("a data directory");
+    let port = free_port();
+    let mut command = picket(data.path());
+    command
+        .env("DATABASE_URL", cluster.url())
+        .env("PICKET_ACCOUNTS_REGISTRATION", "open")
+        .env("PICKET_LIMITS_WRITES_PER_MINUTE", "100000")
+        .env(
+            "PICKET_SERVER_REQUEST_TIMEOUT_SECONDS",
+            REQUEST_TIMEOUT_SECONDS.to_string(),
+        )
+        .env("PICKET_LOG_FILTER", "warn");
+    let mut server = ServeProcess::spawn(&mut command, port);
+    server.wait_healthy().await;
+    let base = server.base();
+    let anonymous = Client::new_at(&base);
+    let (status, body) = anonymous
+        .post(
+            "/api/v1/accounts",
+            json!({"username": "alice", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let alice = anonymous.login("alice", PASSWORD).await;
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let log: Arc<Mutex<Vec<Outcome>>> = Arc::default();
+    let writers: Vec<_> = (0..2)
+        .map(|_| tokio::spawn(write_reviews(alice.clone(), stop.clone(), log.clone())))
+        .collect();
+    let count = |log: &Mutex<Vec<Outcome>>, status: StatusCode, since: Instant| {
+        log.lock()
+            .expect("log")
+            .iter()
+            .filter(|o| o.status == status && o.at > since)
+            .count()
+    };
+    let began = Instant::now();
+    eventually("writes succeed before the outage", || async {
+        count(&log, StatusCode::CREATED, began) >= 10
+    })
+    .await;
+
+    let stopping = Instant::now();
+    let stopper = tokio::task::spawn_blocking(move || {
+        cluster.stop();
+        cluster
+    });
+    let cluster = stopper.await.expect("join");
+    let stopped = Instant::now();
+    eventually("writes are refused during the outage", || async {
+        count(&log, StatusCode::SERVICE_UNAVAILABLE, stopped) >= 3
+    })
+    .await;
+    let (status, took) = healthz(&base).await;
+    assert_eq!(
+        status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "/healthz in the outage"
+    );
+    assert!(
+        took < Duration::from_secs(REQUEST_TIMEOUT_SECONDS),
+        "/healthz took {took:?} in the outage"
+    );
+
+    let cluster = tokio::task::spawn_blocking(move || {
+        cluster.start();
+        cluster
+    })
+    .await
+    .expect("join");
+    let restarted = Instant::now();
+    eventually("writes succeed again without an operator", || async {
+        count(&log, StatusCode::CREATED, restarted) >= 10
+    })
+    .await;
+    stop.store(true, Ordering::SeqCst);
+    for writer in writers {
+        writer.await.expect("a writer panicked");
+    }
+    let (status, _) = healthz(&base).await;
+    assert_eq!(status, StatusCode::OK, "/healthz after the restart");
+
+    let outcomes = std::mem::take(&mut *log.lock().expect("log"));
+    for outcome in &outcomes {
+        assert!(
+            outcome.status == StatusCode::CREATED
+                || outcome.status == StatusCode::SERVICE_UNAVAILABLE,
+            "a write during the drill got {outcome:?}\n{}",
+            server.output()
+        );
+        if outcome.status == StatusCode::SERVICE_UNAVAILABLE {
+            assert!(
+                outcome.retry_after,
+                "a 503 without Retry-After: {outcome:?}"
+            );
+        }
+        assert!(
+            outcome.took < Duration::from_secs(REQUEST_TIMEOUT_SECONDS),
+            "a write hung for {:?}: {outcome:?}",
+            outcome.took
+        );
+    }
+    assert!(
+        outcomes
+            .iter()
+            .any(|o| o.status == StatusCode::SERVICE_UNAVAILABLE
+                && o.at > stopping
+                && o.at < restarted),
+        "the outage was seen"
+    );
+
+    // Nothing acknowledged is lost, and nothing refused was kept.
+    let mut created: Vec<String> = outcomes.iter().filter_map(|o| o.id.clone()).collect();
+    created.sort();
+    let mut listed = listed_review_ids(&anonymous).await;
+    listed.sort();
+    assert_eq!(listed, created, "the reviews listed are those acknowledged");
+    let (_, page) = anonymous
+        .get(&format!("/api/v1/requesters/mturk/{RID}"))
+        .await;
+    assert_eq!(
+        page["aggregates"]["all"]["n"].as_u64(),
+        Some(created.len() as u64),
+        "{page}"
+    );
+    let (status, output) = server.terminate();
+    assert!(status.success(), "{output}");
+    drop(cluster);
+}
