@@ -2,16 +2,17 @@
 
 use std::path::PathBuf;
 use std::process::Command;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use picket_test_support::{TestBackend, both_backends};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::federation::{PASSWORD, eventually};
+use crate::federation::{PASSWORD, add_follower, delivery_counts, eventually};
 use crate::reviews::{RID, review};
-use crate::support::{Client, ServeProcess, free_port, picket};
+use crate::support::{Client, ServeProcess, TestServer, free_port, picket};
 
 // ---------------------------------------------------------------------------------------------
 // Drill 1: PostgreSQL stopped and restarted under load.
@@ -354,3 +355,89 @@ async fn drill_postgres_stopped_and_restarted_under_load() {
     assert!(status.success(), "{output}");
     drop(cluster);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Drill 2: a peer that answers 500, then 200.
+
+/// What the flaky inbox accepted.
+type Accepted = Arc<Mutex<Vec<Value>>>;
+
+/// A stand-in inbox that answers 500 to its first `failures` posts and 202 after, keeping
+/// what it accepted; also counts every post.
+async fn flaky_sink(failures: usize) -> (String, Arc<AtomicUsize>, Accepted) {
+    let posts = Arc::new(AtomicUsize::new(0));
+    let accepted = Accepted::default();
+    let (counted, keep) = (posts.clone(), accepted.clone());
+    let app = axum::Router::new().route(
+        "/{who}/inbox",
+        axum::routing::post(move |body: String| {
+            let (counted, keep) = (counted.clone(), keep.clone());
+            async move {
+                if counted.fetch_add(1, Ordering::SeqCst) < failures {
+                    return StatusCode::INTERNAL_SERVER_ERROR;
+                }
+                keep.lock()
+                    .expect("sink")
+                    .push(serde_json::from_str(&body).expect("a JSON body"));
+                StatusCode::ACCEPTED
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!(
+        "http://localhost:{}",
+        listener.local_addr().expect("addr").port()
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (base, posts, accepted)
+}
+
+/// A follower's inbox fails twice with 500, then accepts: the review is retried and arrives
+/// exactly once, and the delivery ends delivered.
+async fn drill_a_peer_answers_500_then_202(backend: TestBackend) {
+    const FAILURES: usize = 2;
+    let a = TestServer::start(backend, |c| {
+        c.federation.allow_loopback = true;
+        c.federation.retry_first_seconds = 1;
+        c.federation.retry_max_seconds = 2;
+    })
+    .await;
+    let (sink, posts, accepted) = flaky_sink(FAILURES).await;
+    add_follower(
+        &a,
+        &format!("{sink}/follower"),
+        "Application",
+        "actor",
+        "picket",
+    );
+    let alice = a.signed_in("alice", PASSWORD).await;
+    let (status, created) = alice.post("/api/v1/reviews", review(840, 3600)).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = created["id"].as_str().expect("id").to_owned();
+    eventually("the review is delivered after the failures", || async {
+        delivery_counts(&a) == [("delivered".to_owned(), 1)]
+    })
+    .await;
+    // Time for a doubled send to arrive before counting.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        posts.load(Ordering::SeqCst),
+        FAILURES + 1,
+        "two failures, one success"
+    );
+    let accepted = accepted.lock().expect("sink").clone();
+    assert_eq!(accepted.len(), 1, "exactly once: {accepted:?}");
+    assert_eq!(accepted[0]["type"], "Create", "{}", accepted[0]);
+    assert_eq!(
+        accepted[0]["object"]["id"],
+        format!("{}/reviews/{id}", a.base),
+        "{}",
+        accepted[0]
+    );
+    assert_eq!(delivery_counts(&a), [("delivered".to_owned(), 1)]);
+    a.stop().await;
+}
+
+both_backends!(drill_a_peer_answers_500_then_202);
