@@ -9,9 +9,11 @@ use std::time::{Duration, Instant};
 use picket_test_support::{TestBackend, both_backends};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::federation::{PASSWORD, add_follower, delivery_counts, eventually};
+use crate::federation::{PASSWORD, add_follower, delivery_counts, domain, eventually, federating};
 use crate::reviews::{RID, review};
+use crate::security::{FULL, Post, post_signed};
 use crate::support::{Client, ServeProcess, TestServer, free_port, picket};
 
 // ---------------------------------------------------------------------------------------------
@@ -441,3 +443,136 @@ async fn drill_a_peer_answers_500_then_202(backend: TestBackend) {
 }
 
 both_backends!(drill_a_peer_answers_500_then_202);
+
+// ---------------------------------------------------------------------------------------------
+// Drill 3: a peer that drip-feeds its body.
+
+/// A server that answers every request with headers promising a large body, then sends it one
+/// byte every 500 ms (for at most two minutes, so the drill is bounded).
+struct Drip {
+    base: String,
+    hits: Arc<AtomicUsize>,
+}
+
+impl Drip {
+    async fn start() -> Drip {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let hits = Arc::new(AtomicUsize::new(0));
+        let counted = hits.clone();
+        tokio::spawn(async move {
+            for _ in 0..100 {
+                let Ok((mut stream, _)) = listener.accept().await else {
+                    return;
+                };
+                let counted = counted.clone();
+                tokio::spawn(async move {
+                    // The request's head, up to its blank line (bounded in size and time).
+                    let mut head = Vec::new();
+                    let mut buffer = [0u8; 1024];
+                    while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 65_536 {
+                        match tokio::time::timeout(
+                            Duration::from_secs(10),
+                            stream.read(&mut buffer),
+                        )
+                        .await
+                        {
+                            Ok(Ok(n)) if n > 0 => head.extend_from_slice(&buffer[..n]),
+                            _ => return,
+                        }
+                    }
+                    counted.fetch_add(1, Ordering::SeqCst);
+                    let headers = "HTTP/1.1 200 OK\r\ncontent-type: application/activity+json\r\n\
+                                   content-length: 100000\r\n\r\n";
+                    if stream.write_all(headers.as_bytes()).await.is_err() {
+                        return;
+                    }
+                    for _ in 0..240 {
+                        if stream.write_all(b" ").await.is_err() || stream.flush().await.is_err() {
+                            return;
+                        }
+                        tokio::time::sleep(Duration::from_millis(500)).await;
+                    }
+                });
+            }
+        });
+        Drip {
+            base: format!("http://localhost:{port}"),
+            hits,
+        }
+    }
+
+    fn hits(&self) -> usize {
+        self.hits.load(Ordering::SeqCst)
+    }
+}
+
+/// An inbox post claims an actor on the drip server: fetching the actor is cut off by the
+/// outgoing client's 10 s timeout, the post is refused, and the server answers others meanwhile.
+async fn drill_a_peer_drip_feeds_its_body(backend: TestBackend) {
+    let b = federating(backend).await;
+    let drip = Drip::start().await;
+    let activity = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "type": "Follow",
+        "id": format!("{}/activities/1", drip.base),
+        "actor": format!("{}/actor", drip.base),
+        "object": format!("{}/actor", b.base),
+    })
+    .to_string();
+    // A well-formed signature naming a key on the actor's host: the instance fetches the actor
+    // before it can check the signature.
+    let post = Post {
+        body: &activity,
+        host: domain(&b),
+        date: chrono::Utc::now(),
+        key_id: format!("{}/actor#main-key", drip.base),
+        signed: FULL,
+    };
+    let started = Instant::now();
+    let inbox = async {
+        let response = tokio::time::timeout(Duration::from_secs(30), post_signed(&b, &post, None))
+            .await
+            .expect("the inbox answers within 30 s");
+        (response.status(), started.elapsed())
+    };
+    let meanwhile = async {
+        eventually("the instance fetches from the drip server", || async {
+            drip.hits() >= 1
+        })
+        .await;
+        // Well into the drip, other requests are served at once.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let (status, took) = healthz(&b.base).await;
+        (status, took, started.elapsed())
+    };
+    let ((status, took), (health, health_took, health_at)) = tokio::join!(inbox, meanwhile);
+    assert_eq!(health, StatusCode::OK);
+    assert!(
+        health_took < Duration::from_secs(2),
+        "/healthz took {health_took:?} mid-drip"
+    );
+    assert!(
+        health_at < took,
+        "/healthz was asked while the fetch was still drip-fed ({health_at:?}, {took:?})"
+    );
+    assert!(
+        status.is_client_error() || status.is_server_error(),
+        "the post is refused: {status}"
+    );
+    assert_ne!(
+        status,
+        StatusCode::REQUEST_TIMEOUT,
+        "cut off by the fetch, not by the request timeout"
+    );
+    assert!(
+        took < picket_apub::http::REQUEST_TIMEOUT + Duration::from_secs(5),
+        "the inbox answered after {took:?}"
+    );
+    assert_eq!(drip.hits(), 1, "asked once");
+    b.stop().await;
+}
+
+both_backends!(drill_a_peer_drip_feeds_its_body);
