@@ -6,12 +6,17 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use activitypub_federation::traits::Actor;
+use picket_apub::LocalActor;
 use picket_test_support::{TestBackend, both_backends};
 use reqwest::StatusCode;
+use rsa::pkcs8::DecodePrivateKey;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::federation::{PASSWORD, add_follower, delivery_counts, domain, eventually, federating};
+use crate::federation::{
+    PASSWORD, add_follower, delivery_counts, domain, eventually, federating, signing_as,
+};
 use crate::reviews::{RID, review};
 use crate::security::{FULL, Post, post_signed};
 use crate::support::{Client, ServeProcess, TestServer, free_port, picket};
@@ -576,3 +581,48 @@ async fn drill_a_peer_drip_feeds_its_body(backend: TestBackend) {
 }
 
 both_backends!(drill_a_peer_drip_feeds_its_body);
+
+// ---------------------------------------------------------------------------------------------
+// Drill 5: a clock two hours off.
+
+/// A correctly signed post dated two hours off, either way, is refused; 59 minutes off is
+/// within the allowed skew and accepted.
+async fn drill_a_clock_two_hours_off(backend: TestBackend) {
+    let a = federating(backend).await;
+    let b = federating(backend).await;
+    let a_data = signing_as(&a).await;
+    let instance = picket_apub::ApubActor::local(&a_data, LocalActor::Instance)
+        .await
+        .expect("A's actor");
+    let key = rsa::RsaPrivateKey::from_pkcs8_pem(&instance.private_key_pem().expect("a key"))
+        .expect("key");
+    let minutes = chrono::Duration::minutes;
+    for (n, offset, expected) in [
+        (1, minutes(-120), StatusCode::UNAUTHORIZED),
+        (2, minutes(120), StatusCode::UNAUTHORIZED),
+        (3, minutes(-59), StatusCode::ACCEPTED),
+        (4, minutes(59), StatusCode::ACCEPTED),
+    ] {
+        let like = json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "type": "Like",
+            "id": format!("{}/activities/drill-like-{n}", a.base),
+            "actor": format!("{}/actor", a.base),
+            "object": format!("{}/actor", b.base),
+        })
+        .to_string();
+        let post = Post {
+            body: &like,
+            host: domain(&b),
+            date: chrono::Utc::now() + offset,
+            key_id: format!("{}/actor#main-key", a.base),
+            signed: FULL,
+        };
+        let response = post_signed(&b, &post, Some(&key)).await;
+        assert_eq!(response.status(), expected, "dated {offset} from now");
+    }
+    a.stop().await;
+    b.stop().await;
+}
+
+both_backends!(drill_a_clock_two_hours_off);
