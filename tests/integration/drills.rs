@@ -15,8 +15,10 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::federation::{
-    PASSWORD, add_follower, delivery_counts, domain, eventually, federating, signing_as,
+    PASSWORD, activity_json, add_follower, delivery_counts, domain, eventually, federating,
+    reviews_counted, signing_as,
 };
+use crate::moderation::{send_as, try_send_as};
 use crate::reviews::{RID, review};
 use crate::security::{FULL, Post, post_signed};
 use crate::support::{Client, ServeProcess, TestServer, free_port, picket};
@@ -581,6 +583,99 @@ async fn drill_a_peer_drip_feeds_its_body(backend: TestBackend) {
 }
 
 both_backends!(drill_a_peer_drip_feeds_its_body);
+
+// ---------------------------------------------------------------------------------------------
+// Drill 4: `Delete` before `Create`.
+
+/// Ids of the activities an instance has taken in.
+fn received(server: &TestServer) -> Vec<String> {
+    server
+        .db
+        .open()
+        .with_conn(|conn| {
+            use diesel::prelude::*;
+            Ok(picket_db::schema::received_activities::table
+                .select(picket_db::schema::received_activities::activity_id)
+                .load::<String>(conn)?)
+        })
+        .expect("received activities")
+}
+
+/// A real `Create` of a new review on A, as A serves it, without its context (`send_as` adds it).
+async fn real_create(a: &TestServer, alice: &Client, reward: i64) -> (String, Value) {
+    let (status, created) = alice.post("/api/v1/reviews", review(reward, 3600)).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = created["id"].as_str().expect("id");
+    let mut create = activity_json(a, &format!("/reviews/{id}/create")).await;
+    assert_eq!(create["type"], "Create", "{create}");
+    create.as_object_mut().expect("object").remove("@context");
+    (format!("{}/reviews/{id}", a.base), create)
+}
+
+fn delete_of(a: &TestServer, n: u32, object: &str) -> Value {
+    json!({
+        "type": "Delete",
+        "id": format!("{}/activities/drill-delete-{n}", a.base),
+        "actor": format!("{}/u/alice", a.base),
+        "to": ["https://www.w3.org/ns/activitystreams#Public"],
+        "object": object,
+    })
+}
+
+/// B does not follow A; A's worker sends B activities by hand. In the normal order a Create
+/// shows the review and a Delete takes it away; a Delete that arrives before its Create leaves a
+/// tombstone that the Create cannot bring back.
+async fn drill_delete_before_create(backend: TestBackend) {
+    let a = federating(backend).await;
+    let b = federating(backend).await;
+    let alice = a.signed_in("alice", PASSWORD).await;
+
+    // The normal order, first: proves the hand-sent activities are good enough to apply.
+    let (first, create) = real_create(&a, &alice, 300).await;
+    send_as(&a, "alice", &b, create).await;
+    eventually("B shows the review created", || async {
+        reviews_counted(&b).await == 1
+    })
+    .await;
+
+    // The reverse order, for a second review.
+    let (second, create) = real_create(&a, &alice, 500).await;
+    let create_id = create["id"].as_str().expect("id").to_owned();
+    send_as(&a, "alice", &b, delete_of(&a, 1, &second)).await;
+    try_send_as(&a, "alice", &b, create).await;
+    let taken = received(&b);
+    assert!(
+        taken.iter().any(|id| id.ends_with("drill-delete-1")),
+        "B took in the Delete: {taken:?}"
+    );
+    // Refused outright or acknowledged without effect: either way B shows only the first.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        reviews_counted(&b).await,
+        1,
+        "the tombstone wins over the late Create"
+    );
+    let (_, listed) = Client::new(&b)
+        .get(&format!("/api/v1/requesters/mturk/{RID}/reviews"))
+        .await;
+    let items = listed["items"].as_array().expect("items");
+    assert_eq!(items.len(), 1, "{listed}");
+    assert!(
+        !listed.to_string().contains(&second),
+        "the second review is not shown: {listed} (Create {create_id})"
+    );
+
+    // And the normal order's Delete still works.
+    send_as(&a, "alice", &b, delete_of(&a, 2, &first)).await;
+    eventually("B takes the deleted review away", || async {
+        reviews_counted(&b).await == 0
+    })
+    .await;
+    a.stop().await;
+    b.stop().await;
+}
+
+both_backends!(drill_delete_before_create);
 
 // ---------------------------------------------------------------------------------------------
 // Drill 5: a clock two hours off.

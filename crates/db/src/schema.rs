@@ -281,6 +281,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    remembered_deletions (ap_id) {
+        ap_id -> Text,
+        deleted_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     federation_follows (id) {
         id -> BigInt,
         local_actor -> Text,
@@ -429,6 +436,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     deliveries,
     peer_instances,
     received_activities,
+    remembered_deletions,
     federation_follows,
     federation_events,
     requester_name_votes,
