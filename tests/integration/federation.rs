@@ -1220,7 +1220,13 @@ async fn sink() -> (String, Received) {
 
 /// Records `url` (a stand-in server's actor) as an accepted follower of local actor `local`,
 /// running `software`, as a real follow would have.
-fn add_follower(server: &TestServer, url: &str, kind: &str, local: &str, software: &str) {
+pub(crate) fn add_follower(
+    server: &TestServer,
+    url: &str,
+    kind: &str,
+    local: &str,
+    software: &str,
+) {
     server
         .db
         .open()

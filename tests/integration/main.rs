@@ -6,6 +6,7 @@ mod api_security;
 mod cli;
 mod compat;
 mod database;
+mod drills;
 mod errors;
 mod export;
 mod federated_incidents;

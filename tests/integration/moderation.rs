@@ -630,7 +630,7 @@ both_backends!(writes_and_inbox_posts_are_rate_limited);
 
 /// Signs `activity` as `signer` (an actor of `from`'s) and posts it to `to`'s shared inbox, as
 /// another worker of that instance could.
-async fn send_as(from: &TestServer, signer: &str, to: &TestServer, activity: Value) {
+pub(crate) async fn send_as(from: &TestServer, signer: &str, to: &TestServer, activity: Value) {
     use activitypub_federation::activity_sending::SendActivityTask;
     let data = signing_as(from).await;
     let actor =

@@ -71,17 +71,17 @@ fn http_date(at: chrono::DateTime<chrono::Utc>) -> String {
 }
 
 /// The parts of a hand-made signed inbox post.
-struct Post<'a> {
-    body: &'a str,
-    host: String,
-    date: chrono::DateTime<chrono::Utc>,
-    key_id: String,
+pub(crate) struct Post<'a> {
+    pub(crate) body: &'a str,
+    pub(crate) host: String,
+    pub(crate) date: chrono::DateTime<chrono::Utc>,
+    pub(crate) key_id: String,
     /// The headers the signature covers, in order.
-    signed: &'a [&'a str],
+    pub(crate) signed: &'a [&'a str],
 }
 
 /// Signs `post` with `key` (or sends a junk signature without one) and posts it to `to`'s inbox.
-async fn post_signed(
+pub(crate) async fn post_signed(
     to: &TestServer,
     post: &Post<'_>,
     key: Option<&rsa::RsaPrivateKey>,
@@ -133,7 +133,7 @@ async fn post_signed(
         .expect("post")
 }
 
-const FULL: &[&str] = &["(request-target)", "host", "date", "digest"];
+pub(crate) const FULL: &[&str] = &["(request-target)", "host", "date", "digest"];
 
 /// Finding 1: a post with no signature, or one that could not be the claimed actor's, makes
 /// the instance fetch nothing; when it does fetch and gets no actor, the caller is not shown

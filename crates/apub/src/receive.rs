@@ -39,6 +39,27 @@ where
     }
 }
 
+/// `apply` for storing a remote object `ap_id`, unless it was deleted before it was ever held:
+/// a `Delete` that overtook its `Create` wins over it, as a tombstone does over a late `Create`.
+/// The activity is still recorded, so it is acknowledged and applied (as nothing) once.
+async fn apply_content<F>(
+    data: &ApubData,
+    activity_id: Option<&Url>,
+    ap_id: String,
+    mut store: F,
+) -> Result<(), ApubError>
+where
+    F: FnMut(&mut DbConn) -> Result<(), DbError> + Send + 'static,
+{
+    apply(data, activity_id, move |conn| {
+        if delivery::deletion_remembered(conn, &ap_id)? {
+            return Ok(());
+        }
+        store(conn)
+    })
+    .await
+}
+
 /// Where a remote object comes from, as stored with it.
 struct Remote {
     ap_id: String,
@@ -100,7 +121,8 @@ pub(crate) async fn store(
                     }
                     let local_instance = data.local_instance();
                     let window = data.wave_window_days;
-                    apply(data, activity_id, move |conn| {
+                    let ap_id = remote.ap_id.clone();
+                    apply_content(data, activity_id, ap_id, move |conn| {
                         let at = now();
                         let requester = match &incident.requester_id {
                             Some(id) => Some(requesters::mention(
@@ -171,7 +193,8 @@ async fn store_review(
             .map_err(|e| ApubError::Invalid(format!("picket:requesterName: {e}")))?,
         None => requester_id.clone(),
     };
-    apply(data, activity_id, move |conn| {
+    let ap_id = remote.ap_id.clone();
+    apply_content(data, activity_id, ap_id, move |conn| {
         let at = now();
         // The remote author's review is that author's vote for the requester's name, if its
         // instance counts here: throwaway instances cannot outvote real reviewers.
@@ -281,7 +304,8 @@ async fn store_corroboration(
     let (local_instance, window) = (data.local_instance(), data.wave_window_days);
     let shared = data.app_data().clone();
     let published = note.published.naive_utc();
-    apply(data, activity_id, move |conn| {
+    let ap_id = remote.ap_id.clone();
+    apply_content(data, activity_id, ap_id, move |conn| {
         let incident = replied_to(&shared, conn, &target)?.ok_or(DbError::NotFound)?;
         if !incident.is_published() {
             return Ok(());
@@ -394,6 +418,16 @@ async fn delete_copies(
                 pass_on(conn, &row.public_id, at)?;
             }
             return Ok(());
+        }
+        // Nothing held by that id. Unless it is an actor (an account deleted on its instance,
+        // below), the Delete overtook its Create: remembered, so the late Create stores nothing.
+        // (`DeleteObject::verify` has checked that the sender is on the object's host.) The id
+        // of an actor known here is not kept: a deleted account leaves nothing, not its name;
+        // an unknown id cannot be told from content's and is forgotten with received ids.
+        let an_actor = sender.as_ref().is_some_and(|s| s.actor == ap_id)
+            || picket_db::actors::remote(conn, &ap_id)?.is_some();
+        if !an_actor {
+            delivery::remember_deletion(conn, &ap_id, at)?;
         }
         // An account deleted on its instance: what it wrote goes here too.
         if allowed(Some(&ap_id)) {

@@ -5,7 +5,8 @@ use diesel::prelude::*;
 
 use crate::error::conflict_as;
 use crate::schema::{
-    deliveries, federation_follows, outbox, peer_instances, received_activities, remote_actors,
+    deliveries, federation_follows, outbox, peer_instances, received_activities,
+    remembered_deletions, remote_actors,
 };
 use crate::{DbConn, DbError};
 
@@ -215,13 +216,47 @@ pub fn scrub_object(conn: &mut DbConn, path: &str) -> Result<usize, DbError> {
     Ok(scrubbed)
 }
 
-/// Forgets received activity ids recorded before `before`: a replay older than the signature
-/// window is refused by its date anyway, so the ids need not be kept for ever.
+/// Forgets received activity ids, and deletions remembered, recorded before `before`: a replay
+/// older than the signature window is refused by its date anyway, so neither need be kept for ever.
 pub fn purge_received(conn: &mut DbConn, before: NaiveDateTime) -> Result<usize, DbError> {
-    Ok(diesel::delete(
+    let ids = diesel::delete(
         received_activities::table.filter(received_activities::received_at.lt(before)),
     )
-    .execute(conn)?)
+    .execute(conn)?;
+    let deletions = diesel::delete(
+        remembered_deletions::table.filter(remembered_deletions::deleted_at.lt(before)),
+    )
+    .execute(conn)?;
+    Ok(ids + deletions)
+}
+
+/// Remembers that the remote object `ap_id`, not held here, was deleted by its origin: a
+/// `Delete` can overtake its `Create` (another path, a retry), and without this the late
+/// `Create` would store what its author already took back. Only the id is kept.
+pub fn remember_deletion(conn: &mut DbConn, ap_id: &str, at: NaiveDateTime) -> Result<(), DbError> {
+    let remembered = crate::savepoint(conn, |conn| {
+        diesel::insert_into(remembered_deletions::table)
+            .values((
+                remembered_deletions::ap_id.eq(ap_id),
+                remembered_deletions::deleted_at.eq(at),
+            ))
+            .execute(conn)
+            .map_err(conflict_as("deletion"))
+    });
+    match remembered {
+        // Deleted twice (a replay under a new id): once is remembered enough.
+        Ok(_) | Err(DbError::Conflict(_)) => Ok(()),
+        Err(other) => Err(other),
+    }
+}
+
+/// Whether the remote object `ap_id` was deleted before it was ever held here.
+pub fn deletion_remembered(conn: &mut DbConn, ap_id: &str) -> Result<bool, DbError> {
+    Ok(remembered_deletions::table
+        .find(ap_id)
+        .count()
+        .get_result::<i64>(conn)?
+        > 0)
 }
 
 /// Records a failed attempt: tried again at `retry_at`, or given up on when `retry_at` is `None`.

@@ -287,6 +287,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    remembered_deletions (ap_id) {
+        ap_id -> Text,
+        deleted_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     federation_follows (id) {
         id -> BigInt,
         local_actor -> Text,
@@ -435,6 +442,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     deliveries,
     peer_instances,
     received_activities,
+    remembered_deletions,
     federation_follows,
     federation_events,
     requester_name_votes,
