@@ -622,12 +622,22 @@ fn delete_of(a: &TestServer, n: u32, object: &str) -> Value {
     })
 }
 
-/// B does not follow A; A's worker sends B activities by hand. In the normal order a Create
+/// B does not follow A (it allows it); A's worker sends B activities by hand. In the normal order a Create
 /// shows the review and a Delete takes it away; a Delete that arrives before its Create leaves a
 /// tombstone that the Create cannot bring back.
 async fn drill_delete_before_create(backend: TestBackend) {
     let a = federating(backend).await;
     let b = federating(backend).await;
+    // B counts only instances it follows or allows: it allows A, without following it (a
+    // follow would deliver A's activities in A's own order).
+    picket_server::admin::set_domain(
+        &b.config,
+        picket_server::admin::ListKind::Allow,
+        true,
+        &crate::federation::domain(&a),
+        "Drill",
+    )
+    .expect("allow A");
     let alice = a.signed_in("alice", PASSWORD).await;
 
     // The normal order, first: proves the hand-sent activities are good enough to apply.

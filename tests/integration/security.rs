@@ -647,7 +647,12 @@ fn incident_body(description: &str) -> Value {
 /// deletions are signed by A's instance and all go out, and A's outbox keeps none of her words.
 async fn a_deleted_account_leaves_nothing_on_any_instance(backend: TestBackend) {
     const WORDS: &str = "lives at 42 Elm Street";
-    let a = federating(backend).await;
+    // A delivery that lost a race on a receiver is retried in a second, not a minute.
+    let a = TestServer::start(backend, |c| {
+        c.federation.allow_loopback = true;
+        c.federation.retry_first_seconds = 1;
+    })
+    .await;
     let b = federating(backend).await;
     let c = federating(backend).await;
     follow_instance(&b, &a).await;
@@ -951,3 +956,106 @@ async fn flag_floods_are_capped(backend: TestBackend) {
 }
 
 both_backends!(flag_floods_are_capped);
+
+/// A server on this machine that answers WebFinger and actor documents that do not hold
+/// together: a WebFinger answer about another account, one pointing at another host, an actor
+/// whose key belongs to someone else, and one served under another id.
+async fn liar() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let base = format!("http://localhost:{port}");
+    let host = format!("localhost:{port}");
+    let key = "-----BEGIN PUBLIC KEY-----\nMFwwDQYJKoZIhvcNAQEBBQADSwAwSAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf\n9Cnzj4p4WGeKLs1Pt8QuKUpRKfFLfRYC9AIKjbJTWit+CqvjWYzvQwECAwEAAQ==\n-----END PUBLIC KEY-----\n";
+    let actor = move |id: &str, owner: &str| {
+        json!({
+            "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+            "type": "Person",
+            "id": id,
+            "preferredUsername": "liar",
+            "inbox": format!("{id}/inbox"),
+            "publicKey": {"id": format!("{owner}#main-key"), "owner": owner, "publicKeyPem": key},
+        })
+        .to_string()
+    };
+    let webfinger = {
+        let (base, host) = (base.clone(), host.clone());
+        move |axum::extract::Query(q): axum::extract::Query<
+            std::collections::HashMap<String, String>,
+        >| {
+            let (base, host) = (base.clone(), host.clone());
+            async move {
+                let resource = q.get("resource").cloned().unwrap_or_default();
+                let (subject, href) = if resource.starts_with("acct:other-subject@") {
+                    (
+                        format!("acct:somebody@{host}"),
+                        format!("{base}/u/somebody"),
+                    )
+                } else {
+                    // Right subject, but the actor lives on another server.
+                    (
+                        resource.clone(),
+                        "http://127.0.0.1:9/u/elsewhere".to_owned(),
+                    )
+                };
+                (
+                    [("content-type", "application/jrd+json")],
+                    json!({"subject": subject, "links": [{"rel": "self", "type": "application/activity+json", "href": href}]}).to_string(),
+                )
+            }
+        }
+    };
+    let app = axum::Router::new()
+        .route("/.well-known/webfinger", axum::routing::get(webfinger))
+        .route(
+            "/u/{name}",
+            axum::routing::get({
+                let base = base.clone();
+                move |axum::extract::Path(name): axum::extract::Path<String>| {
+                    let base = base.clone();
+                    async move {
+                        let me = format!("{base}/u/{name}");
+                        let body = match name.as_str() {
+                            "someone-elses-key" => actor(&me, &format!("{base}/u/victim")),
+                            _ => actor(
+                                &format!("{base}/u/not-{name}"),
+                                &format!("{base}/u/not-{name}"),
+                            ),
+                        };
+                        ([("content-type", "application/activity+json")], body)
+                    }
+                }
+            }),
+        );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    base
+}
+
+/// WebFinger answers must be about the handle asked and point at its own host; an actor's key
+/// must be its own and its id the URL it was fetched from. None of these is followed or stored.
+async fn lying_webfinger_and_actors_are_refused(backend: TestBackend) {
+    let b = federating(backend).await;
+    let liar = liar().await;
+    let host = liar.trim_start_matches("http://").to_owned();
+    let alice = b.signed_in("alice", PASSWORD).await;
+    for target in [
+        format!("other-subject@{host}"),
+        format!("other-host@{host}"),
+        format!("{liar}/u/someone-elses-key"),
+        format!("{liar}/u/wrong-id"),
+    ] {
+        let (status, body) = alice
+            .post("/api/v1/account/remote-follows", json!({"target": target}))
+            .await;
+        assert!(
+            !status.is_success(),
+            "{target} was followed: {status} {body}"
+        );
+    }
+    assert_eq!(count(&b, "SELECT COUNT(*) AS n FROM remote_actors"), 0);
+    assert_eq!(count(&b, "SELECT COUNT(*) AS n FROM federation_follows"), 0);
+    b.stop().await;
+}
+
+both_backends!(lying_webfinger_and_actors_are_refused);

@@ -99,6 +99,9 @@ pub struct OtherActivity {
     pub actor: ObjectId<ApubActor>,
 }
 
+/// How often an activity found stale is applied again before the sender is told to retry.
+const STALE_RETRIES: u32 = 3;
+
 /// Runs `apply` in one transaction with the record that `activity_id` was received: a
 /// redelivered activity is acknowledged without effect, and a failed one stays unrecorded.
 pub(crate) async fn once<F>(data: &ApubData, activity_id: &Url, apply: F) -> Result<(), ApubError>
@@ -106,18 +109,35 @@ where
     F: FnMut(&mut DbConn) -> Result<(), DbError> + Send + 'static,
 {
     let id = activity_id.to_string();
-    let mut apply = apply;
-    data.db
-        .tx(move |conn| {
-            // A write first: on SQLite a transaction that reads first cannot always take the
-            // write lock later, and would be retried.
-            let fresh = delivery::record_received(conn, &id, now())?;
-            // The sender is up: if it was marked unreachable, what waits for it goes now.
-            delivery::peer_answered(conn, delivery::host_of(&id), now())?;
-            if fresh { apply(conn) } else { Ok(()) }
-        })
-        .await?;
-    Ok(())
+    let apply = std::sync::Arc::new(std::sync::Mutex::new(apply));
+    // Another activity about the same rows may commit between this one's read and its write
+    // (two deletions of one account's copies, say): the change is then found stale, and the
+    // activity is simply applied again on what is there now.
+    let mut attempt = 0;
+    loop {
+        let (id, apply) = (id.clone(), apply.clone());
+        let result = data
+            .db
+            .tx(move |conn| {
+                // A write first: on SQLite a transaction that reads first cannot always take
+                // the write lock later, and would be retried.
+                let fresh = delivery::record_received(conn, &id, now())?;
+                // The sender is up: if it was marked unreachable, what waits for it goes now.
+                delivery::peer_answered(conn, delivery::host_of(&id), now())?;
+                if !fresh {
+                    return Ok(());
+                }
+                let mut apply = apply
+                    .lock()
+                    .map_err(|_| DbError::Task("an earlier attempt panicked".into()))?;
+                (*apply)(conn)
+            })
+            .await;
+        match result {
+            Err(DbError::Stale(_)) if attempt < STALE_RETRIES => attempt += 1,
+            other => return other.map_err(Into::into),
+        }
+    }
 }
 
 /// The local actor an activity is addressed to, or an error naming what is wrong.

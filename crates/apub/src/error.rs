@@ -82,7 +82,7 @@ impl ApubError {
                     _ => "the other server's answer could not be used".into(),
                 }
             }
-            ApubError::Db(DbError::Unavailable(_)) => {
+            ApubError::Db(DbError::Unavailable(_) | DbError::Stale(_)) => {
                 "the database is busy or unavailable; try again shortly".into()
             }
             other => truncated(&other.to_string()),
@@ -130,11 +130,12 @@ impl IntoResponse for ApubError {
             | ApubError::Signature(_) => (StatusCode::UNAUTHORIZED, "signature_invalid"),
             ApubError::Invalid(_)
             | ApubError::Federation(_)
-            | ApubError::Db(DbError::WrongState(_) | DbError::Stale(_)) => {
+            | ApubError::Db(DbError::WrongState(_)) => {
                 (StatusCode::BAD_REQUEST, "federation_refused")
             }
             ApubError::Unreachable(_) => (StatusCode::BAD_GATEWAY, "unreachable"),
-            ApubError::Db(DbError::Unavailable(_)) | ApubError::Deadline => {
+            // Stale: lost a race with another activity about the same rows; worth a retry.
+            ApubError::Db(DbError::Unavailable(_) | DbError::Stale(_)) | ApubError::Deadline => {
                 let body =
                     serde_json::json!({"error": "unavailable", "message": self.public_message()});
                 return (

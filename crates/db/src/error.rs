@@ -64,12 +64,18 @@ impl From<diesel::r2d2::PoolError> for DbError {
 }
 
 impl DbError {
-    /// SQLite reports writer contention as "database is locked"; such a transaction can simply be retried.
+    /// A transaction that lost to another and can simply be run again: SQLite's writer contention
+    /// ("database is locked"), or PostgreSQL's deadlock and serialization failures (two
+    /// deletions of one account's copies arriving together, say).
     pub(crate) fn is_busy(&self) -> bool {
+        use diesel::result::{DatabaseErrorKind, Error};
         match self {
             DbError::Unavailable(message) => is_busy_message(message),
-            DbError::Query(diesel::result::Error::DatabaseError(_, info)) => {
-                is_busy_message(info.message())
+            DbError::Query(Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _)) => {
+                true
+            }
+            DbError::Query(Error::DatabaseError(_, info)) => {
+                is_busy_message(info.message()) || info.message().contains("deadlock detected")
             }
             _ => false,
         }

@@ -440,6 +440,7 @@ pub fn upsert_remote(
         status,
         published_at,
     } = arrived;
+    crate::policy::note_origin(conn, remote.origin)?;
     let created = match by_ap_id(conn, remote.ap_id)? {
         Some(_) => None,
         // A concurrent delivery of the same incident may win the insert: then update its copy.
@@ -831,6 +832,7 @@ pub fn upsert_remote_corroboration(
     input: &CorroborationInput,
     published_at: NaiveDateTime,
 ) -> Result<(CorroborationRow, RemoteOutcome), DbError> {
+    crate::policy::note_origin(conn, remote.origin)?;
     if let Some(existing) = corroboration_by_ap_id(conn, remote.ap_id)? {
         if existing.state == DELETED {
             return Ok((existing, RemoteOutcome::Tombstoned));

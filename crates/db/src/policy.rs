@@ -280,6 +280,32 @@ pub fn refresh_hidden(conn: &mut DbConn, at: NaiveDateTime) -> Result<(), DbErro
     Ok(())
 }
 
+/// Content is arriving from `origin`: if an allow rule covers it, it counts from now on (the
+/// rules name domains, and a new origin under one is only known when its content arrives).
+pub fn note_origin(conn: &mut DbConn, origin: &str) -> Result<(), DbError> {
+    if is_counted(conn, origin)? {
+        return Ok(());
+    }
+    let allowed: Vec<String> = domain_rules::table
+        .filter(domain_rules::kind.eq(RuleKind::Allow.as_str()))
+        .select(domain_rules::domain)
+        .load(conn)?;
+    if allowed.iter().any(|domain| covers(domain, origin)) {
+        // Another delivery from the same origin may note it at the same moment.
+        let noted = crate::savepoint(conn, |conn| {
+            diesel::insert_into(counted_origins::table)
+                .values(counted_origins::origin.eq(origin))
+                .execute(conn)
+                .map_err(crate::error::conflict_as("counted origin"))
+        });
+        match noted {
+            Ok(_) | Err(DbError::Conflict(_)) => {}
+            Err(other) => return Err(other),
+        }
+    }
+    Ok(())
+}
+
 /// Whether content from `origin` (host, and port when there is one) counts here.
 pub fn is_counted(conn: &mut DbConn, origin: &str) -> Result<bool, DbError> {
     Ok(counted_origins::table

@@ -606,6 +606,7 @@ pub fn upsert_remote(
     published_at: NaiveDateTime,
     at: NaiveDateTime,
 ) -> Result<RemoteOutcome, DbError> {
+    crate::policy::note_origin(conn, remote.origin)?;
     let held = match by_ap_id(conn, remote.ap_id)? {
         Some(existing) => existing,
         None => {
