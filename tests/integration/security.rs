@@ -987,17 +987,18 @@ async fn liar() -> String {
             let (base, host) = (base.clone(), host.clone());
             async move {
                 let resource = q.get("resource").cloned().unwrap_or_default();
+                // Each link leads to a good actor (`/u/good`, which answers for whatever host it
+                // is asked under): only the WebFinger checks can refuse these.
                 let (subject, href) = if resource.starts_with("acct:other-subject@") {
-                    (
-                        format!("acct:somebody@{host}"),
-                        format!("{base}/u/somebody"),
-                    )
-                } else {
-                    // Right subject, but the actor lives on another server.
+                    (format!("acct:somebody@{host}"), format!("{base}/u/good"))
+                } else if resource.starts_with("acct:other-host@") {
+                    // Right subject, but the actor is named under another host.
                     (
                         resource.clone(),
-                        "http://127.0.0.1:9/u/elsewhere".to_owned(),
+                        format!("{}/u/good", base.replace("localhost", "127.0.0.1")),
                     )
+                } else {
+                    (resource.clone(), format!("{base}/u/good"))
                 };
                 (
                     [("content-type", "application/jrd+json")],
@@ -1012,18 +1013,33 @@ async fn liar() -> String {
             "/u/{name}",
             axum::routing::get({
                 let base = base.clone();
-                move |axum::extract::Path(name): axum::extract::Path<String>| {
+                move |axum::extract::Path(name): axum::extract::Path<String>,
+                      headers: axum::http::HeaderMap| {
                     let base = base.clone();
                     async move {
                         let me = format!("{base}/u/{name}");
-                        let body = match name.as_str() {
-                            "someone-elses-key" => actor(&me, &format!("{base}/u/victim")),
-                            _ => actor(
-                                &format!("{base}/u/not-{name}"),
-                                &format!("{base}/u/not-{name}"),
+                        let asked = headers
+                            .get("host")
+                            .and_then(|h| h.to_str().ok())
+                            .map(|h| format!("http://{h}/u/{name}"))
+                            .unwrap_or_else(|| me.clone());
+                        let (kind, body) = match name.as_str() {
+                            "someone-elses-key" => (
+                                "application/activity+json",
+                                actor(&me, &format!("{base}/u/victim")),
+                            ),
+                            // A good actor, served as a web page.
+                            "as-html" => ("text/html", actor(&me, &me)),
+                            "good" => ("application/activity+json", actor(&asked, &asked)),
+                            _ => (
+                                "application/activity+json",
+                                actor(
+                                    &format!("{base}/u/not-{name}"),
+                                    &format!("{base}/u/not-{name}"),
+                                ),
                             ),
                         };
-                        ([("content-type", "application/activity+json")], body)
+                        ([("content-type", kind)], body)
                     }
                 }
             }),
@@ -1033,18 +1049,29 @@ async fn liar() -> String {
 }
 
 /// WebFinger answers must be about the handle asked and point at its own host; an actor's key
-/// must be its own and its id the URL it was fetched from. None of these is followed or stored.
+/// must be its own, its id the URL it was fetched from, and its media type ActivityStreams.
+/// None of these is followed or stored.
 async fn lying_webfinger_and_actors_are_refused(backend: TestBackend) {
     let b = federating(backend).await;
-    let liar = liar().await;
-    let host = liar.trim_start_matches("http://").to_owned();
     let alice = b.signed_in("alice", PASSWORD).await;
-    for target in [
-        format!("other-subject@{host}"),
-        format!("other-host@{host}"),
-        format!("{liar}/u/someone-elses-key"),
-        format!("{liar}/u/wrong-id"),
+    // One liar per case: a host whose answer was refused is left alone for a while, and each
+    // case must be refused by its own check.
+    let handle = |name: &str, liar: &str| format!("{name}@{}", liar.trim_start_matches("http://"));
+    let mut cases = Vec::new();
+    for case in [
+        "other-subject",
+        "other-host",
+        "someone-elses-key",
+        "wrong-id",
+        "as-html",
     ] {
+        let liar = liar().await;
+        cases.push(match case {
+            "other-subject" | "other-host" => handle(case, &liar),
+            _ => format!("{liar}/u/{case}"),
+        });
+    }
+    for target in &cases {
         let (status, body) = alice
             .post("/api/v1/account/remote-follows", json!({"target": target}))
             .await;
@@ -1052,10 +1079,96 @@ async fn lying_webfinger_and_actors_are_refused(backend: TestBackend) {
             !status.is_success(),
             "{target} was followed: {status} {body}"
         );
+        assert!(
+            !body.to_string().contains("try again"),
+            "{target}: refused by a limit, not a check: {body}"
+        );
     }
     assert_eq!(count(&b, "SELECT COUNT(*) AS n FROM remote_actors"), 0);
     assert_eq!(count(&b, "SELECT COUNT(*) AS n FROM federation_follows"), 0);
+    // A liar's honest answer is followed: the refusals above are the checks'.
+    let honest = liar().await;
+    let (status, body) = alice
+        .post(
+            "/api/v1/account/remote-follows",
+            json!({"target": handle("good", &honest)}),
+        )
+        .await;
+    assert!(status.is_success(), "{status} {body}");
+    assert_eq!(count(&b, "SELECT COUNT(*) AS n FROM remote_actors"), 1);
     b.stop().await;
 }
 
 both_backends!(lying_webfinger_and_actors_are_refused);
+
+/// Checklist 1.1: an activity cannot carry another server's object: a `Create` from A whose
+/// page claims an id on another host is refused and stores nothing.
+async fn an_object_of_another_host_is_not_taken_from_a_sender(backend: TestBackend) {
+    let a = federating(backend).await;
+    let b = federating(backend).await;
+    follow_instance(&b, &a).await;
+    let alice = a.signed_in("alice", PASSWORD).await;
+    let (_, created) = alice.post("/api/v1/reviews", review(100, 60)).await;
+    let id = created["id"].as_str().expect("id");
+    eventually("B has alice's review", || async {
+        counted(&b).await.0 == 1
+    })
+    .await;
+    let mut page = activity_json(&a, &format!("/reviews/{id}")).await;
+    page["id"] = json!(format!(
+        "{}/reviews/planted",
+        b.base.replace("localhost", "127.0.0.1")
+    ));
+    page["picket:review"]["reward_minor"] = json!(1);
+    let create = json!({
+        "@context": ["https://www.w3.org/ns/activitystreams", format!("{}/ns", a.base)],
+        "type": "Create",
+        "id": format!("{}/activities/planted-create", a.base),
+        "actor": format!("{}/u/alice", a.base),
+        "to": ["https://www.w3.org/ns/activitystreams#Public"],
+        "object": page,
+    });
+    crate::moderation::try_send_as(&a, "alice", &b, create).await;
+    assert_eq!(
+        count(
+            &b,
+            "SELECT COUNT(*) AS n FROM reviews WHERE ap_id LIKE '%planted%'"
+        ),
+        0
+    );
+    assert_eq!(counted(&b).await.0, 1);
+    a.stop().await;
+    b.stop().await;
+}
+
+both_backends!(an_object_of_another_host_is_not_taken_from_a_sender);
+
+/// Checklist 4.12: received activity ids older than the retention are forgotten, newer ones kept.
+async fn old_received_activity_ids_are_purged(backend: TestBackend) {
+    let db = picket_test_support::TestDb::new(backend);
+    let db = db.open();
+    let now = picket_db::models::now();
+    db.tx(move |conn| {
+        picket_db::delivery::record_received(
+            conn,
+            "https://a.example/old",
+            now - chrono::Duration::days(40),
+        )?;
+        picket_db::delivery::record_received(conn, "https://a.example/new", now)?;
+        Ok(())
+    })
+    .await
+    .expect("record");
+    let purged = db
+        .tx(move |conn| picket_db::delivery::purge_received(conn, now - chrono::Duration::days(30)))
+        .await
+        .expect("purge");
+    assert_eq!(purged, 1);
+    let fresh = db
+        .tx(move |conn| picket_db::delivery::record_received(conn, "https://a.example/new", now))
+        .await
+        .expect("again");
+    assert!(!fresh, "the recent id is still known");
+}
+
+both_backends!(old_received_activity_ids_are_purged);

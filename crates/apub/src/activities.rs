@@ -544,7 +544,7 @@ async fn resolve(data: &Data<ApubData>, target: &str) -> Result<ApubActor, ApubE
         .dereference(data)
         .await;
     if let Err(error) = &fetched
-        && !matches!(error, ApubError::TooMany(_))
+        && !matches!(error, ApubError::TooMany(_) | ApubError::Backoff(_))
     {
         data.actor_fetch_failed(&actor);
     }

@@ -31,6 +31,9 @@ pub enum ApubError {
     /// The other instance sent more than its share; try again after the duration.
     #[error("too many activities from this instance; try again in {} s", .0.as_secs().max(1))]
     TooMany(std::time::Duration),
+    /// A server was asked too often, or failed lately, and is left alone for the duration.
+    #[error("that server failed or was asked too often lately; try again in {} s", .0.as_secs().max(1))]
+    Backoff(std::time::Duration),
     /// Making a key pair failed, or its blocking task died.
     #[error("key generation failed: {0}")]
     Keys(String),
@@ -110,7 +113,7 @@ impl IntoResponse for ApubError {
             }
             ApubError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             ApubError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
-            ApubError::TooMany(wait) => {
+            ApubError::TooMany(wait) | ApubError::Backoff(wait) => {
                 let body =
                     serde_json::json!({"error": "rate_limited", "message": self.to_string()});
                 return (

@@ -111,13 +111,13 @@ impl FederationLimits {
         {
             let since = at.elapsed();
             if since < FAILED_FETCH_BACKOFF {
-                return Err(ApubError::TooMany(FAILED_FETCH_BACKOFF - since));
+                return Err(ApubError::Backoff(FAILED_FETCH_BACKOFF - since));
             }
         }
         self.fetches
             .check_key(&host.to_owned())
             .map_err(|not_until| {
-                ApubError::TooMany(
+                ApubError::Backoff(
                     not_until.wait_time_from(governor::clock::DefaultClock::default().now()),
                 )
             })
