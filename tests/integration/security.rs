@@ -1031,6 +1031,14 @@ async fn liar() -> String {
                             // A good actor, served as a web page.
                             "as-html" => ("text/html", actor(&me, &me)),
                             "good" => ("application/activity+json", actor(&asked, &asked)),
+                            // A good actor whose shared inbox is another server's.
+                            "foreign-inbox" => {
+                                let mut json: Value =
+                                    serde_json::from_str(&actor(&me, &me)).unwrap_or_default();
+                                json["endpoints"] =
+                                    json!({"sharedInbox": "http://127.0.0.1:9/inbox"});
+                                ("application/activity+json", json.to_string())
+                            }
                             _ => (
                                 "application/activity+json",
                                 actor(
@@ -1064,6 +1072,7 @@ async fn lying_webfinger_and_actors_are_refused(backend: TestBackend) {
         "someone-elses-key",
         "wrong-id",
         "as-html",
+        "foreign-inbox",
     ] {
         let liar = liar().await;
         cases.push(match case {
@@ -1172,3 +1181,30 @@ async fn old_received_activity_ids_are_purged(backend: TestBackend) {
 }
 
 both_backends!(old_received_activity_ids_are_purged);
+
+/// Checklist 6.2: JSON nested far deeper than anything real, in a signed-in API body, is
+/// refused with a clear 4xx, not a crash or a hang.
+async fn deeply_nested_api_bodies_are_refused(backend: TestBackend) {
+    let server = TestServer::start(backend, |_| {}).await;
+    let alice = server.signed_in("alice", PASSWORD).await;
+    let mut body = review(100, 60).to_string();
+    body.pop();
+    body.push_str(&format!(
+        ",\"extra\":{}{}}}",
+        "[".repeat(50_000),
+        "]".repeat(50_000)
+    ));
+    let (status, answer) = alice
+        .send(
+            alice
+                .request(reqwest::Method::POST, "/api/v1/reviews")
+                .header("content-type", "application/json")
+                .body(body),
+        )
+        .await;
+    assert!(status.is_client_error(), "{status} {answer}");
+    assert_eq!(counted(&server).await.0, 0);
+    server.stop().await;
+}
+
+both_backends!(deeply_nested_api_bodies_are_refused);
