@@ -519,7 +519,13 @@ impl Drip {
 /// An inbox post claims an actor on the drip server: fetching the actor is cut off by the
 /// outgoing client's 10 s timeout, the post is refused, and the server answers others meanwhile.
 async fn drill_a_peer_drip_feeds_its_body(backend: TestBackend) {
-    let b = federating(backend).await;
+    // The inbox's own deadline is set past the client's timeout here, so it is the client's
+    // timeout that ends the fetch (the deadline has its own drill below).
+    let b = TestServer::start(backend, |c| {
+        c.federation.allow_loopback = true;
+        c.federation.inbox_deadline_seconds = 30;
+    })
+    .await;
     let drip = Drip::start().await;
     let activity = json!({
         "@context": "https://www.w3.org/ns/activitystreams",
@@ -578,11 +584,59 @@ async fn drill_a_peer_drip_feeds_its_body(backend: TestBackend) {
         took < picket_apub::http::REQUEST_TIMEOUT + Duration::from_secs(5),
         "the inbox answered after {took:?}"
     );
+    assert!(
+        took >= picket_apub::http::REQUEST_TIMEOUT - Duration::from_secs(1),
+        "ended by the client's timeout, not sooner: {took:?}"
+    );
+    assert_ne!(
+        status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "not the inbox deadline"
+    );
     assert_eq!(drip.hits(), 1, "asked once");
     b.stop().await;
 }
 
 both_backends!(drill_a_peer_drip_feeds_its_body);
+
+/// The inbox deadline: the work one post causes (here, a drip-fed actor fetch) ends at
+/// `federation.inbox_deadline_seconds` with 503 and `Retry-After`, so the sender retries later
+/// and no worker is held.
+async fn drill_the_inbox_deadline_ends_slow_work(backend: TestBackend) {
+    let b = TestServer::start(backend, |c| {
+        c.federation.allow_loopback = true;
+        c.federation.inbox_deadline_seconds = 2;
+    })
+    .await;
+    let drip = Drip::start().await;
+    let activity = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "type": "Follow",
+        "id": format!("{}/activities/deadline", drip.base),
+        "actor": format!("{}/actor", drip.base),
+        "object": format!("{}/actor", b.base),
+    })
+    .to_string();
+    let post = Post {
+        body: &activity,
+        host: domain(&b),
+        date: chrono::Utc::now(),
+        key_id: format!("{}/actor#main-key", drip.base),
+        signed: FULL,
+    };
+    let started = Instant::now();
+    let response = post_signed(&b, &post, None).await;
+    let took = started.elapsed();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(response.headers().contains_key("retry-after"));
+    assert!(
+        took >= Duration::from_secs(2) && took < Duration::from_secs(6),
+        "ended by the 2 s deadline: {took:?}"
+    );
+    b.stop().await;
+}
+
+both_backends!(drill_the_inbox_deadline_ends_slow_work);
 
 // ---------------------------------------------------------------------------------------------
 // Drill 4: `Delete` before `Create`.

@@ -758,6 +758,23 @@ async fn a_deleted_account_leaves_nothing_on_any_instance(backend: TestBackend) 
             0
         );
     }
+    // Nor in the files: on SQLite the erasures checkpointed the write-ahead log and
+    // `secure_delete` zeroed the freed pages.
+    for server in [&a, &b, &c] {
+        for entry in std::fs::read_dir(server.db.dir()).expect("data dir") {
+            let path = entry.expect("entry").path();
+            if path.is_file() {
+                let bytes = std::fs::read(&path).expect("read");
+                assert!(
+                    !bytes
+                        .windows(b"Elm Street".len())
+                        .any(|w| w == b"Elm Street"),
+                    "the erased words are still in {}",
+                    path.display()
+                );
+            }
+        }
+    }
     a.stop().await;
     b.stop().await;
     c.stop().await;

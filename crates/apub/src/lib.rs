@@ -167,6 +167,10 @@ pub struct DeliveryPolicy {
     /// How long received activity ids are kept (to apply each once); a replay older than the
     /// signature window is refused by its date anyway.
     pub keep_received: std::time::Duration,
+    /// How long the work one incoming activity causes (its fetches included) may take before
+    /// the sender is told to try again later (503): a chain of slow peers cannot pin a worker.
+    /// Below the ~10 s senders wait, so the work ends before they give up.
+    pub inbox_deadline: std::time::Duration,
 }
 
 impl Default for DeliveryPolicy {
@@ -177,6 +181,7 @@ impl Default for DeliveryPolicy {
             unreachable_after: 10,
             probe_interval: std::time::Duration::from_secs(3600),
             keep_received: std::time::Duration::from_secs(30 * 86_400),
+            inbox_deadline: std::time::Duration::from_secs(9),
         }
     }
 }

@@ -168,11 +168,6 @@ async fn requester_feed(
 /// any parsing or signature work.
 pub const MAX_INBOX_BYTES: usize = 256 * 1024;
 
-/// How long the work one incoming activity causes (its fetches included) may take before the
-/// sender is told to try again later: a chain of slow peers cannot pin a worker. Senders wait
-/// about 10 s for an answer, so the work ends before they give up.
-pub const INBOX_DEADLINE: std::time::Duration = std::time::Duration::from_secs(9);
-
 /// Caps the body (413), checks the claimed actor's domain and what the signature covers before
 /// anything is fetched, verifies the signature and digest (the library), then applies the
 /// activity once. A signature that fails with a stored key refetches the key once (rate
@@ -212,7 +207,7 @@ async fn inbox(data: Data<ApubData>, request: Request) -> Result<StatusCode, Apu
         parts.method.clone(),
         parts.uri.clone(),
     );
-    let received = tokio::time::timeout(INBOX_DEADLINE, async {
+    let received = tokio::time::timeout(data.delivery.inbox_deadline, async {
         match receive(&data, Request::from_parts(parts, Body::from(bytes.clone()))).await {
             Err(ApubError::Federation(
                 activitypub_federation::error::Error::ActivitySignatureInvalid,

@@ -141,6 +141,9 @@ pub struct FederationConfig {
     /// Days the ids of received activities are kept, so each is applied once. A replay older
     /// than an hour is refused by its signature's date anyway.
     pub received_activity_days: u32,
+    /// Seconds the work one incoming activity causes (fetching its actor, say) may take before
+    /// the sender is told to try again later (503). Keep it below the ~10 s senders wait.
+    pub inbox_deadline_seconds: u32,
 }
 
 impl Default for FederationConfig {
@@ -154,6 +157,7 @@ impl Default for FederationConfig {
             mode: FederationMode::Blocklist,
             list_refresh_seconds: 3600,
             received_activity_days: 30,
+            inbox_deadline_seconds: 9,
         }
     }
 }
