@@ -145,7 +145,8 @@ pub fn precheck(
         }
     }
     let now_s = now.timestamp();
-    let fresh = |t: i64| (t - now_s).abs() <= MAX_CLOCK_SKEW_SECONDS;
+    // `abs_diff`: a `created` of i64::MIN must not overflow (found by the fuzzer).
+    let fresh = |t: i64| t.abs_diff(now_s) <= MAX_CLOCK_SKEW_SECONDS.unsigned_abs();
     if covers("date") {
         let date = headers
             .get(axum::http::header::DATE)
@@ -164,7 +165,8 @@ pub fn precheck(
         }
     }
     if let Some(expires) = params.expires
-        && (expires < now_s - MAX_CLOCK_SKEW_SECONDS || expires > now_s + MAX_EXPIRES_SECONDS)
+        && (expires < now_s.saturating_sub(MAX_CLOCK_SKEW_SECONDS)
+            || expires > now_s.saturating_add(MAX_EXPIRES_SECONDS))
     {
         return Err(SignatureError::BadExpiry);
     }
@@ -294,6 +296,33 @@ mod tests {
             precheck(&HeaderMap::new(), &actor, "b.example", Utc::now()),
             Err(SignatureError::Missing)
         );
+    }
+
+    /// Found by the fuzzer: extreme times are refused, not an arithmetic overflow.
+    #[test]
+    fn extreme_times_do_not_overflow() {
+        let actor = Url::parse(ACTOR).expect("url");
+        for created in [i64::MIN, i64::MAX] {
+            let header = format!(
+                "keyId=\"{ACTOR}#main-key\",headers=\"(request-target) (created) host digest\",created={created},signature=\"c2ln\""
+            );
+            let mut headers = HeaderMap::new();
+            headers.insert("signature", HeaderValue::from_str(&header).expect("header"));
+            headers.insert("host", HeaderValue::from_static("b.example"));
+            assert_eq!(
+                precheck(&headers, &actor, "b.example", Utc::now()),
+                Err(SignatureError::Skewed)
+            );
+        }
+        for expires in [i64::MIN, i64::MAX] {
+            let header = format!(
+                "keyId=\"{ACTOR}#main-key\",headers=\"(request-target) host date digest\",expires={expires},signature=\"c2ln\""
+            );
+            assert_eq!(
+                check(&header, "b.example", Utc::now()),
+                Err(SignatureError::BadExpiry)
+            );
+        }
     }
 
     #[test]
