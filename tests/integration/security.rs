@@ -1225,3 +1225,66 @@ async fn deeply_nested_api_bodies_are_refused(backend: TestBackend) {
 }
 
 both_backends!(deeply_nested_api_bodies_are_refused);
+
+/// Finding 5 across instances: reviewers on an instance nobody here follows cannot rename a
+/// requester however many they are, and a federated name that is no name is refused.
+async fn uncounted_instances_cannot_rename_a_requester(backend: TestBackend) {
+    let a = federating(backend).await;
+    let b = federating(backend).await;
+    let bob = b.signed_in("bob", PASSWORD).await;
+    assert_eq!(
+        bob.post("/api/v1/reviews", review(100, 60)).await.0,
+        StatusCode::CREATED
+    );
+    let push = |name: &'static str, requester_name: String| {
+        let (a, b) = (&a, &b);
+        async move {
+            let worker = a.signed_in(name, PASSWORD).await;
+            let mut body = review(100, 60);
+            body["requester_name"] = json!("Acme Research");
+            let (_, created) = worker.post("/api/v1/reviews", body).await;
+            let id = created["id"].as_str().expect("id").to_owned();
+            let mut page = activity_json(a, &format!("/reviews/{id}")).await;
+            page["picket:requesterName"] = json!(requester_name);
+            let create = json!({
+                "@context": ["https://www.w3.org/ns/activitystreams", format!("{}/ns", a.base)],
+                "type": "Create",
+                "id": format!("{}/activities/rename-{name}", a.base),
+                "actor": format!("{}/u/{name}", a.base),
+                "to": ["https://www.w3.org/ns/activitystreams#Public"],
+                "object": page,
+            });
+            crate::moderation::try_send_as(a, name, b, create).await;
+            id
+        }
+    };
+    for name in ["mallory", "trudy"] {
+        push(name, "EVIL CORP".to_owned()).await;
+    }
+    let (_, listed) = Client::new(&b)
+        .get(&format!("/api/v1/requesters/mturk/{RID}/reviews"))
+        .await;
+    assert_eq!(
+        listed["items"].as_array().map(Vec::len),
+        Some(3),
+        "stored: {listed}"
+    );
+    let (_, page) = Client::new(&b)
+        .get(&format!("/api/v1/requesters/mturk/{RID}"))
+        .await;
+    assert_eq!(page["name"], "Acme Research", "{page}");
+    // A name that is no name: the review is refused, not stored.
+    push("oscar", "x".repeat(300)).await;
+    let (_, listed) = Client::new(&b)
+        .get(&format!("/api/v1/requesters/mturk/{RID}/reviews"))
+        .await;
+    assert_eq!(
+        listed["items"].as_array().map(Vec::len),
+        Some(3),
+        "{listed}"
+    );
+    a.stop().await;
+    b.stop().await;
+}
+
+both_backends!(uncounted_instances_cannot_rename_a_requester);

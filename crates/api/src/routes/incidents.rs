@@ -389,9 +389,10 @@ pub(crate) async fn withdraw(
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     let author = current.user.id;
+    // A withdrawal erases the note's words: `erase` folds them out of SQLite's WAL too.
     state
         .db
-        .tx(move |conn| {
+        .erase(move |conn| {
             let row = incidents::by_public_id(conn, &id)?;
             incidents::withdraw_corroboration(conn, row.id, author, now())
         })
