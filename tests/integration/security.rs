@@ -1288,3 +1288,71 @@ async fn uncounted_instances_cannot_rename_a_requester(backend: TestBackend) {
 }
 
 both_backends!(uncounted_instances_cannot_rename_a_requester);
+
+/// Checklist 1.9: nobody but the followed actor rejects a follow, and a `Reject` of a follow
+/// never sent changes nothing; nobody but the follower undoes one.
+async fn forged_rejects_and_undos_change_nothing(backend: TestBackend) {
+    let a = federating(backend).await;
+    let b = federating(backend).await;
+    let c = federating(backend).await;
+    follow_instance(&b, &a).await;
+    let follow = crate::federation::follows(&b, picket_db::delivery::Direction::Outbound)
+        .remove(0)
+        .follow_activity_id;
+    let accepted = || {
+        crate::federation::follows(&b, picket_db::delivery::Direction::Outbound)
+            .iter()
+            .any(|f| f.is_accepted())
+    };
+    let reject = |from: &TestServer, n: u32, follow_id: &str| {
+        json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "type": "Reject",
+            "id": format!("{}/activities/reject-{n}", from.base),
+            "actor": format!("{}/actor", from.base),
+            "object": {
+                "type": "Follow",
+                "id": follow_id,
+                "actor": format!("{}/actor", b.base),
+                "object": format!("{}/actor", a.base),
+            },
+        })
+        .to_string()
+    };
+    // C, which B never followed, rejects B's follow of A.
+    let c_data = signing_as(&c).await;
+    let forged = reject(&c, 1, &follow);
+    let status = crate::federation::signed_post(&c_data, &b, &forged, &forged).await;
+    assert!(status.is_client_error(), "{status}");
+    // A rejects a follow B never sent.
+    let a_data = signing_as(&a).await;
+    let unknown = reject(&a, 2, &format!("{}/activities/never", b.base));
+    crate::federation::signed_post(&a_data, &b, &unknown, &unknown).await;
+    assert!(accepted(), "B still follows A");
+    // C undoes a follow of A's (that A has of nobody here) as if it were the follower.
+    let undo = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "type": "Undo",
+        "id": format!("{}/activities/undo-forged", c.base),
+        "actor": format!("{}/actor", c.base),
+        "object": {
+            "type": "Follow",
+            "id": follow,
+            "actor": format!("{}/actor", b.base),
+            "object": format!("{}/actor", a.base),
+        },
+    })
+    .to_string();
+    let status = crate::federation::signed_post(&c_data, &a, &undo, &undo).await;
+    assert!(status.is_client_error(), "{status}");
+    assert_eq!(
+        crate::federation::follows(&a, picket_db::delivery::Direction::Inbound).len(),
+        1,
+        "A still has B as a follower"
+    );
+    a.stop().await;
+    b.stop().await;
+    c.stop().await;
+}
+
+both_backends!(forged_rejects_and_undos_change_nothing);
