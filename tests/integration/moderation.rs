@@ -629,8 +629,8 @@ async fn writes_and_inbox_posts_are_rate_limited(backend: TestBackend) {
 both_backends!(writes_and_inbox_posts_are_rate_limited);
 
 /// Signs `activity` as `signer` (an actor of `from`'s) and posts it to `to`'s shared inbox, as
-/// another worker of that instance could.
-pub(crate) async fn send_as(from: &TestServer, signer: &str, to: &TestServer, activity: Value) {
+/// another worker of that instance could; whether the receiver took it.
+async fn post_as(from: &TestServer, signer: &str, to: &TestServer, activity: Value) -> bool {
     use activitypub_federation::activity_sending::SendActivityTask;
     let data = signing_as(from).await;
     let actor =
@@ -644,36 +644,25 @@ pub(crate) async fn send_as(from: &TestServer, signer: &str, to: &TestServer, ac
         json!("https://www.w3.org/ns/activitystreams"),
     );
     let inbox = format!("{}/inbox", to.base).parse().expect("inbox");
+    let mut taken = true;
     for task in SendActivityTask::prepare(&activity, &actor, vec![inbox], &data)
         .await
         .expect("prepare")
     {
-        task.sign_and_send(&data).await.expect("sent");
+        taken &= task.sign_and_send(&data).await.is_ok();
     }
+    taken
 }
 
-/// `send_as`, for activities the receiver may refuse: whatever it answers is ignored, and the
+/// `post_as`, for activities the receiver must take.
+pub(crate) async fn send_as(from: &TestServer, signer: &str, to: &TestServer, activity: Value) {
+    assert!(post_as(from, signer, to, activity).await, "sent");
+}
+
+/// `post_as`, for activities the receiver may refuse: whatever it answers is ignored, and the
 /// test checks the effect instead.
 pub(crate) async fn try_send_as(from: &TestServer, signer: &str, to: &TestServer, activity: Value) {
-    use activitypub_federation::activity_sending::SendActivityTask;
-    let data = signing_as(from).await;
-    let actor =
-        picket_apub::ApubActor::local(&data, picket_apub::LocalActor::Person(signer.to_owned()))
-            .await
-            .expect("the signer's actor");
-    let activity: picket_apub::InboxActivity =
-        serde_json::from_value(activity).expect("an activity");
-    let activity = activitypub_federation::protocol::context::WithContext::new(
-        activity,
-        json!("https://www.w3.org/ns/activitystreams"),
-    );
-    let inbox = format!("{}/inbox", to.base).parse().expect("inbox");
-    for task in SendActivityTask::prepare(&activity, &actor, vec![inbox], &data)
-        .await
-        .expect("prepare")
-    {
-        let _ = task.sign_and_send(&data).await;
-    }
+    post_as(from, signer, to, activity).await;
 }
 
 /// A worker may delete what they wrote, and nothing else: another worker of the same instance

@@ -269,15 +269,7 @@ pub fn refresh_hidden(conn: &mut DbConn, at: NaiveDateTime) -> Result<(), DbErro
             .values(hidden_origins::origin.eq(origin.as_str()))
             .execute(conn)?;
     }
-    let requesters: Vec<i64> = reviews::table
-        .filter(reviews::origin.eq_any(changed))
-        .select(reviews::requester_pk)
-        .distinct()
-        .load(conn)?;
-    for requester in requesters {
-        crate::stats::refresh(conn, requester, at)?;
-    }
-    Ok(())
+    refresh_requesters_of(conn, &changed, at)
 }
 
 /// Content is arriving from `origin`: if an allow rule covers it, it counts from now on (the
@@ -359,8 +351,18 @@ fn refresh_counted(conn: &mut DbConn, known: &[String], at: NaiveDateTime) -> Re
             .values(counted_origins::origin.eq(origin.as_str()))
             .execute(conn)?;
     }
+    refresh_requesters_of(conn, &changed, at)
+}
+
+/// Refreshes the aggregates of every requester reviewed from one of `origins`: what counts or
+/// shows of those origins has just changed.
+fn refresh_requesters_of(
+    conn: &mut DbConn,
+    origins: &[&String],
+    at: NaiveDateTime,
+) -> Result<(), DbError> {
     let requesters: Vec<i64> = reviews::table
-        .filter(reviews::origin.eq_any(changed))
+        .filter(reviews::origin.eq_any(origins))
         .select(reviews::requester_pk)
         .distinct()
         .load(conn)?;
