@@ -30,7 +30,7 @@ if ! [[ "$seconds" =~ ^[0-9]+$ ]] || [[ "$seconds" -lt 1 ]]; then
 fi
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
-    echo "cargo-fuzz is not installed: cargo install cargo-fuzz --locked" >&2
+    echo "cargo-fuzz is not installed: cargo install cargo-fuzz --version 0.13.2 --locked" >&2
     exit 2
 fi
 
