@@ -1356,3 +1356,33 @@ async fn forged_rejects_and_undos_change_nothing(backend: TestBackend) {
 }
 
 both_backends!(forged_rejects_and_undos_change_nothing);
+
+/// Checklist 1.16: a `Create` replayed (under a new id) after the copy was deleted does not
+/// bring the review back.
+async fn a_replayed_create_after_deletion_stays_deleted(backend: TestBackend) {
+    let a = federating(backend).await;
+    let b = federating(backend).await;
+    follow_instance(&b, &a).await;
+    let alice = a.signed_in("alice", PASSWORD).await;
+    let (_, created) = alice.post("/api/v1/reviews", review(100, 60)).await;
+    let id = created["id"].as_str().expect("id").to_owned();
+    let mut create = activity_json(&a, &format!("/reviews/{id}/create")).await;
+    eventually("B holds the review", || async { counted(&b).await.0 == 1 }).await;
+    let (status, _) = alice
+        .delete(&format!("/api/v1/reviews/{id}"), json!({}))
+        .await;
+    assert!(status.is_success(), "{status}");
+    eventually("B deletes its copy", || async { counted(&b).await.0 == 0 }).await;
+    create["id"] = json!(format!("{}/activities/replayed-create", a.base));
+    create.as_object_mut().expect("object").remove("@context");
+    crate::moderation::try_send_as(&a, "alice", &b, create).await;
+    assert_eq!(counted(&b).await.0, 0);
+    let (_, listed) = Client::new(&b)
+        .get(&format!("/api/v1/requesters/mturk/{RID}/reviews"))
+        .await;
+    assert_eq!(listed["items"], json!([]), "{listed}");
+    a.stop().await;
+    b.stop().await;
+}
+
+both_backends!(a_replayed_create_after_deletion_stays_deleted);
