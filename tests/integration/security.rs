@@ -1386,3 +1386,52 @@ async fn a_replayed_create_after_deletion_stays_deleted(backend: TestBackend) {
 }
 
 both_backends!(a_replayed_create_after_deletion_stays_deleted);
+
+/// Checklist 3.1: a password stored with weaker Argon2 settings is rehashed with the current
+/// ones at the next successful login.
+async fn a_weaker_password_hash_is_upgraded_at_login(backend: TestBackend) {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    let server = TestServer::start(backend, |_| {}).await;
+    server.signed_in("alice", PASSWORD).await;
+    let weak = argon2::Argon2::new(
+        argon2::Algorithm::Argon2id,
+        argon2::Version::V0x13,
+        argon2::Params::new(8, 1, 1, None).expect("params"),
+    )
+    .hash_password(
+        PASSWORD.as_bytes(),
+        &SaltString::encode_b64(b"0123456789abcdef").expect("salt"),
+    )
+    .expect("hash")
+    .to_string();
+    let stored = {
+        let weak = weak.clone();
+        let db = server.db.open();
+        move |set: bool| {
+            let weak = weak.clone();
+            db.with_conn(move |conn| {
+                use diesel::prelude::*;
+                use picket_db::schema::users;
+                if set {
+                    diesel::update(users::table.filter(users::username.eq("alice")))
+                        .set(users::password_hash.eq(Some(&weak)))
+                        .execute(conn)?;
+                }
+                Ok(users::table
+                    .filter(users::username.eq("alice"))
+                    .select(users::password_hash)
+                    .first::<Option<String>>(conn)?)
+            })
+            .expect("hash")
+            .expect("a hash")
+        }
+    };
+    assert_eq!(stored(true), weak);
+    Client::new(&server).login("alice", PASSWORD).await;
+    let now = stored(false);
+    assert_ne!(now, weak);
+    assert!(!picket_core::secrets::needs_rehash(&now), "{now}");
+    server.stop().await;
+}
+
+both_backends!(a_weaker_password_hash_is_upgraded_at_login);
