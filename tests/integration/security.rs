@@ -1435,3 +1435,50 @@ async fn a_weaker_password_hash_is_upgraded_at_login(backend: TestBackend) {
 }
 
 both_backends!(a_weaker_password_hash_is_upgraded_at_login);
+
+/// Checklist 1.5: one worker of an instance cannot sign for another: a post claiming alice as
+/// its actor but signed with bob's key (same host) is refused.
+async fn a_colleagues_key_does_not_sign_for_another(backend: TestBackend) {
+    let a = federating(backend).await;
+    let b = federating(backend).await;
+    a.signed_in("alice", PASSWORD).await;
+    a.signed_in("bob", PASSWORD).await;
+    let a_data = signing_as(&a).await;
+    let bob = picket_apub::ApubActor::local(&a_data, LocalActor::Person("bob".into()))
+        .await
+        .expect("bob");
+    let key =
+        rsa::RsaPrivateKey::from_pkcs8_pem(&bob.private_key_pem().expect("key")).expect("key");
+    let like = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "type": "Like",
+        "id": format!("{}/activities/like-as-alice", a.base),
+        "actor": format!("{}/u/alice", a.base),
+        "object": format!("{}/actor", b.base),
+    })
+    .to_string();
+    let post = Post {
+        body: &like,
+        host: domain(&b),
+        date: chrono::Utc::now(),
+        key_id: format!("{}/u/bob#main-key", a.base),
+        signed: FULL,
+    };
+    assert_eq!(
+        post_signed(&b, &post, Some(&key)).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    // Bob signing as bob is fine: the refusal is about whose key it is.
+    let own = like
+        .replace("/u/alice", "/u/bob")
+        .replace("like-as-alice", "like-as-bob");
+    let post = Post { body: &own, ..post };
+    assert_eq!(
+        post_signed(&b, &post, Some(&key)).await.status(),
+        StatusCode::ACCEPTED
+    );
+    a.stop().await;
+    b.stop().await;
+}
+
+both_backends!(a_colleagues_key_does_not_sign_for_another);
