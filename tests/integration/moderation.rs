@@ -77,7 +77,7 @@ async fn a_report_goes_home_and_the_removal_comes_back(backend: TestBackend) {
         .post(
             "/api/v1/reports",
             json!({"target_type": "review", "target": copy, "reason": "discloses_codes",
-                   "text": "It gives the completion code"}),
+                   "text": "It gives the completion code", "forward": true}),
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{report}");
@@ -101,6 +101,31 @@ async fn a_report_goes_home_and_the_removal_comes_back(backend: TestBackend) {
     );
     let forbidden = bob.get("/api/v1/moderation/reports").await;
     assert_error(&forbidden, StatusCode::FORBIDDEN, "forbidden");
+
+    // Forwarding is the reporter's choice: Carol's report on C, without it, stays on C.
+    let outbox_rows = |server: &TestServer| {
+        server
+            .db
+            .open()
+            .with_conn(|conn| {
+                use diesel::prelude::*;
+                Ok(picket_db::schema::outbox::table
+                    .count()
+                    .get_result::<i64>(conn)?)
+            })
+            .expect("outbox")
+    };
+    let before = outbox_rows(&c);
+    let carol = c.signed_in("carol", PASSWORD).await;
+    let (status, kept) = carol
+        .post(
+            "/api/v1/reports",
+            json!({"target_type": "review", "target": only_review(&c).await, "reason": "threats"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{kept}");
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    assert_eq!(outbox_rows(&c), before, "no Flag left C");
 
     let mod_a = moderator(&a, "mona").await;
     eventually("the Flag reaches A's queue", || async {

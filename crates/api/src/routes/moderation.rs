@@ -59,14 +59,10 @@ pub(crate) struct ReportBody {
     /// Required for `other`; at most 1000 characters.
     #[serde(default)]
     text: String,
-    /// For another instance's content or account: also tell its moderators (default true).
-    /// The report goes from this instance, never naming the reporter.
-    #[serde(default = "yes")]
+    /// For another instance's content or account: also tell its moderators (default false:
+    /// the reporter chooses to). The report goes from this instance, never naming the reporter.
+    #[serde(default)]
     forward: bool,
-}
-
-fn yes() -> bool {
-    true
 }
 
 /// A report as moderators see it: what and why, never who reported it.
