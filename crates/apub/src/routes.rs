@@ -216,6 +216,8 @@ async fn inbox(data: Data<ApubData>, request: Request) -> Result<StatusCode, Apu
                 ObjectId::<ApubActor>::from(actor.clone())
                     .dereference_forced(&data)
                     .await?;
+                // A key that changes is worth a line: rotations are rare, takeovers rarer.
+                tracing::info!(%actor, "refetched an actor after its signature failed");
                 let mut again = Request::new(Body::from(bytes));
                 *again.headers_mut() = headers;
                 *again.method_mut() = method;
