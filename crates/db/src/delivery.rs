@@ -24,6 +24,11 @@ pub fn enqueue(
     inboxes: &[String],
     at: NaiveDateTime,
 ) -> Result<(), DbError> {
+    let mut distinct: Vec<&String> = inboxes.iter().collect();
+    distinct.sort();
+    distinct.dedup();
+    // With nobody to send it to, the body is not needed even now (see `forget_body_when_done`).
+    let body = if distinct.is_empty() { "" } else { body };
     let outbox_id: i64 = diesel::insert_into(outbox::table)
         .values((
             outbox::activity_id.eq(activity_id),
@@ -34,9 +39,6 @@ pub fn enqueue(
         .returning(outbox::id)
         .get_result(conn)
         .map_err(conflict_as("activity"))?;
-    let mut distinct: Vec<&String> = inboxes.iter().collect();
-    distinct.sort();
-    distinct.dedup();
     for inbox in distinct {
         diesel::insert_into(deliveries::table)
             .values((
@@ -162,6 +164,12 @@ fn forget_body_when_done(conn: &mut DbConn, delivery_id: i64) -> Result<(), DbEr
     else {
         return Ok(());
     };
+    // The activity's row first, which locks it (PostgreSQL) or takes the write lock (SQLite):
+    // two of its deliveries ending at once then count one after the other, so the last one
+    // sees none pending and blanks the body, instead of each seeing the other still pending.
+    diesel::update(outbox::table.find(outbox_id))
+        .set(outbox::id.eq(outbox::id))
+        .execute(conn)?;
     let pending: i64 = deliveries::table
         .filter(deliveries::outbox_id.eq(outbox_id))
         .filter(deliveries::state.eq(PENDING))
@@ -182,7 +190,12 @@ fn forget_body_when_done(conn: &mut DbConn, delivery_id: i64) -> Result<(), DbEr
 pub fn scrub_object(conn: &mut DbConn, path: &str) -> Result<usize, DbError> {
     let needle = format!("{path}\"");
     let pattern = format!("%{}%", crate::requesters::like_escape(&needle));
+    // Only activities still waiting for a delivery hold a body: the search stays among those.
+    let waiting = deliveries::table
+        .filter(deliveries::state.eq(PENDING))
+        .select(deliveries::outbox_id);
     let held: Vec<(i64, String)> = outbox::table
+        .filter(outbox::id.eq_any(waiting))
         .filter(outbox::body.like(pattern).escape('\\'))
         .select((outbox::id, outbox::body))
         .load(conn)?;

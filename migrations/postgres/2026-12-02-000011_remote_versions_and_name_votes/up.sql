@@ -23,3 +23,7 @@ CREATE TABLE requester_name_votes (
 CREATE TABLE counted_origins (
     origin TEXT PRIMARY KEY
 );
+
+-- Outgoing activities no delivery waits for any more keep no body (what they said is not kept
+-- for ever); from now on bodies are blanked as their last delivery ends.
+UPDATE outbox SET body = '' WHERE id NOT IN (SELECT outbox_id FROM deliveries WHERE state = 'pending');
