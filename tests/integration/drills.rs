@@ -6,17 +6,15 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use activitypub_federation::traits::Actor;
 use picket_apub::LocalActor;
 use picket_test_support::{TestBackend, both_backends};
 use reqwest::StatusCode;
-use rsa::pkcs8::DecodePrivateKey;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::federation::{
     PASSWORD, activity_json, add_follower, delivery_counts, domain, eventually, federating,
-    reviews_counted, signing_as,
+    reviews_counted,
 };
 use crate::moderation::{send_as, try_send_as};
 use crate::reviews::{RID, review};
@@ -749,12 +747,7 @@ both_backends!(drill_delete_before_create);
 async fn drill_a_clock_two_hours_off(backend: TestBackend) {
     let a = federating(backend).await;
     let b = federating(backend).await;
-    let a_data = signing_as(&a).await;
-    let instance = picket_apub::ApubActor::local(&a_data, LocalActor::Instance)
-        .await
-        .expect("A's actor");
-    let key = rsa::RsaPrivateKey::from_pkcs8_pem(&instance.private_key_pem().expect("a key"))
-        .expect("key");
+    let key = crate::security::signing_key(&a, LocalActor::Instance).await;
     let minutes = chrono::Duration::minutes;
     for (n, offset, expected) in [
         (1, minutes(-120), StatusCode::UNAUTHORIZED),

@@ -135,6 +135,29 @@ pub(crate) async fn post_signed(
 
 pub(crate) const FULL: &[&str] = &["(request-target)", "host", "date", "digest"];
 
+/// Sends `to` a `Create` of `object` as worker `name` of `from`, under the activity id
+/// `{from}/activities/{tag}`, whatever `to` answers: tests then check what it did.
+async fn push_create(from: &TestServer, name: &str, to: &TestServer, tag: &str, object: Value) {
+    let create = json!({
+        "@context": ["https://www.w3.org/ns/activitystreams", format!("{}/ns", from.base)],
+        "type": "Create",
+        "id": format!("{}/activities/{tag}", from.base),
+        "actor": format!("{}/u/{name}", from.base),
+        "to": ["https://www.w3.org/ns/activitystreams#Public"],
+        "object": object,
+    });
+    crate::moderation::try_send_as(from, name, to, create).await;
+}
+
+/// The private key `actor` of `server` signs with, for hand-made signatures.
+pub(crate) async fn signing_key(server: &TestServer, actor: LocalActor) -> rsa::RsaPrivateKey {
+    let data = signing_as(server).await;
+    let actor = picket_apub::ApubActor::local(&data, actor)
+        .await
+        .expect("the actor");
+    rsa::RsaPrivateKey::from_pkcs8_pem(&actor.private_key_pem().expect("a key")).expect("key")
+}
+
 /// Finding 1: a post with no signature, or one that could not be the claimed actor's, makes
 /// the instance fetch nothing; when it does fetch and gets no actor, the caller is not shown
 /// what came back, and the host is not asked again at once.
@@ -224,12 +247,7 @@ both_backends!(nothing_is_fetched_for_an_unsigned_or_foreign_signature);
 async fn weak_signatures_are_refused(backend: TestBackend) {
     let a = federating(backend).await;
     let b = federating(backend).await;
-    let a_data = signing_as(&a).await;
-    let instance = picket_apub::ApubActor::local(&a_data, LocalActor::Instance)
-        .await
-        .expect("A's actor");
-    let key = rsa::RsaPrivateKey::from_pkcs8_pem(&instance.private_key_pem().expect("a key"))
-        .expect("key");
+    let key = signing_key(&a, LocalActor::Instance).await;
     let like = |n: u32| {
         json!({
             "@context": "https://www.w3.org/ns/activitystreams",
@@ -825,15 +843,7 @@ async fn only_followed_instances_count(backend: TestBackend) {
     let id = created["id"].as_str().expect("id");
     // A pushes alice's review to B, which follows nobody.
     let page = activity_json(&a, &format!("/reviews/{id}")).await;
-    let create = json!({
-        "@context": ["https://www.w3.org/ns/activitystreams", format!("{}/ns", a.base)],
-        "type": "Create",
-        "id": format!("{}/activities/unasked-create", a.base),
-        "actor": format!("{}/u/alice", a.base),
-        "to": ["https://www.w3.org/ns/activitystreams#Public"],
-        "object": page,
-    });
-    crate::moderation::try_send_as(&a, "alice", &b, create).await;
+    push_create(&a, "alice", &b, "unasked-create", page).await;
     let anonymous = Client::new(&b);
     let (_, listed) = anonymous
         .get(&format!("/api/v1/requesters/mturk/{RID}/reviews"))
@@ -1146,15 +1156,7 @@ async fn an_object_of_another_host_is_not_taken_from_a_sender(backend: TestBacke
         b.base.replace("localhost", "127.0.0.1")
     ));
     page["picket:review"]["reward_minor"] = json!(1);
-    let create = json!({
-        "@context": ["https://www.w3.org/ns/activitystreams", format!("{}/ns", a.base)],
-        "type": "Create",
-        "id": format!("{}/activities/planted-create", a.base),
-        "actor": format!("{}/u/alice", a.base),
-        "to": ["https://www.w3.org/ns/activitystreams#Public"],
-        "object": page,
-    });
-    crate::moderation::try_send_as(&a, "alice", &b, create).await;
+    push_create(&a, "alice", &b, "planted-create", page).await;
     assert_eq!(
         count(
             &b,
@@ -1246,15 +1248,7 @@ async fn uncounted_instances_cannot_rename_a_requester(backend: TestBackend) {
             let id = created["id"].as_str().expect("id").to_owned();
             let mut page = activity_json(a, &format!("/reviews/{id}")).await;
             page["picket:requesterName"] = json!(requester_name);
-            let create = json!({
-                "@context": ["https://www.w3.org/ns/activitystreams", format!("{}/ns", a.base)],
-                "type": "Create",
-                "id": format!("{}/activities/rename-{name}", a.base),
-                "actor": format!("{}/u/{name}", a.base),
-                "to": ["https://www.w3.org/ns/activitystreams#Public"],
-                "object": page,
-            });
-            crate::moderation::try_send_as(a, name, b, create).await;
+            push_create(a, name, b, &format!("rename-{name}"), page).await;
             id
         }
     };
@@ -1443,12 +1437,7 @@ async fn a_colleagues_key_does_not_sign_for_another(backend: TestBackend) {
     let b = federating(backend).await;
     a.signed_in("alice", PASSWORD).await;
     a.signed_in("bob", PASSWORD).await;
-    let a_data = signing_as(&a).await;
-    let bob = picket_apub::ApubActor::local(&a_data, LocalActor::Person("bob".into()))
-        .await
-        .expect("bob");
-    let key =
-        rsa::RsaPrivateKey::from_pkcs8_pem(&bob.private_key_pem().expect("key")).expect("key");
+    let key = signing_key(&a, LocalActor::Person("bob".into())).await;
     let like = json!({
         "@context": "https://www.w3.org/ns/activitystreams",
         "type": "Like",
