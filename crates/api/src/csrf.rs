@@ -61,6 +61,13 @@ fn allowed(state: &AppState, method: &Method, path: &str, headers: &HeaderMap) -
         Some("text/csv") => path.ends_with("/admin/import"),
         _ => false,
     };
+    content_ok || same_origin(state, headers)
+}
+
+/// Whether a browser labelled the request as coming from this instance's own pages: our
+/// `Origin`, or `Sec-Fetch-Site` `same-origin` or `none` (typed by the user). The pages' forms
+/// need this as well as their token.
+pub fn same_origin(state: &AppState, headers: &HeaderMap) -> bool {
     let own_origin = state.settings.public_url.origin().ascii_serialization();
     let origin_ok = headers
         .get(header::ORIGIN)
@@ -70,5 +77,5 @@ fn allowed(state: &AppState, method: &Method, path: &str, headers: &HeaderMap) -
         .get("sec-fetch-site")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|site| matches!(site, "same-origin" | "none"));
-    content_ok || origin_ok || fetch_site_ok
+    origin_ok || fetch_site_ok
 }

@@ -93,7 +93,7 @@ impl CurrentUser {
 }
 
 /// The raw secret a request presents, if any. A bearer token wins over the cookie.
-pub(crate) fn presented_secret(parts: &Parts, cookie_name: &str) -> Option<String> {
+pub fn presented_secret(parts: &Parts, cookie_name: &str) -> Option<String> {
     if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
         let value = value.to_str().ok()?;
         return value.strip_prefix("Bearer ").map(|t| t.trim().to_owned());
@@ -159,4 +159,11 @@ impl FromRequestParts<AppState> for CurrentUser {
             AccountStatus::Deleted => Err(ApiError::unauthorized("this account was deleted")),
         }
     }
+}
+
+/// The session cookie's secret, if the request carries one (pages derive their form token from it).
+pub fn presented_cookie(parts: &Parts, state: &AppState) -> Option<String> {
+    CookieJar::from_headers(&parts.headers)
+        .get(state.settings.cookie_name())
+        .map(|c| c.value().to_owned())
 }

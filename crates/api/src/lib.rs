@@ -9,12 +9,13 @@ mod headers;
 mod logging;
 pub mod openapi;
 mod remote;
-mod routes;
+pub mod routes;
 mod state;
-mod views;
+pub mod views;
 
 pub use error::{ApiError, ApiResult};
-pub use extract::{AppJson, CurrentUser};
+pub use extract::{AppJson, AppQuery, CurrentUser, MaybeUser, Unknown, presented_cookie};
+pub use csrf::same_origin;
 pub use remote::{Followed, FollowedRequester, Remote, RemoteError};
 pub use state::{AppState, Settings};
 
@@ -56,6 +57,8 @@ pub fn router(state: AppState, federation: Router) -> Router {
         .route("/auth/login", post(sessions::login))
         .route("/auth/logout", post(sessions::logout))
         .route("/auth/tokens", post(sessions::create_token))
+        .route("/auth/sessions", get(sessions::list))
+        .route("/auth/sessions/{id}", delete(sessions::revoke))
         .route("/invites", post(invites::create))
         .route("/platforms", get(requesters::platforms))
         .route("/requesters", get(requesters::search))

@@ -18,6 +18,8 @@ use crate::routes;
         routes::sessions::login,
         routes::sessions::logout,
         routes::sessions::create_token,
+        routes::sessions::list,
+        routes::sessions::revoke,
         routes::invites::create,
         routes::requesters::platforms,
         routes::requesters::search,

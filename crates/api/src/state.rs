@@ -114,7 +114,7 @@ impl AppState {
         self
     }
 
-    pub(crate) fn remote(&self) -> Result<&dyn crate::Remote, ApiError> {
+    pub fn remote(&self) -> Result<&dyn crate::Remote, ApiError> {
         self.remote.as_deref().ok_or_else(|| {
             ApiError::new(
                 axum::http::StatusCode::SERVICE_UNAVAILABLE,
@@ -126,7 +126,7 @@ impl AppState {
 
     /// Counts one login attempt against `username` (already checked to be a possible username,
     /// so keys stay short); refuses with 429 once the quota is spent.
-    pub(crate) fn check_login_quota(&self, username: &str) -> Result<(), ApiError> {
+    pub fn check_login_quota(&self, username: &str) -> Result<(), ApiError> {
         self.evict_now_and_then();
         self.login_limiter
             .check_key(&username.to_owned())
@@ -137,7 +137,7 @@ impl AppState {
 
     /// Counts one write (a review, incident, corroboration or report) by account `user`;
     /// refuses with 429 and `Retry-After` once its quota is spent.
-    pub(crate) fn check_write_quota(&self, user: i64) -> Result<(), ApiError> {
+    pub fn check_write_quota(&self, user: i64) -> Result<(), ApiError> {
         self.evict_now_and_then();
         self.write_limiter.check_key(&user).map_err(|not_until| {
             ApiError::too_many_requests(not_until.wait_time_from(DefaultClock::default().now()))
@@ -145,7 +145,7 @@ impl AppState {
     }
 
     /// Counts one registration against the instance's quota; 429 with `Retry-After` once spent.
-    pub(crate) fn check_registration_quota(&self) -> Result<(), ApiError> {
+    pub fn check_registration_quota(&self) -> Result<(), ApiError> {
         self.registration_limiter.check().map_err(|not_until| {
             ApiError::too_many_requests(not_until.wait_time_from(DefaultClock::default().now()))
         })
@@ -166,7 +166,7 @@ impl AppState {
     /// Runs password hashing or verification `f` on the blocking pool once a hashing turn is
     /// free. The turn is held until `f` ends, even if the client goes away meanwhile. When no
     /// turn frees up within `HASH_WAIT`, answers 503 with `Retry-After` instead of queueing.
-    pub(crate) async fn hashing<T, F>(&self, f: F) -> Result<T, ApiError>
+    pub async fn hashing<T, F>(&self, f: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
         F: FnOnce() -> Result<T, ApiError> + Send + 'static,
@@ -191,7 +191,7 @@ impl AppState {
 
     /// Takes every hashing turn until the returned permit drops: for tests of the busy answer.
     #[cfg(test)]
-    pub(crate) fn hold_hashing(&self) -> tokio::sync::OwnedSemaphorePermit {
+    pub fn hold_hashing(&self) -> tokio::sync::OwnedSemaphorePermit {
         let all = u32::try_from(self.settings.password_hash_concurrency.max(1)).unwrap_or(1);
         match self.hash_permits.clone().try_acquire_many_owned(all) {
             Ok(permit) => permit,
@@ -200,13 +200,13 @@ impl AppState {
     }
 
     /// This instance as waves count instances: the name other instances give it too.
-    pub(crate) fn local_instance(&self) -> &str {
+    pub fn local_instance(&self) -> &str {
         &self.local_instance
     }
 
     /// The hash a login for an unknown username verifies against, made once (through the
     /// hashing turns, like every hash).
-    pub(crate) async fn decoy_hash(&self) -> Result<String, ApiError> {
+    pub async fn decoy_hash(&self) -> Result<String, ApiError> {
         if let Some(hash) = self.decoy_hash.get() {
             return Ok(hash.clone());
         }

@@ -45,6 +45,65 @@ pub fn format_money(minor: i64, currency: &str) -> String {
     }
 }
 
+/// Reads an amount as a person writes it ("1.50", "$1.50", "1,50", "2", "0.5") into minor units
+/// of `currency`: what web forms take, so no worker has to think in cents.
+pub fn parse_money(raw: &str, currency: &str) -> Result<i64, String> {
+    let text: String = raw
+        .trim()
+        .trim_start_matches(['$', '£', '€'])
+        .trim_end_matches(currency)
+        .trim()
+        .chars()
+        .filter(|c| *c != ' ')
+        .collect();
+    let bad = || format!("write an amount such as 1.50 (in {currency})");
+    if text.is_empty() {
+        return Err(bad());
+    }
+    let digits = minor_digits(currency) as usize;
+    // A comma is a decimal mark ("1,50") unless a dot follows it ("1,000.50").
+    let text = if text.contains('.') {
+        text.replace(',', "")
+    } else {
+        text.replace(',', ".")
+    };
+    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
+    if whole.is_empty() && fraction.is_empty()
+        || !whole.chars().all(|c| c.is_ascii_digit())
+        || !fraction.chars().all(|c| c.is_ascii_digit())
+    {
+        return Err(bad());
+    }
+    if fraction.len() > digits {
+        return Err(if digits == 0 {
+            format!("{currency} has no smaller unit: write a whole number")
+        } else {
+            format!("at most {digits} digits after the decimal point")
+        });
+    }
+    let whole: i64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().map_err(|_| bad())?
+    };
+    let fraction: i64 = format!("{fraction:0<digits$}").parse().unwrap_or(0);
+    whole
+        .checked_mul(10i64.pow(digits as u32))
+        .and_then(|w| w.checked_add(fraction))
+        .filter(|minor| *minor <= MAX_MINOR)
+        .ok_or_else(|| "is too large".to_owned())
+}
+
+/// Minor units as a person writes them in a form ("1.50", "500"), the inverse of `parse_money`.
+pub fn write_money(minor: i64, currency: &str) -> String {
+    let digits = minor_digits(currency) as usize;
+    if digits == 0 {
+        return minor.to_string();
+    }
+    let divisor = 10i64.pow(digits as u32);
+    format!("{}.{:0digits$}", minor / divisor, (minor % divisor).abs())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -61,5 +120,30 @@ mod tests {
         assert_eq!(format_money(500, "JPY"), "500 JPY");
         assert_eq!(format_money(1005, "KWD"), "1.005 KWD");
         assert_eq!(to_major(510, "USD"), 5.1);
+    }
+
+    #[test]
+    fn amounts_as_people_write_them() {
+        assert_eq!(parse_money("1.50", "USD"), Ok(150));
+        assert_eq!(parse_money(" $1.5 ", "USD"), Ok(150));
+        assert_eq!(parse_money("1,50", "EUR"), Ok(150));
+        assert_eq!(parse_money("1,000.25", "USD"), Ok(100_025));
+        assert_eq!(parse_money("2", "GBP"), Ok(200));
+        assert_eq!(parse_money(".05", "USD"), Ok(5));
+        assert_eq!(parse_money("12.50 CAD", "CAD"), Ok(1250));
+        assert_eq!(parse_money("500", "JPY"), Ok(500));
+        assert!(parse_money("5.5", "JPY").unwrap_err().contains("whole number"));
+        assert!(parse_money("1.505", "USD").unwrap_err().contains("2 digits"));
+        assert!(parse_money("", "USD").is_err());
+        assert!(parse_money("-1", "USD").is_err());
+        assert!(parse_money("1e3", "USD").is_err());
+        assert!(parse_money(".", "USD").is_err());
+        assert!(parse_money("99999999999999999999", "USD").is_err());
+        assert_eq!(write_money(150, "USD"), "1.50");
+        assert_eq!(write_money(5, "USD"), "0.05");
+        assert_eq!(write_money(500, "JPY"), "500");
+        for minor in [0, 1, 99, 100, 12_345] {
+            assert_eq!(parse_money(&write_money(minor, "USD"), "USD"), Ok(minor));
+        }
     }
 }

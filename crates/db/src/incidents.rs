@@ -945,3 +945,36 @@ pub fn corroborations_by_author(
         .select(CorroborationRow::as_select())
         .load(conn)?)
 }
+
+/// Requesters with published incidents that happened on or after `since`, newest report first,
+/// each once: where the home page looks for waves.
+pub fn recently_reported(
+    conn: &mut DbConn,
+    since: chrono::NaiveDate,
+    limit: usize,
+) -> Result<Vec<RequesterRow>, DbError> {
+    let newest: Vec<Option<i64>> = incidents::table
+        .filter(incidents::state.eq(PUBLISHED))
+        .filter(visible!(incidents::origin))
+        .filter(incidents::requester_pk.is_not_null())
+        .filter(incidents::happened_from.ge(since))
+        .order(incidents::id.desc())
+        .limit(500)
+        .select(incidents::requester_pk)
+        .load(conn)?;
+    let mut seen = Vec::with_capacity(limit);
+    for pk in newest.into_iter().flatten() {
+        if !seen.contains(&pk) {
+            seen.push(pk);
+        }
+        if seen.len() == limit {
+            break;
+        }
+    }
+    let mut rows: Vec<RequesterRow> = crate::schema::requesters::table
+        .filter(crate::schema::requesters::id.eq_any(&seen))
+        .select(RequesterRow::as_select())
+        .load(conn)?;
+    rows.sort_by_key(|row| seen.iter().position(|pk| *pk == row.id));
+    Ok(rows)
+}

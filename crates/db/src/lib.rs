@@ -39,6 +39,7 @@ pub mod requesters;
 pub mod reviews;
 pub mod schema;
 pub mod sessions;
+pub mod settings;
 pub mod stats;
 pub mod totp;
 pub mod users;

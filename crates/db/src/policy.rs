@@ -444,3 +444,34 @@ pub fn record_fetch(
         .execute(conn)?;
     Ok(())
 }
+
+/// Blocks or allows a domain (`add`), or lifts that rule, logging it with its public reason:
+/// the one implementation behind `picket admin block|allow|…` and the admin pages and API.
+/// `false` when a rule to lift was not there (nothing is logged then).
+pub fn change_rule(
+    conn: &mut DbConn,
+    acting: crate::moderation::Acting<'_>,
+    kind: RuleKind,
+    add: bool,
+    domain: &str,
+    reason: &str,
+    at: NaiveDateTime,
+) -> Result<bool, DbError> {
+    use picket_core::moderation::ModAction;
+    let action = match (kind, add) {
+        (RuleKind::Block, true) => ModAction::BlockDomain,
+        (RuleKind::Block, false) => ModAction::UnblockDomain,
+        (RuleKind::Allow, true) => ModAction::AllowDomain,
+        (RuleKind::Allow, false) => ModAction::DisallowDomain,
+    };
+    let found = if add {
+        set_rule(conn, kind, &DomainEntry::plain(domain, reason), at)?;
+        true
+    } else {
+        remove_rule(conn, kind, domain, at)?
+    };
+    if found {
+        crate::moderation::log_action(conn, acting, action, ("domain", domain), reason, at)?;
+    }
+    Ok(found)
+}

@@ -703,3 +703,31 @@ pub fn local_published_page(
     }
     Ok(query.load(conn)?)
 }
+
+/// Requesters with the newest published reviews, most recent first, each once: the home page's
+/// "recently reviewed". Reads only the newest reviews by primary key, so it stays fast however
+/// many reviews the instance holds.
+pub fn recently_reviewed(conn: &mut DbConn, limit: usize) -> Result<Vec<RequesterRow>, DbError> {
+    let newest: Vec<i64> = reviews::table
+        .filter(reviews::state.eq(ReviewState::Published.as_str()))
+        .filter(visible!(reviews::origin))
+        .order(reviews::id.desc())
+        .limit(i64::try_from(limit * 8).unwrap_or(i64::MAX))
+        .select(reviews::requester_pk)
+        .load(conn)?;
+    let mut seen = Vec::with_capacity(limit);
+    for pk in newest {
+        if !seen.contains(&pk) {
+            seen.push(pk);
+        }
+        if seen.len() == limit {
+            break;
+        }
+    }
+    let mut rows: Vec<RequesterRow> = requesters::table
+        .filter(requesters::id.eq_any(&seen))
+        .select(RequesterRow::as_select())
+        .load(conn)?;
+    rows.sort_by_key(|row| seen.iter().position(|pk| *pk == row.id));
+    Ok(rows)
+}

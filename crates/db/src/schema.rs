@@ -14,6 +14,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    instance_settings (key) {
+        key -> Text,
+        value -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     sessions (id) {
         id -> BigInt,
         user_id -> BigInt,
@@ -423,6 +431,7 @@ diesel::joinable!(requester_stats -> requesters (requester_pk));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
+    instance_settings,
     sessions,
     invites,
     requesters,

@@ -75,3 +75,48 @@ pub fn token_labels(conn: &mut DbConn, user_id: i64) -> Result<Vec<TokenLabel>, 
         .select((sessions::label, sessions::created_at))
         .load(conn)?)
 }
+
+/// A session or token as its owner sees it in a list: never the digest.
+#[derive(Debug, Clone, PartialEq, Queryable)]
+pub struct SessionListing {
+    pub id: i64,
+    pub kind: String,
+    pub label: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub expires_at: Option<NaiveDateTime>,
+}
+
+/// The account's live sessions and API tokens, newest first.
+pub fn list_for_user(
+    conn: &mut DbConn,
+    user_id: i64,
+    at: NaiveDateTime,
+) -> Result<Vec<SessionListing>, DbError> {
+    Ok(sessions::table
+        .filter(sessions::user_id.eq(user_id))
+        .filter(
+            sessions::expires_at
+                .is_null()
+                .or(sessions::expires_at.gt(at)),
+        )
+        .order(sessions::id.desc())
+        .select((
+            sessions::id,
+            sessions::kind,
+            sessions::label,
+            sessions::created_at,
+            sessions::expires_at,
+        ))
+        .load(conn)?)
+}
+
+/// Revokes one of the account's own sessions or tokens; `NotFound` when it is not theirs.
+pub fn revoke_own(conn: &mut DbConn, user_id: i64, id: i64) -> Result<(), DbError> {
+    let deleted = diesel::delete(
+        sessions::table
+            .filter(sessions::id.eq(id))
+            .filter(sessions::user_id.eq(user_id)),
+    )
+    .execute(conn)?;
+    crate::users::found(deleted)
+}

@@ -9,7 +9,7 @@ use picket_core::moderation::{ModAction, normalize_domain, validate_reason};
 use picket_core::secrets::{hash_password, new_secret, secret_digest};
 use picket_db::models::{NewUser, now};
 use picket_db::moderation::{self, Acting};
-use picket_db::policy::{self, DomainEntry, RuleKind};
+use picket_db::policy::{self, RuleKind};
 use picket_db::{DbError, users};
 
 use crate::Config;
@@ -172,24 +172,8 @@ pub fn set_domain(
     let domain = domain_arg(domain)?;
     let reason = validate_reason(reason).map_err(|e| anyhow::anyhow!("{e}"))?;
     let db = crate::open_database(config)?;
-    let action = match (kind, add) {
-        (ListKind::Block, true) => ModAction::BlockDomain,
-        (ListKind::Block, false) => ModAction::UnblockDomain,
-        (ListKind::Allow, true) => ModAction::AllowDomain,
-        (ListKind::Allow, false) => ModAction::DisallowDomain,
-    };
     let found = db.with_tx(|conn| {
-        let at = now();
-        let found = if add {
-            policy::set_rule(conn, kind.into(), &DomainEntry::plain(&domain, &reason), at)?;
-            true
-        } else {
-            policy::remove_rule(conn, kind.into(), &domain, at)?
-        };
-        if found {
-            moderation::log_action(conn, CLI, action, ("domain", &domain), &reason, at)?;
-        }
-        Ok::<_, DbError>(found)
+        policy::change_rule(conn, CLI, kind.into(), add, &domain, &reason, now())
     })?;
     if !found {
         bail!(

@@ -20,13 +20,13 @@ use crate::state::AppState;
 
 /// An account as its owner sees it. Never federated: the e-mail address stays on this instance.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub(crate) struct AccountView {
-    id: i64,
-    username: String,
-    role: Role,
-    status: AccountStatus,
-    email: Option<String>,
-    created_at: NaiveDateTime,
+pub struct AccountView {
+    pub id: i64,
+    pub username: String,
+    pub role: Role,
+    pub status: AccountStatus,
+    pub email: Option<String>,
+    pub created_at: NaiveDateTime,
 }
 
 impl From<UserRow> for AccountView {
@@ -44,20 +44,20 @@ impl From<UserRow> for AccountView {
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct RegisterRequest {
-    username: String,
-    password: String,
+pub struct RegisterRequest {
+    pub username: String,
+    pub password: String,
     #[serde(default)]
-    email: Option<String>,
+    pub email: Option<String>,
     #[serde(default)]
-    invite: Option<String>,
+    pub invite: Option<String>,
 }
 
 /// Register: 201 with an active account, or 202 when it awaits a moderator's approval.
 #[utoipa::path(post, path = "/api/v1/accounts", tag = "accounts", request_body = RegisterRequest,
     responses((status = 201, body = AccountView), (status = 202, body = AccountView), (status = 409, description = "username taken"), (status = 422),
         (status = 429, description = "too many registrations on this instance; see Retry-After"), (status = 503, description = "too many passwords being checked; see Retry-After")))]
-pub(crate) async fn register(
+pub async fn register(
     State(state): State<AppState>,
     AppJson(body): AppJson<RegisterRequest>,
 ) -> ApiResult<Response> {
@@ -156,21 +156,21 @@ fn unusable_invite() -> ApiError {
 
 /// The signed-in account.
 #[utoipa::path(get, path = "/api/v1/account", tag = "accounts", responses((status = 200, body = AccountView), (status = 401)))]
-pub(crate) async fn me(current: CurrentUser) -> Json<AccountView> {
+pub async fn me(current: CurrentUser) -> Json<AccountView> {
     Json(current.user.into())
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct ChangePasswordRequest {
-    current_password: String,
-    new_password: String,
+pub struct ChangePasswordRequest {
+    pub current_password: String,
+    pub new_password: String,
 }
 
 /// Change password: keeps the session that asked, revokes every other session and token.
 #[utoipa::path(post, path = "/api/v1/account/password", tag = "accounts", request_body = ChangePasswordRequest,
     responses((status = 204), (status = 401), (status = 403, description = "wrong current password"), (status = 422)))]
-pub(crate) async fn change_password(
+pub async fn change_password(
     State(state): State<AppState>,
     current: CurrentUser,
     AppJson(body): AppJson<ChangePasswordRequest>,
@@ -196,15 +196,15 @@ pub(crate) async fn change_password(
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct DeleteAccountRequest {
-    password: String,
+pub struct DeleteAccountRequest {
+    pub password: String,
 }
 
 /// Delete the account (needs the password again; cannot be undone). Reviews and incidents become
 /// tombstones and leave the aggregates; the username stays reserved.
 #[utoipa::path(delete, path = "/api/v1/account", tag = "accounts", operation_id = "delete_account", request_body = DeleteAccountRequest,
     responses((status = 204), (status = 401), (status = 403, description = "wrong password")))]
-pub(crate) async fn delete(
+pub async fn delete(
     State(state): State<AppState>,
     jar: CookieJar,
     current: CurrentUser,
@@ -220,7 +220,7 @@ pub(crate) async fn delete(
 }
 
 /// Checks a password against an account's stored hash, off the async executor.
-pub(crate) async fn password_matches(
+pub async fn password_matches(
     state: &AppState,
     user: &UserRow,
     password: String,

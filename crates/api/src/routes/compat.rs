@@ -89,13 +89,13 @@ fn score(mean: &ScoreMean) -> String {
 }
 
 #[derive(Debug, Deserialize)]
-pub(crate) struct To1Query {
-    ids: Option<String>,
+pub struct To1Query {
+    pub ids: Option<String>,
 }
 
 /// `GET /api/multi-attrs.php?ids=A1,A2` (Turkopticon 1). Served as HTML like the original PHP
 /// endpoint, because a widely used userscript parses the text itself; keys keep the asked order.
-pub(crate) async fn multi_attrs(
+pub async fn multi_attrs(
     State(state): State<AppState>,
     AppQuery(query): AppQuery<To1Query>,
 ) -> Result<Response, ApiError> {
@@ -155,7 +155,7 @@ pub(crate) async fn multi_attrs(
 }
 
 /// What `multi-attrs.php` allows a browser to do with it: nothing (no scripts, no framing).
-pub(crate) const HTML_CSP: &str = "default-src 'none'; sandbox; frame-ancestors 'none'";
+pub const HTML_CSP: &str = "default-src 'none'; sandbox; frame-ancestors 'none'";
 
 /// Writes `<`, `>` and `&` as JSON's `\u003c`, `\u003e` and `\u0026`. In JSON these characters
 /// only ever occur inside strings, where the escapes mean the same characters, so every JSON
@@ -209,10 +209,10 @@ fn to2_error(status: StatusCode, detail: String) -> Response {
 }
 
 #[derive(Debug, Deserialize)]
-pub(crate) struct To2Query {
-    rids: Option<String>,
+pub struct To2Query {
+    pub rids: Option<String>,
     #[serde(rename = "fields[requesters]")]
-    fields: Option<String>,
+    pub fields: Option<String>,
 }
 
 const TO2_FIELDS: &[&str] = &["rid", "name", "aliases", "aggregates"];
@@ -255,7 +255,7 @@ async fn to2(state: AppState, rids: &str, fields: Option<&str>) -> Response {
 }
 
 /// `GET /requesters?rids=A1,A2` (Turkopticon 2): unknown ids are left out.
-pub(crate) async fn requesters(
+pub async fn requesters(
     State(state): State<AppState>,
     query: Result<Query<To2Query>, QueryRejection>,
 ) -> Response {
@@ -272,7 +272,7 @@ pub(crate) async fn requesters(
 }
 
 /// `GET /requesters/{rid}` (Turkopticon 2), the same shape for one id.
-pub(crate) async fn requester(
+pub async fn requester(
     State(state): State<AppState>,
     Path(rid): Path<String>,
     query: Result<Query<To2Query>, QueryRejection>,

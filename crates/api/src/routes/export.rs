@@ -208,7 +208,7 @@ fn stream(db: Db, format: Format) -> Body {
 
 /// All requesters with their aggregates as CSV (one row each, windows side by side).
 #[utoipa::path(get, path = "/api/v1/export/requesters.csv", tag = "export", responses((status = 200, content_type = "text/csv")))]
-pub(crate) async fn requesters_csv(State(state): State<AppState>) -> Response {
+pub async fn requesters_csv(State(state): State<AppState>) -> Response {
     (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
@@ -224,7 +224,7 @@ pub(crate) async fn requesters_csv(State(state): State<AppState>) -> Response {
 
 /// All requesters with their aggregates as a JSON array.
 #[utoipa::path(get, path = "/api/v1/export/requesters.json", tag = "export", responses((status = 200, content_type = "application/json")))]
-pub(crate) async fn requesters_json(State(state): State<AppState>) -> Response {
+pub async fn requesters_json(State(state): State<AppState>) -> Response {
     (
         [
             (header::CONTENT_TYPE, "application/json"),
@@ -240,7 +240,7 @@ pub(crate) async fn requesters_json(State(state): State<AppState>) -> Response {
 
 /// Everything this instance holds about the signed-in worker, machine-readable.
 #[utoipa::path(get, path = "/api/v1/account/export", tag = "export", responses((status = 200, body = Object), (status = 401)))]
-pub(crate) async fn own_data(
+pub async fn own_data(
     State(state): State<AppState>,
     current: CurrentUser,
 ) -> ApiResult<Json<Value>> {

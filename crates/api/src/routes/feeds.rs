@@ -56,7 +56,7 @@ fn short(text: &str) -> String {
 #[utoipa::path(get, path = "/feeds/requesters/{platform}/{requester_id}", tag = "follows",
     params(("platform" = String, Path), ("requester_id" = String, Path)),
     responses((status = 200, content_type = "application/atom+xml"), (status = 404)))]
-pub(crate) async fn requester_feed(
+pub async fn requester_feed(
     State(state): State<AppState>,
     Path((platform, id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
@@ -136,7 +136,7 @@ pub(crate) async fn requester_feed(
 /// A worker's notifications as Atom, at a secret URL (see `POST /api/v1/account/feed-token`).
 #[utoipa::path(get, path = "/feeds/workers/{token}", tag = "follows", params(("token" = String, Path)),
     responses((status = 200, content_type = "application/atom+xml"), (status = 404)))]
-pub(crate) async fn worker_feed(
+pub async fn worker_feed(
     State(state): State<AppState>,
     Path(token): Path<String>,
 ) -> ApiResult<Response> {
@@ -199,7 +199,7 @@ pub(crate) async fn worker_feed(
 /// The public moderation log as Atom: its newest entries.
 #[utoipa::path(get, path = "/feeds/modlog", tag = "moderation",
     responses((status = 200, content_type = "application/atom+xml")))]
-pub(crate) async fn modlog_feed(State(state): State<AppState>) -> ApiResult<Response> {
+pub async fn modlog_feed(State(state): State<AppState>) -> ApiResult<Response> {
     let base = state.settings.public_url.clone();
     let rows = state
         .db

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use crate::state::AppState;
 
 /// 200 when the database answers, 503 otherwise.
-pub(crate) async fn healthz(
+pub async fn healthz(
     axum::extract::State(state): axum::extract::State<AppState>,
 ) -> (StatusCode, Json<Value>) {
     if state.db.ping().await {

@@ -26,21 +26,21 @@ pub const MAX_IMPORT_BYTES: usize = 16 * 1024 * 1024;
 const BATCH: usize = 500;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub(crate) struct RowError {
+pub struct RowError {
     /// 1-based line number in the file (the header is line 1).
-    line: usize,
-    message: String,
+    pub line: usize,
+    pub message: String,
 }
 
 #[derive(Debug, Default, Serialize, utoipa::ToSchema)]
-pub(crate) struct ImportReport {
+pub struct ImportReport {
     /// Data lines read (the header excluded).
-    rows: usize,
+    pub rows: usize,
     /// Distinct requesters named by the lines that were imported.
-    requesters: usize,
+    pub requesters: usize,
     /// Reviews imported.
-    reviews: usize,
-    errors: Vec<RowError>,
+    pub reviews: usize,
+    pub errors: Vec<RowError>,
 }
 
 /// One parsed line: the requester, and the review when the line carries one.
@@ -205,7 +205,7 @@ fn parse_row(
 /// `fast`, `comm` (1-5), `recommend`, `approval`, `tos_flag`, `description`, `date`.
 #[utoipa::path(post, path = "/api/v1/admin/import", tag = "export", request_body(content = String, content_type = "text/csv"),
     responses((status = 200, body = ImportReport), (status = 403), (status = 400, description = "not CSV")))]
-pub(crate) async fn import(
+pub async fn import(
     State(state): State<AppState>,
     current: CurrentUser,
     body: Bytes,

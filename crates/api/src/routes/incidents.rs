@@ -23,19 +23,19 @@ use crate::views::{CorroborationView, IncidentView};
 const NO_INCIDENT: &str = "no such incident";
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
-pub(crate) struct IncidentBody {
+pub struct IncidentBody {
     /// The author confirms that text flagged as looking like an MTurk worker ID is not one.
     #[serde(default)]
-    confirm_no_worker_ids: bool,
+    pub confirm_no_worker_ids: bool,
     #[serde(flatten)]
-    incident: IncidentInput,
+    pub incident: IncidentInput,
     #[serde(flatten)]
     #[schema(ignore)]
-    unknown: Unknown,
+    pub unknown: Unknown,
 }
 
 /// An incident as the API shows it, with its status history and corroboration count.
-pub(crate) fn view(
+pub fn view(
     conn: &mut DbConn,
     row: IncidentRow,
     requester: Option<&RequesterRow>,
@@ -88,7 +88,7 @@ fn wave_watch(
 /// Report an incident. A requester named here is created on first mention.
 #[utoipa::path(post, path = "/api/v1/incidents", operation_id = "create_incident", tag = "incidents", request_body = IncidentBody,
     responses((status = 201, body = IncidentView), (status = 401), (status = 422)))]
-pub(crate) async fn create(
+pub async fn create(
     State(state): State<AppState>,
     current: CurrentUser,
     AppJson(body): AppJson<IncidentBody>,
@@ -138,7 +138,7 @@ pub(crate) async fn create(
 /// Read an incident report with its status history.
 #[utoipa::path(get, path = "/api/v1/incidents/{id}", operation_id = "show_incident", tag = "incidents", params(("id" = String, Path)),
     responses((status = 200, body = IncidentView), (status = 404), (status = 410)))]
-pub(crate) async fn show(
+pub async fn show(
     State(state): State<AppState>,
     viewer: MaybeUser,
     Path(id): Path<String>,
@@ -174,7 +174,7 @@ pub(crate) async fn show(
 /// Replace an incident report's content (the author only).
 #[utoipa::path(put, path = "/api/v1/incidents/{id}", operation_id = "edit_incident", tag = "incidents", params(("id" = String, Path)), request_body = IncidentBody,
     responses((status = 200, body = IncidentView), (status = 403), (status = 404), (status = 422)))]
-pub(crate) async fn edit(
+pub async fn edit(
     State(state): State<AppState>,
     current: CurrentUser,
     Path(id): Path<String>,
@@ -218,7 +218,7 @@ pub(crate) async fn edit(
 /// Delete an incident report (the author only); its corroborations go with it.
 #[utoipa::path(delete, path = "/api/v1/incidents/{id}", operation_id = "delete_incident", tag = "incidents", params(("id" = String, Path)),
     responses((status = 204), (status = 403), (status = 404)))]
-pub(crate) async fn delete(
+pub async fn delete(
     State(state): State<AppState>,
     current: CurrentUser,
     Path(id): Path<String>,
@@ -239,18 +239,18 @@ pub(crate) async fn delete(
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct StatusChange {
+pub struct StatusChange {
     /// `open`, `resolved` or `reversed`.
-    status: IncidentStatus,
+    pub status: IncidentStatus,
     /// What happened, e.g. "requester reversed 80 of 120 rejections".
     #[serde(default)]
-    note: Option<String>,
+    pub note: Option<String>,
 }
 
 /// Change an incident's status (its author or a moderator); every change is kept in its history.
 #[utoipa::path(post, path = "/api/v1/incidents/{id}/status", tag = "incidents", params(("id" = String, Path)), request_body = StatusChange,
     responses((status = 200, body = IncidentView), (status = 403), (status = 404), (status = 422)))]
-pub(crate) async fn change_status(
+pub async fn change_status(
     State(state): State<AppState>,
     current: CurrentUser,
     Path(id): Path<String>,
@@ -286,7 +286,7 @@ pub(crate) async fn change_status(
 /// Corroborations of an incident, oldest first.
 #[utoipa::path(get, path = "/api/v1/incidents/{id}/corroborations", tag = "incidents", params(("id" = String, Path)),
     responses((status = 200, body = Vec<CorroborationView>), (status = 404)))]
-pub(crate) async fn list_corroborations(
+pub async fn list_corroborations(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Vec<CorroborationView>>> {
@@ -311,7 +311,7 @@ pub(crate) async fn list_corroborations(
 #[utoipa::path(post, path = "/api/v1/incidents/{id}/corroborations", tag = "incidents", params(("id" = String, Path)),
     request_body = CorroborateBody,
     responses((status = 201, body = CorroborationView), (status = 401), (status = 404), (status = 409, description = "already corroborated"), (status = 422)))]
-pub(crate) async fn corroborate(
+pub async fn corroborate(
     State(state): State<AppState>,
     current: CurrentUser,
     Path(id): Path<String>,
@@ -370,20 +370,20 @@ pub(crate) async fn corroborate(
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
-pub(crate) struct CorroborateBody {
+pub struct CorroborateBody {
     #[serde(default)]
-    confirm_no_worker_ids: bool,
+    pub confirm_no_worker_ids: bool,
     #[serde(flatten)]
-    corroboration: CorroborationInput,
+    pub corroboration: CorroborationInput,
     #[serde(flatten)]
     #[schema(ignore)]
-    unknown: Unknown,
+    pub unknown: Unknown,
 }
 
 /// Withdraw one's own corroboration.
 #[utoipa::path(delete, path = "/api/v1/incidents/{id}/corroborations/mine", tag = "incidents", params(("id" = String, Path)),
     responses((status = 204), (status = 401), (status = 404)))]
-pub(crate) async fn withdraw(
+pub async fn withdraw(
     State(state): State<AppState>,
     current: CurrentUser,
     Path(id): Path<String>,

@@ -14,15 +14,15 @@ use crate::extract::CurrentUser;
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub(crate) struct InviteResponse {
-    code: String,
-    expires_at: NaiveDateTime,
+pub struct InviteResponse {
+    pub code: String,
+    pub expires_at: NaiveDateTime,
 }
 
 /// Create a single-use invite code (moderators and admins).
 #[utoipa::path(post, path = "/api/v1/invites", tag = "accounts", operation_id = "create_invite",
     responses((status = 201, body = InviteResponse), (status = 401), (status = 403)))]
-pub(crate) async fn create(
+pub async fn create(
     State(state): State<AppState>,
     current: CurrentUser,
 ) -> ApiResult<(StatusCode, Json<InviteResponse>)> {

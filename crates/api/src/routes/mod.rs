@@ -1,20 +1,20 @@
 //! Route handlers, one module per resource; each handler validates, calls the domain and the database, and shapes the answer.
 
-pub(crate) mod accounts;
-pub(crate) mod compat;
-pub(crate) mod export;
-pub(crate) mod feeds;
-pub(crate) mod health;
-pub(crate) mod import;
-pub(crate) mod incidents;
-pub(crate) mod invites;
-pub(crate) mod moderation;
-pub(crate) mod notifications;
-pub(crate) mod remote_follows;
-pub(crate) mod requesters;
-pub(crate) mod reviews;
-pub(crate) mod sessions;
-pub(crate) mod totp;
+pub mod accounts;
+pub mod compat;
+pub mod export;
+pub mod feeds;
+pub mod health;
+pub mod import;
+pub mod incidents;
+pub mod invites;
+pub mod moderation;
+pub mod notifications;
+pub mod remote_follows;
+pub mod requesters;
+pub mod reviews;
+pub mod sessions;
+pub mod totp;
 
 use crate::error::ApiError;
 use crate::extract::CurrentUser;
@@ -22,7 +22,7 @@ use axum::http::StatusCode;
 use picket_db::{DbConn, DbError};
 
 /// Maps "no such row" to a 404 that says what was looked for; other errors keep their mapping.
-pub(crate) fn not_found_as(message: &'static str) -> impl Fn(DbError) -> ApiError {
+pub fn not_found_as(message: &'static str) -> impl Fn(DbError) -> ApiError {
     move |error| match error {
         DbError::NotFound => ApiError::not_found(message),
         other => other.into(),
@@ -30,7 +30,7 @@ pub(crate) fn not_found_as(message: &'static str) -> impl Fn(DbError) -> ApiErro
 }
 
 /// Refuses with 403 unless `user` wrote the row: nobody edits or deletes another's content.
-pub(crate) fn require_author(
+pub fn require_author(
     author_id: Option<i64>,
     user: &CurrentUser,
     what: &str,
@@ -46,7 +46,7 @@ pub(crate) fn require_author(
 }
 
 /// The username of a row's author, if it has one (imported history has none).
-pub(crate) fn author_name(
+pub fn author_name(
     conn: &mut DbConn,
     author_id: Option<i64>,
 ) -> Result<Option<String>, DbError> {
@@ -55,11 +55,11 @@ pub(crate) fn author_name(
         .transpose()
 }
 
-pub(crate) async fn not_found() -> ApiError {
+pub async fn not_found() -> ApiError {
     ApiError::not_found("no such endpoint")
 }
 
-pub(crate) async fn method_not_allowed() -> ApiError {
+pub async fn method_not_allowed() -> ApiError {
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
         "method_not_allowed",

@@ -24,13 +24,14 @@ use crate::views::{Page, PageQuery};
 
 /// The role a moderator acts in, and their name where the instance shows names in the log:
 /// owned, so a transaction's closure can carry it.
-pub(crate) struct ActingAs {
-    role: String,
-    name: Option<String>,
+#[derive(Debug)]
+pub struct ActingAs {
+    pub role: String,
+    pub name: Option<String>,
 }
 
 impl ActingAs {
-    pub(crate) fn get(&self) -> Acting<'_> {
+    pub fn get(&self) -> Acting<'_> {
         Acting {
             role: &self.role,
             name: self.name.as_deref(),
@@ -38,7 +39,7 @@ impl ActingAs {
     }
 }
 
-pub(crate) fn acting(state: &AppState, current: &CurrentUser) -> ActingAs {
+pub fn acting(state: &AppState, current: &CurrentUser) -> ActingAs {
     ActingAs {
         role: current.role().as_str().to_owned(),
         name: state
@@ -50,40 +51,40 @@ pub(crate) fn acting(state: &AppState, current: &CurrentUser) -> ActingAs {
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct ReportBody {
-    target_type: TargetType,
+pub struct ReportBody {
+    pub target_type: TargetType,
     /// The review's, incident's or corroboration's id here, the account's username, or another
     /// instance's account by its actor URL.
-    target: String,
-    reason: ReportReason,
+    pub target: String,
+    pub reason: ReportReason,
     /// Required for `other`; at most 1000 characters.
     #[serde(default)]
-    text: String,
+    pub text: String,
     /// For another instance's content or account: also tell its moderators (default false:
     /// the reporter chooses to). The report goes from this instance, never naming the reporter.
     #[serde(default)]
-    forward: bool,
+    pub forward: bool,
 }
 
 /// A report as moderators see it: what and why, never who reported it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub(crate) struct ReportView {
-    id: String,
-    target_type: String,
+pub struct ReportView {
+    pub id: String,
+    pub target_type: String,
     /// The id here (or username), or for another instance's content its URL.
-    target: String,
-    reason: String,
+    pub target: String,
+    pub reason: String,
     /// The rule in words.
-    reason_label: String,
-    text: String,
+    pub reason_label: String,
+    pub text: String,
     /// The instance that forwarded it; absent for reports made here.
-    origin: Option<String>,
+    pub origin: Option<String>,
     /// `open` or `resolved`.
-    state: String,
-    action: Option<String>,
-    resolution: Option<String>,
-    created_at: NaiveDateTime,
-    resolved_at: Option<NaiveDateTime>,
+    pub state: String,
+    pub action: Option<String>,
+    pub resolution: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub resolved_at: Option<NaiveDateTime>,
 }
 
 impl ReportView {
@@ -145,7 +146,7 @@ fn report_target(
 #[utoipa::path(post, path = "/api/v1/reports", tag = "moderation", request_body = ReportBody,
     responses((status = 201, body = ReportView), (status = 401), (status = 404, description = "no such content or account"),
         (status = 409, description = "already reported"), (status = 422), (status = 429)))]
-pub(crate) async fn report(
+pub async fn report(
     State(state): State<AppState>,
     current: CurrentUser,
     AppJson(body): AppJson<ReportBody>,
@@ -195,17 +196,17 @@ pub(crate) async fn report(
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-pub(crate) struct QueueQuery {
+pub struct QueueQuery {
     /// `open` (default) or `resolved`.
-    state: Option<String>,
-    limit: Option<i64>,
-    before: Option<i64>,
+    pub state: Option<String>,
+    pub limit: Option<i64>,
+    pub before: Option<i64>,
 }
 
 /// The moderation queue (moderators).
 #[utoipa::path(get, path = "/api/v1/moderation/reports", tag = "moderation", params(QueueQuery),
     responses((status = 200, body = Page<ReportView>), (status = 401), (status = 403)))]
-pub(crate) async fn queue(
+pub async fn queue(
     State(state): State<AppState>,
     current: CurrentUser,
     Query(query): Query<QueueQuery>,
@@ -235,11 +236,11 @@ pub(crate) async fn queue(
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct ResolveBody {
+pub struct ResolveBody {
     /// `dismiss`, `remove` (the content) or `suspend` (its local author, or the account).
-    action: Resolution,
+    pub action: Resolution,
     /// Required: the public log shows it.
-    reason: String,
+    pub reason: String,
 }
 
 /// The local public id of a report's content target, and its local author's username.
@@ -269,7 +270,7 @@ fn content_here(
 #[utoipa::path(post, path = "/api/v1/moderation/reports/{id}/resolution", tag = "moderation", params(("id" = String, Path)),
     request_body = ResolveBody,
     responses((status = 200, body = ReportView), (status = 401), (status = 403), (status = 404), (status = 409), (status = 422)))]
-pub(crate) async fn resolve(
+pub async fn resolve(
     State(state): State<AppState>,
     current: CurrentUser,
     Path(id): Path<String>,
@@ -349,15 +350,15 @@ pub(crate) async fn resolve(
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct ReasonBody {
+pub struct ReasonBody {
     /// Required: the public log shows it.
-    reason: String,
+    pub reason: String,
 }
 
 /// Remove an incident report from public view and from waves (moderators). It can be restored.
 #[utoipa::path(post, path = "/api/v1/incidents/{id}/removal", tag = "moderation", params(("id" = String, Path)), request_body = ReasonBody,
     responses((status = 204), (status = 403), (status = 404), (status = 409), (status = 422)))]
-pub(crate) async fn remove_incident(
+pub async fn remove_incident(
     State(state): State<AppState>,
     current: CurrentUser,
     Path(id): Path<String>,
@@ -371,7 +372,7 @@ pub(crate) async fn remove_incident(
 /// Restore a removed incident report (moderators).
 #[utoipa::path(delete, path = "/api/v1/incidents/{id}/removal", tag = "moderation", params(("id" = String, Path)),
     responses((status = 204), (status = 403), (status = 404), (status = 409)))]
-pub(crate) async fn restore_incident(
+pub async fn restore_incident(
     State(state): State<AppState>,
     current: CurrentUser,
     Path(id): Path<String>,
@@ -428,7 +429,7 @@ async fn require_power_over(
 /// in, and other instances hide what they hold of it.
 #[utoipa::path(post, path = "/api/v1/moderation/accounts/{username}/suspension", tag = "moderation", params(("username" = String, Path)),
     request_body = ReasonBody, responses((status = 204), (status = 403), (status = 404), (status = 409), (status = 422)))]
-pub(crate) async fn suspend(
+pub async fn suspend(
     State(state): State<AppState>,
     current: CurrentUser,
     Path(username): Path<String>,
@@ -440,7 +441,7 @@ pub(crate) async fn suspend(
 /// Lift a suspension (moderators).
 #[utoipa::path(delete, path = "/api/v1/moderation/accounts/{username}/suspension", tag = "moderation", params(("username" = String, Path)),
     request_body = ReasonBody, responses((status = 204), (status = 403), (status = 404), (status = 409), (status = 422)))]
-pub(crate) async fn unsuspend(
+pub async fn unsuspend(
     State(state): State<AppState>,
     current: CurrentUser,
     Path(username): Path<String>,
@@ -471,15 +472,15 @@ async fn set_suspension(
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub(crate) struct PendingAccount {
-    username: String,
-    created_at: NaiveDateTime,
+pub struct PendingAccount {
+    pub username: String,
+    pub created_at: NaiveDateTime,
 }
 
 /// Registrations waiting for approval in `approval` mode (moderators).
 #[utoipa::path(get, path = "/api/v1/moderation/accounts/pending", tag = "moderation",
     responses((status = 200, body = Vec<PendingAccount>), (status = 403)))]
-pub(crate) async fn pending(
+pub async fn pending(
     State(state): State<AppState>,
     current: CurrentUser,
 ) -> ApiResult<Json<Vec<PendingAccount>>> {
@@ -498,7 +499,7 @@ pub(crate) async fn pending(
 /// Approve a waiting registration (moderators).
 #[utoipa::path(post, path = "/api/v1/moderation/accounts/{username}/approval", tag = "moderation", params(("username" = String, Path)),
     responses((status = 204), (status = 403), (status = 404), (status = 409)))]
-pub(crate) async fn approve(
+pub async fn approve(
     State(state): State<AppState>,
     current: CurrentUser,
     Path(username): Path<String>,
@@ -519,21 +520,21 @@ pub(crate) async fn approve(
 
 /// One entry of the public moderation log.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub(crate) struct ModlogEntry {
-    id: i64,
-    at: NaiveDateTime,
-    action: String,
-    target_type: String,
-    target: String,
-    reason: String,
+pub struct ModlogEntry {
+    pub id: i64,
+    pub at: NaiveDateTime,
+    pub action: String,
+    pub target_type: String,
+    pub target: String,
+    pub reason: String,
     /// `moderator`, `admin`, or `remote` for a removal by the content's home instance.
-    role: String,
+    pub role: String,
     /// Only where the instance shows moderators' names.
     #[serde(skip_serializing_if = "Option::is_none")]
-    moderator: Option<String>,
+    pub moderator: Option<String>,
     /// For a removal received from another instance: that instance.
     #[serde(skip_serializing_if = "Option::is_none")]
-    origin: Option<String>,
+    pub origin: Option<String>,
 }
 
 impl From<ModlogRow> for ModlogEntry {
@@ -556,7 +557,7 @@ impl From<ModlogRow> for ModlogEntry {
 /// admins, and every removal received from another instance.
 #[utoipa::path(get, path = "/api/v1/modlog", tag = "moderation", params(PageQuery),
     responses((status = 200, body = Page<ModlogEntry>)))]
-pub(crate) async fn modlog(
+pub async fn modlog(
     State(state): State<AppState>,
     Query(paging): Query<PageQuery>,
 ) -> ApiResult<Json<Page<ModlogEntry>>> {
@@ -584,13 +585,13 @@ async fn published_list(state: AppState, kind: RuleKind) -> ApiResult<impl IntoR
 /// The domains this instance blocks, as Mastodon's CSV.
 #[utoipa::path(get, path = "/api/v1/federation/blocks.csv", tag = "moderation",
     responses((status = 200, content_type = "text/csv", body = String)))]
-pub(crate) async fn blocks_csv(State(state): State<AppState>) -> ApiResult<impl IntoResponse> {
+pub async fn blocks_csv(State(state): State<AppState>) -> ApiResult<impl IntoResponse> {
     published_list(state, RuleKind::Block).await
 }
 
 /// The domains this instance allows, as Mastodon's CSV.
 #[utoipa::path(get, path = "/api/v1/federation/allows.csv", tag = "moderation",
     responses((status = 200, content_type = "text/csv", body = String)))]
-pub(crate) async fn allows_csv(State(state): State<AppState>) -> ApiResult<impl IntoResponse> {
+pub async fn allows_csv(State(state): State<AppState>) -> ApiResult<impl IntoResponse> {
     published_list(state, RuleKind::Allow).await
 }

@@ -16,7 +16,7 @@ use crate::views::{Page, PageQuery, RequesterRef, RequesterSummary};
 
 /// Requesters the signed-in worker follows.
 #[utoipa::path(get, path = "/api/v1/account/follows", tag = "follows", responses((status = 200, body = Vec<RequesterSummary>), (status = 401)))]
-pub(crate) async fn followed(
+pub async fn followed(
     State(state): State<AppState>,
     current: CurrentUser,
 ) -> ApiResult<Json<Vec<RequesterSummary>>> {
@@ -33,16 +33,16 @@ pub(crate) async fn followed(
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub(crate) struct NotificationView {
-    id: i64,
+pub struct NotificationView {
+    pub id: i64,
     /// `review`, `incident` or `wave`.
-    kind: String,
-    requester: RequesterRef,
+    pub kind: String,
+    pub requester: RequesterRef,
     /// The review or incident id, or for waves `kind:since`.
-    subject: String,
-    message: String,
-    created_at: NaiveDateTime,
-    read: bool,
+    pub subject: String,
+    pub message: String,
+    pub created_at: NaiveDateTime,
+    pub read: bool,
 }
 
 impl From<NotificationWithRequester> for NotificationView {
@@ -61,18 +61,18 @@ impl From<NotificationWithRequester> for NotificationView {
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-pub(crate) struct NotificationQuery {
+pub struct NotificationQuery {
     /// Only unread notifications.
     #[serde(default)]
-    unread: bool,
-    limit: Option<i64>,
-    before: Option<i64>,
+    pub unread: bool,
+    pub limit: Option<i64>,
+    pub before: Option<i64>,
 }
 
 /// The signed-in worker's notifications, newest first.
 #[utoipa::path(get, path = "/api/v1/notifications", tag = "follows", params(NotificationQuery),
     responses((status = 200, body = Page<NotificationView>), (status = 401)))]
-pub(crate) async fn list(
+pub async fn list(
     State(state): State<AppState>,
     current: CurrentUser,
     AppQuery(query): AppQuery<NotificationQuery>,
@@ -100,21 +100,21 @@ pub(crate) async fn list(
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct MarkRead {
+pub struct MarkRead {
     /// Notifications to mark read; absent means all.
     #[serde(default)]
-    ids: Option<Vec<i64>>,
+    pub ids: Option<Vec<i64>>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub(crate) struct MarkedRead {
-    marked: usize,
+pub struct MarkedRead {
+    pub marked: usize,
 }
 
 /// Mark notifications read.
 #[utoipa::path(post, path = "/api/v1/notifications/read", tag = "follows", request_body = MarkRead,
     responses((status = 200, body = MarkedRead), (status = 401)))]
-pub(crate) async fn mark_read(
+pub async fn mark_read(
     State(state): State<AppState>,
     current: CurrentUser,
     AppJson(body): AppJson<MarkRead>,
@@ -128,14 +128,14 @@ pub(crate) async fn mark_read(
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub(crate) struct FeedUrl {
+pub struct FeedUrl {
     /// Secret Atom feed of the worker's notifications; anyone with the URL can read it.
-    url: String,
+    pub url: String,
 }
 
 /// Create (or replace, revoking the old URL) the secret URL of the worker's Atom feed.
 #[utoipa::path(post, path = "/api/v1/account/feed-token", tag = "follows", responses((status = 201, body = FeedUrl), (status = 401)))]
-pub(crate) async fn rotate_feed_token(
+pub async fn rotate_feed_token(
     State(state): State<AppState>,
     current: CurrentUser,
 ) -> ApiResult<(StatusCode, Json<FeedUrl>)> {

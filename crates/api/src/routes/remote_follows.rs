@@ -17,20 +17,20 @@ use crate::views::RequesterRef;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct RemoteTarget {
+pub struct RemoteTarget {
     /// A fediverse handle (`mturk.a1b2c3d4e5@picket.example`, `alice@picket.example`) or an actor URL.
-    target: String,
+    pub target: String,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub(crate) struct RemoteFollowView {
+pub struct RemoteFollowView {
     /// The followed actor's URL.
-    actor: String,
+    pub actor: String,
     /// `pending` until the other server accepts, then `accepted`.
-    state: String,
+    pub state: String,
     /// For a requester feed: the requester, now also followed here.
     #[serde(skip_serializing_if = "Option::is_none")]
-    requester: Option<RequesterRef>,
+    pub requester: Option<RequesterRef>,
 }
 
 fn refused(error: RemoteError) -> ApiError {
@@ -59,7 +59,7 @@ fn checked(target: &str) -> Result<&str, ApiError> {
 /// What the signed-in worker follows on other servers.
 #[utoipa::path(get, path = "/api/v1/account/remote-follows", operation_id = "list_remote_follows", tag = "follows",
     responses((status = 200, body = Vec<RemoteFollowView>), (status = 401)))]
-pub(crate) async fn list(
+pub async fn list(
     State(state): State<AppState>,
     current: CurrentUser,
 ) -> ApiResult<Json<Vec<RemoteFollowView>>> {
@@ -89,7 +89,7 @@ pub(crate) async fn list(
 #[utoipa::path(post, path = "/api/v1/account/remote-follows", operation_id = "follow_remote", tag = "follows", request_body = RemoteTarget,
     responses((status = 201, body = RemoteFollowView), (status = 401), (status = 404, description = "no such actor"),
         (status = 422, description = "not a handle or actor URL, or its server refused"), (status = 429, description = "too many writes"), (status = 503, description = "this instance does not federate")))]
-pub(crate) async fn follow(
+pub async fn follow(
     State(state): State<AppState>,
     current: CurrentUser,
     AppJson(body): AppJson<RemoteTarget>,
@@ -139,7 +139,7 @@ pub(crate) async fn follow(
 /// Stop following an actor on another server.
 #[utoipa::path(delete, path = "/api/v1/account/remote-follows", operation_id = "unfollow_remote", tag = "follows", request_body = RemoteTarget,
     responses((status = 204), (status = 401), (status = 404, description = "not following it"), (status = 429, description = "too many writes"), (status = 503)))]
-pub(crate) async fn unfollow(
+pub async fn unfollow(
     State(state): State<AppState>,
     current: CurrentUser,
     AppJson(body): AppJson<RemoteTarget>,

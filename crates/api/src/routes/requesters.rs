@@ -19,7 +19,7 @@ use crate::views::{IncidentView, Page, PageQuery, RequesterSummary, RequesterVie
 const NO_REQUESTER: &str = "nobody has reviewed or reported this requester here yet";
 
 /// Reads `{platform}/{requester_id}` from a path, normalising the ID as the platform writes it.
-pub(crate) fn parse_key(
+pub fn parse_key(
     platform: &str,
     requester_id: &str,
 ) -> Result<(Platform, String), ApiError> {
@@ -32,7 +32,7 @@ pub(crate) fn parse_key(
     Ok((platform, id))
 }
 
-pub(crate) fn find(
+pub fn find(
     conn: &mut DbConn,
     platform: Platform,
     id: &str,
@@ -41,7 +41,7 @@ pub(crate) fn find(
 }
 
 /// Builds the full requester page from its row.
-pub(crate) fn page_of(
+pub fn page_of(
     conn: &mut DbConn,
     row: RequesterRow,
     state: &AppState,
@@ -57,19 +57,19 @@ pub(crate) fn page_of(
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-pub(crate) struct SearchQuery {
+pub struct SearchQuery {
     /// Name, earlier name or platform ID; prefix and substring matches.
-    q: Option<String>,
+    pub q: Option<String>,
     /// Restrict to one platform.
-    platform: Option<String>,
+    pub platform: Option<String>,
     /// At most this many results, 1 to 100 (default 20).
-    limit: Option<i64>,
+    pub limit: Option<i64>,
 }
 
 /// Search requesters by name, earlier name or platform ID.
 #[utoipa::path(get, path = "/api/v1/requesters", params(SearchQuery), tag = "requesters",
     responses((status = 200, body = Vec<RequesterSummary>), (status = 422, description = "unknown platform")))]
-pub(crate) async fn search(
+pub async fn search(
     State(state): State<AppState>,
     AppQuery(query): AppQuery<SearchQuery>,
 ) -> ApiResult<Json<Vec<RequesterSummary>>> {
@@ -104,7 +104,7 @@ pub(crate) async fn search(
 #[utoipa::path(get, path = "/api/v1/requesters/{platform}/{requester_id}", operation_id = "show_requester", tag = "requesters",
     params(("platform" = String, Path), ("requester_id" = String, Path)),
     responses((status = 200, body = RequesterView), (status = 404, description = "unknown requester")))]
-pub(crate) async fn show(
+pub async fn show(
     State(state): State<AppState>,
     Path((platform, id)): Path<(String, String)>,
 ) -> ApiResult<Json<RequesterView>> {
@@ -125,7 +125,7 @@ pub(crate) async fn show(
 #[utoipa::path(get, path = "/api/v1/requesters/{platform}/{requester_id}/reviews", tag = "requesters",
     params(("platform" = String, Path), ("requester_id" = String, Path), PageQuery),
     responses((status = 200, body = Page<ReviewView>), (status = 404, description = "unknown requester")))]
-pub(crate) async fn list_reviews(
+pub async fn list_reviews(
     State(state): State<AppState>,
     Path((platform, id)): Path<(String, String)>,
     AppQuery(page): AppQuery<PageQuery>,
@@ -153,7 +153,7 @@ pub(crate) async fn list_reviews(
 #[utoipa::path(get, path = "/api/v1/requesters/{platform}/{requester_id}/incidents", tag = "requesters",
     params(("platform" = String, Path), ("requester_id" = String, Path), PageQuery),
     responses((status = 200, body = Page<IncidentView>), (status = 404, description = "unknown requester")))]
-pub(crate) async fn list_incidents(
+pub async fn list_incidents(
     State(state): State<AppState>,
     Path((platform, id)): Path<(String, String)>,
     AppQuery(page): AppQuery<PageQuery>,
@@ -180,8 +180,8 @@ pub(crate) async fn list_incidents(
 /// Follow a requester: new reviews, incidents and waves about it become notifications.
 #[utoipa::path(put, path = "/api/v1/requesters/{platform}/{requester_id}/follow", tag = "follows",
     params(("platform" = String, Path), ("requester_id" = String, Path)),
-    responses((status = 204), (status = 401), (status = 404)))]
-pub(crate) async fn follow(
+    responses((status = 204), (status = 401), (status = 404, description = "unknown platform or malformed ID")))]
+pub async fn follow(
     State(state): State<AppState>,
     current: CurrentUser,
     Path((platform, id)): Path<(String, String)>,
@@ -191,11 +191,12 @@ pub(crate) async fn follow(
     state
         .db
         .run(move |conn| {
-            let requester = find(conn, platform, &id)?;
+            // Following a requester nobody has reviewed yet creates it (named by its ID until a
+            // review names it), so workers can watch a new requester before anyone works for it.
+            let requester = requesters::mention(conn, platform.as_str(), &id, &id, None, now())?;
             follows::follow(conn, user, requester.id, now())
         })
-        .await
-        .map_err(super::not_found_as(NO_REQUESTER))?;
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -203,7 +204,7 @@ pub(crate) async fn follow(
 #[utoipa::path(delete, path = "/api/v1/requesters/{platform}/{requester_id}/follow", tag = "follows",
     params(("platform" = String, Path), ("requester_id" = String, Path)),
     responses((status = 204), (status = 401), (status = 404, description = "not following")))]
-pub(crate) async fn unfollow(
+pub async fn unfollow(
     State(state): State<AppState>,
     current: CurrentUser,
     Path((platform, id)): Path<(String, String)>,
@@ -226,7 +227,7 @@ pub(crate) async fn unfollow(
 
 /// Platforms this instance knows, with the format of their requester IDs.
 #[utoipa::path(get, path = "/api/v1/platforms", tag = "requesters", responses((status = 200, body = Vec<PlatformView>)))]
-pub(crate) async fn platforms() -> Json<Vec<PlatformView>> {
+pub async fn platforms() -> Json<Vec<PlatformView>> {
     Json(
         Platform::ALL
             .iter()
@@ -240,8 +241,8 @@ pub(crate) async fn platforms() -> Json<Vec<PlatformView>> {
 }
 
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub(crate) struct PlatformView {
-    id: &'static str,
-    name: &'static str,
-    default_currency: &'static str,
+pub struct PlatformView {
+    pub id: &'static str,
+    pub name: &'static str,
+    pub default_currency: &'static str,
 }

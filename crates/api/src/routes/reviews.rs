@@ -27,38 +27,38 @@ const NO_REVIEW: &str = "no such review";
 
 /// A new review: which requester (created on first mention), the review itself, and whether it is a draft.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
-pub(crate) struct CreateReview {
-    platform: String,
-    requester_id: String,
+pub struct CreateReview {
+    pub platform: String,
+    pub requester_id: String,
     /// The requester's name as the worker saw it; a new name makes the old one an alias.
-    requester_name: String,
+    pub requester_name: String,
     /// Keep as a private draft instead of publishing.
     #[serde(default)]
-    draft: bool,
+    pub draft: bool,
     /// The author confirms that text flagged as looking like an MTurk worker ID is not one.
     #[serde(default)]
-    confirm_no_worker_ids: bool,
+    pub confirm_no_worker_ids: bool,
     #[serde(flatten)]
-    review: ReviewInput,
+    pub review: ReviewInput,
     /// Whatever no field above took: refused, so a misspelt field is not silently dropped.
     #[serde(flatten)]
     #[schema(ignore)]
-    unknown: Unknown,
+    pub unknown: Unknown,
 }
 
 /// A replacement of a review's content; `publish` turns a draft into a published review.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
-pub(crate) struct EditReview {
+pub struct EditReview {
     #[serde(default)]
-    publish: bool,
+    pub publish: bool,
     #[serde(default)]
-    confirm_no_worker_ids: bool,
+    pub confirm_no_worker_ids: bool,
     #[serde(flatten)]
-    review: ReviewInput,
+    pub review: ReviewInput,
     /// Whatever no field above took: refused, so a misspelt field is not silently dropped.
     #[serde(flatten)]
     #[schema(ignore)]
-    unknown: Unknown,
+    pub unknown: Unknown,
 }
 
 /// The requester a new review names: its platform, its normalised ID and its name, each checked
@@ -97,7 +97,7 @@ fn load(conn: &mut DbConn, id: &str) -> Result<(ReviewRow, RequesterRow, Option<
 /// Write a review (published at once, or kept as a draft).
 #[utoipa::path(post, path = "/api/v1/reviews", operation_id = "create_review", tag = "reviews", request_body = CreateReview,
     responses((status = 201, body = ReviewView), (status = 401), (status = 422, description = "invalid fields, per field")))]
-pub(crate) async fn create(
+pub async fn create(
     State(state): State<AppState>,
     current: CurrentUser,
     AppJson(body): AppJson<CreateReview>,
@@ -154,7 +154,7 @@ pub(crate) async fn create(
 /// Read a review. Drafts are visible to their author only; removed reviews show their content to moderators only.
 #[utoipa::path(get, path = "/api/v1/reviews/{id}", operation_id = "show_review", tag = "reviews", params(("id" = String, Path)),
     responses((status = 200, body = ReviewView), (status = 404), (status = 410, description = "deleted by its author")))]
-pub(crate) async fn show(
+pub async fn show(
     State(state): State<AppState>,
     viewer: MaybeUser,
     Path(id): Path<String>,
@@ -197,7 +197,7 @@ pub(crate) async fn show(
 /// Replace a review's content (the author only); the previous version stays readable in its history.
 #[utoipa::path(put, path = "/api/v1/reviews/{id}", operation_id = "edit_review", tag = "reviews", params(("id" = String, Path)), request_body = EditReview,
     responses((status = 200, body = ReviewView), (status = 403, description = "not the author"), (status = 404), (status = 422)))]
-pub(crate) async fn edit(
+pub async fn edit(
     State(state): State<AppState>,
     current: CurrentUser,
     Path(id): Path<String>,
@@ -256,7 +256,7 @@ pub(crate) async fn edit(
 /// Delete a review (the author only). It leaves a tombstone and the aggregates at once.
 #[utoipa::path(delete, path = "/api/v1/reviews/{id}", operation_id = "delete_review", tag = "reviews", params(("id" = String, Path)),
     responses((status = 204), (status = 403, description = "not the author"), (status = 404)))]
-pub(crate) async fn delete(
+pub async fn delete(
     State(state): State<AppState>,
     current: CurrentUser,
     Path(id): Path<String>,
@@ -284,7 +284,7 @@ pub(crate) async fn delete(
 /// Earlier versions of a published review, oldest first.
 #[utoipa::path(get, path = "/api/v1/reviews/{id}/history", tag = "reviews", params(("id" = String, Path)),
     responses((status = 200, body = Vec<ReviewVersion>), (status = 404)))]
-pub(crate) async fn history(
+pub async fn history(
     State(state): State<AppState>,
     viewer: MaybeUser,
     Path(id): Path<String>,
@@ -326,15 +326,15 @@ pub(crate) async fn history(
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct RemovalRequest {
+pub struct RemovalRequest {
     /// Why, shown to the public in place of the review.
-    reason: String,
+    pub reason: String,
 }
 
 /// Remove a review from public view and from the aggregates (moderators). Not deletion: it can be restored.
 #[utoipa::path(post, path = "/api/v1/reviews/{id}/removal", tag = "moderation", params(("id" = String, Path)), request_body = RemovalRequest,
     responses((status = 200, body = ReviewView), (status = 403), (status = 404), (status = 422)))]
-pub(crate) async fn remove(
+pub async fn remove(
     State(state): State<AppState>,
     current: CurrentUser,
     Path(id): Path<String>,
@@ -348,7 +348,7 @@ pub(crate) async fn remove(
 /// Restore a removed review (moderators).
 #[utoipa::path(delete, path = "/api/v1/reviews/{id}/removal", tag = "moderation", params(("id" = String, Path)),
     responses((status = 200, body = ReviewView), (status = 403), (status = 404)))]
-pub(crate) async fn restore(
+pub async fn restore(
     State(state): State<AppState>,
     current: CurrentUser,
     Path(id): Path<String>,
@@ -386,20 +386,20 @@ async fn set_removal(
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-pub(crate) struct MineQuery {
+pub struct MineQuery {
     /// Only drafts.
     #[serde(default)]
-    drafts: bool,
+    pub drafts: bool,
     /// Items per page, 1 to 100 (default 20).
-    limit: Option<i64>,
+    pub limit: Option<i64>,
     /// Cursor from the previous page's `next`.
-    before: Option<i64>,
+    pub before: Option<i64>,
 }
 
 /// The signed-in worker's own reviews (drafts included), newest first, a page at a time.
 #[utoipa::path(get, path = "/api/v1/account/reviews", tag = "reviews", params(MineQuery),
     responses((status = 200, body = Page<ReviewView>), (status = 401)))]
-pub(crate) async fn mine(
+pub async fn mine(
     State(state): State<AppState>,
     current: CurrentUser,
     AppQuery(query): AppQuery<MineQuery>,

@@ -23,17 +23,17 @@ const TOKEN_LABEL_MAX_CHARS: usize = 64;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct LoginRequest {
-    username: String,
-    password: String,
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
     /// For accounts with a second factor: the app's current code, or an unused recovery code.
     #[serde(default)]
-    totp: Option<String>,
+    pub totp: Option<String>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub(crate) struct LoginResponse {
-    account: AccountView,
+pub struct LoginResponse {
+    pub account: AccountView,
 }
 
 fn session_cookie(state: &AppState, secret: String) -> Cookie<'static> {
@@ -49,7 +49,7 @@ fn session_cookie(state: &AppState, secret: String) -> Cookie<'static> {
 }
 
 /// Removes the session cookie from the browser.
-pub(crate) fn clear_cookie(jar: CookieJar, state: &AppState) -> CookieJar {
+pub fn clear_cookie(jar: CookieJar, state: &AppState) -> CookieJar {
     jar.remove(
         Cookie::build(state.settings.cookie_name())
             .path("/")
@@ -59,7 +59,7 @@ pub(crate) fn clear_cookie(jar: CookieJar, state: &AppState) -> CookieJar {
 }
 
 /// Refuses with 403 unless `password` is the account's current password: re-checked before destructive actions.
-pub(crate) async fn require_password(
+pub async fn require_password(
     state: &AppState,
     user: &UserRow,
     password: String,
@@ -115,7 +115,7 @@ async fn issue(
 /// Sign in: sets the HttpOnly session cookie.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "accounts", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse), (status = 401, description = "wrong username or password, or a second-factor code missing (`totp_required`) or wrong (`totp_invalid`)"), (status = 403, description = "pending or suspended"), (status = 422, description = "not a possible username"), (status = 429), (status = 503, description = "too many passwords being checked; see Retry-After")))]
-pub(crate) async fn login(
+pub async fn login(
     State(state): State<AppState>,
     jar: CookieJar,
     AppJson(body): AppJson<LoginRequest>,
@@ -213,7 +213,7 @@ pub(crate) async fn login(
 
 /// Sign out: revokes the session or token that made the request.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "accounts", responses((status = 204), (status = 401)))]
-pub(crate) async fn logout(
+pub async fn logout(
     State(state): State<AppState>,
     jar: CookieJar,
     current: CurrentUser,
@@ -225,20 +225,20 @@ pub(crate) async fn logout(
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct CreateTokenRequest {
-    label: String,
+pub struct CreateTokenRequest {
+    pub label: String,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub(crate) struct TokenResponse {
-    token: String,
-    label: String,
+pub struct TokenResponse {
+    pub token: String,
+    pub label: String,
 }
 
 /// Create a long-lived bearer token for scripts (shown once; send as `Authorization: Bearer`).
 #[utoipa::path(post, path = "/api/v1/auth/tokens", tag = "accounts", request_body = CreateTokenRequest,
     responses((status = 201, body = TokenResponse), (status = 401), (status = 422)))]
-pub(crate) async fn create_token(
+pub async fn create_token(
     State(state): State<AppState>,
     current: CurrentUser,
     AppJson(body): AppJson<CreateTokenRequest>,
@@ -260,4 +260,60 @@ pub(crate) async fn create_token(
     )
     .await?;
     Ok((StatusCode::CREATED, Json(TokenResponse { token, label })))
+}
+
+/// A session or API token in the account's own list.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SessionView {
+    pub id: i64,
+    /// `cookie` (a browser session) or `api` (a token).
+    pub kind: String,
+    pub label: Option<String>,
+    pub created_at: chrono::NaiveDateTime,
+    pub expires_at: Option<chrono::NaiveDateTime>,
+    /// The session that made this request.
+    pub current: bool,
+}
+
+/// The signed-in account's browser sessions and API tokens (never their secrets).
+#[utoipa::path(get, path = "/api/v1/auth/sessions", tag = "accounts",
+    responses((status = 200, body = Vec<SessionView>), (status = 401)))]
+pub async fn list(
+    State(state): State<AppState>,
+    current: CurrentUser,
+) -> ApiResult<Json<Vec<SessionView>>> {
+    let (user, this) = (current.user.id, current.session.id);
+    let rows = state
+        .db
+        .run(move |conn| sessions::list_for_user(conn, user, now()))
+        .await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|row| SessionView {
+                current: row.id == this,
+                id: row.id,
+                kind: row.kind,
+                label: row.label,
+                created_at: row.created_at,
+                expires_at: row.expires_at,
+            })
+            .collect(),
+    ))
+}
+
+/// Revoke one of the account's sessions or tokens (signing that browser or script out).
+#[utoipa::path(delete, path = "/api/v1/auth/sessions/{id}", tag = "accounts", params(("id" = i64, Path)),
+    responses((status = 204), (status = 401), (status = 404, description = "no such session of this account")))]
+pub async fn revoke(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+) -> ApiResult<StatusCode> {
+    let user = current.user.id;
+    state
+        .db
+        .run(move |conn| sessions::revoke_own(conn, user, id))
+        .await
+        .map_err(super::not_found_as("no such session or token of this account"))?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -15,34 +15,34 @@ use crate::state::AppState;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct EnrolRequest {
+pub struct EnrolRequest {
     /// The account's password: a stolen session alone must not tie the account to someone else's app.
-    password: String,
+    pub password: String,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub(crate) struct EnrolResponse {
+pub struct EnrolResponse {
     /// For the authenticator app to scan (as a QR code) or open.
-    otpauth_uri: String,
+    pub otpauth_uri: String,
     /// The same secret in base32, to type in by hand.
-    secret: String,
+    pub secret: String,
     /// One-time codes for when the app is lost, each usable once instead of a code. Shown only now.
-    recovery_codes: Vec<String>,
+    pub recovery_codes: Vec<String>,
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct ConfirmRequest {
+pub struct ConfirmRequest {
     /// A current six-digit code from the app.
-    code: String,
+    pub code: String,
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct DisableRequest {
-    password: String,
+pub struct DisableRequest {
+    pub password: String,
     /// A current code from the app, or an unused recovery code.
-    code: String,
+    pub code: String,
 }
 
 fn invalid_code() -> ApiError {
@@ -61,7 +61,7 @@ fn unix_now() -> u64 {
 /// once a first code confirms the enrolment; enrolling again before that starts afresh.
 #[utoipa::path(post, path = "/api/v1/account/totp", operation_id = "enrol_totp", tag = "accounts", request_body = EnrolRequest,
     responses((status = 201, body = EnrolResponse), (status = 401), (status = 403, description = "not a moderator or admin, or wrong password"), (status = 409, description = "a second factor is already enabled")))]
-pub(crate) async fn enrol(
+pub async fn enrol(
     State(state): State<AppState>,
     current: CurrentUser,
     AppJson(body): AppJson<EnrolRequest>,
@@ -107,7 +107,7 @@ pub(crate) async fn enrol(
 /// Confirm an enrolment with a first code from the app; from then on login needs a code.
 #[utoipa::path(post, path = "/api/v1/account/totp/confirm", operation_id = "confirm_totp", tag = "accounts", request_body = ConfirmRequest,
     responses((status = 204), (status = 401), (status = 409, description = "nothing awaits confirmation"), (status = 422, description = "wrong code")))]
-pub(crate) async fn confirm(
+pub async fn confirm(
     State(state): State<AppState>,
     current: CurrentUser,
     AppJson(body): AppJson<ConfirmRequest>,
@@ -137,7 +137,7 @@ pub(crate) async fn confirm(
 /// Disable the second factor, with the password and a code (or a recovery code).
 #[utoipa::path(delete, path = "/api/v1/account/totp", operation_id = "disable_totp", tag = "accounts", request_body = DisableRequest,
     responses((status = 204), (status = 401), (status = 403, description = "wrong password"), (status = 409, description = "no second factor is enabled"), (status = 422, description = "wrong code")))]
-pub(crate) async fn disable(
+pub async fn disable(
     State(state): State<AppState>,
     current: CurrentUser,
     AppJson(body): AppJson<DisableRequest>,
@@ -161,7 +161,8 @@ pub(crate) async fn disable(
 }
 
 /// What checking a presented code found.
-pub(crate) enum SecondFactor {
+#[derive(Debug)]
+pub enum SecondFactor {
     /// The account has no confirmed second factor: nothing to check.
     NotEnabled,
     /// The code matched (and is now used up).
@@ -170,7 +171,7 @@ pub(crate) enum SecondFactor {
 }
 
 /// Whether the account needs a second factor at all (for login, before looking at the body).
-pub(crate) async fn enabled(state: &AppState, user_id: i64) -> ApiResult<bool> {
+pub async fn enabled(state: &AppState, user_id: i64) -> ApiResult<bool> {
     Ok(state
         .db
         .run(move |conn| picket_db::totp::get(conn, user_id))
@@ -180,7 +181,7 @@ pub(crate) async fn enabled(state: &AppState, user_id: i64) -> ApiResult<bool> {
 
 /// Checks `code` as a current TOTP code (each time step usable once) or an unused recovery code
 /// (used up), in one transaction, so two logins racing with one code cannot both pass.
-pub(crate) async fn second_factor(
+pub async fn second_factor(
     state: &AppState,
     user_id: i64,
     code: &str,
