@@ -13,9 +13,9 @@ pub mod routes;
 mod state;
 pub mod views;
 
+pub use csrf::same_origin;
 pub use error::{ApiError, ApiResult};
 pub use extract::{AppJson, AppQuery, CurrentUser, MaybeUser, Unknown, presented_cookie};
-pub use csrf::same_origin;
 pub use remote::{Followed, FollowedRequester, Remote, RemoteError};
 pub use state::{AppState, Settings};
 
@@ -30,10 +30,13 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// Every route of the instance, ready to serve. `federation` holds routes served beside the API
 /// (ActivityPub actors, WebFinger, NodeInfo) that share its logging, body limit and CORS.
-pub fn router(state: AppState, federation: Router) -> Router {
+///
+/// `pages` attaches the HTML pages (`picket-web`) inside the logging and security-header layers;
+/// pass `std::convert::identity` for an API-only router.
+pub fn router(state: AppState, federation: Router, pages: impl FnOnce(Router) -> Router) -> Router {
     use routes::{
-        accounts, compat, export, feeds, import, incidents, invites, moderation, notifications,
-        remote_follows, requesters, reviews, sessions, totp,
+        accounts, admin, compat, export, feeds, import, incidents, invites, moderation,
+        notifications, remote_follows, requesters, reviews, sessions, totp,
     };
     let api = Router::new()
         .route("/accounts", post(accounts::register))
@@ -136,13 +139,24 @@ pub fn router(state: AppState, federation: Router) -> Router {
             "/admin/import",
             post(import::import).layer(DefaultBodyLimit::max(import::MAX_IMPORT_BYTES)),
         )
+        .route("/instance", get(admin::instance))
+        .route("/admin/settings", put(admin::save_settings))
+        .route("/admin/federation", get(admin::federation))
+        .route(
+            "/admin/domains",
+            post(admin::add_domain).delete(admin::remove_domain),
+        )
+        .route(
+            "/admin/subscriptions",
+            post(admin::subscribe).delete(admin::unsubscribe),
+        )
         .route("/openapi.json", get(openapi::serve))
         // Only the API takes the session cookie; the federation routes never read it.
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             csrf::guard,
         ));
-    Router::new()
+    let app = Router::new()
         .route("/healthz", get(routes::health::healthz))
         .route(
             "/feeds/requesters/{platform}/{requester_id}",
@@ -157,7 +171,8 @@ pub fn router(state: AppState, federation: Router) -> Router {
         .with_state(state)
         .merge(federation)
         .fallback(routes::not_found)
-        .method_not_allowed_fallback(routes::method_not_allowed)
+        .method_not_allowed_fallback(routes::method_not_allowed);
+    pages(app)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(logging::log_request))
         // Reads are public and looked up from other origins (browser extensions, userscripts on

@@ -170,6 +170,10 @@ pub struct ReviewView {
     pub author: Option<String>,
     /// The home instance of a review from another instance; absent for this instance's own.
     pub origin: Option<String>,
+    /// The ActivityPub id of a copy of another instance's content: its original.
+    pub original_url: Option<String>,
+    /// The actor URL of the author of another instance's content.
+    pub remote_author: Option<String>,
     /// `draft`, `published`, `deleted` or `removed`.
     pub state: String,
     /// The review's fields; absent when deleted, or removed and seen by a non-moderator.
@@ -199,6 +203,8 @@ impl ReviewView {
             i64::try_from(pay * 3600 / i128::from(c.time_spent_seconds.max(1))).unwrap_or(i64::MAX)
         });
         Ok(ReviewView {
+            original_url: row.ap_id,
+            remote_author: row.remote_author,
             id: row.public_id,
             requester: requester.into(),
             author,
@@ -233,6 +239,10 @@ pub struct IncidentView {
     pub author: Option<String>,
     /// The home instance of a report from another instance; absent for this instance's own.
     pub origin: Option<String>,
+    /// The ActivityPub id of a copy of another instance's content: its original.
+    pub original_url: Option<String>,
+    /// The actor URL of the author of another instance's content.
+    pub remote_author: Option<String>,
     pub state: String,
     pub batch_id: Option<String>,
     pub happened_from: NaiveDate,
@@ -282,6 +292,8 @@ impl IncidentView {
         let platform: Platform = row.platform.parse().map_err(DbError::Corrupt)?;
         Ok(IncidentView {
             evidence_digests: row.evidence(),
+            original_url: row.ap_id,
+            remote_author: row.remote_author,
             id: row.public_id,
             reversal_deadline: reversal_deadline(kind, platform, row.happened_from),
             kind,
@@ -315,6 +327,10 @@ pub struct CorroborationView {
     pub author: Option<String>,
     /// The home instance of a corroboration from another instance.
     pub origin: Option<String>,
+    /// The ActivityPub id of a copy of another instance's content: its original.
+    pub original_url: Option<String>,
+    /// The actor URL of the author of another instance's content.
+    pub remote_author: Option<String>,
     pub tasks_affected: Option<i64>,
     pub amount_lost_minor: Option<i64>,
     pub note: String,
@@ -324,6 +340,8 @@ pub struct CorroborationView {
 impl CorroborationView {
     pub fn new(row: CorroborationRow, author: Option<String>) -> Self {
         CorroborationView {
+            original_url: row.ap_id,
+            remote_author: row.remote_author,
             id: row.public_id,
             author,
             origin: row.origin,

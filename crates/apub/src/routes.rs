@@ -520,10 +520,19 @@ async fn webfinger(
     let name = extract_webfinger_name(&resource, &data)
         .map_err(|_| ApubError::NotFound("no such account on this instance"))?;
     let actor = ApubActor::local(&data, LocalActor::from_webfinger_name(name)?).await?;
-    let body = build_webfinger_response_with_type(
+    let mut body = build_webfinger_response_with_type(
         resource.clone(),
         vec![(actor.id.clone(), Some(actor.kind.as_str()))],
     );
+    // The same URL is the actor's page for browsers (content negotiation in picket-web).
+    body.links
+        .push(activitypub_federation::fetch::webfinger::WebfingerLink {
+            rel: Some("http://webfinger.net/rel/profile-page".into()),
+            kind: Some("text/html".into()),
+            href: Some(actor.id.clone()),
+            template: None,
+            properties: Default::default(),
+        });
     Ok((
         [(header::CONTENT_TYPE, "application/jrd+json")],
         axum::Json(body),
@@ -546,7 +555,14 @@ fn rounded_users(users: i64) -> i64 {
 }
 
 async fn nodeinfo(data: Data<ApubData>) -> Result<Response, ApubError> {
-    let users = data.db.run(users::count_active).await?;
+    let (users, instance) = data
+        .db
+        .run(|conn| Ok((users::count_active(conn)?, picket_db::settings::get(conn)?)))
+        .await?;
+    let open = match instance.registration.as_deref() {
+        Some(mode) => mode == "open",
+        None => data.open_registrations,
+    };
     let body = json!({
         "version": "2.1",
         "software": {
@@ -555,10 +571,15 @@ async fn nodeinfo(data: Data<ApubData>) -> Result<Response, ApubError> {
         },
         "protocols": ["activitypub"],
         "services": {"inbound": [], "outbound": []},
-        "openRegistrations": data.open_registrations,
+        "openRegistrations": open,
         // Rounded up to tens: an exact count tells who joined when.
         "usage": {"users": {"total": rounded_users(users)}},
-        "metadata": {"instanceActor": data.local_url("actor")},
+        "metadata": {
+            "instanceActor": data.local_url("actor"),
+            "nodeName": instance.name,
+            "nodeDescription": instance.description,
+            "rules": instance.rules,
+        },
     });
     Ok((
         [(

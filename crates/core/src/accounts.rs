@@ -58,7 +58,9 @@ pub enum AccountStatus {
 word_enum!(AccountStatus { Active => "active", Pending => "pending", Suspended => "suspended", Deleted => "deleted" });
 
 /// Who may create an account on this instance.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum RegistrationMode {
     /// Anyone may register and is active at once.

@@ -132,8 +132,16 @@ mod tests {
         assert_eq!(parse_money(".05", "USD"), Ok(5));
         assert_eq!(parse_money("12.50 CAD", "CAD"), Ok(1250));
         assert_eq!(parse_money("500", "JPY"), Ok(500));
-        assert!(parse_money("5.5", "JPY").unwrap_err().contains("whole number"));
-        assert!(parse_money("1.505", "USD").unwrap_err().contains("2 digits"));
+        assert!(
+            parse_money("5.5", "JPY")
+                .unwrap_err()
+                .contains("whole number")
+        );
+        assert!(
+            parse_money("1.505", "USD")
+                .unwrap_err()
+                .contains("2 digits")
+        );
         assert!(parse_money("", "USD").is_err());
         assert!(parse_money("-1", "USD").is_err());
         assert!(parse_money("1e3", "USD").is_err());

@@ -475,3 +475,28 @@ pub fn change_rule(
     }
     Ok(found)
 }
+
+/// Subscribes to a published domain list (`add`) or ends the subscription, logging it: the one
+/// implementation behind `picket admin subscribe|unsubscribe` and the admin pages and API.
+/// `false` when there was no subscription to end.
+pub fn change_subscription(
+    conn: &mut DbConn,
+    acting: crate::moderation::Acting<'_>,
+    url: &str,
+    kind: RuleKind,
+    add: bool,
+    at: NaiveDateTime,
+) -> Result<bool, DbError> {
+    use picket_core::moderation::ModAction;
+    let (found, action) = if add {
+        subscribe(conn, url, kind, at)?;
+        (true, ModAction::SubscribeList)
+    } else {
+        (unsubscribe(conn, url, at)?, ModAction::UnsubscribeList)
+    };
+    if found {
+        let reason = format!("{} list", kind.as_str());
+        crate::moderation::log_action(conn, acting, action, ("list", url), &reason, at)?;
+    }
+    Ok(found)
+}

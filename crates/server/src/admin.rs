@@ -228,23 +228,8 @@ pub fn subscription(config: &Config, url: &str, kind: ListKind, add: bool) -> an
     }
     let url = parsed.to_string();
     let db = crate::open_database(config)?;
-    let found = db.with_tx(|conn| {
-        let at = now();
-        let (found, action) = if add {
-            policy::subscribe(conn, &url, kind.into(), at)?;
-            (true, ModAction::SubscribeList)
-        } else {
-            (
-                policy::unsubscribe(conn, &url, at)?,
-                ModAction::UnsubscribeList,
-            )
-        };
-        if found {
-            let reason = format!("{} list", RuleKind::from(kind).as_str());
-            moderation::log_action(conn, CLI, action, ("list", &url), &reason, at)?;
-        }
-        Ok::<_, DbError>(found)
-    })?;
+    let found =
+        db.with_tx(|conn| policy::change_subscription(conn, CLI, &url, kind.into(), add, now()))?;
     if !found {
         bail!("not subscribed to {url}");
     }

@@ -267,7 +267,11 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         .with_remote(std::sync::Arc::new(FederatedFollows(federation.clone())));
     let limits = config.serve_limits();
     let app = http::bounded(
-        picket_api::router(state, picket_apub::router(federation)),
+        picket_api::router(
+            state.clone(),
+            picket_apub::router(federation),
+            picket_web::attach(state),
+        ),
         limits,
     );
     let (stop, stopped) = oneshot::channel::<()>();

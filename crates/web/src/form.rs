@@ -2,7 +2,7 @@
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
-use picket_api::{AppState, ApiError, CurrentUser};
+use picket_api::{ApiError, AppState, CurrentUser};
 use serde::de::DeserializeOwned;
 
 use crate::PageError;
@@ -40,8 +40,12 @@ impl<T: DeserializeOwned> FromRequest<AppState> for PageForm<T> {
                     "The form could not be read (it may be too large).",
                 ))
             })?;
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes)
-            .map_err(|_| PageError::Api(ApiError::bad_request("bad_form", "The form could not be read.")))?;
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes).map_err(|_| {
+            PageError::Api(ApiError::bad_request(
+                "bad_form",
+                "The form could not be read.",
+            ))
+        })?;
         let sent = pairs
             .iter()
             .find(|(name, _)| name == "csrf")
@@ -63,8 +67,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for PageForm<T> {
 /// Compares tokens without an early exit, so timing tells nothing about how much matched.
 fn constant_eq(a: &str, b: &str) -> bool {
     a.len() == b.len()
-        && a
-            .bytes()
+        && a.bytes()
             .zip(b.bytes())
             .fold(0u8, |acc, (x, y)| acc | (x ^ y))
             == 0

@@ -113,9 +113,10 @@ pub fn select_field(
     html! {
         div.field.has-error[error.is_some()] {
             label for={ "f-" (name) } { (label) }
+            @let described = error.is_some().then(|| format!("err-{name}"));
             @if let Some(error) = error { (error) }
             select id={ "f-" (name) } name=(name)
-                aria-describedby=[error.is_some().then(|| format!("err-{name}"))] {
+                aria-describedby=[described] {
                 @for (value, text) in options {
                     option value=(value) selected[*value == selected] { (text) }
                 }

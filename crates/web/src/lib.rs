@@ -47,15 +47,15 @@ fn plain_pages(state: AppState) -> Router {
         .route("/login", get(auth::login_page).post(auth::login))
         .route("/logout", post(auth::logout))
         .route("/register", get(auth::register_page).post(auth::register))
-        .route("/r/{platform}/{requester_id}/follow", post(requesters::follow))
+        .route(
+            "/r/{platform}/{requester_id}/follow",
+            post(requesters::follow),
+        )
         .route(
             "/r/{platform}/{requester_id}/unfollow",
             post(requesters::unfollow),
         )
-        .route(
-            "/reviews/new",
-            get(reviews::new_page).post(reviews::create),
-        )
+        .route("/reviews/new", get(reviews::new_page).post(reviews::create))
         .route(
             "/reviews/{id}/edit",
             get(reviews::edit_page).post(reviews::edit),
@@ -100,9 +100,14 @@ fn plain_pages(state: AppState) -> Router {
             "/moderation/invites",
             get(moderation::invites_page).post(moderation::create_invite),
         )
-        .route("/admin", get(admin::settings_page).post(admin::save_settings))
+        .route(
+            "/admin",
+            get(admin::settings_page).post(admin::save_settings),
+        )
         .route("/admin/domains", post(admin::add_domain_rule))
         .route("/admin/domains/remove", post(admin::remove_domain_rule))
+        .route("/admin/subscriptions", post(admin::subscribe))
+        .route("/admin/subscriptions/remove", post(admin::unsubscribe))
         .with_state(state)
 }
 
@@ -189,7 +194,9 @@ mod tests {
         assert!(!wants_html(&headers), "no Accept: the machine answer");
         headers.insert(
             header::ACCEPT,
-            "text/html,application/xhtml+xml,*/*;q=0.8".parse().expect("header"),
+            "text/html,application/xhtml+xml,*/*;q=0.8"
+                .parse()
+                .expect("header"),
         );
         assert!(wants_html(&headers));
         headers.insert(

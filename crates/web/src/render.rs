@@ -66,7 +66,14 @@ fn shell(title: &str, head: &Head, nav: Markup, body: Markup) -> Markup {
 
 fn nav(ctx: Option<&Ctx>) -> Markup {
     let name = ctx
-        .map(|c| c.state.settings.public_url.host_str().unwrap_or("Picket").to_owned())
+        .map(|c| {
+            c.state
+                .settings
+                .public_url
+                .host_str()
+                .unwrap_or("Picket")
+                .to_owned()
+        })
         .unwrap_or_else(|| "Picket".into());
     html! {
         nav aria-label="Main" {
@@ -97,7 +104,7 @@ fn nav(ctx: Option<&Ctx>) -> Markup {
 
 /// A finished HTML response: the page headers on top of the instance-wide ones.
 fn respond(status: StatusCode, markup: Markup) -> Response {
-    let mut response = (status, markup).into_response();
+    let mut response = (status, markup.into_string()).into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
@@ -128,7 +135,13 @@ impl Ctx {
     }
 
     /// The page with a status (422 for a form shown again with its errors) and head extras.
-    pub fn page_with(&self, status: StatusCode, title: &str, head: &Head, body: Markup) -> Response {
+    pub fn page_with(
+        &self,
+        status: StatusCode,
+        title: &str,
+        head: &Head,
+        body: Markup,
+    ) -> Response {
         let response = respond(status, shell(title, head, nav(Some(self)), body));
         match &self.new_form_cookie {
             Some(cookie) => (CookieJar::new().add(cookie.clone()), response).into_response(),

@@ -61,7 +61,8 @@ pub async fn register(
     State(state): State<AppState>,
     AppJson(body): AppJson<RegisterRequest>,
 ) -> ApiResult<Response> {
-    let mode = state.settings.registration;
+    // What an admin chose in the browser, else the config file.
+    let mode = super::admin::instance_view(&state).await?.registration;
     let registration = match accounts::validate_registration(
         &body.username,
         &body.password,

@@ -1,6 +1,7 @@
 //! Route handlers, one module per resource; each handler validates, calls the domain and the database, and shapes the answer.
 
 pub mod accounts;
+pub mod admin;
 pub mod compat;
 pub mod export;
 pub mod feeds;
@@ -46,10 +47,7 @@ pub fn require_author(
 }
 
 /// The username of a row's author, if it has one (imported history has none).
-pub fn author_name(
-    conn: &mut DbConn,
-    author_id: Option<i64>,
-) -> Result<Option<String>, DbError> {
+pub fn author_name(conn: &mut DbConn, author_id: Option<i64>) -> Result<Option<String>, DbError> {
     author_id
         .map(|id| picket_db::users::by_id(conn, id).map(|user| user.username))
         .transpose()

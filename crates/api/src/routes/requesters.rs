@@ -19,10 +19,7 @@ use crate::views::{IncidentView, Page, PageQuery, RequesterSummary, RequesterVie
 const NO_REQUESTER: &str = "nobody has reviewed or reported this requester here yet";
 
 /// Reads `{platform}/{requester_id}` from a path, normalising the ID as the platform writes it.
-pub fn parse_key(
-    platform: &str,
-    requester_id: &str,
-) -> Result<(Platform, String), ApiError> {
+pub fn parse_key(platform: &str, requester_id: &str) -> Result<(Platform, String), ApiError> {
     let platform: Platform = platform
         .parse()
         .map_err(|e: String| ApiError::not_found(format!("no such platform: {e}")))?;
@@ -32,11 +29,7 @@ pub fn parse_key(
     Ok((platform, id))
 }
 
-pub fn find(
-    conn: &mut DbConn,
-    platform: Platform,
-    id: &str,
-) -> Result<RequesterRow, DbError> {
+pub fn find(conn: &mut DbConn, platform: Platform, id: &str) -> Result<RequesterRow, DbError> {
     requesters::by_key(conn, platform.as_str(), id)?.ok_or(DbError::NotFound)
 }
 

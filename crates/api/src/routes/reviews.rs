@@ -63,7 +63,7 @@ pub struct EditReview {
 
 /// The requester a new review names: its platform, its normalised ID and its name, each checked
 /// in `core` (the name also by the worker-ID guard, which `allow_worker_ids` waives).
-fn check_requester(
+pub fn check_requester(
     platform: &str,
     id: &str,
     name: &str,

@@ -59,11 +59,7 @@ pub fn clear_cookie(jar: CookieJar, state: &AppState) -> CookieJar {
 }
 
 /// Refuses with 403 unless `password` is the account's current password: re-checked before destructive actions.
-pub async fn require_password(
-    state: &AppState,
-    user: &UserRow,
-    password: String,
-) -> ApiResult<()> {
+pub async fn require_password(state: &AppState, user: &UserRow, password: String) -> ApiResult<()> {
     if password_matches(state, user, password).await? {
         Ok(())
     } else {
@@ -314,6 +310,8 @@ pub async fn revoke(
         .db
         .run(move |conn| sessions::revoke_own(conn, user, id))
         .await
-        .map_err(super::not_found_as("no such session or token of this account"))?;
+        .map_err(super::not_found_as(
+            "no such session or token of this account",
+        ))?;
     Ok(StatusCode::NO_CONTENT)
 }

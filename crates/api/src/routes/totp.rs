@@ -181,11 +181,7 @@ pub async fn enabled(state: &AppState, user_id: i64) -> ApiResult<bool> {
 
 /// Checks `code` as a current TOTP code (each time step usable once) or an unused recovery code
 /// (used up), in one transaction, so two logins racing with one code cannot both pass.
-pub async fn second_factor(
-    state: &AppState,
-    user_id: i64,
-    code: &str,
-) -> ApiResult<SecondFactor> {
+pub async fn second_factor(state: &AppState, user_id: i64, code: &str) -> ApiResult<SecondFactor> {
     let code = code.to_owned();
     let time = unix_now();
     let digest = totp::recovery_digest(&code);
