@@ -13,6 +13,7 @@ mod federated_incidents;
 mod federation;
 mod incidents;
 mod moderation;
+mod pages;
 mod privacy;
 mod reviews;
 mod security;

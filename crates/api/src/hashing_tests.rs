@@ -33,7 +33,7 @@ async fn post(state: &AppState, path: &str, body: Value) -> (Response, Value) {
         .header(header::CONTENT_TYPE, "application/json")
         .body(Body::from(body.to_string()))
         .expect("request");
-    let response = crate::router(state.clone(), axum::Router::new())
+    let response = crate::router(state.clone(), axum::Router::new(), std::convert::identity)
         .oneshot(request)
         .await
         .expect("infallible");

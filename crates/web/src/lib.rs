@@ -153,7 +153,14 @@ async fn negotiate(State(pages): State<Router>, request: Request, next: Next) ->
     let get = matches!(*request.method(), Method::GET | Method::HEAD);
     let html = wants_html(request.headers());
     if get && html && is_negotiated(request.uri().path()) {
-        return match pages.oneshot(request).await {
+        // A fresh request: the outer router's path parameters (kept in the extensions) would
+        // otherwise be read again beside the pages router's own.
+        let (parts, body) = request.into_parts();
+        let mut fresh = Request::new(body);
+        *fresh.method_mut() = parts.method;
+        *fresh.uri_mut() = parts.uri;
+        *fresh.headers_mut() = parts.headers;
+        return match pages.oneshot(fresh).await {
             Ok(response) => response,
             Err(never) => match never {},
         };

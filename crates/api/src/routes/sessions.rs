@@ -272,7 +272,7 @@ pub struct SessionView {
 }
 
 /// The signed-in account's browser sessions and API tokens (never their secrets).
-#[utoipa::path(get, path = "/api/v1/auth/sessions", tag = "accounts",
+#[utoipa::path(get, path = "/api/v1/auth/sessions", operation_id = "list_sessions", tag = "accounts",
     responses((status = 200, body = Vec<SessionView>), (status = 401)))]
 pub async fn list(
     State(state): State<AppState>,
@@ -298,7 +298,7 @@ pub async fn list(
 }
 
 /// Revoke one of the account's sessions or tokens (signing that browser or script out).
-#[utoipa::path(delete, path = "/api/v1/auth/sessions/{id}", tag = "accounts", params(("id" = i64, Path)),
+#[utoipa::path(delete, path = "/api/v1/auth/sessions/{id}", operation_id = "revoke_session", tag = "accounts", params(("id" = i64, Path)),
     responses((status = 204), (status = 401), (status = 404, description = "no such session of this account")))]
 pub async fn revoke(
     State(state): State<AppState>,

@@ -96,6 +96,11 @@ pub async fn show(
         .iter()
         .filter(|i| i.status == picket_core::incident::IncidentStatus::Open)
         .collect();
+    let prefill = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("platform", platform.as_str())
+        .append_pair("requester_id", &id)
+        .append_pair("requester_name", &view.name)
+        .finish();
     let body = html! {
         h1 { (view.name) }
         dl.facts {
@@ -108,8 +113,8 @@ pub async fn show(
             p.wave { (describe(wave, &view.name, platform)) }
         }
         p {
-            a.button href={ "/reviews/new?platform=" (platform.as_str()) "&requester_id=" (id) "&requester_name=" (view.name) } { "Review this requester" }
-            a.button href={ "/incidents/new?platform=" (platform.as_str()) "&requester_id=" (id) "&requester_name=" (view.name) } { "Report an incident" }
+            a.button href={ "/reviews/new?" (prefill) } { "Review this requester" }
+            a.button href={ "/incidents/new?" (prefill) } { "Report an incident" }
         }
         (follow_box(&ctx, &url, following, &handle))
         p { a href=(feed) { "Atom feed of this requester" } }
