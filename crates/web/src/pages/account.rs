@@ -359,7 +359,11 @@ pub async fn delete(
     match accounts_api::delete(State(ctx.state.clone()), jar, user, AppJson(request)).await {
         Ok((jar, _)) => Ok((
             jar,
-            ctx.page(
+            Ctx {
+                user: None,
+                ..ctx.clone()
+            }
+            .page(
                 "Account deleted",
                 html! {
                     h1 { "Your account is deleted" }

@@ -239,22 +239,14 @@ async fn domain_rule(ctx: Ctx, form: DomainForm, add: bool) -> PageResult {
     } else {
         api::remove_domain(state, user.clone(), AppJson(body)).await
     };
-    match result {
-        Ok(_) => Ok(see_other("/admin#domains")),
-        Err(error) if error.status == StatusCode::UNPROCESSABLE_ENTITY => {
-            let errors = error.fields.clone().unwrap_or_default();
-            page(
-                &ctx,
-                user,
-                None,
-                &errors,
-                Some("The domain rule was not saved."),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-        Err(error) => Err(error.into()),
-    }
+    after_change(
+        &ctx,
+        user,
+        result,
+        "/admin#domains",
+        "The domain rule was not saved.",
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -285,16 +277,35 @@ async fn subscription(ctx: Ctx, form: ListForm, add: bool) -> PageResult {
     } else {
         api::unsubscribe(state, user.clone(), AppJson(body)).await
     };
+    after_change(
+        &ctx,
+        user,
+        result,
+        "/admin#lists",
+        "The subscription was not saved.",
+    )
+    .await
+}
+
+/// Back to the admin page after a rule or subscription change; a refused change shows the page
+/// again with the field errors.
+async fn after_change(
+    ctx: &Ctx,
+    user: CurrentUser,
+    result: Result<StatusCode, picket_api::ApiError>,
+    done: &str,
+    refused: &str,
+) -> PageResult {
     match result {
-        Ok(_) => Ok(see_other("/admin#lists")),
+        Ok(_) => Ok(see_other(done)),
         Err(error) if error.status == StatusCode::UNPROCESSABLE_ENTITY => {
             let errors = error.fields.clone().unwrap_or_default();
             page(
-                &ctx,
+                ctx,
                 user,
                 None,
                 &errors,
-                Some("The subscription was not saved."),
+                Some(refused),
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await

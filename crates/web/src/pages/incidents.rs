@@ -220,17 +220,7 @@ fn form_page(ctx: &Ctx, status: StatusCode, content: Markup) -> Response {
     )
 }
 
-#[derive(Debug, Deserialize)]
-pub struct NewQuery {
-    #[serde(default)]
-    platform: String,
-    #[serde(default)]
-    requester_id: String,
-    #[serde(default)]
-    requester_name: String,
-}
-
-pub async fn new_page(ctx: Ctx, Query(query): Query<NewQuery>) -> PageResult {
+pub async fn new_page(ctx: Ctx, Query(query): Query<super::Prefill>) -> PageResult {
     ctx.require_user()?;
     let form = IncidentForm {
         kind: "mass_rejection".into(),
@@ -441,7 +431,7 @@ async fn incident_page(
                         @if let Some(t) = c.tasks_affected { p { (t) " tasks affected" } }
                         @if let Some(a) = c.amount_lost_minor { p { (money(a, &incident.currency)) " lost" } }
                         (paragraphs(&c.note))
-                        (super::moderation::report_link("corroboration", &c.id, c.author.as_deref()))
+                        (super::moderation::report_link("corroboration", &c.id))
                     }
                 }
             }
@@ -455,7 +445,7 @@ async fn incident_page(
         } @else if ctx.user.is_none() {
             p { a href="/login" { "Log in" } " to corroborate this report." }
         }
-        (super::moderation::report_link("incident", &incident.id, incident.author.as_deref()))
+        (super::moderation::report_link("incident", &incident.id))
     };
     Ok(ctx.page_with(status, &title, &Head::default(), body))
 }

@@ -13,8 +13,20 @@ pub mod workers;
 use maud::{Markup, html};
 use picket_api::views::RequesterRef;
 use picket_core::platform::Platform;
+use serde::Deserialize;
 
 use crate::layout;
+
+/// The requester a new review or incident form starts with (links from the requester page).
+#[derive(Debug, Deserialize)]
+pub struct Prefill {
+    #[serde(default)]
+    pub platform: String,
+    #[serde(default)]
+    pub requester_id: String,
+    #[serde(default)]
+    pub requester_name: String,
+}
 
 /// The requester's page URL.
 pub fn requester_url(platform: &str, requester_id: &str) -> String {

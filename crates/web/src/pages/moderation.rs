@@ -17,7 +17,7 @@ use crate::layout::{Errors, FieldExtra, checkbox, error_summary, select_field, t
 use crate::render::{Head, see_other};
 
 /// The "report" link under a piece of content.
-pub fn report_link(target_type: &str, target: &str, _author: Option<&str>) -> Markup {
+pub fn report_link(target_type: &str, target: &str) -> Markup {
     html! {
         p.meta { a href={ "/report?type=" (target_type) "&target=" (target) } { "Report this " (target_type) } }
     }

@@ -444,17 +444,7 @@ fn form_page(ctx: &Ctx, title: &str, status: StatusCode, content: Markup) -> Res
     )
 }
 
-#[derive(Debug, Deserialize)]
-pub struct NewQuery {
-    #[serde(default)]
-    platform: String,
-    #[serde(default)]
-    requester_id: String,
-    #[serde(default)]
-    requester_name: String,
-}
-
-pub async fn new_page(ctx: Ctx, Query(query): Query<NewQuery>) -> PageResult {
+pub async fn new_page(ctx: Ctx, Query(query): Query<super::Prefill>) -> PageResult {
     ctx.require_user()?;
     let form = ReviewForm {
         platform: if query.platform.is_empty() {
@@ -783,7 +773,7 @@ pub async fn show(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String
                 }
             }
         }
-        (super::moderation::report_link("review", &id, review.author.as_deref()))
+        (super::moderation::report_link("review", &id))
     };
     Ok(ctx.page(&title, body))
 }

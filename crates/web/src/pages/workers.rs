@@ -53,7 +53,7 @@ pub async fn profile(
             @for review in &reviews { li { (super::reviews::review_item(review, true)) } }
         }
         @if ctx.user.is_some() && ctx.username() != Some(username.as_str()) {
-            (super::moderation::report_link("account", &username, None))
+            (super::moderation::report_link("account", &username))
         }
     };
     Ok(ctx.page_with(
