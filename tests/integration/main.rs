@@ -3,6 +3,7 @@
 mod accounts;
 mod aggregates;
 mod api_security;
+mod browser;
 mod cli;
 mod compat;
 mod database;

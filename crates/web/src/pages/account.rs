@@ -163,7 +163,7 @@ async fn settings_page(
         }
         section aria-labelledby="sessions" {
             h2 #sessions { "Sessions and API tokens" }
-            div.table-wrap {
+            div.table-wrap tabindex="0" role="region" aria-label="Table of sessions and tokens" {
                 table {
                     thead { tr { th scope="col" { "What" } th scope="col" { "Since" } th scope="col" { "Action" } } }
                     tbody {

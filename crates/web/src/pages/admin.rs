@@ -72,7 +72,7 @@ async fn page(
         }
         section aria-labelledby="domains" {
             h2 #domains { "Domain blocks and allows" }
-            div.table-wrap {
+            div.table-wrap tabindex="0" role="region" aria-label="Table of domain rules" {
                 table {
                     thead { tr { th scope="col" { "Domain" } th scope="col" { "Rule" } th scope="col" { "Reason" } th scope="col" { "From" } th scope="col" { "Action" } } }
                     tbody {
@@ -137,7 +137,7 @@ async fn page(
         section aria-labelledby="peers" {
             h2 #peers { "Federation peers" }
             @if federation.peers.is_empty() { p.muted { "No deliveries yet." } }
-            div.table-wrap {
+            div.table-wrap tabindex="0" role="region" aria-label="Table of peers" {
                 table {
                     thead { tr { th scope="col" { "Instance" } th scope="col" { "Reachable" } th scope="col" { "Last success" } th scope="col" { "Failures in a row" } } }
                     tbody {

@@ -338,7 +338,7 @@ pub async fn modlog(
         h1 { "Moderation log" }
         p { "Every moderation action on this instance, with its reason. " a href="/feeds/modlog" { "Atom feed" } }
         @if page.items.is_empty() { p.muted { "Nothing yet." } }
-        div.table-wrap {
+        div.table-wrap tabindex="0" role="region" aria-label="Table of moderation actions" {
             table {
                 thead { tr { th scope="col" { "When" } th scope="col" { "Action" } th scope="col" { "Target" } th scope="col" { "Reason" } th scope="col" { "By" } } }
                 tbody {
