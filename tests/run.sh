@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Runs Picket's whole test suite, every database test on both SQLite and PostgreSQL.
-# It installs the build dependency it needs (libpq) and finds or starts a PostgreSQL:
+# Runs Picket's whole test suite, every database test on both SQLite and PostgreSQL, and the
+# browser journeys in a headless Chromium. It installs what the tests need (libpq; Chromium,
+# ChromeDriver and a Java runtime from Debian; axe-core and the Nu HTML Checker from npm, pinned
+# in tests/browser/package-lock.json) and finds or starts a PostgreSQL:
 # $PICKET_TEST_DATABASE_URL if set, else a server on 127.0.0.1:5432 (user postgres,
 # trust auth), else a throwaway cluster from the installed PostgreSQL binaries
 # (installing Debian's postgresql package when missing and running as root).
@@ -23,6 +25,21 @@ apt_install() {
 # libpq for the PostgreSQL driver (pq-sys links it through pkg-config).
 if ! pkg-config --exists libpq 2>/dev/null; then
   apt_install libpq-dev pkg-config
+fi
+
+# The browser journeys: Chromium driven over WebDriver, checked by axe-core and vnu (Java).
+missing=()
+command -v chromium >/dev/null || missing+=(chromium)
+command -v chromedriver >/dev/null || missing+=(chromium-driver)
+command -v java >/dev/null || missing+=(default-jre-headless)
+command -v npm >/dev/null || missing+=(npm)
+if [ ${#missing[@]} -gt 0 ]; then
+  apt_install "${missing[@]}"
+fi
+if [ ! -f tests/browser/node_modules/.package-lock.json ] \
+  || [ tests/browser/package-lock.json -nt tests/browser/node_modules/.package-lock.json ]; then
+  say "installing the page checkers (npm ci in tests/browser)"
+  npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error >/dev/null
 fi
 
 pg_answers() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }

@@ -9,10 +9,10 @@ use picket_core::platform::Platform;
 use picket_core::review::{ReviewInput, validate_review};
 use picket_core::secrets::new_public_id;
 use picket_db::events::{self, EventKind, ObjectType};
-use picket_db::incidents::{self, IncidentRow, RemoteIncident, WaveWatch};
+use picket_db::incidents::{self, IncidentRow, RemoteIncident, Waves};
 use picket_db::models::now;
 use picket_db::reviews::{self, RemoteOrigin, RemoteOutcome};
-use picket_db::{DbConn, DbError, delivery, follows, moderation, requesters};
+use picket_db::{DbConn, DbError, delivery, moderation, requesters};
 use serde_json::Value;
 use url::Url;
 
@@ -135,28 +135,22 @@ pub(crate) async fn store(
                             )?),
                             None => None,
                         };
-                        let watch = requester
-                            .as_ref()
-                            .map(|r| WaveWatch::start(conn, r, window, &local_instance))
-                            .transpose()?;
-                        let (row, outcome) = incidents::upsert_remote(
+                        incidents::upsert_remote(
                             conn,
                             &new_public_id(),
                             remote.as_origin(),
-                            requester.as_ref().map(|r| r.id),
                             RemoteIncident {
                                 incident: &incident,
                                 status,
                                 published_at: published,
                             },
-                            at,
+                            Waves {
+                                requester: requester.as_ref(),
+                                window_days: window,
+                                local_instance: &local_instance,
+                                at,
+                            },
                         )?;
-                        if let (Some(requester), Some(watch)) = (&requester, watch) {
-                            if outcome == RemoteOutcome::Created {
-                                incidents::notify_new_incident(conn, &row, requester, at)?;
-                            }
-                            watch.finish(conn, requester, &local_instance, at)?;
-                        }
                         Ok(())
                     })
                     .await
@@ -208,7 +202,7 @@ async fn store_review(
             at,
         )?;
         let public_id = new_public_id();
-        let outcome = reviews::upsert_remote(
+        reviews::upsert_remote(
             conn,
             &public_id,
             remote.as_origin(),
@@ -217,10 +211,6 @@ async fn store_review(
             published,
             at,
         )?;
-        // Followers here hear of reviews written anywhere.
-        if outcome == RemoteOutcome::Created {
-            follows::notify_new_review(conn, &public_id, &requester, None, at)?;
-        }
         Ok(())
     })
     .await
@@ -314,10 +304,6 @@ async fn store_corroboration(
             .requester_pk
             .map(|pk| requesters::by_pk(conn, pk))
             .transpose()?;
-        let watch = requester
-            .as_ref()
-            .map(|r| WaveWatch::start(conn, r, window, &local_instance))
-            .transpose()?;
         let at = now();
         let (row, outcome) = incidents::upsert_remote_corroboration(
             conn,
@@ -326,13 +312,16 @@ async fn store_corroboration(
             incident.id,
             &input,
             published,
+            Waves {
+                requester: requester.as_ref(),
+                window_days: window,
+                local_instance: &local_instance,
+                at,
+            },
         )?;
         // A reply to one of our incidents: this instance's followers hear of it from us.
         if incident.ap_id.is_none() && outcome != RemoteOutcome::Tombstoned {
             pass_on(conn, &row.public_id, at)?;
-        }
-        if let (Some(requester), Some(watch)) = (&requester, watch) {
-            watch.finish(conn, requester, &local_instance, at)?;
         }
         Ok(())
     })

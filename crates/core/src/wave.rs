@@ -86,7 +86,7 @@ pub fn waves(incidents: &[IncidentFacts], window_days: i64) -> Vec<Wave> {
     found
 }
 
-/// "3 workers on 2 instances report mass rejections by Acme on MTurk since 2026-11-01".
+/// "3 workers on 2 instances report mass rejections by Acme on MTurk since 1 Nov 2026".
 pub fn describe(wave: &Wave, requester_name: &str, platform: Platform) -> String {
     let plural = |n: i64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     format!(
@@ -95,7 +95,7 @@ pub fn describe(wave: &Wave, requester_name: &str, platform: Platform) -> String
         plural(wave.instances, "instance", "instances"),
         wave.kind.plural(),
         platform.display_name(),
-        wave.since
+        wave.since.format("%-d %b %Y")
     )
 }
 
@@ -137,7 +137,7 @@ mod tests {
         assert_eq!(wave.until.to_string(), "2026-11-20");
         assert_eq!(
             describe(wave, "Acme", Platform::Mturk),
-            "3 workers on 2 instances report mass rejections by Acme on MTurk since 2026-11-01"
+            "3 workers on 2 instances report mass rejections by Acme on MTurk since 1 Nov 2026"
         );
     }
 

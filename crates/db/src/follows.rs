@@ -65,7 +65,7 @@ impl NotificationKind {
 }
 
 /// Tells the requester's followers (but the author, when local) about a newly published review.
-pub fn notify_new_review(
+pub(crate) fn notify_new_review(
     conn: &mut DbConn,
     review_public_id: &str,
     requester: &RequesterRow,

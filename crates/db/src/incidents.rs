@@ -167,7 +167,60 @@ impl<'a> ContentColumns<'a> {
     }
 }
 
+/// The waves a change about a requester may start, counted over the instance's window as this
+/// instance sees them: every write that can start one goes through `Waves::watch`, local or
+/// received, so its followers hear of it once, whichever way it came.
+#[derive(Debug, Clone, Copy)]
+pub struct Waves<'a> {
+    pub requester: Option<&'a RequesterRow>,
+    pub window_days: i64,
+    pub local_instance: &'a str,
+    pub at: NaiveDateTime,
+}
+
+impl Waves<'_> {
+    fn watch<T>(
+        self,
+        conn: &mut DbConn,
+        change: impl FnOnce(&mut DbConn) -> Result<T, DbError>,
+    ) -> Result<T, DbError> {
+        let Some(requester) = self.requester else {
+            return change(conn);
+        };
+        let watch = WaveWatch::start(conn, requester, self.window_days, self.local_instance)?;
+        let out = change(conn)?;
+        watch.finish(conn, requester, self.local_instance, self.at)?;
+        Ok(out)
+    }
+}
+
+/// Files a local incident report about `waves.requester` (or none): its followers hear of it,
+/// and of any wave it starts.
 pub fn create(
+    conn: &mut DbConn,
+    public_id: &str,
+    author_id: i64,
+    incident: &ValidIncident,
+    waves: Waves<'_>,
+) -> Result<IncidentRow, DbError> {
+    waves.watch(conn, |conn| {
+        let requester_pk = waves.requester.map(|r| r.id);
+        let row = insert(
+            conn,
+            public_id,
+            Some(author_id),
+            requester_pk,
+            incident,
+            waves.at,
+        )?;
+        if let Some(requester) = waves.requester {
+            notify_new_incident(conn, &row, requester, waves.at)?;
+        }
+        Ok(row)
+    })
+}
+
+fn insert(
     conn: &mut DbConn,
     public_id: &str,
     author_id: Option<i64>,
@@ -426,8 +479,27 @@ pub fn remove_corroboration(
     Ok(())
 }
 
-/// Stores an incident from another instance, or replaces the copy held (its status included).
+/// Stores an incident from another instance, or replaces the copy held (its status included);
+/// followers of `waves.requester` hear of a new one as of a local one.
 pub fn upsert_remote(
+    conn: &mut DbConn,
+    public_id: &str,
+    remote: RemoteOrigin<'_>,
+    arrived: RemoteIncident<'_>,
+    waves: Waves<'_>,
+) -> Result<(IncidentRow, RemoteOutcome), DbError> {
+    waves.watch(conn, |conn| {
+        let requester_pk = waves.requester.map(|r| r.id);
+        let (row, outcome) =
+            store_remote(conn, public_id, remote, requester_pk, arrived, waves.at)?;
+        if let (Some(requester), RemoteOutcome::Created) = (waves.requester, outcome) {
+            notify_new_incident(conn, &row, requester, waves.at)?;
+        }
+        Ok((row, outcome))
+    })
+}
+
+fn store_remote(
     conn: &mut DbConn,
     public_id: &str,
     remote: RemoteOrigin<'_>,
@@ -445,7 +517,7 @@ pub fn upsert_remote(
         Some(_) => None,
         // A concurrent delivery of the same incident may win the insert: then update its copy.
         None => match crate::savepoint(conn, |conn| {
-            let row = create(conn, public_id, None, requester_pk, incident, published_at)?;
+            let row = insert(conn, public_id, None, requester_pk, incident, published_at)?;
             diesel::update(incidents::table.find(row.id))
                 .set((
                     incidents::ap_id.eq(remote.ap_id),
@@ -623,13 +695,13 @@ pub fn wave_facts(
 /// Notices when a change makes a new wave about a requester, and then tells its followers:
 /// taken before the change and finished after it, in the same transaction.
 #[derive(Debug)]
-pub struct WaveWatch {
+struct WaveWatch {
     before: usize,
     window_days: i64,
 }
 
 impl WaveWatch {
-    pub fn start(
+    fn start(
         conn: &mut DbConn,
         requester: &RequesterRow,
         window_days: i64,
@@ -642,7 +714,7 @@ impl WaveWatch {
         })
     }
 
-    pub fn finish(
+    fn finish(
         self,
         conn: &mut DbConn,
         requester: &RequesterRow,
@@ -676,7 +748,7 @@ impl WaveWatch {
 }
 
 /// Tells the requester's followers (but the author) of a new incident report.
-pub fn notify_new_incident(
+fn notify_new_incident(
     conn: &mut DbConn,
     row: &IncidentRow,
     requester: &RequesterRow,
@@ -704,7 +776,21 @@ pub fn notify_new_incident(
 }
 
 /// Adds "this happened to me too"; one per worker and incident (`Conflict("corroboration")` otherwise).
+/// Adds a local worker's corroboration; followers of `waves.requester` hear of a wave it starts.
 pub fn corroborate(
+    conn: &mut DbConn,
+    public_id: &str,
+    incident_pk: i64,
+    author_id: i64,
+    input: &CorroborationInput,
+    waves: Waves<'_>,
+) -> Result<CorroborationRow, DbError> {
+    waves.watch(conn, |conn| {
+        insert_corroboration(conn, public_id, incident_pk, author_id, input, waves.at)
+    })
+}
+
+fn insert_corroboration(
     conn: &mut DbConn,
     public_id: &str,
     incident_pk: i64,
@@ -825,6 +911,20 @@ pub fn corroboration_by_ap_id(
 /// Stores a corroboration from another instance of an incident held here, or replaces the copy
 /// held. One per remote worker and incident: a second from the same actor replaces the first.
 pub fn upsert_remote_corroboration(
+    conn: &mut DbConn,
+    public_id: &str,
+    remote: RemoteOrigin<'_>,
+    incident_pk: i64,
+    input: &CorroborationInput,
+    published_at: NaiveDateTime,
+    waves: Waves<'_>,
+) -> Result<(CorroborationRow, RemoteOutcome), DbError> {
+    waves.watch(conn, |conn| {
+        store_remote_corroboration(conn, public_id, remote, incident_pk, input, published_at)
+    })
+}
+
+fn store_remote_corroboration(
     conn: &mut DbConn,
     public_id: &str,
     remote: RemoteOrigin<'_>,

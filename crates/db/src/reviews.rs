@@ -218,7 +218,16 @@ fn federate(
     Ok(())
 }
 
-/// Writes a review and, when it is published, refreshes its requester's aggregates.
+/// Tells the requester's followers (but its author) of a review just published, whether it was
+/// written here or arrived from another instance.
+fn announce(conn: &mut DbConn, row: &ReviewRow, at: NaiveDateTime) -> Result<(), DbError> {
+    let requester = crate::requesters::by_pk(conn, row.requester_pk)?;
+    crate::follows::notify_new_review(conn, &row.public_id, &requester, row.author_id, at)?;
+    Ok(())
+}
+
+/// Writes a review and, when it is published, refreshes its requester's aggregates, tells its
+/// followers and leaves the federation event.
 pub fn create(
     conn: &mut DbConn,
     meta: NewReviewMeta<'_>,
@@ -228,6 +237,7 @@ pub fn create(
     let row = insert(conn, meta, review, at)?;
     if !meta.draft {
         stats::refresh(conn, row.requester_pk, at)?;
+        announce(conn, &row, at)?;
         federate(conn, &row, EventKind::Create, at)?;
     }
     Ok(row)
@@ -324,6 +334,7 @@ pub fn update(
         let kind = if state == ReviewState::Published {
             EventKind::Update
         } else {
+            announce(conn, &row, at)?;
             EventKind::Create
         };
         federate(conn, &row, kind, at)?;
@@ -596,7 +607,8 @@ pub enum RemoteOutcome {
 }
 
 /// Stores a review from another instance, or replaces the copy held, and refreshes the
-/// requester's aggregates: remote reviews count like local ones.
+/// requester's aggregates: remote reviews count like local ones, and a new one reaches the
+/// requester's followers here as a local one does.
 pub fn upsert_remote(
     conn: &mut DbConn,
     public_id: &str,
@@ -632,12 +644,14 @@ pub fn upsert_remote(
                         reviews::remote_author.eq(remote.author),
                     ))
                     .execute(conn)
-                    .map_err(crate::error::conflict_as("review"))
+                    .map_err(crate::error::conflict_as("review"))?;
+                Ok(row)
             });
             match stored {
-                Ok(_) => {
+                Ok(row) => {
                     record_version(conn, &remote)?;
                     stats::refresh(conn, requester_pk, at)?;
+                    announce(conn, &row, at)?;
                     return Ok(RemoteOutcome::Created);
                 }
                 Err(DbError::Conflict(_)) => {

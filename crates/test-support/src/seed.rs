@@ -34,6 +34,15 @@ pub fn seed(
     seed: u64,
 ) -> Result<Vec<i64>, DbError> {
     let mut rng = StdRng::seed_from_u64(seed);
+    let pks = seed_requesters(conn, count)?;
+    seed_reviews(conn, &mut rng, review_count, "seed", "", |rng| {
+        pks[rng.random_range(0..pks.len())]
+    })?;
+    Ok(pks)
+}
+
+/// Inserts `count` requesters (`ASEED0000000000`…); returns their primary keys in order.
+fn seed_requesters(conn: &mut DbConn, count: usize) -> Result<Vec<i64>, DbError> {
     let at = picket_db::models::now();
     for start in (0..count).step_by(CHUNK) {
         let rows: Vec<_> = (start..(start + CHUNK).min(count))
@@ -58,6 +67,20 @@ pub fn seed(
         .order(requesters::requester_id)
         .select(requesters::id)
         .load(conn)?;
+    Ok(pks)
+}
+
+/// Inserts `review_count` published reviews with `body`, each of the requester `pick` chooses,
+/// with ids `{prefix}-{n}` and figures drawn from `rng`.
+pub fn seed_reviews(
+    conn: &mut DbConn,
+    rng: &mut StdRng,
+    review_count: usize,
+    prefix: &str,
+    body: &str,
+    mut pick: impl FnMut(&mut StdRng) -> i64,
+) -> Result<(), DbError> {
+    let at = picket_db::models::now();
     let approvals = [
         "approved",
         "approved",
@@ -70,12 +93,12 @@ pub fn seed(
     for start in (0..review_count).step_by(CHUNK) {
         let rows: Vec<_> = (start..(start + CHUNK).min(review_count))
             .map(|n| {
-                let requester = pks[rng.random_range(0..pks.len())];
+                let requester = pick(rng);
                 let published = at - chrono::Duration::minutes(rng.random_range(0..60 * 24 * 400));
                 let approval = approvals[rng.random_range(0..approvals.len())];
                 (
                     (
-                        reviews::public_id.eq(format!("seed-{n}")),
+                        reviews::public_id.eq(format!("{prefix}-{n}")),
                         reviews::requester_pk.eq(requester),
                         reviews::state.eq("published"),
                         reviews::reward_minor.eq(rng.random_range(1..500i64)),
@@ -97,7 +120,7 @@ pub fn seed(
                         reviews::tos_violation.eq(rng.random_range(0..50) == 0),
                         reviews::broken.eq(rng.random_range(0..30) == 0),
                         reviews::unpaid_screener.eq(false),
-                        reviews::body.eq(""),
+                        reviews::body.eq(body),
                         reviews::created_at.eq(published),
                         reviews::updated_at.eq(published),
                         reviews::published_at.eq(Some(published)),
@@ -109,5 +132,5 @@ pub fn seed(
             .values(&rows)
             .execute(c))?;
     }
-    Ok(pks)
+    Ok(())
 }

@@ -13,7 +13,10 @@ use std::time::Duration;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 
-const NODE_MODULES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/browser/node_modules");
+const NODE_MODULES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../tests/browser/node_modules"
+);
 const PHONE: (u32, u32) = (360, 800);
 const DESKTOP: u32 = 1280;
 
@@ -114,7 +117,7 @@ fn vnu_jar() -> PathBuf {
 }
 
 /// Runs one journey with the browser to itself; `name` names its screenshots.
-pub fn journey<F, Fut>(name: &'static str, body: F)
+pub fn journey<F, Fut>(name: &str, body: F)
 where
     F: FnOnce(Browser) -> Fut,
     Fut: std::future::Future<Output = Browser>,
@@ -135,6 +138,7 @@ where
             shots,
             pages: Vec::new(),
             axe: &shared.axe,
+            shot_count: 0,
         };
         let browser = body(browser).await;
         browser.validate_markup();
@@ -149,6 +153,7 @@ pub struct Browser {
     /// The markup of every page checked so far, for one run of the HTML checker at the end.
     pages: Vec<(String, String)>,
     axe: &'static str,
+    shot_count: u32,
 }
 
 impl Browser {
@@ -197,20 +202,67 @@ impl Browser {
             .expect("text")
     }
 
-    /// Types `value` into the field labelled by `id` (which `layout` names `f-<name>`),
+    /// Types `value` into the field `css` finds (`layout` names fields `#f-<name>`),
     /// replacing what it held.
-    pub async fn fill(&self, id: &str, value: &str) {
-        let field = self.field(id).await;
+    pub async fn fill(&self, css: &str, value: &str) {
+        let field = self.field(css).await;
         field.clear().await.expect("clear field");
         field.send_keys(value).await.expect("type");
     }
 
-    pub async fn choose(&self, id: &str, value: &str) {
-        self.field(id)
+    /// Sets a field a person fills with a picker (a date), as the picker would.
+    pub async fn set(&self, css: &str, value: &str) {
+        self.field(css).await;
+        self.client
+            .execute(
+                "document.querySelector(arguments[0]).value = arguments[1]",
+                vec![json!(css), json!(value)],
+            )
+            .await
+            .expect("set field");
+    }
+
+    pub async fn choose(&self, css: &str, value: &str) {
+        self.field(css)
             .await
             .select_by_value(value)
             .await
-            .unwrap_or_else(|e| panic!("choose {value} in {id}: {e}"));
+            .unwrap_or_else(|e| panic!("choose {value} in {css}: {e}"));
+    }
+
+    /// The text of the first element `css` finds.
+    pub async fn text_of(&self, css: &str) -> String {
+        self.field(css).await.text().await.expect("text")
+    }
+
+    /// The `href` of the first link `css` finds, as the page wrote it.
+    pub async fn href_of(&self, css: &str) -> String {
+        self.field(css)
+            .await
+            .attr("href")
+            .await
+            .expect("href")
+            .unwrap_or_else(|| panic!("{css} has no href"))
+    }
+
+    /// What the page's own origin answers at `path`, fetched by the page (with its cookies),
+    /// as a download link would get it.
+    pub async fn fetch(&self, path: &str) -> (u16, String) {
+        let answer = self
+            .client
+            .execute_async(
+                "fetch(arguments[0]).then(r => r.text().then(t => arguments[1]([r.status, t])))",
+                vec![json!(path)],
+            )
+            .await
+            .expect("fetch");
+        (
+            answer[0]
+                .as_u64()
+                .and_then(|s| u16::try_from(s).ok())
+                .unwrap_or(0),
+            answer[1].as_str().unwrap_or_default().to_owned(),
+        )
     }
 
     /// Clicks the element `css` finds (a radio, a checkbox, a link).
@@ -245,6 +297,15 @@ impl Browser {
             )))
             .await
             .unwrap_or_else(|e| panic!("no {tag} {label:?} on {here}: {e}"));
+        let posts_to: Value = self
+            .client
+            .execute(
+                "const f = arguments[0].closest('form'); \
+                 return f && f.method === 'post' ? f.action : null",
+                vec![serde_json::to_value(&target).expect("element")],
+            )
+            .await
+            .expect("form of the button");
         target.click().await.expect("click");
         // The old document goes stale once the new one has loaded.
         for _ in 0..400 {
@@ -258,30 +319,41 @@ impl Browser {
             .for_element(Locator::Css("body"))
             .await
             .expect("next page");
-        self.check(shot).await;
+        let url = self.client.current_url().await.expect("url");
+        // A page at the form's own address was rendered for the POST (a form shown again with
+        // its errors): fetching its address again would check another page.
+        let rendered_for_post = posts_to.as_str() == Some(url.as_str());
+        self.check_page(shot, rendered_for_post).await;
     }
 
-    async fn field(&self, id: &str) -> fantoccini::elements::Element {
+    async fn field(&self, css: &str) -> fantoccini::elements::Element {
         self.client
-            .find(Locator::Id(id))
+            .find(Locator::Css(css))
             .await
-            .unwrap_or_else(|e| panic!("no field #{id}: {e}"))
+            .unwrap_or_else(|e| panic!("nothing matches {css}: {e}"))
+    }
+
+    async fn check(&mut self, shot: &str) {
+        self.check_page(shot, false).await;
     }
 
     /// Every check a page gets.
-    async fn check(&mut self, shot: &str) {
+    async fn check_page(&mut self, shot: &str, rendered_for_post: bool) {
         let path = self.path().await;
         self.accessible(&path).await;
         self.fits_a_phone(&path).await;
         self.screenshots(shot).await;
-        // The markup as the server sent it, not as the browser repaired it.
+        // The markup as the server sent it, not as the browser repaired it, except for a page
+        // only a POST shows: that one as the browser holds it.
+        let script = if rendered_for_post {
+            "arguments[0]('<!DOCTYPE html>\\n' + document.documentElement.outerHTML)"
+        } else {
+            "fetch(location.href, {headers: {Accept: 'text/html'}})\
+               .then(r => r.text()).then(arguments[0])"
+        };
         let markup = self
             .client
-            .execute_async(
-                "fetch(location.href, {headers: {Accept: 'text/html'}})\
-                   .then(r => r.text()).then(arguments[0])",
-                vec![],
-            )
+            .execute_async(script, vec![])
             .await
             .expect("page source");
         self.pages.push((
@@ -331,13 +403,21 @@ impl Browser {
         );
     }
 
-    async fn screenshots(&self, shot: &str) {
+    async fn screenshots(&mut self, shot: &str) {
+        self.shot_count += 1;
+        let shot = format!("{:02}-{shot}", self.shot_count);
+        self.client
+            .execute("window.scrollTo(0, 0)", vec![])
+            .await
+            .expect("scroll to the top");
         let height = |client: Client| async move {
             let h: Value = client
                 .execute("return document.documentElement.scrollHeight", vec![])
                 .await
                 .expect("height");
-            u32::try_from(h.as_u64().unwrap_or(800)).unwrap_or(800).clamp(600, 5000)
+            u32::try_from(h.as_u64().unwrap_or(800))
+                .unwrap_or(800)
+                .clamp(600, 5000)
         };
         for width in [PHONE.0, DESKTOP] {
             self.client

@@ -3,12 +3,13 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use chrono::NaiveDateTime;
 use picket_core::incident::{
     CorroborationInput, IncidentInput, IncidentStatus, validate_corroboration, validate_incident,
     validate_status_note,
 };
 use picket_core::secrets::new_public_id;
-use picket_db::incidents::{self, IncidentRow, WaveWatch};
+use picket_db::incidents::{self, IncidentRow, Waves};
 use picket_db::models::now;
 use picket_db::requesters::{self, RequesterRow};
 use picket_db::{DbConn, DbError};
@@ -72,17 +73,18 @@ fn require_published(row: &IncidentRow) -> Result<(), ApiError> {
 }
 
 /// Counts waves before a change and notifies followers when the change forms a new one.
-fn wave_watch(
-    conn: &mut DbConn,
-    requester: &RequesterRow,
-    state: &AppState,
-) -> Result<WaveWatch, DbError> {
-    WaveWatch::start(
-        conn,
+/// The waves a local write about `requester` may start.
+fn waves<'a>(
+    state: &'a AppState,
+    requester: Option<&'a RequesterRow>,
+    at: NaiveDateTime,
+) -> Waves<'a> {
+    Waves {
         requester,
-        state.settings.wave_window_days,
-        state.local_instance(),
-    )
+        window_days: state.settings.wave_window_days,
+        local_instance: state.local_instance(),
+        at,
+    }
 }
 
 /// Report an incident. A requester named here is created on first mention.
@@ -113,22 +115,13 @@ pub async fn create(
                 )?),
                 (None, _) => None,
             };
-            let watch = requester
-                .as_ref()
-                .map(|r| wave_watch(conn, r, &shared))
-                .transpose()?;
             let row = incidents::create(
                 conn,
                 &new_public_id(),
-                Some(author),
-                requester.as_ref().map(|r| r.id),
+                author,
                 &incident,
-                at,
+                waves(&shared, requester.as_ref(), at),
             )?;
-            if let (Some(requester), Some(watch)) = (&requester, watch) {
-                incidents::notify_new_incident(conn, &row, requester, at)?;
-                watch.finish(conn, requester, shared.local_instance(), at)?;
-            }
             view(conn, row, requester.as_ref(), Some(username.clone()))
         })
         .await?;
@@ -346,16 +339,14 @@ pub async fn corroborate(
                     "this is your own report: you cannot corroborate it",
                 ));
             }
-            let watch = requester
-                .as_ref()
-                .map(|r| wave_watch(conn, r, &shared))
-                .transpose()?;
-            let at = now();
-            let created =
-                incidents::corroborate(conn, &new_public_id(), row.id, author, &input, at)?;
-            if let (Some(requester), Some(watch)) = (&requester, watch) {
-                watch.finish(conn, requester, shared.local_instance(), at)?;
-            }
+            let created = incidents::corroborate(
+                conn,
+                &new_public_id(),
+                row.id,
+                author,
+                &input,
+                waves(&shared, requester.as_ref(), now()),
+            )?;
             Ok(CorroborationView::new(created, Some(username.clone())))
         })
         .await

@@ -9,7 +9,6 @@ use picket_core::moderation::{TargetType, validate_reason};
 use picket_core::platform::Platform;
 use picket_core::review::{ReviewInput, check_requester_name, validate_review};
 use picket_core::secrets::new_public_id;
-use picket_db::follows;
 use picket_db::models::now;
 use picket_db::moderation;
 use picket_db::requesters::{self, RequesterRow};
@@ -142,9 +141,6 @@ pub async fn create(
                 published_at: None,
             };
             let row = reviews::create(conn, meta, &review, at)?;
-            if !draft {
-                follows::notify_new_review(conn, &row.public_id, &requester, Some(author), now())?;
-            }
             ReviewView::new(row, &requester, Some(username.clone()), true)
         })
         .await?;
@@ -236,17 +232,7 @@ pub async fn edit(
     let view = state
         .db
         .tx(move |conn| {
-            let was_draft = row.state()? == ReviewState::Draft;
             let updated = reviews::update(conn, &row, &review, body.publish, now())?;
-            if was_draft && updated.state()? == ReviewState::Published {
-                follows::notify_new_review(
-                    conn,
-                    &updated.public_id,
-                    &requester,
-                    Some(current.user.id),
-                    now(),
-                )?;
-            }
             ReviewView::new(updated, &requester, author.clone(), true)
         })
         .await?;
