@@ -54,8 +54,9 @@ pub fn revert_last(conn: &mut DbConn) -> Result<String, DbError> {
     Ok(version.to_string())
 }
 
-/// Table → sorted `column:nullability` list, read from the live database. Tests compare the two
-/// backends with it, and each migration's state before `up` with its state after `down`.
+/// Table → sorted `column:nullability` list and the indexes created by name (`index <name>`), read
+/// from the live database. Tests compare the two backends with it, and each migration's state
+/// before `up` with its state after `down`.
 pub fn schema_snapshot(
     conn: &mut DbConn,
 ) -> Result<std::collections::BTreeMap<String, Vec<String>>, DbError> {
@@ -78,13 +79,20 @@ pub fn schema_snapshot(
                     CASE WHEN p.\"notnull\" = 1 OR p.pk > 0 THEN 'NO' ELSE 'YES' END AS nullable
              FROM sqlite_master m JOIN pragma_table_info(m.name) p
              WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'
-               AND m.name <> '__diesel_schema_migrations'"
+               AND m.name <> '__diesel_schema_migrations'
+             UNION ALL
+             SELECT tbl_name, 'index ' || name, 'NO' FROM sqlite_master
+             WHERE type = 'index' AND sql IS NOT NULL"
         }
         DbConn::Pg(_) => {
             "SELECT table_name::text AS table_name, column_name::text AS column_name,
                     is_nullable::text AS nullable
              FROM information_schema.columns
-             WHERE table_schema = current_schema() AND table_name <> '__diesel_schema_migrations'"
+             WHERE table_schema = current_schema() AND table_name <> '__diesel_schema_migrations'
+             UNION ALL
+             SELECT tablename::text, 'index ' || indexname::text, 'NO' FROM pg_indexes
+             WHERE schemaname = current_schema()
+               AND indexname NOT IN (SELECT conname FROM pg_constraint)"
         }
     };
     let rows: Vec<ColumnRow> = diesel::sql_query(query).load(conn)?;

@@ -1,4 +1,4 @@
-//! Benchmark (not a test): server time and weight of the HTML pages workers open most, the requester page and the home page, at 1M reviews on each backend, next to the JSON API for the same requester and a trivial endpoint measured in the same run. Run: `cargo bench -p picket --bench pages` (PostgreSQL as for the tests; `PICKET_BENCH_SCALE=0.1` for a quick run).
+//! Benchmark (not a test): server time and weight of the HTML pages workers open most, the requester page and the home page, at 1M reviews on each backend, next to the JSON API for the same requester and a trivial endpoint measured in the same run. Run: `cargo bench -p picket --bench pages` (PostgreSQL as for the tests; `PICKET_BENCH_SCALE=0.1` for a quick run, `PICKET_BENCH_BACKEND=sqlite` or `postgres` for one backend).
 
 #![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used)]
 
@@ -127,6 +127,15 @@ async fn bench(backend: TestBackend, scale: f64) {
     })
     .await;
     report("baseline: JSON API, big requester", samples, bytes);
+    let (samples, bytes) = time(&http, &base, "application/json", |_| {
+        format!("/api/v1/requesters/mturk/{hot_id}/reviews?limit=20")
+    })
+    .await;
+    report(
+        "JSON API, big requester's 20 newest reviews",
+        samples,
+        bytes,
+    );
     let (samples, bytes) = time(&http, &base, HTML, |_| format!("/r/mturk/{hot_id}")).await;
     let page_bytes = bytes;
     report("requester page, big requester", samples, bytes);
@@ -159,7 +168,10 @@ async fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(1.0);
+    let only = std::env::var("PICKET_BENCH_BACKEND").unwrap_or_default();
     for backend in [TestBackend::Sqlite, TestBackend::Postgres] {
-        bench(backend, scale).await;
+        if only.is_empty() || format!("{backend:?}").eq_ignore_ascii_case(&only) {
+            bench(backend, scale).await;
+        }
     }
 }

@@ -127,9 +127,12 @@ where
         let _turn = shared.turn.lock().await;
         let client = shared.client.clone();
         client.goto("about:blank").await.expect("blank page");
-        let shots = Path::new(env!("CARGO_TARGET_TMPDIR"))
-            .join("screenshots")
-            .join(name);
+        // `target/screenshots/<journey>/`, beside the build (the target folder is the parent of
+        // the one Cargo gives tests for scratch files).
+        let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .parent()
+            .expect("target folder");
+        let shots = target.join("screenshots").join(name);
         let _ = std::fs::remove_dir_all(&shots);
         std::fs::create_dir_all(&shots).expect("screenshot folder");
         let browser = Browser {

@@ -167,7 +167,12 @@ async fn a_worker_reviews_edits_and_deletes(mut browser: Browser, backend: TestB
     );
 
     browser.open(&format!("/r/mturk/{RID}"), "requester").await;
-    assert!(browser.text().await.contains("approved in two days"));
+    let text = browser.text().await;
+    assert!(text.contains("approved in two days"), "{text}");
+    // Counted in the figures: $1.50 for 10 minutes.
+    let figures = browser.text_of("#figures-table").await;
+    assert!(figures.contains("$9.00/h"), "{figures}");
+    assert!(figures.contains("1 of 1 (100%)"), "recommended: {figures}");
 
     browser.open(&review, "review-again").await;
     browser.follow("Delete", "review-delete").await;
@@ -371,6 +376,11 @@ async fn a_moderator_removes_reported_content(
     );
     assert!(!text.contains("carol"), "reporters stay anonymous: {text}");
     browser.open(&review, "review-removed-public").await;
+    let text = browser.text().await;
+    assert!(
+        !text.contains("Jane Doe"),
+        "removed words are not shown: {text}"
+    );
     server.stop().await;
     browser
 }

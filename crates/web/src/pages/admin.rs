@@ -72,6 +72,7 @@ async fn page(
         }
         section aria-labelledby="domains" {
             h2 #domains { "Domain blocks and allows" }
+            @if federation.rules.is_empty() { p.muted { "No rules." } } @else {
             div.table-wrap tabindex="0" role="region" aria-label="Table of domain rules" {
                 table {
                     thead { tr { th scope="col" { "Domain" } th scope="col" { "Rule" } th scope="col" { "Reason" } th scope="col" { "From" } th scope="col" { "Action" } } }
@@ -96,7 +97,7 @@ async fn page(
                     }
                 }
             }
-            @if federation.rules.is_empty() { p.muted { "No rules." } }
+            }
             form method="post" action="/admin/domains" {
                 (ctx.csrf_field())
                 div.row {
@@ -136,7 +137,7 @@ async fn page(
         }
         section aria-labelledby="peers" {
             h2 #peers { "Federation peers" }
-            @if federation.peers.is_empty() { p.muted { "No deliveries yet." } }
+            @if federation.peers.is_empty() { p.muted { "No deliveries yet." } } @else {
             div.table-wrap tabindex="0" role="region" aria-label="Table of peers" {
                 table {
                     thead { tr { th scope="col" { "Instance" } th scope="col" { "Reachable" } th scope="col" { "Last success" } th scope="col" { "Failures in a row" } } }
@@ -151,6 +152,7 @@ async fn page(
                         }
                     }
                 }
+            }
             }
         }
     };

@@ -203,7 +203,7 @@ fn hourly_cell(w: &WindowStats) -> Markup {
 
 fn aggregates_table(view: &RequesterView) -> Markup {
     html! {
-        div.table-wrap tabindex="0" role="region" aria-label="Table of figures" {
+        div.table-wrap #figures-table tabindex="0" role="region" aria-label="Table of figures" {
             table {
                 caption.muted { "Published reviews counted here; the last 30 and 90 days, and all time." }
                 thead { tr { th scope="col" { "Figure" } th scope="col" { "30 days" } th scope="col" { "90 days" } th scope="col" { "All time" } } }
