@@ -115,6 +115,7 @@ impl TestDb {
                 Some(_) => "t::text".to_owned(),
                 None => columns
                     .iter()
+                    .filter(|c| !c.starts_with("index "))
                     .map(|c| format!("coalesce(t.\"{}\", '')", c.split(':').next().unwrap_or(c)))
                     .collect::<Vec<_>>()
                     .join(" || '|' || "),

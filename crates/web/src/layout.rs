@@ -9,8 +9,8 @@ use maud::{Markup, html};
 use picket_core::aggregate::ScoreMean;
 use picket_core::money::format_money;
 
-const STYLESHEET: &str = include_str!("../assets/picket.css");
-const SCRIPT: &str = include_str!("../assets/picket.js");
+pub const STYLESHEET: &str = include_str!("../assets/picket.css");
+pub const SCRIPT: &str = include_str!("../assets/picket.js");
 
 fn asset(body: &'static str, content_type: &'static str) -> Response {
     let mut response = body.into_response();

@@ -11,8 +11,27 @@ use crate::context::Ctx;
 pub const PAGE_CSP: &str = "default-src 'self'; img-src 'self' data:; object-src 'none'; \
                             base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-/// Bumped when the stylesheet or script changes, so browsers fetch the new one.
-pub const ASSET_VERSION: &str = "1";
+/// A digest of the stylesheet and script (FNV-1a), computed at compile time: any change to
+/// either gives new URLs, so browsers that keep them for a week still fetch the new ones.
+pub const ASSET_VERSION: u64 = {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let parts = [
+        crate::layout::STYLESHEET.as_bytes(),
+        crate::layout::SCRIPT.as_bytes(),
+    ];
+    let mut p = 0;
+    while p < parts.len() {
+        let bytes = parts[p];
+        let mut i = 0;
+        while i < bytes.len() {
+            hash ^= bytes[i] as u64;
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+            i += 1;
+        }
+        p += 1;
+    }
+    hash
+};
 
 /// Extra things a page can put in its `<head>`.
 #[derive(Debug, Default)]
@@ -33,7 +52,7 @@ fn shell(title: &str, head: &Head, nav: Markup, body: Markup) -> Markup {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · Picket" }
-                link rel="stylesheet" href={ "/static/picket.css?v=" (ASSET_VERSION) };
+                link rel="stylesheet" href={ "/static/picket.css?v=" (format!("{ASSET_VERSION:x}")) };
                 @if let Some(feed) = &head.feed {
                     link rel="alternate" type="application/atom+xml" title="Atom feed" href=(feed);
                 }
@@ -41,7 +60,7 @@ fn shell(title: &str, head: &Head, nav: Markup, body: Markup) -> Markup {
                     meta name="description" content=(description);
                 }
                 @if head.noindex { meta name="robots" content="noindex"; }
-                script src={ "/static/picket.js?v=" (ASSET_VERSION) } defer {}
+                script src={ "/static/picket.js?v=" (format!("{ASSET_VERSION:x}")) } defer {}
             }
             body {
                 a.skip href="#main" { "Skip to content" }
