@@ -248,3 +248,106 @@ async fn incidents_and_corroborations_federate(backend: TestBackend) {
 }
 
 both_backends!(incidents_and_corroborations_federate);
+
+/// The platform's incidents on `server`, newest first.
+async fn platform_incidents(server: &TestServer) -> Vec<Value> {
+    let (status, list) = Client::new(server)
+        .get("/api/v1/platforms/mturk/incidents")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    list["items"].as_array().cloned().expect("items")
+}
+
+async fn platform_waves(server: &TestServer) -> Value {
+    let (status, page) = Client::new(server).get("/api/v1/platforms/mturk").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    page["waves"].clone()
+}
+
+/// A lock-out naming no requester, reported on A and corroborated on B and C, is one platform
+/// wave of 3 workers on 3 instances on every instance, listed on the platform's page.
+async fn a_platform_lock_out_makes_a_platform_wave_everywhere(backend: TestBackend) {
+    let a = federating(backend).await;
+    let b = federating(backend).await;
+    let c = federating(backend).await;
+    for (follower, target) in [(&a, &b), (&a, &c), (&b, &a), (&b, &c), (&c, &a), (&c, &b)] {
+        follow_instance(follower, target).await;
+    }
+    let alice = a.signed_in("alice", PASSWORD).await;
+    let (status, created) = alice
+        .post(
+            "/api/v1/incidents",
+            json!({
+                "kind": "account_suspension",
+                "platform": "mturk",
+                "happened_from": chrono::Utc::now().date_naive().to_string(),
+                "amount_lost_minor": 41_250,
+                "message_received": "Your account has been suspended.",
+                "description": "Locked out with my earnings in the account, no reason given."
+            }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert!(created["requester"].is_null(), "{created}");
+    assert_eq!(platform_incidents(&a).await.len(), 1);
+    assert_eq!(platform_waves(&a).await, json!([]), "one worker is no wave");
+
+    let mut workers = Vec::new();
+    for (server, name) in [(&b, "bob"), (&c, "carol")] {
+        eventually("the lock-out reaches the instance", || async {
+            platform_incidents(server).await.len() == 1
+        })
+        .await;
+        let copy = platform_incidents(server).await.remove(0);
+        assert_eq!(copy["origin"], domain(&a));
+        let id = copy["id"].as_str().expect("id").to_owned();
+        let worker = server.signed_in(name, PASSWORD).await;
+        let (status, body) = worker
+            .post(
+                &format!("/api/v1/incidents/{id}/corroborations"),
+                json!({"note": "Locked out the same morning."}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        workers.push(worker);
+    }
+    for server in [&a, &b, &c] {
+        eventually("every instance counts 3 workers on 3 instances", || async {
+            let waves = platform_waves(server).await;
+            waves[0]["workers"] == 3 && waves[0]["instances"] == 3
+        })
+        .await;
+        let waves = platform_waves(server).await;
+        assert_eq!(waves[0]["kind"], "account_suspension", "{waves}");
+        assert_eq!(waves.as_array().map(Vec::len), Some(1), "{waves}");
+    }
+    // Requester pages and lists do not mix platform incidents in.
+    let (status, _) = Client::new(&a)
+        .get(&format!("/api/v1/requesters/mturk/{RID}/incidents"))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, body) = Client::new(&a).get("/api/v1/platforms/nowhere").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert_eq!(body["message"], "no such platform", "{body}");
+    // The platform's page says it in words, on every instance.
+    for server in [&a, &b, &c] {
+        let page = crate::support::http()
+            .get(format!("{}/platforms/mturk", server.base))
+            .header("accept", "text/html")
+            .send()
+            .await
+            .expect("page")
+            .text()
+            .await
+            .expect("body");
+        assert!(
+            page.contains("MTurk account suspensions: 3 workers on 3 instances since"),
+            "{page}"
+        );
+    }
+    for s in [a, b, c] {
+        s.stop().await;
+    }
+}
+
+both_backends!(a_platform_lock_out_makes_a_platform_wave_everywhere);

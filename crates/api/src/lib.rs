@@ -36,7 +36,7 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub fn router(state: AppState, federation: Router, pages: impl FnOnce(Router) -> Router) -> Router {
     use routes::{
         accounts, admin, compat, export, feeds, import, incidents, invites, moderation,
-        notifications, remote_follows, requesters, reviews, sessions, totp,
+        notifications, platforms, remote_follows, requesters, reviews, sessions, totp,
     };
     let api = Router::new()
         .route("/accounts", post(accounts::register))
@@ -64,6 +64,11 @@ pub fn router(state: AppState, federation: Router, pages: impl FnOnce(Router) ->
         .route("/auth/sessions/{id}", delete(sessions::revoke))
         .route("/invites", post(invites::create))
         .route("/platforms", get(requesters::platforms))
+        .route("/platforms/{platform}", get(platforms::show))
+        .route(
+            "/platforms/{platform}/incidents",
+            get(platforms::list_incidents),
+        )
         .route("/requesters", get(requesters::search))
         .route(
             "/requesters/{platform}/{requester_id}",

@@ -29,6 +29,8 @@ use crate::routes;
         routes::sessions::revoke,
         routes::invites::create,
         routes::requesters::platforms,
+        routes::platforms::show,
+        routes::platforms::list_incidents,
         routes::requesters::search,
         routes::requesters::show,
         routes::requesters::list_reviews,

@@ -86,6 +86,20 @@ pub fn waves(incidents: &[IncidentFacts], window_days: i64) -> Vec<Wave> {
     found
 }
 
+/// "MTurk account suspensions: 31 workers on 6 instances since 3 Nov 2026": a wave of incidents
+/// that name no requester.
+pub fn describe_platform(wave: &Wave, platform: Platform) -> String {
+    let plural = |n: i64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    format!(
+        "{} {}: {} on {} since {}",
+        platform.display_name(),
+        wave.kind.plural(),
+        plural(wave.workers, "worker", "workers"),
+        plural(wave.instances, "instance", "instances"),
+        wave.since.format("%-d %b %Y")
+    )
+}
+
 /// "3 workers on 2 instances report mass rejections by Acme on MTurk since 1 Nov 2026".
 pub fn describe(wave: &Wave, requester_name: &str, platform: Platform) -> String {
     let plural = |n: i64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
@@ -138,6 +152,10 @@ mod tests {
         assert_eq!(
             describe(wave, "Acme", Platform::Mturk),
             "3 workers on 2 instances report mass rejections by Acme on MTurk since 1 Nov 2026"
+        );
+        assert_eq!(
+            describe_platform(wave, Platform::Mturk),
+            "MTurk mass rejections: 3 workers on 2 instances since 1 Nov 2026"
         );
     }
 

@@ -661,6 +661,59 @@ pub fn wave_facts(
         .filter(counted!(incidents::origin))
         .select(IncidentRow::as_select())
         .load(conn)?;
+    facts_of(conn, rows, local_instance)
+}
+
+/// What platform waves are made of: the platform's incidents that name no requester (lock-outs,
+/// suspensions, withheld earnings, payment problems), from `since` on, counted as requester
+/// waves are.
+pub fn platform_wave_facts(
+    conn: &mut DbConn,
+    platform: &str,
+    since: chrono::NaiveDate,
+    local_instance: &str,
+) -> Result<Vec<IncidentFacts>, DbError> {
+    let rows: Vec<IncidentRow> = incidents::table
+        .filter(incidents::requester_pk.is_null())
+        .filter(incidents::platform.eq(platform))
+        .filter(incidents::happened_from.ge(since))
+        .filter(incidents::state.eq(PUBLISHED))
+        .filter(visible!(incidents::origin))
+        .filter(counted!(incidents::origin))
+        .select(IncidentRow::as_select())
+        .load(conn)?;
+    facts_of(conn, rows, local_instance)
+}
+
+/// Published incidents about a platform as a whole (no requester named), newest first.
+pub fn list_for_platform(
+    conn: &mut DbConn,
+    platform: &str,
+    before_id: Option<i64>,
+    limit: i64,
+) -> Result<Vec<IncidentWithAuthor>, DbError> {
+    let mut query = incidents::table
+        .left_join(users::table)
+        .filter(incidents::requester_pk.is_null())
+        .filter(incidents::platform.eq(platform.to_owned()))
+        .filter(incidents::state.eq(PUBLISHED))
+        .filter(visible!(incidents::origin))
+        .select((IncidentRow::as_select(), users::username.nullable()))
+        .order(incidents::id.desc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(before) = before_id {
+        query = query.filter(incidents::id.lt(before));
+    }
+    Ok(query.load(conn)?)
+}
+
+/// Who reported and corroborated each incident, from which instance.
+fn facts_of(
+    conn: &mut DbConn,
+    rows: Vec<IncidentRow>,
+    local_instance: &str,
+) -> Result<Vec<IncidentFacts>, DbError> {
     let pks: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let backers: Vec<CorroborationRow> = corroborations::table
         .filter(corroborations::incident_pk.eq_any(&pks))

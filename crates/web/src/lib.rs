@@ -36,12 +36,15 @@ pub fn attach(state: AppState) -> impl FnOnce(Router) -> Router {
 
 /// Pages at URLs of their own.
 fn plain_pages(state: AppState) -> Router {
-    use pages::{account, admin, auth, home, incidents, moderation, requesters, reviews};
+    use pages::{
+        account, admin, auth, home, incidents, moderation, platforms, requesters, reviews,
+    };
     Router::new()
         .route("/", get(home::home))
         .route("/search", get(home::search))
         .route("/about", get(home::about))
         .route("/modlog", get(moderation::modlog))
+        .route("/platforms/{platform}", get(platforms::show))
         .route("/static/picket.css", get(layout::stylesheet))
         .route("/static/picket.js", get(layout::script))
         .route("/login", get(auth::login_page).post(auth::login))

@@ -261,6 +261,32 @@ async fn invited_workers_report_corroborate_and_follow(
         text.contains("Reversal deadline"),
         "MTurk rejections can be reversed: {text}"
     );
+
+    // A lock-out names no requester: it goes on the platform's page.
+    browser
+        .open("/incidents/new?platform=mturk", "platform-incident-form")
+        .await;
+    browser.choose("#f-kind", "account_suspension").await;
+    browser
+        .set("#f-happened_from", &today.format("%Y-%m-%d").to_string())
+        .await;
+    browser.fill("#f-amount_lost", "412.50").await;
+    browser
+        .fill(
+            "#f-description",
+            "Locked out this morning with my earnings in the account.",
+        )
+        .await;
+    browser.press("File the report", "platform-incident").await;
+    let text = browser.text().await;
+    assert!(text.contains("Account suspension · MTurk"), "{text}");
+    browser.follow("MTurk", "platform").await;
+    assert_eq!(browser.path().await, "/platforms/mturk");
+    let text = browser.text().await;
+    assert!(
+        text.contains("Account suspension") && text.contains("Report a platform incident"),
+        "{text}"
+    );
     log_out(&mut browser).await;
 
     // Bob follows the requester, then corroborates.

@@ -11,6 +11,7 @@ pub mod incidents;
 pub mod invites;
 pub mod moderation;
 pub mod notifications;
+pub mod platforms;
 pub mod remote_follows;
 pub mod requesters;
 pub mod reviews;

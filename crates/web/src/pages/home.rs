@@ -77,7 +77,20 @@ pub async fn home(State(state): State<AppState>, ctx: Ctx) -> PageResult {
                     });
                 }
             }
-            Ok((recent, lines))
+            // Platform waves (lock-outs, suspensions) first: they hit workers whoever they work for.
+            let mut platform_lines = Vec::new();
+            let from = since - chrono::Duration::days(window);
+            for platform in Platform::ALL {
+                let facts = incidents::platform_wave_facts(conn, platform.as_str(), from, &local)?;
+                for wave in waves(&facts, window).iter().filter(|w| w.until >= since) {
+                    platform_lines.push(WaveLine {
+                        url: format!("/platforms/{}", platform.as_str()),
+                        sentence: picket_core::wave::describe_platform(wave, *platform),
+                    });
+                }
+            }
+            platform_lines.extend(lines);
+            Ok((recent, platform_lines))
         })
         .await?;
     let body = html! {
@@ -95,6 +108,13 @@ pub async fn home(State(state): State<AppState>, ctx: Ctx) -> PageResult {
                         li { a href=(line.url) { (line.sentence) } }
                     }
                 }
+            }
+        }
+        p {
+            "Lock-outs, suspensions and withheld pay on a whole platform: "
+            @for (i, p) in Platform::ALL.iter().enumerate() {
+                @if i > 0 { " · " }
+                a href={ "/platforms/" (p.as_str()) } { (p.display_name()) }
             }
         }
         section aria-labelledby="recent" {

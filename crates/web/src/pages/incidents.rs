@@ -48,7 +48,10 @@ pub fn incident_item(incident: &IncidentView) -> Markup {
                 " " span.meta { "(" (status_words(incident.status)) ")" }
             }
             p.meta {
-                @if let Some(r) = &incident.requester { (requester_link(r)) " · " }
+                @match &incident.requester {
+                    Some(r) => { (requester_link(r)) " · " },
+                    None => { a href={ "/platforms/" (incident.platform) } { (platform_name(&incident.platform)) } " · " },
+                }
                 "since " (day(incident.happened_from))
                 " · " (incident.corroborations) " " (if incident.corroborations == 1 { "corroboration" } else { "corroborations" })
                 " · " (byline(incident.author.as_deref(), incident.origin.as_deref(), incident.remote_author.as_deref(), incident.original_url.as_deref()))
@@ -280,8 +283,28 @@ async fn load(ctx: &Ctx, id: &str) -> PageResult<IncidentView> {
 
 /// The waves of the incident's requester that this incident belongs to.
 async fn waves_of(state: &AppState, incident: &IncidentView) -> PageResult<Vec<(Wave, String)>> {
+    let part_of = |w: &picket_core::wave::Wave| {
+        w.kind == incident.kind
+            && w.since <= incident.happened_from
+            && incident.happened_from <= w.until
+    };
     let Some(r) = &incident.requester else {
-        return Ok(Vec::new());
+        let platform: Platform = incident.platform.parse().unwrap_or(Platform::Other);
+        let page = picket_api::routes::platforms::show(
+            State(state.clone()),
+            Path(incident.platform.clone()),
+        )
+        .await?
+        .0;
+        return Ok(page
+            .waves
+            .into_iter()
+            .filter(part_of)
+            .map(|w| {
+                let sentence = picket_core::wave::describe_platform(&w, platform);
+                (w, sentence)
+            })
+            .collect());
     };
     let view = requester_api::show(
         State(state.clone()),
@@ -293,11 +316,7 @@ async fn waves_of(state: &AppState, incident: &IncidentView) -> PageResult<Vec<(
     Ok(view
         .waves
         .into_iter()
-        .filter(|w| {
-            w.kind == incident.kind
-                && w.since <= incident.happened_from
-                && incident.happened_from <= w.until
-        })
+        .filter(part_of)
         .map(|w| {
             let sentence = describe(&w, &view.name, platform);
             (w, sentence)
@@ -375,7 +394,13 @@ async fn incident_page(
             .map_or(platform_name(&incident.platform), |r| r.name.as_str())
     );
     let body = html! {
-        h1 { (incident.kind.label()) @if let Some(r) = &incident.requester { " · " (requester_link(r)) } }
+        h1 {
+            (incident.kind.label()) " · "
+            @match &incident.requester {
+                Some(r) => (requester_link(r)),
+                None => a href={ "/platforms/" (incident.platform) } { (platform_name(&incident.platform)) },
+            }
+        }
         p.meta {
             (byline(incident.author.as_deref(), incident.origin.as_deref(), incident.remote_author.as_deref(), incident.original_url.as_deref()))
             " · filed " (when(incident.created_at))

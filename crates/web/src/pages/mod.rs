@@ -6,6 +6,7 @@ pub mod auth;
 pub mod home;
 pub mod incidents;
 pub mod moderation;
+pub mod platforms;
 pub mod requesters;
 pub mod reviews;
 pub mod workers;
