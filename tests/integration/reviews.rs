@@ -448,13 +448,12 @@ async fn search_aliases_follows_and_notifications(backend: TestBackend) {
         public.headers()[reqwest::header::CONTENT_TYPE],
         "application/atom+xml; charset=utf-8"
     );
-    assert!(
-        public
-            .text()
-            .await
-            .expect("text")
-            .contains("Review of Acme Labs on MTurk")
-    );
+    let public = public.text().await.expect("text");
+    assert!(public.contains("Review of Acme Labs on MTurk"), "{public}");
+    // Entries link to the review's page (its object URL), not to the JSON API.
+    let page_link = format!("href=\"{}/reviews/", server.base);
+    assert!(public.contains(&page_link), "{public}");
+    assert!(text.contains(&page_link), "the worker's feed too: {text}");
     assert_eq!(
         crate::support::http_get(format!("{}/feeds/workers/not-a-token", server.base))
             .await

@@ -76,11 +76,12 @@ pub async fn requester_feed(
                 } else {
                     short(&content.body)
                 };
+                // The id stays as first published (readers key on it); the link is the page.
                 entries.push(entry(
                     api(format!("api/v1/reviews/{}", row.public_id)),
                     format!("Review of {} on {platform_name}", requester.name),
                     summary,
-                    api(format!("api/v1/reviews/{}", row.public_id)),
+                    api(format!("reviews/{}", row.public_id)),
                     row.published_at.unwrap_or(row.created_at),
                 ));
             }
@@ -97,7 +98,7 @@ pub async fn requester_feed(
                         requester.name
                     ),
                     short(&row.description),
-                    api(format!("api/v1/incidents/{}", row.public_id)),
+                    api(format!("incidents/{}", row.public_id)),
                     row.created_at,
                 ));
             }
@@ -155,11 +156,12 @@ pub async fn worker_feed(
                         .platform
                         .parse::<Platform>()
                         .map_or("", Platform::display_name);
+                    // The pages people read, at the objects' own addresses.
                     let link = match n.kind.as_str() {
-                        "review" => api(format!("api/v1/reviews/{}", n.subject)),
-                        "incident" => api(format!("api/v1/incidents/{}", n.subject)),
+                        "review" => api(format!("reviews/{}", n.subject)),
+                        "incident" => api(format!("incidents/{}", n.subject)),
                         _ => api(format!(
-                            "api/v1/requesters/{}/{}",
+                            "r/{}/{}",
                             requester.platform, requester.requester_id
                         )),
                     };
