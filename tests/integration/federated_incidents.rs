@@ -329,6 +329,17 @@ async fn a_platform_lock_out_makes_a_platform_wave_everywhere(backend: TestBacke
     let (status, body) = Client::new(&a).get("/api/v1/platforms/nowhere").await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
     assert_eq!(body["message"], "no such platform", "{body}");
+    let feed = crate::support::http_get(format!("{}/feeds/platforms/mturk", b.base))
+        .await
+        .expect("feed")
+        .text()
+        .await
+        .expect("body");
+    assert!(feed.contains("Account suspension on MTurk"), "{feed}");
+    assert!(
+        feed.contains(&format!("href=\"{}/incidents/", b.base)),
+        "{feed}"
+    );
     // The platform's page says it in words, on every instance.
     for server in [&a, &b, &c] {
         let page = crate::support::http()

@@ -169,6 +169,7 @@ pub fn router(state: AppState, federation: Router, pages: impl FnOnce(Router) ->
         )
         .route("/feeds/workers/{token}", get(feeds::worker_feed))
         .route("/feeds/modlog", get(feeds::modlog_feed))
+        .route("/feeds/platforms/{platform}", get(feeds::platform_feed))
         .route("/api/multi-attrs.php", get(compat::multi_attrs))
         .route("/requesters", get(compat::requesters))
         .route("/requesters/{rid}", get(compat::requester))

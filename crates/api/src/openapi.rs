@@ -66,6 +66,7 @@ use crate::routes;
         routes::moderation::blocks_csv,
         routes::moderation::allows_csv,
         routes::feeds::modlog_feed,
+        routes::feeds::platform_feed,
         routes::notifications::followed,
         routes::remote_follows::list,
         routes::remote_follows::follow,

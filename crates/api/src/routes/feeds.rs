@@ -1,4 +1,4 @@
-//! Atom feeds: one public feed per requester (new reviews and incidents) and one secret-URL feed per worker (their notifications), for any feed reader.
+//! Atom feeds: one public feed per requester (new reviews and incidents) and per platform (incidents naming no requester), and one secret-URL feed per worker (their notifications), for any feed reader.
 
 use atom_syndication::{Content, Entry, Feed, FixedDateTime, Link, Text};
 use axum::extract::{Path, State};
@@ -131,6 +131,57 @@ pub async fn requester_feed(
             }
             other => other.into(),
         })?;
+    Ok(atom(feed))
+}
+
+/// Public Atom feed of a platform's incidents that name no requester (lock-outs, suspensions,
+/// withheld earnings), newest first.
+#[utoipa::path(get, path = "/feeds/platforms/{platform}", tag = "incidents",
+    params(("platform" = String, Path)),
+    responses((status = 200, content_type = "application/atom+xml"), (status = 404)))]
+pub async fn platform_feed(
+    State(state): State<AppState>,
+    Path(platform): Path<String>,
+) -> ApiResult<Response> {
+    let platform = super::platforms::parse_platform(&platform)?;
+    let base = state.settings.public_url.clone();
+    let feed = state
+        .db
+        .run(move |conn| {
+            let name = platform.display_name();
+            let url = |path: String| base.join(&path).map(|u| u.to_string()).unwrap_or(path);
+            let mut entries = Vec::new();
+            for (row, _) in incidents::list_for_platform(conn, platform.as_str(), None, ENTRIES)? {
+                let kind = row
+                    .kind
+                    .parse::<picket_core::incident::IncidentKind>()
+                    .map_err(DbError::Corrupt)?;
+                let link = url(format!("incidents/{}", row.public_id));
+                entries.push(entry(
+                    link.clone(),
+                    format!("{} on {name}", kind.label()),
+                    short(&row.description),
+                    link,
+                    row.created_at,
+                ));
+            }
+            let self_url = url(format!("feeds/platforms/{}", platform.as_str()));
+            Ok(Feed {
+                id: self_url.clone(),
+                title: Text::plain(format!(
+                    "{name}: lock-outs, suspensions and withheld pay — Picket"
+                )),
+                updated: entries.first().map_or_else(|| time(now()), |e| e.updated),
+                links: vec![Link {
+                    href: self_url,
+                    rel: "self".into(),
+                    ..Link::default()
+                }],
+                entries,
+                ..Feed::default()
+            })
+        })
+        .await?;
     Ok(atom(feed))
 }
 

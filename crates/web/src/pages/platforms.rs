@@ -44,6 +44,7 @@ pub async fn show(
             p.wave { (describe_platform(wave, parsed)) }
         }
         p { a.button href={ "/incidents/new?platform=" (page.id) } { "Report a platform incident" } }
+        p { a href={ "/feeds/platforms/" (page.id) } { "Atom feed of these reports" } }
         section aria-labelledby="platform-incidents" {
             h2 #platform-incidents { "Reports" }
             @if incidents.items.is_empty() { p.muted { "No reports yet." } }
