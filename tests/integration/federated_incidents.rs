@@ -329,6 +329,60 @@ async fn a_platform_lock_out_makes_a_platform_wave_everywhere(backend: TestBacke
     let (status, body) = Client::new(&a).get("/api/v1/platforms/nowhere").await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
     assert_eq!(body["message"], "no such platform", "{body}");
+    // Afterwards: the account came back, the money did not; every copy learns it.
+    let id = created["id"].as_str().expect("id");
+    let mut edit = created.clone();
+    let update = json!({
+        "kind": "account_suspension",
+        "platform": "mturk",
+        "happened_from": created["happened_from"],
+        "amount_lost_minor": 41_250,
+        "message_received": "Your account has been suspended.",
+        "description": created["description"],
+        "earnings_locked_minor": 41_250,
+        "reinstated_on": chrono::Utc::now().date_naive().to_string(),
+        "platform_answer": "After review we have restored your account."
+    });
+    let (status, edited) = alice
+        .send(
+            alice
+                .request(Method::PUT, &format!("/api/v1/incidents/{id}"))
+                .json(&update),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{edited}");
+    assert_eq!(
+        edited["earnings_locked"], true,
+        "an amount means locked: {edited}"
+    );
+    edit["reinstated_on"] = update["reinstated_on"].clone();
+    for server in [&b, &c] {
+        eventually("the aftermath reaches the copies", || async {
+            platform_incidents(server).await[0]["reinstated_on"] == edit["reinstated_on"]
+        })
+        .await;
+        let copy = platform_incidents(server).await.remove(0);
+        assert_eq!(copy["earnings_locked_minor"], 41_250, "{copy}");
+        assert_eq!(
+            copy["platform_answer"],
+            "After review we have restored your account."
+        );
+    }
+    let (status, refused) = alice
+        .send(
+            alice
+                .request(Method::PUT, &format!("/api/v1/incidents/{id}"))
+                .json(&json!({
+                    "kind": "account_suspension",
+                    "platform": "mturk",
+                    "happened_from": created["happened_from"],
+                    "description": "x",
+                    "reinstated_on": "2020-01-01"
+                })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert!(refused["fields"]["reinstated_on"].is_string(), "{refused}");
     let feed = crate::support::http_get(format!("{}/feeds/platforms/mturk", b.base))
         .await
         .expect("feed")

@@ -253,6 +253,13 @@ pub struct IncidentView {
     pub message_received: Option<String>,
     pub description: String,
     pub evidence_digests: Vec<String>,
+    /// Whether earnings were locked in the account, and how much (minor units), when known.
+    pub earnings_locked: Option<bool>,
+    pub earnings_locked_minor: Option<i64>,
+    /// The day the account was reinstated, if it was.
+    pub reinstated_on: Option<NaiveDate>,
+    /// What the platform (or the requester) answered.
+    pub platform_answer: Option<String>,
     /// For MTurk rejections: the last day the requester can still reverse them.
     pub reversal_deadline: Option<NaiveDate>,
     pub status: IncidentStatus,
@@ -292,6 +299,10 @@ impl IncidentView {
         let platform: Platform = row.platform.parse().map_err(DbError::Corrupt)?;
         Ok(IncidentView {
             evidence_digests: row.evidence(),
+            earnings_locked: row.earnings_locked,
+            earnings_locked_minor: row.earnings_locked_minor,
+            reinstated_on: row.reinstated_on,
+            platform_answer: row.platform_answer.clone(),
             original_url: row.ap_id,
             remote_author: row.remote_author,
             id: row.public_id,

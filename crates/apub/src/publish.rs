@@ -263,7 +263,7 @@ enum Loaded {
     Incident(IncidentRow, Option<RequesterRow>, Option<String>),
     Corroboration(
         CorroborationRow,
-        IncidentRow,
+        Box<IncidentRow>,
         Option<RequesterRow>,
         Option<String>,
     ),
@@ -290,7 +290,7 @@ fn load(conn: &mut DbConn, object_type: ObjectType, public_id: &str) -> Result<L
             let incident = incidents::by_pk(conn, row.incident_pk)?;
             let requester = requester_of(conn, incident.requester_pk)?;
             let author = username(conn, row.author_id)?;
-            Loaded::Corroboration(row, incident, requester, author)
+            Loaded::Corroboration(row, Box::new(incident), requester, author)
         }
         ObjectType::Account | ObjectType::Report => {
             return Err(DbError::Corrupt(format!(

@@ -106,6 +106,19 @@ pub struct IncidentInput {
     /// SHA-256 digests of evidence files, never the files.
     #[serde(default)]
     pub evidence_digests: Vec<String>,
+    // What workers need afterwards, filled in (with `PUT`) as it becomes known.
+    /// Whether earnings were locked in the account; an amount implies `true`.
+    #[serde(default)]
+    pub earnings_locked: Option<bool>,
+    /// How much was locked, in minor units of `currency`.
+    #[serde(default)]
+    pub earnings_locked_minor: Option<i64>,
+    /// The day the account was reinstated, if it was.
+    #[serde(default)]
+    pub reinstated_on: Option<NaiveDate>,
+    /// What the platform (or the requester) answered, word for word.
+    #[serde(default)]
+    pub platform_answer: Option<String>,
 }
 
 /// An incident report that passed every rule, normalised.
@@ -124,6 +137,14 @@ pub struct ValidIncident {
     pub message_received: Option<String>,
     pub description: String,
     pub evidence_digests: Vec<String>,
+    #[serde(default)]
+    pub earnings_locked: Option<bool>,
+    #[serde(default)]
+    pub earnings_locked_minor: Option<i64>,
+    #[serde(default)]
+    pub reinstated_on: Option<NaiveDate>,
+    #[serde(default)]
+    pub platform_answer: Option<String>,
 }
 
 fn is_digest(text: &str) -> bool {
@@ -222,8 +243,45 @@ pub fn validate_incident(
         exclude,
         allow_worker_ids,
     );
+    if input.earnings_locked_minor.is_some_and(|m| m < 0) {
+        errors.add("earnings_locked_minor", "cannot be negative");
+    }
+    if input.earnings_locked == Some(false) && input.earnings_locked_minor.is_some_and(|m| m > 0) {
+        errors.add(
+            "earnings_locked_minor",
+            "an amount locked needs earnings_locked to be true",
+        );
+    }
+    if let Some(on) = input.reinstated_on {
+        if on < input.happened_from {
+            errors.add("reinstated_on", "cannot be before happened_from");
+        } else if on > today {
+            errors.add("reinstated_on", "cannot be in the future");
+        }
+    }
+    let platform_answer = clean(input.platform_answer.as_deref());
+    check_length(
+        &mut errors,
+        "platform_answer",
+        platform_answer.as_deref(),
+        MESSAGE_MAX_CHARS,
+    );
+    guard_worker_ids(
+        &mut errors,
+        "platform_answer",
+        platform_answer.as_deref(),
+        exclude,
+        allow_worker_ids,
+    );
     errors.into_result()?;
     Ok(ValidIncident {
+        // An amount says the earnings were locked.
+        earnings_locked: input
+            .earnings_locked
+            .or(input.earnings_locked_minor.map(|_| true)),
+        earnings_locked_minor: input.earnings_locked_minor,
+        reinstated_on: input.reinstated_on,
+        platform_answer,
         kind: input.kind,
         platform: input.platform,
         requester_name: requester_id.as_ref().and(requester_name),
@@ -335,7 +393,39 @@ mod tests {
             message_received: Some("Did not follow instructions".into()),
             description: "All rejected".into(),
             evidence_digests: vec![format!("sha256:{}", "a".repeat(64))],
+            earnings_locked: None,
+            earnings_locked_minor: None,
+            reinstated_on: None,
+            platform_answer: None,
         }
+    }
+
+    #[test]
+    fn the_aftermath_is_checked() {
+        let mut lock_out = input();
+        lock_out.kind = IncidentKind::AccountSuspension;
+        lock_out.requester_id = None;
+        lock_out.earnings_locked_minor = Some(41_250);
+        lock_out.reinstated_on = Some(day("2026-11-20"));
+        lock_out.platform_answer = Some("  We have reviewed your account.  ".into());
+        let valid = validate_incident(&lock_out, day("2026-11-24"), false).unwrap();
+        assert_eq!(valid.earnings_locked, Some(true), "an amount means locked");
+        assert_eq!(
+            valid.platform_answer.as_deref(),
+            Some("We have reviewed your account.")
+        );
+
+        let mut wrong = lock_out.clone();
+        wrong.reinstated_on = Some(day("2026-10-01"));
+        wrong.earnings_locked = Some(false);
+        wrong.platform_answer = Some("Contact A1B2C3D4E5F6G7 for help".into());
+        let errors = validate_incident(&wrong, day("2026-11-24"), false).unwrap_err();
+        for field in ["reinstated_on", "earnings_locked_minor"] {
+            assert!(errors.fields().contains_key(field), "{field}: {errors:?}");
+        }
+        let mut future = lock_out;
+        future.reinstated_on = Some(day("2026-12-01"));
+        assert!(validate_incident(&future, day("2026-11-24"), false).is_err());
     }
 
     #[test]

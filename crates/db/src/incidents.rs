@@ -40,6 +40,10 @@ pub struct IncidentRow {
     pub ap_id: Option<String>,
     pub origin: Option<String>,
     pub remote_author: Option<String>,
+    pub earnings_locked: Option<bool>,
+    pub earnings_locked_minor: Option<i64>,
+    pub reinstated_on: Option<NaiveDate>,
+    pub platform_answer: Option<String>,
 }
 
 /// Published incidents are public; deleted ones are tombstones; removed ones are for moderators only.
@@ -71,6 +75,10 @@ impl IncidentRow {
             message_received: self.message_received.clone(),
             description: self.description.clone(),
             evidence_digests: self.evidence(),
+            earnings_locked: self.earnings_locked,
+            earnings_locked_minor: self.earnings_locked_minor,
+            reinstated_on: self.reinstated_on,
+            platform_answer: self.platform_answer.clone(),
         })
     }
 }
@@ -145,6 +153,10 @@ struct ContentColumns<'a> {
     message_received: Option<&'a str>,
     description: &'a str,
     evidence_digests: String,
+    earnings_locked: Option<bool>,
+    earnings_locked_minor: Option<i64>,
+    reinstated_on: Option<NaiveDate>,
+    platform_answer: Option<&'a str>,
 }
 
 impl<'a> ContentColumns<'a> {
@@ -163,6 +175,10 @@ impl<'a> ContentColumns<'a> {
             description: &incident.description,
             evidence_digests: serde_json::to_string(&incident.evidence_digests)
                 .unwrap_or_else(|_| "[]".into()),
+            earnings_locked: incident.earnings_locked,
+            earnings_locked_minor: incident.earnings_locked_minor,
+            reinstated_on: incident.reinstated_on,
+            platform_answer: incident.platform_answer.as_deref(),
         }
     }
 }
@@ -245,6 +261,10 @@ fn insert(
             incidents::message_received.eq(content.message_received),
             incidents::description.eq(content.description),
             incidents::evidence_digests.eq(&content.evidence_digests),
+            incidents::earnings_locked.eq(content.earnings_locked),
+            incidents::earnings_locked_minor.eq(content.earnings_locked_minor),
+            incidents::reinstated_on.eq(content.reinstated_on),
+            incidents::platform_answer.eq(content.platform_answer),
             incidents::status.eq(IncidentStatus::Open.as_str()),
             incidents::state.eq(PUBLISHED),
             incidents::created_at.eq(at),

@@ -161,6 +161,10 @@ diesel::table! {
         ap_id -> Nullable<Text>,
         origin -> Nullable<Text>,
         remote_author -> Nullable<Text>,
+        earnings_locked -> Nullable<Bool>,
+        earnings_locked_minor -> Nullable<BigInt>,
+        reinstated_on -> Nullable<Date>,
+        platform_answer -> Nullable<Text>,
     }
 }
 

@@ -74,6 +74,7 @@ fn plain_pages(state: AppState) -> Router {
         .route("/incidents/{id}/corroborate", post(incidents::corroborate))
         .route("/incidents/{id}/withdraw", post(incidents::withdraw))
         .route("/incidents/{id}/status", post(incidents::change_status))
+        .route("/incidents/{id}/aftermath", post(incidents::aftermath))
         .route(
             "/report",
             get(moderation::report_page).post(moderation::report),

@@ -280,6 +280,28 @@ async fn invited_workers_report_corroborate_and_follow(
     browser.press("File the report", "platform-incident").await;
     let text = browser.text().await;
     assert!(text.contains("Account suspension · MTurk"), "{text}");
+    // Later: the account is back, the money is not.
+    browser.choose("#f-earnings_locked", "yes").await;
+    browser.fill("#f-earnings_locked_amount", "412.50").await;
+    browser
+        .set("#f-reinstated_on", &today.format("%Y-%m-%d").to_string())
+        .await;
+    browser
+        .fill(
+            "#f-platform_answer",
+            "After review we have restored your account.",
+        )
+        .await;
+    browser.press("Save what happened", "aftermath").await;
+    let text = browser.text().await;
+    assert!(
+        text.contains("Earnings locked") && text.contains("$412.50"),
+        "{text}"
+    );
+    assert!(
+        text.contains("After review we have restored your account."),
+        "{text}"
+    );
     browser.follow("MTurk", "platform").await;
     assert_eq!(browser.path().await, "/platforms/mturk");
     let text = browser.text().await;

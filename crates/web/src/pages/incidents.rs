@@ -157,6 +157,10 @@ impl IncidentForm {
                 message_received: text(&Some(self.message_received.clone())),
                 description: self.description.clone(),
                 evidence_digests: Vec::new(),
+                earnings_locked: None,
+                earnings_locked_minor: None,
+                reinstated_on: None,
+                platform_answer: None,
             }),
             _ => Err(errors),
         }
@@ -419,7 +423,18 @@ async fn incident_page(
             @if let Some(b) = &incident.batch_id { dt { "Batch" } dd { (b) } }
             @if let Some(t) = incident.tasks_affected { dt { "Tasks affected" } dd { (t) } }
             @if let Some(a) = incident.amount_lost_minor { dt { "Money lost" } dd { (money(a, &incident.currency)) } }
+            @match (incident.earnings_locked, incident.earnings_locked_minor) {
+                (Some(true), Some(m)) => { dt { "Earnings locked" } dd { (money(m, &incident.currency)) } },
+                (Some(true), None) => { dt { "Earnings locked" } dd { "yes, amount not given" } },
+                (Some(false), _) => { dt { "Earnings locked" } dd { "no" } },
+                _ => {},
+            }
+            @if let Some(on) = incident.reinstated_on { dt { "Reinstated" } dd { (day(on)) } }
             dt { "Corroborations" } dd { (incident.corroborations) }
+        }
+        @if let Some(answer) = &incident.platform_answer {
+            h2 { "What the platform answered" }
+            blockquote { (paragraphs(answer)) }
         }
         @if let Some(m) = &incident.message_received {
             h2 { "What the worker was told" }
@@ -445,6 +460,9 @@ async fn incident_page(
                     button type="submit" { "Change status" }
                 }
             }
+        }
+        @if is_author && incident.state == "published" {
+            (aftermath_form(ctx, &incident, &AftermathForm::of(&incident), &no_errors, None))
         }
         section aria-labelledby="corroborations" {
             h2 #corroborations { "Corroborations (" (corroborations.len()) ")" }
@@ -581,6 +599,158 @@ pub async fn change_status(
     )
     .await?;
     Ok(see_other(&format!("/incidents/{id}")))
+}
+
+/// What happened after an incident, as its author types it.
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct AftermathForm {
+    /// `yes`, `no` or empty (not known).
+    #[serde(default)]
+    earnings_locked: String,
+    #[serde(default)]
+    earnings_locked_amount: String,
+    #[serde(default)]
+    reinstated_on: String,
+    #[serde(default)]
+    platform_answer: String,
+    #[serde(default)]
+    confirm_no_worker_ids: Option<String>,
+}
+
+impl AftermathForm {
+    fn of(incident: &IncidentView) -> Self {
+        AftermathForm {
+            earnings_locked: match incident.earnings_locked {
+                Some(true) => "yes".into(),
+                Some(false) => "no".into(),
+                None => String::new(),
+            },
+            earnings_locked_amount: incident
+                .earnings_locked_minor
+                .map(|m| picket_core::money::write_money(m, &incident.currency))
+                .unwrap_or_default(),
+            reinstated_on: incident
+                .reinstated_on
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+            platform_answer: incident.platform_answer.clone().unwrap_or_default(),
+            confirm_no_worker_ids: None,
+        }
+    }
+}
+
+fn aftermath_form(
+    ctx: &Ctx,
+    incident: &IncidentView,
+    form: &AftermathForm,
+    errors: &Errors,
+    message: Option<&str>,
+) -> Markup {
+    html! {
+        section aria-labelledby="aftermath" {
+            h2 #aftermath { "What happened afterwards" }
+            (error_summary(errors, message))
+            p.hint { "Fill this in as you learn more: it helps the next worker this happens to." }
+            form method="post" action={ "/incidents/" (incident.id) "/aftermath" } {
+                (ctx.csrf_field())
+                (select_field(errors, "earnings_locked", "Were earnings locked in the account?", &[("", "Not known"), ("yes", "Yes"), ("no", "No")], &form.earnings_locked))
+                (text_field(errors, "earnings_locked_amount", "How much was locked (optional)", &form.earnings_locked_amount, "text", Some("As you would write it, e.g. 412.50"), FieldExtra { inputmode: Some("decimal"), ..FieldExtra::default() }))
+                (text_field(errors, "reinstated_on", "Reinstated on (optional)", &form.reinstated_on, "date", None, FieldExtra::default()))
+                (text_field(errors, "platform_answer", "What the platform answered (optional)", &form.platform_answer, "textarea", None, FieldExtra { maxlength: Some(2000), ..FieldExtra::default() }))
+                @if errors.contains_key("platform_answer") {
+                    (checkbox(errors, "confirm_no_worker_ids", "I checked: this is not a worker ID", ticked(&form.confirm_no_worker_ids)))
+                }
+                button type="submit" { "Save what happened" }
+            }
+        }
+    }
+}
+
+/// Saves the aftermath through the same edit as the JSON API's `PUT /api/v1/incidents/{id}`,
+/// keeping everything else the report says.
+pub async fn aftermath(
+    ctx: Ctx,
+    Path(id): Path<String>,
+    PageForm(form): PageForm<AftermathForm>,
+) -> PageResult {
+    let user = ctx.require_user()?;
+    let incident = load(&ctx, &id).await?;
+    let mut errors = Errors::new();
+    let earnings_locked = match form.earnings_locked.as_str() {
+        "yes" => Some(true),
+        "no" => Some(false),
+        _ => None,
+    };
+    let amount = if form.earnings_locked_amount.trim().is_empty() {
+        None
+    } else {
+        parse_money(&form.earnings_locked_amount, &incident.currency)
+            .map_err(|m| errors.insert("earnings_locked_amount".into(), m))
+            .ok()
+    };
+    let reinstated_on = date(&mut errors, "reinstated_on", &form.reinstated_on, false);
+    let show = |errors: &Errors, message: &str| {
+        ctx.page_with(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "What happened afterwards",
+            &crate::render::Head::default(),
+            aftermath_form(&ctx, &incident, &form, errors, Some(message)),
+        )
+    };
+    if !errors.is_empty() {
+        return Ok(show(&errors, "Some answers need another look."));
+    }
+    let input = IncidentInput {
+        kind: incident.kind,
+        platform: incident.platform.parse().unwrap_or(Platform::Other),
+        requester_id: incident.requester.as_ref().map(|r| r.requester_id.clone()),
+        requester_name: incident.requester.as_ref().map(|r| r.name.clone()),
+        batch_id: incident.batch_id.clone(),
+        happened_from: incident.happened_from,
+        happened_to: incident.happened_to,
+        tasks_affected: incident.tasks_affected,
+        amount_lost_minor: incident.amount_lost_minor,
+        currency: Some(incident.currency.clone()),
+        message_received: incident.message_received.clone(),
+        description: incident.description.clone(),
+        evidence_digests: incident.evidence_digests.clone(),
+        earnings_locked,
+        earnings_locked_minor: amount,
+        reinstated_on,
+        platform_answer: text(&Some(form.platform_answer.clone())),
+    };
+    let body = IncidentBody {
+        confirm_no_worker_ids: ticked(&form.confirm_no_worker_ids),
+        incident: input,
+        unknown: Unknown::default(),
+    };
+    match api::edit(
+        State(ctx.state.clone()),
+        user,
+        Path(id.clone()),
+        AppJson(body),
+    )
+    .await
+    {
+        Ok(_) => Ok(see_other(&format!("/incidents/{id}#aftermath"))),
+        Err(mut error) => {
+            error.fields = error.fields.as_ref().map(|f| {
+                f.iter()
+                    .map(|(k, v)| {
+                        let k = if k == "earnings_locked_minor" {
+                            "earnings_locked_amount"
+                        } else {
+                            k
+                        };
+                        (k.to_owned(), v.clone())
+                    })
+                    .collect()
+            });
+            super::auth::shown_again(&ctx, error, |errors, message| {
+                aftermath_form(&ctx, &incident, &form, errors, Some(message))
+            })
+        }
+    }
 }
 
 /// A corroboration's URL in a browser: the incident it belongs to, at the corroboration.
