@@ -302,3 +302,33 @@ async fn forged_forms_are_refused(backend: TestBackend) {
     assert!(page.starts_with("<!DOCTYPE html>"), "{page}");
     server.stop().await;
 }
+
+both_backends!(a_burst_of_reviews_does_not_hide_other_requesters);
+/// A hundred reviews of one requester (a mass rejection) after one of another: the home page lists
+/// both, newest first.
+async fn a_burst_of_reviews_does_not_hide_other_requesters(backend: TestBackend) {
+    let server = TestServer::start(backend, |_| {}).await;
+    let alice = server.signed_in("alice", "correct horse battery").await;
+    let mut first = crate::reviews::review(100, 600);
+    first["requester_id"] = "A0QUIETONE1".into();
+    first["requester_name"] = "Quiet Labs".into();
+    assert_eq!(
+        alice.post("/api/v1/reviews", first).await.0,
+        StatusCode::CREATED
+    );
+    for _ in 0..100 {
+        let (status, body) = alice
+            .post("/api/v1/reviews", crate::reviews::review(100, 600))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let mut browser = Browser::new(&server);
+    let (status, page) = browser.get("/").await;
+    assert_eq!(status, StatusCode::OK);
+    let acme = page.find("Acme Research").expect("the burst's requester");
+    let quiet = page
+        .find("Quiet Labs")
+        .expect("the other requester is still listed");
+    assert!(acme < quiet, "newest first: {page}");
+    server.stop().await;
+}

@@ -719,23 +719,23 @@ pub fn local_published_page(
 }
 
 /// Requesters with the newest published reviews, most recent first, each once: the home page's
-/// "recently reviewed". Reads only the newest reviews by primary key, so it stays fast however
-/// many reviews the instance holds.
+/// "recently reviewed". Index scans of the newest reviews only, however many the instance holds.
 pub fn recently_reviewed(conn: &mut DbConn, limit: usize) -> Result<Vec<RequesterRow>, DbError> {
-    let newest: Vec<i64> = reviews::table
-        .filter(reviews::state.eq(ReviewState::Published.as_str()))
-        .filter(visible!(reviews::origin))
-        .order(reviews::id.desc())
-        .limit(i64::try_from(limit * 8).unwrap_or(i64::MAX))
-        .select(reviews::requester_pk)
-        .load(conn)?;
-    let mut seen = Vec::with_capacity(limit);
-    for pk in newest {
-        if !seen.contains(&pk) {
-            seen.push(pk);
-        }
-        if seen.len() == limit {
-            break;
+    // One backward index scan per requester found, each skipping the requesters already found:
+    // a burst of reviews of one requester (a mass rejection) does not hide all the others.
+    let mut seen: Vec<i64> = Vec::with_capacity(limit);
+    while seen.len() < limit {
+        let next: Option<i64> = reviews::table
+            .filter(reviews::state.eq(ReviewState::Published.as_str()))
+            .filter(visible!(reviews::origin))
+            .filter(reviews::requester_pk.ne_all(&seen))
+            .order(reviews::id.desc())
+            .select(reviews::requester_pk)
+            .first(conn)
+            .optional()?;
+        match next {
+            Some(pk) => seen.push(pk),
+            None => break,
         }
     }
     let mut rows: Vec<RequesterRow> = requesters::table
