@@ -721,20 +721,26 @@ pub fn local_published_page(
 /// Requesters with the newest published reviews, most recent first, each once: the home page's
 /// "recently reviewed". Index scans of the newest reviews only, however many the instance holds.
 pub fn recently_reviewed(conn: &mut DbConn, limit: usize) -> Result<Vec<RequesterRow>, DbError> {
-    // One backward index scan per requester found, each skipping the requesters already found:
-    // a burst of reviews of one requester (a mass rejection) does not hide all the others.
+    // One backward index scan per requester found, each going on below the last one found and
+    // skipping the requesters already found: a burst of reviews of one requester (a mass
+    // rejection) does not hide the others, and each review is passed over at most once.
     let mut seen: Vec<i64> = Vec::with_capacity(limit);
+    let mut below = i64::MAX;
     while seen.len() < limit {
-        let next: Option<i64> = reviews::table
+        let next: Option<(i64, i64)> = reviews::table
             .filter(reviews::state.eq(ReviewState::Published.as_str()))
             .filter(visible!(reviews::origin))
+            .filter(reviews::id.lt(below))
             .filter(reviews::requester_pk.ne_all(&seen))
             .order(reviews::id.desc())
-            .select(reviews::requester_pk)
+            .select((reviews::id, reviews::requester_pk))
             .first(conn)
             .optional()?;
         match next {
-            Some(pk) => seen.push(pk),
+            Some((id, pk)) => {
+                seen.push(pk);
+                below = id;
+            }
             None => break,
         }
     }

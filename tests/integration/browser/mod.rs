@@ -429,6 +429,7 @@ async fn a_moderator_removes_reported_content(
         !text.contains("Jane Doe"),
         "removed words are not shown: {text}"
     );
+    assert!(!text.contains("edited"), "a removal is not an edit: {text}");
     server.stop().await;
     browser
 }

@@ -744,7 +744,8 @@ pub async fn show(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String
         p.meta {
             (byline(review.author.as_deref(), review.origin.as_deref(), review.remote_author.as_deref(), review.original_url.as_deref()))
             @if let Some(at) = review.published_at { " · published " (when(at)) }
-            @if review.updated_at != review.created_at { " · edited " (when(review.updated_at)) }
+            // The last edit, not `updated_at`: a removal by the moderators is not an edit.
+            @if let Some(last) = history.iter().map(|v| v.replaced_at).max() { " · edited " (when(last)) }
         }
         @if review.state == "draft" { p.notice { "This is your draft: nobody else sees it until you publish it." } }
         @if review.state == "removed" {
