@@ -626,21 +626,36 @@ pub fn local_published_page(
 pub type IncidentWithAuthor = (IncidentRow, Option<String>);
 
 /// Published incidents about a requester, newest first.
-pub fn list_for_requester(
+/// Which incidents a public list holds.
+#[derive(Debug, Clone, Copy)]
+pub enum ListScope<'a> {
+    /// Those about one requester.
+    Requester(i64),
+    /// Those about a platform as a whole: no requester named.
+    Platform(&'a str),
+}
+
+/// Published incidents in `scope`, newest first, paged by id.
+pub fn list(
     conn: &mut DbConn,
-    requester_pk: i64,
+    scope: ListScope<'_>,
     before_id: Option<i64>,
     limit: i64,
 ) -> Result<Vec<IncidentWithAuthor>, DbError> {
     let mut query = incidents::table
         .left_join(users::table)
-        .filter(incidents::requester_pk.eq(requester_pk))
         .filter(incidents::state.eq(PUBLISHED))
         .filter(visible!(incidents::origin))
         .select((IncidentRow::as_select(), users::username.nullable()))
         .order(incidents::id.desc())
         .limit(limit)
         .into_boxed();
+    query = match scope {
+        ListScope::Requester(pk) => query.filter(incidents::requester_pk.eq(pk)),
+        ListScope::Platform(platform) => query
+            .filter(incidents::requester_pk.is_null())
+            .filter(incidents::platform.eq(platform.to_owned())),
+    };
     if let Some(before) = before_id {
         query = query.filter(incidents::id.lt(before));
     }
@@ -703,29 +718,6 @@ pub fn platform_wave_facts(
         .select(IncidentRow::as_select())
         .load(conn)?;
     facts_of(conn, rows, local_instance)
-}
-
-/// Published incidents about a platform as a whole (no requester named), newest first.
-pub fn list_for_platform(
-    conn: &mut DbConn,
-    platform: &str,
-    before_id: Option<i64>,
-    limit: i64,
-) -> Result<Vec<IncidentWithAuthor>, DbError> {
-    let mut query = incidents::table
-        .left_join(users::table)
-        .filter(incidents::requester_pk.is_null())
-        .filter(incidents::platform.eq(platform.to_owned()))
-        .filter(incidents::state.eq(PUBLISHED))
-        .filter(visible!(incidents::origin))
-        .select((IncidentRow::as_select(), users::username.nullable()))
-        .order(incidents::id.desc())
-        .limit(limit)
-        .into_boxed();
-    if let Some(before) = before_id {
-        query = query.filter(incidents::id.lt(before));
-    }
-    Ok(query.load(conn)?)
 }
 
 /// Who reported and corroborated each incident, from which instance.

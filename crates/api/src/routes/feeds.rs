@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{NaiveDateTime, TimeZone, Utc};
 use picket_core::platform::Platform;
 use picket_core::secrets::secret_digest;
+use picket_db::incidents::ListScope;
 use picket_db::models::now;
 use picket_db::{DbError, follows, incidents, reviews};
 
@@ -85,7 +86,9 @@ pub async fn requester_feed(
                     row.published_at.unwrap_or(row.created_at),
                 ));
             }
-            for (row, _) in incidents::list_for_requester(conn, requester.id, None, ENTRIES)? {
+            for (row, _) in
+                incidents::list(conn, ListScope::Requester(requester.id), None, ENTRIES)?
+            {
                 let kind = row
                     .kind
                     .parse::<picket_core::incident::IncidentKind>()
@@ -151,7 +154,9 @@ pub async fn platform_feed(
             let name = platform.display_name();
             let url = |path: String| base.join(&path).map(|u| u.to_string()).unwrap_or(path);
             let mut entries = Vec::new();
-            for (row, _) in incidents::list_for_platform(conn, platform.as_str(), None, ENTRIES)? {
+            for (row, _) in
+                incidents::list(conn, ListScope::Platform(platform.as_str()), None, ENTRIES)?
+            {
                 let kind = row
                     .kind
                     .parse::<picket_core::incident::IncidentKind>()

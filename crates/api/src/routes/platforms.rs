@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use picket_core::platform::Platform;
 use picket_core::wave::{Wave, waves};
-use picket_db::incidents;
+use picket_db::incidents::{self, ListScope};
 use picket_db::models::now;
 use serde::Serialize;
 
@@ -71,8 +71,12 @@ pub async fn list_incidents(
     let view = state
         .db
         .run(move |conn| {
-            let rows =
-                incidents::list_for_platform(conn, platform.as_str(), page.before, limit + 1)?;
+            let rows = incidents::list(
+                conn,
+                ListScope::Platform(platform.as_str()),
+                page.before,
+                limit + 1,
+            )?;
             Page::of(
                 rows,
                 limit,

@@ -5,6 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use picket_core::platform::Platform;
 use picket_core::wave::waves;
+use picket_db::incidents::ListScope;
 use picket_db::models::now;
 use picket_db::requesters::{self, RequesterRow};
 use picket_db::{DbConn, DbError, follows, incidents, reviews, stats};
@@ -157,7 +158,12 @@ pub async fn list_incidents(
         .db
         .run(move |conn| {
             let requester = find(conn, platform, &id)?;
-            let rows = incidents::list_for_requester(conn, requester.id, page.before, limit + 1)?;
+            let rows = incidents::list(
+                conn,
+                ListScope::Requester(requester.id),
+                page.before,
+                limit + 1,
+            )?;
             Page::of(
                 rows,
                 limit,
