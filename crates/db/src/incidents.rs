@@ -689,13 +689,7 @@ pub fn wave_facts(
     requester_pk: i64,
     local_instance: &str,
 ) -> Result<Vec<IncidentFacts>, DbError> {
-    let rows: Vec<IncidentRow> = incidents::table
-        .filter(incidents::requester_pk.eq(requester_pk))
-        .filter(incidents::state.eq(PUBLISHED))
-        .filter(visible!(incidents::origin))
-        .filter(counted!(incidents::origin))
-        .select(IncidentRow::as_select())
-        .load(conn)?;
+    let rows = counted_rows(conn, ListScope::Requester(requester_pk), None)?;
     facts_of(conn, rows, local_instance)
 }
 
@@ -708,16 +702,33 @@ pub fn platform_wave_facts(
     since: chrono::NaiveDate,
     local_instance: &str,
 ) -> Result<Vec<IncidentFacts>, DbError> {
-    let rows: Vec<IncidentRow> = incidents::table
-        .filter(incidents::requester_pk.is_null())
-        .filter(incidents::platform.eq(platform))
-        .filter(incidents::happened_from.ge(since))
+    let rows = counted_rows(conn, ListScope::Platform(platform), Some(since))?;
+    facts_of(conn, rows, local_instance)
+}
+
+/// The published incidents in `scope` that count in waves (visible, from counted origins),
+/// those that started on or after `since` when given.
+fn counted_rows(
+    conn: &mut DbConn,
+    scope: ListScope<'_>,
+    since: Option<chrono::NaiveDate>,
+) -> Result<Vec<IncidentRow>, DbError> {
+    let mut query = incidents::table
         .filter(incidents::state.eq(PUBLISHED))
         .filter(visible!(incidents::origin))
         .filter(counted!(incidents::origin))
         .select(IncidentRow::as_select())
-        .load(conn)?;
-    facts_of(conn, rows, local_instance)
+        .into_boxed();
+    query = match scope {
+        ListScope::Requester(pk) => query.filter(incidents::requester_pk.eq(pk)),
+        ListScope::Platform(platform) => query
+            .filter(incidents::requester_pk.is_null())
+            .filter(incidents::platform.eq(platform.to_owned())),
+    };
+    if let Some(since) = since {
+        query = query.filter(incidents::happened_from.ge(since));
+    }
+    Ok(query.load(conn)?)
 }
 
 /// Who reported and corroborated each incident, from which instance.

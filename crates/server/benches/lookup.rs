@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use picket_db::models::now;
 use picket_db::{Db, stats};
 use picket_server::Config;
-use picket_test_support::{TestBackend, TestDb, seed};
+use picket_test_support::{TestBackend, TestDb, percentile, seed};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -15,11 +15,6 @@ const REQUESTERS: usize = 100_000;
 const REVIEWS: usize = 1_000_000;
 const LOOKUPS: usize = 500;
 const IDS_PER_LOOKUP: usize = 50;
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let rank = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[rank.min(sorted.len() - 1)]
-}
 
 fn report(label: &str, mut samples: Vec<Duration>) {
     samples.sort();

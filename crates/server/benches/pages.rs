@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use picket_db::models::now;
 use picket_db::{Db, stats};
 use picket_server::Config;
-use picket_test_support::{TestBackend, TestDb, seed};
+use picket_test_support::{TestBackend, TestDb, percentile, seed};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -22,11 +22,6 @@ const BODY: &str = "Clear instructions and a fair time estimate. Approved within
     no rejections in my batch of forty. The qualification test was paid. Would work for them \
     again; watch for the occasional broken image in the later tasks, which they fixed within \
     the hour when I wrote to them.";
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let rank = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[rank.min(sorted.len() - 1)]
-}
 
 fn report(label: &str, mut samples: Vec<Duration>, bytes: usize) {
     samples.sort();

@@ -2,6 +2,13 @@
 
 pub mod seed;
 
+/// The `p` quantile (0 to 1) of samples sorted in ascending order, by nearest rank: what the
+/// benchmarks print as p50 and p99.
+pub fn percentile(sorted: &[std::time::Duration], p: f64) -> std::time::Duration {
+    let rank = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[rank.min(sorted.len() - 1)]
+}
+
 use picket_db::{Db, DbConn};
 
 /// Where the PostgreSQL tests go when `PICKET_TEST_DATABASE_URL` is not set: the server `tests/run.sh` finds or starts.

@@ -37,6 +37,29 @@ fn entry(id: String, title: String, summary: String, link: String, at: NaiveDate
     }
 }
 
+/// A public feed at `self_url`: its id and self link, updated with its newest entry (else `empty_at`).
+fn public_feed(
+    self_url: String,
+    title: String,
+    entries: Vec<Entry>,
+    empty_at: NaiveDateTime,
+) -> Feed {
+    Feed {
+        id: self_url.clone(),
+        title: Text::plain(title),
+        updated: entries
+            .first()
+            .map_or_else(|| time(empty_at), |e| e.updated),
+        links: vec![Link {
+            href: self_url,
+            rel: "self".into(),
+            ..Link::default()
+        }],
+        entries,
+        ..Feed::default()
+    }
+}
+
 fn atom(feed: Feed) -> Response {
     (
         [(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")],
@@ -112,20 +135,12 @@ pub async fn requester_feed(
                 platform.as_str(),
                 requester.requester_id
             ));
-            Ok(Feed {
-                id: self_url.clone(),
-                title: Text::plain(format!("{} on {platform_name} — Picket", requester.name)),
-                updated: entries
-                    .first()
-                    .map_or_else(|| time(requester.updated_at), |e| e.updated),
-                links: vec![Link {
-                    href: self_url,
-                    rel: "self".into(),
-                    ..Link::default()
-                }],
+            Ok(public_feed(
+                self_url,
+                format!("{} on {platform_name} — Picket", requester.name),
                 entries,
-                ..Feed::default()
-            })
+                requester.updated_at,
+            ))
         })
         .await
         .map_err(|e| match e {
@@ -171,20 +186,12 @@ pub async fn platform_feed(
                 ));
             }
             let self_url = url(format!("feeds/platforms/{}", platform.as_str()));
-            Ok(Feed {
-                id: self_url.clone(),
-                title: Text::plain(format!(
-                    "{name}: lock-outs, suspensions and withheld pay — Picket"
-                )),
-                updated: entries.first().map_or_else(|| time(now()), |e| e.updated),
-                links: vec![Link {
-                    href: self_url,
-                    rel: "self".into(),
-                    ..Link::default()
-                }],
+            Ok(public_feed(
+                self_url,
+                format!("{name}: lock-outs, suspensions and withheld pay — Picket"),
                 entries,
-                ..Feed::default()
-            })
+                now(),
+            ))
         })
         .await?;
     Ok(atom(feed))

@@ -167,14 +167,15 @@ impl IncidentForm {
     }
 }
 
+/// The API's field names for money in minor units, as the forms name their fields.
 fn renamed(errors: &Errors) -> Errors {
     errors
         .iter()
         .map(|(k, v)| {
-            let field = if k == "amount_lost_minor" {
-                "amount_lost"
-            } else {
-                k
+            let field = match k.as_str() {
+                "amount_lost_minor" => "amount_lost",
+                "earnings_locked_minor" => "earnings_locked_amount",
+                other => other,
             };
             (field.to_owned(), v.clone())
         })
@@ -734,18 +735,7 @@ pub async fn aftermath(
     {
         Ok(_) => Ok(see_other(&format!("/incidents/{id}#aftermath"))),
         Err(mut error) => {
-            error.fields = error.fields.as_ref().map(|f| {
-                f.iter()
-                    .map(|(k, v)| {
-                        let k = if k == "earnings_locked_minor" {
-                            "earnings_locked_amount"
-                        } else {
-                            k
-                        };
-                        (k.to_owned(), v.clone())
-                    })
-                    .collect()
-            });
+            error.fields = error.fields.as_ref().map(renamed);
             super::auth::shown_again(&ctx, error, |errors, message| {
                 aftermath_form(&ctx, &incident, &form, errors, Some(message))
             })
