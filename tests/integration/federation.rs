@@ -1188,10 +1188,10 @@ async fn a_new_follower_backfills_the_history(backend: TestBackend) {
 both_backends!(a_new_follower_backfills_the_history);
 
 /// Bodies a stand-in server received, by inbox path.
-type Received = std::sync::Arc<std::sync::Mutex<Vec<(String, Value)>>>;
+pub(crate) type Received = std::sync::Arc<std::sync::Mutex<Vec<(String, Value)>>>;
 
 /// A stand-in for other servers' inboxes on loopback: answers 202 and keeps what it was sent.
-async fn sink() -> (String, Received) {
+pub(crate) async fn sink() -> (String, Received) {
     let received: Received = Received::default();
     let keep = received.clone();
     let app = axum::Router::new().route(

@@ -5,6 +5,7 @@ mod aggregates;
 mod api_security;
 mod browser;
 mod cli;
+mod comments;
 mod compat;
 mod database;
 mod drills;

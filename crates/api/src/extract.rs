@@ -90,6 +90,19 @@ impl CurrentUser {
             ))
         }
     }
+
+    /// Refuses with 403 an account an admin marked as speaking for a requester: it has a
+    /// right of reply in comments, and no say in the figures (reviews, incidents,
+    /// corroborations, reports).
+    pub fn require_worker_voice(&self) -> Result<(), ApiError> {
+        match self.user.speaks_for {
+            None => Ok(()),
+            Some(_) => Err(ApiError::forbidden(
+                "requester_voice",
+                "this account speaks for a requester: it can comment, but not review, report, corroborate or import",
+            )),
+        }
+    }
 }
 
 /// The raw secret a request presents, if any. A bearer token wins over the cookie.

@@ -35,7 +35,7 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// pass `std::convert::identity` for an API-only router.
 pub fn router(state: AppState, federation: Router, pages: impl FnOnce(Router) -> Router) -> Router {
     use routes::{
-        accounts, admin, compat, export, feeds, import, incidents, invites, moderation,
+        accounts, admin, comments, compat, export, feeds, import, incidents, invites, moderation,
         notifications, platforms, remote_follows, requesters, reviews, sessions, totp,
     };
     let api = Router::new()
@@ -95,6 +95,19 @@ pub fn router(state: AppState, federation: Router, pages: impl FnOnce(Router) ->
         )
         .route("/reviews/{id}/history", get(reviews::history))
         .route(
+            "/reviews/{id}/comments",
+            get(comments::list_on_review).post(comments::create_on_review),
+        )
+        .route(
+            "/incidents/{id}/comments",
+            get(comments::list_on_incident).post(comments::create_on_incident),
+        )
+        .route("/comments/{id}", delete(comments::delete))
+        .route(
+            "/comments/{id}/removal",
+            post(comments::remove).delete(comments::restore),
+        )
+        .route(
             "/reviews/{id}/removal",
             post(reviews::remove).delete(reviews::restore),
         )
@@ -147,6 +160,10 @@ pub fn router(state: AppState, federation: Router, pages: impl FnOnce(Router) ->
         .route("/instance", get(admin::instance))
         .route("/admin/settings", put(admin::save_settings))
         .route("/admin/federation", get(admin::federation))
+        .route(
+            "/admin/users/{username}/speaks-for",
+            put(admin::set_speaks_for).delete(admin::clear_speaks_for),
+        )
         .route(
             "/admin/domains",
             post(admin::add_domain).delete(admin::remove_domain),

@@ -185,6 +185,10 @@ pub struct ReviewView {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub published_at: Option<NaiveDateTime>,
+    /// Published comments, answers included; given where reviews are read (a review, a
+    /// requester's reviews), not in a worker's own lists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comments: Option<i64>,
 }
 
 impl ReviewView {
@@ -216,7 +220,16 @@ impl ReviewView {
             created_at: row.created_at,
             updated_at: row.updated_at,
             published_at: row.published_at,
+            comments: None,
         })
+    }
+
+    /// The review with its count of comments.
+    pub fn with_comments(self, comments: i64) -> Self {
+        ReviewView {
+            comments: Some(comments),
+            ..self
+        }
     }
 }
 
@@ -265,6 +278,8 @@ pub struct IncidentView {
     pub status: IncidentStatus,
     pub status_history: Vec<StatusChangeView>,
     pub corroborations: i64,
+    /// Published comments, answers included.
+    pub comments: i64,
     pub removed_reason: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -293,7 +308,7 @@ impl IncidentView {
         requester: Option<&RequesterRow>,
         author: Option<String>,
         history: Vec<StatusChangeRow>,
-        corroborations: i64,
+        (corroborations, comments): (i64, i64),
     ) -> Result<Self, DbError> {
         let kind: IncidentKind = row.kind.parse().map_err(DbError::Corrupt)?;
         let platform: Platform = row.platform.parse().map_err(DbError::Corrupt)?;
@@ -324,6 +339,7 @@ impl IncidentView {
             status: row.status.parse().map_err(DbError::Corrupt)?,
             status_history: history.into_iter().map(Into::into).collect(),
             corroborations,
+            comments,
             removed_reason: row.removed_reason,
             created_at: row.created_at,
             updated_at: row.updated_at,
@@ -362,4 +378,96 @@ impl CorroborationView {
             created_at: row.created_at,
         }
     }
+}
+
+/// A comment on a review or incident, with the answers to it when it starts a thread.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CommentView {
+    pub id: String,
+    /// The local author's username; absent for deleted accounts and other servers' comments.
+    pub author: Option<String>,
+    /// The home instance of another server's comment.
+    pub origin: Option<String>,
+    /// The ActivityPub id of a copy of another server's comment: its original.
+    pub original_url: Option<String>,
+    /// The actor URL of the author of another server's comment.
+    pub remote_author: Option<String>,
+    /// Written by an account this instance's admins found to speak for the requester.
+    pub as_requester: bool,
+    /// `published`, `removed` or `deleted`.
+    pub state: String,
+    /// The text; absent when deleted, or removed and seen by a non-moderator.
+    pub body: Option<String>,
+    pub removed_reason: Option<String>,
+    /// The comment this one answers; absent for the start of a thread.
+    pub reply_to: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    /// Answers, oldest first (only on the start of a thread).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(no_recursion)]
+    pub replies: Vec<CommentView>,
+}
+
+impl CommentView {
+    /// `show_removed` is true for moderators, who read what they removed.
+    pub fn new(
+        (row, author): picket_db::comments::CommentWithAuthor,
+        reply_to: Option<String>,
+        show_removed: bool,
+    ) -> Self {
+        let shown = row.state == "published" || (row.state == "removed" && show_removed);
+        CommentView {
+            id: row.public_id,
+            author,
+            origin: row.origin,
+            original_url: row.ap_id,
+            remote_author: row.remote_author,
+            as_requester: row.as_requester,
+            body: shown.then_some(row.body),
+            removed_reason: row.removed_reason,
+            state: row.state,
+            reply_to,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            replies: Vec::new(),
+        }
+    }
+
+    /// Comments as stored (oldest first) as threads: each answer under the comment it answers.
+    pub fn threads(
+        rows: Vec<picket_db::comments::CommentWithAuthor>,
+        show_removed: bool,
+    ) -> Vec<CommentView> {
+        let ids: std::collections::HashMap<i64, String> = rows
+            .iter()
+            .map(|(row, ..)| (row.id, row.public_id.clone()))
+            .collect();
+        let mut threads: Vec<CommentView> = Vec::new();
+        let mut position: std::collections::HashMap<i64, usize> = std::collections::HashMap::new();
+        for entry in rows {
+            let (pk, root) = (entry.0.id, entry.0.reply_to_pk);
+            let answered = root.and_then(|root| ids.get(&root).cloned());
+            let view = CommentView::new(entry, answered, show_removed);
+            match root.and_then(|root| position.get(&root)) {
+                Some(&at) => threads[at].replies.push(view),
+                // An answer whose thread start is hidden (a blocked origin) stands on its own.
+                None => {
+                    position.insert(pk, threads.len());
+                    threads.push(view);
+                }
+            }
+        }
+        // A deleted or removed start with no answers left says nothing worth a place.
+        threads.retain(|t| t.body.is_some() || !t.replies.is_empty() || t.state == "removed");
+        threads
+    }
+}
+
+/// A review's or incident's comments.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CommentThreads {
+    /// Published comments, answers included.
+    pub count: i64,
+    pub threads: Vec<CommentView>,
 }

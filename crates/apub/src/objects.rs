@@ -101,12 +101,132 @@ pub struct CorroborationNote {
     pub corroboration: CorroborationInput,
 }
 
-/// Any Picket object; untagged, told apart by `type`.
+/// A comment on a review or an incident, or an answer to one: a `Note` replying to it. Picket
+/// instances put the plain text under `picket:comment`; a Mastodon or Lemmy reply to a post of a
+/// requester feed has only `content` (HTML) and, from Lemmy, a Markdown `source`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CommentNote {
+    #[serde(rename = "type")]
+    pub(crate) kind: NoteType,
+    pub id: Url,
+    pub attributed_to: Url,
+    pub in_reply_to: Url,
+    #[serde(default)]
+    pub to: Vec<Url>,
+    #[serde(default)]
+    pub cc: Vec<Url>,
+    #[serde(default)]
+    pub content: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_type: Option<String>,
+    /// What Lemmy's author typed (Markdown).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<NoteSource>,
+    /// Where people read it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<Url>,
+    pub published: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated: Option<DateTime<Utc>>,
+    #[serde(
+        rename = "picket:comment",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub comment: Option<CommentFields>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NoteSource {
+    pub content: String,
+    #[serde(default)]
+    pub media_type: String,
+}
+
+/// A Picket comment's own fields.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CommentFields {
+    pub body: String,
+    /// Written by an account its instance's admins found to speak for the requester.
+    #[serde(rename = "asRequester", default)]
+    pub as_requester: bool,
+}
+
+impl CommentNote {
+    /// The words as plain text: Picket's own field, else Lemmy's Markdown source, else the
+    /// HTML with its markup and the leading @-mentions Mastodon adds taken out.
+    pub fn text(&self) -> String {
+        if let Some(fields) = &self.comment {
+            return fields.body.clone();
+        }
+        if let Some(source) = &self.source
+            && source.media_type == "text/markdown"
+        {
+            return source.content.trim().to_owned();
+        }
+        without_leading_mentions(&plain_text(&self.content))
+    }
+
+    /// Whether a Picket instance says its author speaks for the requester.
+    pub fn as_requester(&self) -> bool {
+        self.comment.as_ref().is_some_and(|c| c.as_requester)
+    }
+}
+
+/// HTML as plain text: tags dropped (paragraphs and line breaks become new lines), entities
+/// decoded. What is stored is shown escaped, so nothing here needs to be safe HTML.
+pub(crate) fn plain_text(html: &str) -> String {
+    let mut text = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(open) = rest.find('<') {
+        text.push_str(&rest[..open]);
+        let Some(close) = rest[open..].find('>') else {
+            rest = "";
+            break;
+        };
+        let tag = rest[open + 1..open + close].trim_start_matches('/');
+        let name: String = tag
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        if matches!(name.as_str(), "br" | "p" | "li" | "div" | "blockquote")
+            && !text.ends_with('\n')
+            && !text.is_empty()
+        {
+            text.push('\n');
+        }
+        rest = &rest[open + close + 1..];
+    }
+    text.push_str(rest);
+    let decoded = html_escape::decode_html_entities(&text);
+    let lines: Vec<&str> = decoded.lines().map(str::trim).collect();
+    lines.join("\n").trim().to_owned()
+}
+
+/// "@acme@lemmy.example @bob thanks" as "thanks": the mentions a reply starts with are the
+/// server's addressing, not what its author said.
+fn without_leading_mentions(text: &str) -> String {
+    let mut rest = text.trim_start();
+    while rest.starts_with('@') {
+        rest = rest
+            .split_once(char::is_whitespace)
+            .map_or("", |(_, after)| after)
+            .trim_start();
+    }
+    rest.to_owned()
+}
+
+/// Any Picket object; untagged, told apart by `type` and, for notes, by
+/// `picket:corroboration` (a note without it is a comment).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum PicketObject {
     Page(Box<ContentPage>),
     Note(Box<CorroborationNote>),
+    Comment(Box<CommentNote>),
 }
 
 impl PicketObject {
@@ -114,6 +234,7 @@ impl PicketObject {
         match self {
             PicketObject::Page(page) => &page.id,
             PicketObject::Note(note) => &note.id,
+            PicketObject::Comment(note) => &note.id,
         }
     }
 
@@ -121,6 +242,7 @@ impl PicketObject {
         match self {
             PicketObject::Page(page) => &page.attributed_to,
             PicketObject::Note(note) => &note.attributed_to,
+            PicketObject::Comment(note) => &note.attributed_to,
         }
     }
 
@@ -129,6 +251,7 @@ impl PicketObject {
         match self {
             PicketObject::Page(page) => page.updated.unwrap_or(page.published),
             PicketObject::Note(note) => note.published,
+            PicketObject::Comment(note) => note.updated.unwrap_or(note.published),
         }
     }
 
@@ -303,4 +426,32 @@ pub struct Announce {
 /// The host a remote object comes from: what it is shown with and counted under.
 pub(crate) fn origin(url: &Url) -> String {
     picket_core::wave::instance_name(url.host_str().unwrap_or_default(), url.port())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{plain_text, without_leading_mentions};
+
+    #[test]
+    fn html_becomes_plain_text() {
+        assert_eq!(plain_text("<p>one</p><p>two</p>"), "one\ntwo");
+        assert_eq!(plain_text("a<br>b<br/>c"), "a\nb\nc");
+        assert_eq!(
+            plain_text("<p>&lt;b&gt; &amp; &quot;x&quot;</p>"),
+            "<b> & \"x\""
+        );
+        assert_eq!(plain_text("an <a href=\"x\">open tag"), "an open tag");
+        assert_eq!(plain_text("cut <span"), "cut");
+        assert_eq!(plain_text("  "), "");
+    }
+
+    #[test]
+    fn leading_mentions_are_addressing() {
+        assert_eq!(
+            without_leading_mentions("@acme@lemmy.example @bob thanks @carol"),
+            "thanks @carol"
+        );
+        assert_eq!(without_leading_mentions("@only"), "");
+        assert_eq!(without_leading_mentions("no mention"), "no mention");
+    }
 }

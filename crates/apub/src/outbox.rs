@@ -20,8 +20,8 @@ const BACKFILL_PAGES: usize = 600;
 /// How many of its latest items a requester feed's outbox shows.
 const FEED_ITEMS: i64 = 20;
 
-/// What an outbox page lists: reviews first, then incidents, then the corroborations that
-/// reply to them (so a backfill meets an incident before its replies).
+/// What an outbox page lists: reviews first, then incidents, then the corroborations and
+/// comments that reply to them (so a backfill meets what is answered before its replies).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum Section {
@@ -29,6 +29,7 @@ pub(crate) enum Section {
     Review,
     Incident,
     Corroboration,
+    Comment,
 }
 
 impl Section {
@@ -37,6 +38,7 @@ impl Section {
             Section::Review => "review",
             Section::Incident => "incident",
             Section::Corroboration => "corroboration",
+            Section::Comment => "comment",
         }
     }
 
@@ -44,7 +46,8 @@ impl Section {
         match self {
             Section::Review => Some(Section::Incident),
             Section::Incident => Some(Section::Corroboration),
-            Section::Corroboration => None,
+            Section::Corroboration => Some(Section::Comment),
+            Section::Comment => None,
         }
     }
 }
@@ -54,6 +57,7 @@ pub(crate) fn create_of(object: &PicketObject) -> Value {
     let (to, cc) = match object {
         PicketObject::Page(page) => (&page.to, &page.cc),
         PicketObject::Note(note) => (&note.to, &note.cc),
+        PicketObject::Comment(note) => (&note.to, &note.cc),
     };
     json!({
         "type": "Create",
@@ -135,6 +139,28 @@ async fn items(
                             ))
                         })
                         .collect::<Result<Vec<_>, picket_db::DbError>>()?
+                }
+                Section::Comment => {
+                    // Oldest answers come after what they answer: pages go newest first, and a
+                    // comment's thread start was published before it.
+                    let mut found = Vec::new();
+                    for (row, _) in
+                        picket_db::comments::local_page(conn, author.as_deref(), before, limit)?
+                    {
+                        let loaded = crate::publish::load(
+                            conn,
+                            picket_db::events::ObjectType::Comment,
+                            &row.public_id,
+                        )?;
+                        // None: what it answers is gone, and so is the comment from view.
+                        if let Some(note) = loaded
+                            .object(data)
+                            .map_err(|e| picket_db::DbError::Corrupt(e.to_string()))?
+                        {
+                            found.push((row.id, note));
+                        }
+                    }
+                    found
                 }
             })
         })
@@ -225,6 +251,7 @@ pub(crate) async fn feed_outbox(data: &ApubData, feed: LocalActor) -> Result<Val
     let published = |object: &PicketObject| match object {
         PicketObject::Page(page) => page.published,
         PicketObject::Note(note) => note.published,
+        PicketObject::Comment(note) => note.published,
     };
     latest.sort_by_key(|object| std::cmp::Reverse(published(object)));
     latest.truncate(FEED_ITEMS as usize);

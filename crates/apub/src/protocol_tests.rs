@@ -137,19 +137,76 @@ fn pages_without_picket_fields_are_not_content() {
     assert!(matches!(activity(&create), InboxActivity::Other(_)));
 }
 
-/// Likes and comments are not content Picket stores; they must still parse, so the inbox
-/// acknowledges them instead of refusing them and the sender does not retry for days.
+/// Likes are not content Picket stores; they must still parse, so the inbox acknowledges them
+/// instead of refusing them and the sender does not retry for days.
 #[test]
 fn what_is_not_handled_yet_is_acknowledged() {
-    for (json, kind) in [
-        (include_str!("../assets/lemmy/like_page.json"), "Like"),
-        (include_str!("../assets/lemmy/create_note.json"), "Create"),
-    ] {
-        let InboxActivity::Other(other) = activity(json) else {
-            panic!("not a handled activity: {json}");
-        };
-        assert_eq!(other.kind, kind);
+    let json = include_str!("../assets/lemmy/like_page.json");
+    let InboxActivity::Other(other) = activity(json) else {
+        panic!("not a handled activity: {json}");
+    };
+    assert_eq!(other.kind, "Like");
+}
+
+/// The comment a `Create{Note}` of another server carries, with its words as stored.
+fn comment_of(json: &str) -> crate::objects::CommentNote {
+    let InboxActivity::CreateOrUpdate(create) = activity(json) else {
+        panic!("a Create: {json}");
+    };
+    create
+        .verify()
+        .expect("from its author, on its author's host");
+    match create.object {
+        crate::objects::PicketObject::Comment(note) => *note,
+        other => panic!("a comment, not {other:?}"),
     }
+}
+
+/// A Lemmy user's comment under a requester feed's post, and a Mastodon user's reply to it,
+/// are comments on what they reply to: Lemmy's words from its Markdown source, Mastodon's from
+/// its HTML without the mention it starts with.
+#[test]
+fn lemmy_and_mastodon_replies_are_comments() {
+    let lemmy = comment_of(include_str!("../assets/lemmy/create_note.json"));
+    assert_eq!(
+        lemmy.in_reply_to.as_str(),
+        "https://picket.example/reviews/r1b2c3"
+    );
+    assert_eq!(lemmy.text(), "Same batch rejected for me.");
+    assert!(!lemmy.as_requester());
+
+    let mastodon = comment_of(include_str!("../assets/mastodon/create_reply.json"));
+    assert_eq!(
+        mastodon.in_reply_to.as_str(),
+        "https://picket.example/incidents/i1b2c3"
+    );
+    assert_eq!(
+        mastodon.text(),
+        "Same here: locked out since Monday & no answer.\nSupport says \"under review\"."
+    );
+    assert_eq!(
+        mastodon.attributed_to.as_str(),
+        "https://mastodon.example/users/rosa"
+    );
+}
+
+/// A corroboration is a `Note` too: `picket:corroboration` keeps it from being read as a comment.
+#[test]
+fn corroborations_are_not_comments() {
+    let note = serde_json::json!({
+        "type": "Note",
+        "id": "https://b.example/corroborations/c1",
+        "attributedTo": "https://b.example/u/bob",
+        "inReplyTo": "https://picket.example/incidents/i1",
+        "content": "<p>This happened to me too.</p>",
+        "published": "2026-11-30T11:00:00Z",
+        "picket:corroboration": {"tasks_affected": 3, "amount_lost_minor": null, "note": ""}
+    });
+    let object: crate::objects::PicketObject = serde_json::from_value(note).expect("parse");
+    assert!(
+        matches!(object, crate::objects::PicketObject::Note(_)),
+        "{object:?}"
+    );
 }
 
 /// Reports: Lemmy names one object and gives the reason in `summary`; Mastodon names the

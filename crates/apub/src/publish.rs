@@ -7,6 +7,7 @@ use activitypub_federation::traits::Actor;
 use picket_core::incident::IncidentStatus;
 use picket_core::platform::Platform;
 use picket_core::review::ValidReview;
+use picket_db::comments::{self, CommentRow};
 use picket_db::events::{self, Event, EventKind, ObjectType};
 use picket_db::incidents::{self, CorroborationRow, IncidentRow};
 use picket_db::models::now;
@@ -18,7 +19,9 @@ use url::Url;
 
 use crate::activities::{activity_context, new_activity_id};
 use crate::actors::{ApubActor, LocalActor};
-use crate::objects::{ContentPage, CorroborationNote, PUBLIC, PageBody, PicketObject};
+use crate::objects::{
+    CommentFields, CommentNote, ContentPage, CorroborationNote, PUBLIC, PageBody, PicketObject,
+};
 use crate::{ApubData, ApubError};
 
 fn public() -> Url {
@@ -209,6 +212,88 @@ pub(crate) fn corroboration_note(
     })
 }
 
+/// What a comment is about, as loaded for its wire form.
+pub(crate) enum CommentParent {
+    Review(ReviewRow),
+    Incident(IncidentRow),
+}
+
+impl CommentParent {
+    fn id(&self, data: &ApubData) -> Result<Url, ApubError> {
+        match self {
+            CommentParent::Review(row) => match &row.ap_id {
+                Some(id) => Url::parse(id).map_err(corrupt),
+                None => Ok(data.local_url(&format!("reviews/{}", row.public_id))),
+            },
+            CommentParent::Incident(row) => incident_id(data, row),
+        }
+    }
+
+    fn is_published(&self) -> bool {
+        match self {
+            CommentParent::Review(row) => row.state == "published",
+            CommentParent::Incident(row) => row.is_published(),
+        }
+    }
+
+    fn remote_author(&self) -> Option<&str> {
+        match self {
+            CommentParent::Review(row) => row.remote_author.as_deref(),
+            CommentParent::Incident(row) => row.remote_author.as_deref(),
+        }
+    }
+}
+
+/// A comment's own id: its original's for a copy, ours otherwise.
+fn comment_id(data: &ApubData, row: &CommentRow) -> Result<Url, ApubError> {
+    match &row.ap_id {
+        Some(id) => Url::parse(id).map_err(corrupt),
+        None => Ok(data.local_url(&format!("comments/{}", row.public_id))),
+    }
+}
+
+/// The `Note` for a local comment by `author`: a reply to the comment it answers, else to the
+/// review or incident, addressed to the requester feed's followers too, so that Lemmy shows it
+/// under the post and Mastodon as a reply.
+pub(crate) fn comment_note(
+    data: &ApubData,
+    row: &CommentRow,
+    parent: &CommentParent,
+    answered: Option<&CommentRow>,
+    requester: Option<&RequesterRow>,
+    author: &LocalActor,
+) -> Result<CommentNote, ApubError> {
+    let id = data.local_url(&format!("comments/{}", row.public_id));
+    let in_reply_to = match answered {
+        Some(answered) => comment_id(data, answered)?,
+        None => parent.id(data)?,
+    };
+    let cc = match requester {
+        Some(requester) => vec![data.local_url(
+            &LocalActor::Feed(platform_of(requester)?, requester.requester_id.clone()).path(),
+        )],
+        None => Vec::new(),
+    };
+    Ok(CommentNote {
+        kind: NoteType::Note,
+        url: Some(id.clone()),
+        id,
+        attributed_to: data.local_url(&author.path()),
+        in_reply_to,
+        to: vec![public()],
+        cc,
+        content: texts(&row.body).1,
+        media_type: Some("text/html".to_owned()),
+        source: None,
+        published: row.created_at.and_utc(),
+        updated: (row.updated_at != row.created_at).then(|| row.updated_at.and_utc()),
+        comment: Some(CommentFields {
+            body: row.body.clone(),
+            as_requester: row.as_requester,
+        }),
+    })
+}
+
 /// What a local object's id answers.
 pub(crate) enum Served {
     Object(PicketObject),
@@ -258,7 +343,7 @@ pub(crate) async fn served(
 }
 
 /// A local object with what building its wire form needs.
-enum Loaded {
+pub(crate) enum Loaded {
     Review(ReviewRow, RequesterRow, Option<String>),
     Incident(IncidentRow, Option<RequesterRow>, Option<String>),
     Corroboration(
@@ -267,9 +352,20 @@ enum Loaded {
         Option<RequesterRow>,
         Option<String>,
     ),
+    /// The comment, what it is about, the comment it answers, the requester, the author.
+    Comment(
+        CommentRow,
+        Box<(CommentParent, Option<CommentRow>)>,
+        Option<RequesterRow>,
+        Option<String>,
+    ),
 }
 
-fn load(conn: &mut DbConn, object_type: ObjectType, public_id: &str) -> Result<Loaded, DbError> {
+pub(crate) fn load(
+    conn: &mut DbConn,
+    object_type: ObjectType,
+    public_id: &str,
+) -> Result<Loaded, DbError> {
     let requester_of =
         |conn: &mut DbConn, pk: Option<i64>| pk.map(|pk| requesters::by_pk(conn, pk)).transpose();
     Ok(match object_type {
@@ -292,6 +388,28 @@ fn load(conn: &mut DbConn, object_type: ObjectType, public_id: &str) -> Result<L
             let author = username(conn, row.author_id)?;
             Loaded::Corroboration(row, Box::new(incident), requester, author)
         }
+        ObjectType::Comment => {
+            let row = comments::by_public_id(conn, public_id)?;
+            let (parent, requester_pk) = match row.parent()? {
+                comments::Parent::Review(pk) => {
+                    let review = reviews::by_pk(conn, pk)?;
+                    let requester_pk = Some(review.requester_pk);
+                    (CommentParent::Review(review), requester_pk)
+                }
+                comments::Parent::Incident(pk) => {
+                    let incident = incidents::by_pk(conn, pk)?;
+                    let requester_pk = incident.requester_pk;
+                    (CommentParent::Incident(incident), requester_pk)
+                }
+            };
+            let answered = row
+                .reply_to_pk
+                .map(|pk| comments::by_pk(conn, pk))
+                .transpose()?;
+            let requester = requester_of(conn, requester_pk)?;
+            let author = username(conn, row.author_id)?;
+            Loaded::Comment(row, Box::new((parent, answered)), requester, author)
+        }
         ObjectType::Account | ObjectType::Report => {
             return Err(DbError::Corrupt(format!(
                 "a {} is not content",
@@ -308,6 +426,7 @@ impl Loaded {
             Loaded::Review(row, ..) => row.ap_id.is_none() && row.state != "draft",
             Loaded::Incident(row, ..) => row.ap_id.is_none(),
             Loaded::Corroboration(row, ..) => row.ap_id.is_none(),
+            Loaded::Comment(row, ..) => row.ap_id.is_none(),
         }
     }
 
@@ -317,6 +436,9 @@ impl Loaded {
             Loaded::Incident(row, _, author) => !row.is_published() || author.is_none(),
             Loaded::Corroboration(row, incident, _, author) => {
                 row.state != "published" || !incident.is_published() || author.is_none()
+            }
+            Loaded::Comment(row, on, _, author) => {
+                !row.is_published() || !on.0.is_published() || author.is_none()
             }
         }
     }
@@ -329,6 +451,7 @@ impl Loaded {
                 Some(id) => Url::parse(id).map_err(corrupt)?,
                 None => data.local_url(&format!("corroborations/{}", row.public_id)),
             },
+            Loaded::Comment(row, ..) => comment_id(data, row)?,
         })
     }
 
@@ -337,7 +460,8 @@ impl Loaded {
         let author = match self {
             Loaded::Review(_, _, author)
             | Loaded::Incident(_, _, author)
-            | Loaded::Corroboration(_, _, _, author) => author,
+            | Loaded::Corroboration(_, _, _, author)
+            | Loaded::Comment(_, _, _, author) => author,
         };
         author
             .clone()
@@ -345,7 +469,7 @@ impl Loaded {
     }
 
     /// The object as sent and served; `None` for a tombstone.
-    fn object(&self, data: &ApubData) -> Result<Option<PicketObject>, ApubError> {
+    pub(crate) fn object(&self, data: &ApubData) -> Result<Option<PicketObject>, ApubError> {
         if self.is_gone() {
             return Ok(None);
         }
@@ -363,6 +487,9 @@ impl Loaded {
             Loaded::Corroboration(row, incident, ..) => {
                 PicketObject::Note(Box::new(corroboration_note(data, row, incident, &author)?))
             }
+            Loaded::Comment(row, on, requester, _) => PicketObject::Comment(Box::new(
+                comment_note(data, row, &on.0, on.1.as_ref(), requester.as_ref(), &author)?,
+            )),
         }))
     }
 
@@ -370,9 +497,9 @@ impl Loaded {
     fn feed(&self) -> Result<Option<LocalActor>, ApubError> {
         let requester = match self {
             Loaded::Review(_, requester, _) => Some(requester),
-            Loaded::Incident(_, requester, _) | Loaded::Corroboration(_, _, requester, _) => {
-                requester.as_ref()
-            }
+            Loaded::Incident(_, requester, _)
+            | Loaded::Corroboration(_, _, requester, _)
+            | Loaded::Comment(_, _, requester, _) => requester.as_ref(),
         };
         requester
             .map(|r| Ok(LocalActor::Feed(platform_of(r)?, r.requester_id.clone())))
@@ -460,6 +587,7 @@ async fn process(data: &Data<ApubData>, event: Event) -> Result<(), ApubError> {
             Loaded::Review(row, ..) => (row.state.as_str(), row.removed_reason.clone()),
             Loaded::Incident(row, ..) => (row.state.as_str(), row.removed_reason.clone()),
             Loaded::Corroboration(row, ..) => (row.state.as_str(), None),
+            Loaded::Comment(row, ..) => (row.state.as_str(), row.removed_reason.clone()),
         };
         // Only what still holds is sent: a removal since undone (or a restoration since
         // removed again) would otherwise arrive after its reversal and stick.
@@ -526,6 +654,7 @@ async fn process(data: &Data<ApubData>, event: Event) -> Result<(), ApubError> {
                 let (to, cc) = match object {
                     PicketObject::Page(page) => (&page.to, &page.cc),
                     PicketObject::Note(note) => (&note.to, &note.cc),
+                    PicketObject::Comment(note) => (&note.to, &note.cc),
                 };
                 json!({
                     "type": if event.kind == EventKind::Create { "Create" } else { "Update" },
@@ -669,18 +798,35 @@ async fn flag(data: &Data<ApubData>, event: Event) -> Result<(), ApubError> {
 }
 
 /// A corroboration of another instance's incident also goes to that instance, whose followers
-/// then hear of it from there.
+/// then hear of it from there; so does a comment on another instance's review or incident, and
+/// to the author of the comment it answers (a Mastodon user hears of the answer).
 async fn reply_home(data: &Data<ApubData>, loaded: &Loaded) -> Result<Vec<String>, ApubError> {
-    let Loaded::Corroboration(_, incident, ..) = loaded else {
-        return Ok(Vec::new());
+    let authors: Vec<&str> = match loaded {
+        Loaded::Corroboration(_, incident, ..) => {
+            incident.remote_author.iter().map(String::as_str).collect()
+        }
+        Loaded::Comment(_, on, ..) => {
+            on.0.remote_author()
+                .into_iter()
+                .chain(on.1.as_ref().and_then(|a| a.remote_author.as_deref()))
+                .collect()
+        }
+        _ => Vec::new(),
     };
-    let Some(author) = &incident.remote_author else {
-        return Ok(Vec::new());
-    };
-    // Known since the incident arrived, unless it came by an announce: then fetched now.
-    let author: ObjectId<ApubActor> = Url::parse(author).map_err(corrupt)?.into();
-    let author = author.dereference(data).await?;
-    Ok(vec![author.shared_inbox_or_inbox().to_string()])
+    let mut inboxes = Vec::new();
+    for author in authors {
+        // Known since the content arrived, unless it came by an announce: then fetched now.
+        let author: ObjectId<ApubActor> = Url::parse(author).map_err(corrupt)?.into();
+        let inbox = author
+            .dereference(data)
+            .await?
+            .shared_inbox_or_inbox()
+            .to_string();
+        if !inboxes.contains(&inbox) {
+            inboxes.push(inbox);
+        }
+    }
+    Ok(inboxes)
 }
 
 async fn take(data: &ApubData, event_id: i64) -> Result<(), ApubError> {

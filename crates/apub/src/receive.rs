@@ -8,6 +8,7 @@ use picket_core::moderation::{ModAction, ReportReason, TargetType};
 use picket_core::platform::Platform;
 use picket_core::review::{ReviewInput, validate_review};
 use picket_core::secrets::new_public_id;
+use picket_db::comments::{self, CommentRow, NewComment, Parent};
 use picket_db::events::{self, EventKind, ObjectType};
 use picket_db::incidents::{self, IncidentRow, RemoteIncident, Waves};
 use picket_db::models::now;
@@ -18,7 +19,7 @@ use url::Url;
 
 use crate::activities::once;
 use crate::objects::{
-    Announce, ContentPage, CorroborationNote, Flag, PageBody, PicketObject, origin,
+    Announce, CommentNote, ContentPage, CorroborationNote, Flag, PageBody, PicketObject, origin,
 };
 use crate::publish::missing_as_none;
 use crate::{ApubData, ApubError};
@@ -158,6 +159,7 @@ pub(crate) async fn store(
             }
         }
         PicketObject::Note(note) => store_corroboration(data, activity_id, remote, *note).await,
+        PicketObject::Comment(note) => store_comment(data, activity_id, remote, *note).await,
     }
 }
 
@@ -216,16 +218,15 @@ async fn store_review(
     .await
 }
 
-/// Leaves the event by which this instance announces another instance's corroboration of one
-/// of its incidents (or its withdrawal) to its own followers.
-fn pass_on(conn: &mut DbConn, public_id: &str, at: NaiveDateTime) -> Result<(), DbError> {
-    events::record(
-        conn,
-        ObjectType::Corroboration,
-        EventKind::Announce,
-        public_id,
-        at,
-    )
+/// Leaves the event by which this instance announces another instance's reply to one of its
+/// own reviews or incidents (a corroboration, a comment), or its withdrawal, to its followers.
+fn pass_on(
+    conn: &mut DbConn,
+    object_type: ObjectType,
+    public_id: &str,
+    at: NaiveDateTime,
+) -> Result<(), DbError> {
+    events::record(conn, object_type, EventKind::Announce, public_id, at)
 }
 
 /// The incident a reply is about, if it is held here: one of ours, or a copy of another's.
@@ -321,7 +322,169 @@ async fn store_corroboration(
         )?;
         // A reply to one of our incidents: this instance's followers hear of it from us.
         if incident.ap_id.is_none() && outcome != RemoteOutcome::Tombstoned {
-            pass_on(conn, &row.public_id, at)?;
+            pass_on(conn, ObjectType::Corroboration, &row.public_id, at)?;
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// What a comment replies to, when it is held here: the review or incident (ours or a copy),
+/// the comment it answers, and the requester's ID (for the worker-ID guard).
+struct CommentTarget {
+    parent: Parent,
+    answered: Option<CommentRow>,
+    requester_id: Option<String>,
+    /// About one of this instance's own reviews or incidents: its followers hear of it from here.
+    parent_is_local: bool,
+    published: bool,
+}
+
+fn comment_target(
+    data: &ApubData,
+    conn: &mut DbConn,
+    in_reply_to: &Url,
+) -> Result<Option<CommentTarget>, DbError> {
+    let local = data.local_path(in_reply_to);
+    let local = local.as_deref().and_then(|path| path.split_once('/'));
+    let mine = |ap_id: &Option<String>| ap_id.is_none();
+    let (parent, answered) = match local {
+        Some(("reviews", id)) => match missing_as_none(reviews::by_public_id(conn, id))? {
+            Some(row) if mine(&row.ap_id) => (Parent::Review(row.id), None),
+            _ => return Ok(None),
+        },
+        Some(("incidents", id)) => match missing_as_none(incidents::by_public_id(conn, id))? {
+            Some(row) if mine(&row.ap_id) => (Parent::Incident(row.id), None),
+            _ => return Ok(None),
+        },
+        Some(("comments", id)) => match missing_as_none(comments::by_public_id(conn, id))? {
+            Some(row) if mine(&row.ap_id) => (row.parent()?, Some(row)),
+            _ => return Ok(None),
+        },
+        Some(_) => return Ok(None),
+        None => {
+            let url = in_reply_to.as_str();
+            if let Some(row) = reviews::by_ap_id(conn, url)? {
+                (Parent::Review(row.id), None)
+            } else if let Some(row) = incidents::by_ap_id(conn, url)? {
+                (Parent::Incident(row.id), None)
+            } else if let Some(row) = comments::by_ap_id(conn, url)? {
+                (row.parent()?, Some(row))
+            } else {
+                return Ok(None);
+            }
+        }
+    };
+    let (published, ap_id, requester_pk) = match parent {
+        Parent::Review(pk) => {
+            let row = reviews::by_pk(conn, pk)?;
+            (row.state == "published", row.ap_id, Some(row.requester_pk))
+        }
+        Parent::Incident(pk) => {
+            let row = incidents::by_pk(conn, pk)?;
+            (row.is_published(), row.ap_id, row.requester_pk)
+        }
+    };
+    let requester_id = requester_pk
+        .map(|pk| requesters::by_pk(conn, pk).map(|r| r.requester_id))
+        .transpose()?;
+    Ok(Some(CommentTarget {
+        published: published && answered.as_ref().is_none_or(CommentRow::is_published),
+        parent,
+        answered,
+        requester_id,
+        parent_is_local: ap_id.is_none(),
+    }))
+}
+
+/// Whether a comment is about one of this instance's own reviews or incidents.
+fn about_local(conn: &mut DbConn, row: &CommentRow) -> Result<bool, DbError> {
+    Ok(match row.parent()? {
+        Parent::Review(pk) => reviews::by_pk(conn, pk)?.ap_id.is_none(),
+        Parent::Incident(pk) => incidents::by_pk(conn, pk)?.ap_id.is_none(),
+    })
+}
+
+/// A comment from another Picket instance, or a Mastodon or Lemmy reply to a post of a
+/// requester feed, stored as a comment on what it replies to. A reply to something not held
+/// here fetches that first (a review, an incident, or a comment on one held here), one level
+/// deep at most: threads of strangers' replies are not followed up their whole length.
+async fn store_comment(
+    data: &Data<ApubData>,
+    activity_id: Option<&Url>,
+    remote: Remote,
+    note: CommentNote,
+) -> Result<(), ApubError> {
+    let target = note.in_reply_to.clone();
+    let lookup = |url: Url| {
+        let shared = data.app_data().clone();
+        data.db
+            .run(move |conn| comment_target(&shared, conn, &url).map(|t| t.map(|t| t.requester_id)))
+    };
+    let requester_id = match lookup(target.clone()).await? {
+        Some(requester_id) => requester_id,
+        None => {
+            if data.local_path(&target).is_some() {
+                // A reply to a post of ours that is gone, or to anything else here: nothing to keep.
+                tracing::debug!(%target, "a reply to nothing held here");
+                return Ok(());
+            }
+            let fetched = fetch(data, &target).await?;
+            match &fetched {
+                PicketObject::Page(_) => {}
+                PicketObject::Comment(parent)
+                    if lookup(parent.in_reply_to.clone()).await?.is_some() => {}
+                PicketObject::Comment(_) => {
+                    return Err(ApubError::Invalid(format!(
+                        "{target} answers nothing held here"
+                    )));
+                }
+                PicketObject::Note(_) => {
+                    return Err(ApubError::Invalid(
+                        "a comment answers a review, an incident or a comment".into(),
+                    ));
+                }
+            }
+            Box::pin(store(data, None, fetched)).await?;
+            lookup(target.clone())
+                .await?
+                .ok_or_else(|| ApubError::Invalid(format!("{target} is not held here")))?
+        }
+    };
+    // A Picket instance asked its author about worker IDs; a stranger's reply was never asked.
+    let body = picket_core::comment::validate_comment(
+        &note.text(),
+        requester_id.as_deref().unwrap_or_default(),
+        note.comment.is_some(),
+    )
+    .map_err(|e| ApubError::Invalid(e.to_string()))?;
+    let as_requester = note.as_requester();
+    let shared = data.app_data().clone();
+    let published = note.published.naive_utc();
+    let ap_id = remote.ap_id.clone();
+    apply_content(data, activity_id, ap_id, move |conn| {
+        let Some(found) = comment_target(&shared, conn, &target)? else {
+            return Ok(());
+        };
+        if !found.published {
+            return Ok(());
+        }
+        let at = now();
+        let (row, outcome) = comments::upsert_remote(
+            conn,
+            remote.as_origin(),
+            NewComment {
+                public_id: &new_public_id(),
+                parent: found.parent,
+                reply_to: found.answered.as_ref(),
+                body: &body,
+                as_requester,
+            },
+            published,
+            at,
+        )?;
+        if found.parent_is_local && outcome == RemoteOutcome::Created {
+            pass_on(conn, ObjectType::Comment, &row.public_id, at)?;
         }
         Ok(())
     })
@@ -404,7 +567,16 @@ async fn delete_copies(
                 && incidents::by_pk(conn, row.incident_pk)?.ap_id.is_none()
             {
                 // Withdrawn from one of our incidents: our followers refetch it and find it gone.
-                pass_on(conn, &row.public_id, at)?;
+                pass_on(conn, ObjectType::Corroboration, &row.public_id, at)?;
+            }
+            return Ok(());
+        }
+        if let Some(row) = comments::by_ap_id(conn, &ap_id)? {
+            if allowed(row.remote_author.as_deref())
+                && let Some(row) = comments::delete_remote(conn, &ap_id, at)?
+                && about_local(conn, &row)?
+            {
+                pass_on(conn, ObjectType::Comment, &row.public_id, at)?;
             }
             return Ok(());
         }
@@ -432,7 +604,15 @@ async fn delete_copies(
                     row.ap_id.as_deref().unwrap_or_default(),
                 )? && incidents::by_pk(conn, row.incident_pk)?.ap_id.is_none()
                 {
-                    pass_on(conn, &row.public_id, at)?;
+                    pass_on(conn, ObjectType::Corroboration, &row.public_id, at)?;
+                }
+            }
+            for row in comments::remote_by_author(conn, &ap_id)? {
+                if let Some(row) =
+                    comments::delete_remote(conn, row.ap_id.as_deref().unwrap_or_default(), at)?
+                    && about_local(conn, &row)?
+                {
+                    pass_on(conn, ObjectType::Comment, &row.public_id, at)?;
                 }
             }
             // Nothing of the account is kept: not its votes for names, not its actor.
@@ -508,18 +688,28 @@ pub(crate) async fn removal(
             }
             Ok::<_, DbError>(())
         };
+        let apply_comment = |conn: &mut DbConn, row: CommentRow| {
+            if row.state == from && !keeps(conn, &row.public_id, row.ap_id.as_deref())? {
+                comments::mark_removed(conn, &row, reason, at)?;
+            }
+            Ok::<_, DbError>(())
+        };
         let target_type = if let Some(row) = reviews::by_ap_id(conn, &ap_id)? {
             apply_review(conn, row)?;
             "review"
         } else if let Some(row) = incidents::by_ap_id(conn, &ap_id)? {
             apply_incident(conn, row)?;
             "incident"
+        } else if let Some(row) = comments::by_ap_id(conn, &ap_id)? {
+            apply_comment(conn, row)?;
+            "comment"
         } else {
-            let (reviews_of, incidents_of) = (
+            let (reviews_of, incidents_of, comments_of) = (
                 reviews::remote_by_author(conn, &ap_id)?,
                 incidents::remote_by_author(conn, &ap_id)?,
+                comments::remote_by_author(conn, &ap_id)?,
             );
-            if reviews_of.is_empty() && incidents_of.is_empty() {
+            if reviews_of.is_empty() && incidents_of.is_empty() && comments_of.is_empty() {
                 return Ok(());
             }
             account_level.set(true);
@@ -528,6 +718,9 @@ pub(crate) async fn removal(
             }
             for row in incidents_of {
                 apply_incident(conn, row)?;
+            }
+            for row in comments_of {
+                apply_comment(conn, row)?;
             }
             "account"
         };
@@ -566,6 +759,7 @@ pub(crate) async fn flagged(data: &ApubData, flag: Flag) -> Result<(), ApubError
                 "reviews" => TargetType::Review,
                 "incidents" => TargetType::Incident,
                 "corroborations" => TargetType::Corroboration,
+                "comments" => TargetType::Comment,
                 "u" => TargetType::Account,
                 _ => return None,
             };

@@ -40,9 +40,11 @@ pub fn router(config: FederationConfig<ApubData>) -> Router {
         .route("/reviews/{id}", get(review))
         .route("/incidents/{id}", get(incident))
         .route("/corroborations/{id}", get(corroboration))
+        .route("/comments/{id}", get(comment))
         .route("/reviews/{id}/create", get(review_create))
         .route("/incidents/{id}/create", get(incident_create))
         .route("/corroborations/{id}/create", get(corroboration_create))
+        .route("/comments/{id}/create", get(comment_create))
         .route("/ns", get(namespace))
         .route("/actor/outbox", get(outbox))
         .route("/r/{platform}/{requester_id}/outbox", get(feed_outbox))
@@ -308,6 +310,7 @@ async fn serve_object(
     let (title, content) = match &object {
         PicketObject::Page(page) => (page.name.clone(), page.content.clone()),
         PicketObject::Note(note) => ("A corroboration".to_owned(), note.content.clone()),
+        PicketObject::Comment(note) => ("A comment".to_owned(), note.content.clone()),
     };
     Ok(Html(format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
@@ -340,6 +343,22 @@ async fn corroboration(
     Path(id): Path<String>,
 ) -> Result<Response, ApubError> {
     serve_object(&data, &headers, ObjectType::Corroboration, id, false).await
+}
+
+async fn comment(
+    data: Data<ApubData>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApubError> {
+    serve_object(&data, &headers, ObjectType::Comment, id, false).await
+}
+
+async fn comment_create(
+    data: Data<ApubData>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApubError> {
+    serve_object(&data, &headers, ObjectType::Comment, id, true).await
 }
 
 async fn review_create(

@@ -68,12 +68,14 @@ pub enum TargetType {
     Review,
     Incident,
     Corroboration,
+    Comment,
     Account,
 }
 word_enum!(TargetType {
     Review => "review",
     Incident => "incident",
     Corroboration => "corroboration",
+    Comment => "comment",
     Account => "account",
 });
 

@@ -52,6 +52,7 @@ pub enum ObjectType {
     Review,
     Incident,
     Corroboration,
+    Comment,
     /// A local account (by username): suspensions.
     Account,
     /// A report of another instance's content, sent there as a `Flag`.
@@ -64,6 +65,7 @@ impl ObjectType {
             ObjectType::Review => "review",
             ObjectType::Incident => "incident",
             ObjectType::Corroboration => "corroboration",
+            ObjectType::Comment => "comment",
             ObjectType::Account => "account",
             ObjectType::Report => "report",
         }
@@ -74,6 +76,7 @@ impl ObjectType {
             "review" => Ok(ObjectType::Review),
             "incident" => Ok(ObjectType::Incident),
             "corroboration" => Ok(ObjectType::Corroboration),
+            "comment" => Ok(ObjectType::Comment),
             "account" => Ok(ObjectType::Account),
             "report" => Ok(ObjectType::Report),
             other => Err(DbError::Corrupt(format!(

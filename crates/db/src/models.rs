@@ -24,6 +24,9 @@ pub struct UserRow {
     pub status: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The requester an admin has found this account speaks for: it may only comment, and its
+    /// comments are shown as the requester's.
+    pub speaks_for: Option<i64>,
 }
 
 impl UserRow {

@@ -283,7 +283,7 @@ pub fn log_action(
     )
 }
 
-/// Removes (`reason`) or restores (`None`) a review, incident or corroboration by its public id
+/// Removes (`reason`) or restores (`None`) a review, incident, corroboration or comment by its public id
 /// here, and logs it. Local content's removal federates; a copy's stays local policy.
 pub fn set_content_removed(
     conn: &mut DbConn,
@@ -327,6 +327,13 @@ pub fn set_content_removed(
                 ));
             }
             crate::incidents::remove_corroboration(conn, &row, at)?;
+        }
+        TargetType::Comment => {
+            let row = crate::comments::by_public_id(conn, public_id)?;
+            if row.state != expected {
+                return Err(wrong_state());
+            }
+            crate::comments::set_removed(conn, &row, reason, at)?;
         }
         TargetType::Account => {
             return Err(DbError::WrongState("an account is suspended, not removed"));
@@ -439,6 +446,11 @@ fn hide_while_suspended(
             crate::incidents::mark_removed(conn, &row, reason, at)?;
         }
     }
+    for row in crate::comments::by_author(conn, user_id)? {
+        if row.state == from && hidden_by_suspension(row.removed_reason.as_deref()) {
+            crate::comments::mark_removed(conn, &row, reason, at)?;
+        }
+    }
     Ok(())
 }
 
@@ -476,7 +488,7 @@ pub fn pending_accounts(conn: &mut DbConn) -> Result<Vec<crate::models::UserRow>
         .load(conn)?)
 }
 
-/// A review, incident or corroboration held here, as moderation sees it.
+/// A review, incident, corroboration or comment held here, as moderation sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Held {
     pub public_id: String,
@@ -530,6 +542,20 @@ pub fn held(conn: &mut DbConn, target_type: TargetType, target: &str) -> Result<
             };
             Held {
                 published: row.state == "published",
+                public_id: row.public_id,
+                author_id: row.author_id,
+                ap_id: row.ap_id,
+                remote_author: row.remote_author,
+            }
+        }
+        TargetType::Comment => {
+            let row = if by_ap_id {
+                crate::comments::by_ap_id(conn, target)?.ok_or_else(missing)?
+            } else {
+                crate::comments::by_public_id(conn, target)?
+            };
+            Held {
+                published: row.is_published(),
                 public_id: row.public_id,
                 author_id: row.author_id,
                 ap_id: row.ap_id,

@@ -284,6 +284,13 @@ fn unchanged(
         .filter(reviews::updated_at.eq(current.updated_at))
 }
 
+pub fn by_pk(conn: &mut DbConn, pk: i64) -> Result<ReviewRow, DbError> {
+    Ok(reviews::table
+        .find(pk)
+        .select(ReviewRow::as_select())
+        .first(conn)?)
+}
+
 pub fn by_public_id(conn: &mut DbConn, public_id: &str) -> Result<ReviewRow, DbError> {
     Ok(reviews::table
         .filter(reviews::public_id.eq(public_id))

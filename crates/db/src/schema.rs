@@ -10,6 +10,7 @@ diesel::table! {
         status -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        speaks_for -> Nullable<BigInt>,
     }
 }
 
@@ -192,6 +193,26 @@ diesel::table! {
         origin -> Nullable<Text>,
         remote_author -> Nullable<Text>,
         state -> Text,
+    }
+}
+
+diesel::table! {
+    comments (id) {
+        id -> BigInt,
+        public_id -> Text,
+        review_pk -> Nullable<BigInt>,
+        incident_pk -> Nullable<BigInt>,
+        reply_to_pk -> Nullable<BigInt>,
+        author_id -> Nullable<BigInt>,
+        body -> Text,
+        as_requester -> Bool,
+        state -> Text,
+        removed_reason -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        ap_id -> Nullable<Text>,
+        origin -> Nullable<Text>,
+        remote_author -> Nullable<Text>,
     }
 }
 
@@ -427,6 +448,10 @@ diesel::joinable!(incidents -> users (author_id));
 diesel::joinable!(incident_status_changes -> incidents (incident_pk));
 diesel::joinable!(corroborations -> incidents (incident_pk));
 diesel::joinable!(corroborations -> users (author_id));
+diesel::joinable!(comments -> reviews (review_pk));
+diesel::joinable!(comments -> incidents (incident_pk));
+diesel::joinable!(comments -> users (author_id));
+diesel::joinable!(users -> requesters (speaks_for));
 diesel::joinable!(follows -> requesters (requester_pk));
 diesel::joinable!(follows -> users (user_id));
 diesel::joinable!(notifications -> requesters (requester_pk));
@@ -445,6 +470,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     incidents,
     incident_status_changes,
     corroborations,
+    comments,
     follows,
     notifications,
     feed_tokens,

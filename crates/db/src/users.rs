@@ -48,7 +48,22 @@ pub fn set_password_hash(conn: &mut DbConn, id: i64, hash: &str) -> Result<(), D
     found(updated)
 }
 
-/// Deletes an account: its reviews and incidents become tombstones, its corroborations, follows,
+/// Marks an account as speaking for a requester (`Some`), or as a worker's again (`None`).
+pub fn set_speaks_for(
+    conn: &mut DbConn,
+    id: i64,
+    requester_pk: Option<i64>,
+) -> Result<(), DbError> {
+    let updated = diesel::update(users::table.find(id))
+        .set((
+            users::speaks_for.eq(requester_pk),
+            users::updated_at.eq(now()),
+        ))
+        .execute(conn)?;
+    found(updated)
+}
+
+/// Deletes an account: its reviews, incidents and comments become tombstones, its corroborations, follows,
 /// notifications, feed token and sessions go, the invites and open reports it made or used no
 /// longer name it, and its personal data is erased. The name stays as a stub, so nobody can
 /// re-register it and pass as the former owner.
@@ -70,6 +85,9 @@ pub fn erase(conn: &mut DbConn, id: i64) -> Result<(), DbError> {
     diesel::update(corroborations::table.filter(corroborations::author_id.eq(id)))
         .set(corroborations::author_id.eq(None::<i64>))
         .execute(conn)?;
+    for row in crate::comments::by_author(conn, id)? {
+        crate::comments::delete(conn, &row, at)?;
+    }
     diesel::delete(follows::table.filter(follows::user_id.eq(id))).execute(conn)?;
     diesel::delete(notifications::table.filter(notifications::user_id.eq(id))).execute(conn)?;
     diesel::delete(feed_tokens::table.filter(feed_tokens::user_id.eq(id))).execute(conn)?;

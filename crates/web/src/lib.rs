@@ -37,7 +37,7 @@ pub fn attach(state: AppState) -> impl FnOnce(Router) -> Router {
 /// Pages at URLs of their own.
 fn plain_pages(state: AppState) -> Router {
     use pages::{
-        account, admin, auth, home, incidents, moderation, platforms, requesters, reviews,
+        account, admin, auth, comments, home, incidents, moderation, platforms, requesters, reviews,
     };
     Router::new()
         .route("/", get(home::home))
@@ -72,6 +72,9 @@ fn plain_pages(state: AppState) -> Router {
             get(incidents::new_page).post(incidents::create),
         )
         .route("/incidents/{id}/corroborate", post(incidents::corroborate))
+        .route("/incidents/{id}/comments", post(comments::on_incident))
+        .route("/reviews/{id}/comments", post(comments::on_review))
+        .route("/comments/{id}/delete", post(comments::delete))
         .route("/incidents/{id}/withdraw", post(incidents::withdraw))
         .route("/incidents/{id}/status", post(incidents::change_status))
         .route("/incidents/{id}/aftermath", post(incidents::aftermath))
@@ -117,13 +120,14 @@ fn plain_pages(state: AppState) -> Router {
 
 /// Pages at the URLs of ActivityPub objects and actors; reached only through `negotiate`.
 fn negotiated_pages(state: AppState) -> Router {
-    use pages::{incidents, requesters, reviews, workers};
+    use pages::{comments, incidents, requesters, reviews, workers};
     Router::new()
         .route("/r/{platform}/{requester_id}", get(requesters::show))
         .route("/u/{name}", get(workers::profile))
         .route("/reviews/{id}", get(reviews::show))
         .route("/incidents/{id}", get(incidents::show))
         .route("/corroborations/{id}", get(incidents::corroboration))
+        .route("/comments/{id}", get(comments::show))
         .with_state(state)
 }
 
@@ -144,9 +148,11 @@ fn is_negotiated(path: &str) -> bool {
     let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match parts.as_slice() {
         ["r", platform, id] => !platform.is_empty() && !id.is_empty(),
-        ["u", name] | ["reviews", name] | ["incidents", name] | ["corroborations", name] => {
-            !name.is_empty() && *name != "new"
-        }
+        ["u", name]
+        | ["reviews", name]
+        | ["incidents", name]
+        | ["corroborations", name]
+        | ["comments", name] => !name.is_empty() && *name != "new",
         _ => false,
     }
 }

@@ -166,6 +166,33 @@ async fn a_worker_reviews_edits_and_deletes(mut browser: Browser, backend: TestB
         "the earlier text in the history: {text}"
     );
 
+    // Comments under the review: an empty one is refused with the reason; a comment, an answer
+    // to it, and the comment deleted while its answer stays.
+    browser.press("Post comment", "comment-empty").await;
+    let text = browser.text().await;
+    assert!(text.contains("Write something."), "{text}");
+    browser
+        .fill("#f-body", "The payment arrived the next morning.")
+        .await;
+    browser.press("Post comment", "comment").await;
+    let text = browser.text().await;
+    assert!(text.contains("Comments (1)"), "{text}");
+    assert!(
+        text.contains("The payment arrived the next morning."),
+        "{text}"
+    );
+    browser.click("details.reply summary").await;
+    browser
+        .fill("details.reply textarea", "And the bonus a day later.")
+        .await;
+    browser.press("Send answer", "comment-answered").await;
+    assert!(browser.text().await.contains("Comments (2)"));
+    browser.press("Delete my comment", "comment-deleted").await;
+    let text = browser.text().await;
+    assert!(text.contains("Deleted by its author."), "{text}");
+    assert!(text.contains("And the bonus a day later."), "{text}");
+    assert!(!text.contains("arrived the next morning"), "{text}");
+
     browser.open(&format!("/r/mturk/{RID}"), "requester").await;
     let text = browser.text().await;
     assert!(text.contains("approved in two days"), "{text}");

@@ -1,7 +1,7 @@
 //! The instance as admins run it: its name, description, rules and registration mode, domain rules, list subscriptions and federation peers.
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::NaiveDateTime;
 use picket_core::FieldErrors;
@@ -358,4 +358,83 @@ async fn change_subscription(
     } else {
         Err(ApiError::not_found("no such subscription"))
     }
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SpeaksForBody {
+    pub platform: String,
+    pub requester_id: String,
+}
+
+/// Whom a local account speaks for.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SpeaksForView {
+    pub username: String,
+    pub platform: String,
+    pub requester_id: String,
+    pub requester_name: String,
+}
+
+/// Mark a local account as speaking for a requester (admins, after checking it outside
+/// Picket): from then on it can only comment, on that requester's reviews and incidents, and its
+/// comments show as the requester's.
+#[utoipa::path(put, path = "/api/v1/admin/users/{username}/speaks-for", tag = "admin", params(("username" = String, Path)), request_body = SpeaksForBody,
+    responses((status = 200, body = SpeaksForView), (status = 403), (status = 404, description = "no such account or requester"), (status = 422)))]
+pub async fn set_speaks_for(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(username): Path<String>,
+    AppJson(body): AppJson<SpeaksForBody>,
+) -> ApiResult<Json<SpeaksForView>> {
+    current.require(Role::Admin)?;
+    let platform: picket_core::platform::Platform = body
+        .platform
+        .parse()
+        .map_err(|e: String| FieldErrors::single("platform", e))?;
+    let requester_id = platform
+        .normalize_requester_id(&body.requester_id)
+        .map_err(|e| FieldErrors::single("requester_id", e))?;
+    let found = state
+        .db
+        .tx(move |conn| {
+            let user = picket_db::users::by_username(conn, &username.to_ascii_lowercase())?;
+            let Some(requester) =
+                picket_db::requesters::by_key(conn, platform.as_str(), &requester_id)?
+            else {
+                return Ok(None);
+            };
+            picket_db::users::set_speaks_for(conn, user.id, Some(requester.id))?;
+            Ok(Some(SpeaksForView {
+                username: user.username,
+                platform: requester.platform,
+                requester_id: requester.requester_id,
+                requester_name: requester.name,
+            }))
+        })
+        .await
+        .map_err(crate::routes::not_found_as("no such account"))?;
+    found.map(Json).ok_or_else(|| {
+        ApiError::not_found("no such requester here: it needs a review or an incident first")
+    })
+}
+
+/// Make an account a worker's again (admins).
+#[utoipa::path(delete, path = "/api/v1/admin/users/{username}/speaks-for", tag = "admin", params(("username" = String, Path)),
+    responses((status = 204), (status = 403), (status = 404)))]
+pub async fn clear_speaks_for(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(username): Path<String>,
+) -> ApiResult<StatusCode> {
+    current.require(Role::Admin)?;
+    state
+        .db
+        .tx(move |conn| {
+            let user = picket_db::users::by_username(conn, &username.to_ascii_lowercase())?;
+            picket_db::users::set_speaks_for(conn, user.id, None)
+        })
+        .await
+        .map_err(crate::routes::not_found_as("no such account"))?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -35,7 +35,7 @@ pub struct IncidentBody {
     pub unknown: Unknown,
 }
 
-/// An incident as the API shows it, with its status history and corroboration count.
+/// An incident as the API shows it, with its status history and its counts of corroborations and comments.
 pub fn view(
     conn: &mut DbConn,
     row: IncidentRow,
@@ -44,7 +44,8 @@ pub fn view(
 ) -> Result<IncidentView, DbError> {
     let history = incidents::status_history(conn, row.id)?;
     let count = incidents::corroborations_of(conn, row.id)?.len() as i64;
-    IncidentView::new(row, requester, author, history, count)
+    let comments = picket_db::comments::count(conn, picket_db::comments::Parent::Incident(row.id))?;
+    IncidentView::new(row, requester, author, history, (count, comments))
 }
 
 fn load(
@@ -95,6 +96,7 @@ pub async fn create(
     current: CurrentUser,
     AppJson(body): AppJson<IncidentBody>,
 ) -> ApiResult<(StatusCode, Json<IncidentView>)> {
+    current.require_worker_voice()?;
     state.check_write_quota(current.user.id)?;
     body.unknown.reject()?;
     let incident = validate_incident(&body.incident, now().date(), body.confirm_no_worker_ids)?;
@@ -310,6 +312,7 @@ pub async fn corroborate(
     Path(id): Path<String>,
     AppJson(body): AppJson<CorroborateBody>,
 ) -> ApiResult<(StatusCode, Json<CorroborationView>)> {
+    current.require_worker_voice()?;
     state.check_write_quota(current.user.id)?;
     body.unknown.reject()?;
     let requester_id = {

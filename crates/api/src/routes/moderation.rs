@@ -151,6 +151,7 @@ pub async fn report(
     current: CurrentUser,
     AppJson(body): AppJson<ReportBody>,
 ) -> ApiResult<(StatusCode, Json<ReportView>)> {
+    current.require_worker_voice()?;
     state.check_write_quota(current.user.id)?;
     let text = validate_report_text(body.reason, &body.text)?;
     let reporter = current.user.id;

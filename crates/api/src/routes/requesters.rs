@@ -131,11 +131,16 @@ pub async fn list_reviews(
         .run(move |conn| {
             let requester = find(conn, platform, &id)?;
             let rows = reviews::list_for_requester(conn, requester.id, page.before, limit + 1)?;
+            let pks: Vec<i64> = rows.iter().map(|(row, _)| row.id).collect();
+            let comments = picket_db::comments::counts_for_reviews(conn, &pks)?;
             Page::of(
                 rows,
                 limit,
                 |(r, _)| r.id,
-                |(row, author)| ReviewView::new(row, &requester, author, true),
+                |(row, author)| {
+                    let count = comments.get(&row.id).copied().unwrap_or(0);
+                    Ok(ReviewView::new(row, &requester, author, true)?.with_comments(count))
+                },
             )
         })
         .await

@@ -101,6 +101,7 @@ pub async fn create(
     current: CurrentUser,
     AppJson(body): AppJson<CreateReview>,
 ) -> ApiResult<(StatusCode, Json<ReviewView>)> {
+    current.require_worker_voice()?;
     state.check_write_quota(current.user.id)?;
     body.unknown.reject()?;
     let (platform, requester_id, name) = check_requester(
@@ -160,10 +161,13 @@ pub async fn show(
         .run(move |conn| {
             let (row, requester, author) = load(conn, &id)?;
             let hidden = picket_db::policy::is_hidden(conn, row.origin.as_deref())?;
-            Ok((row, requester, author, hidden))
+            let comments =
+                picket_db::comments::count(conn, picket_db::comments::Parent::Review(row.id))?;
+            Ok((row, requester, author, (hidden, comments)))
         })
         .await
         .map_err(super::not_found_as(NO_REVIEW))?;
+    let (hidden, comments) = hidden;
     // From a blocked domain: gone from public view, as from every list.
     if hidden && !viewer.can_moderate() {
         return Err(ApiError::not_found(NO_REVIEW));
@@ -182,12 +186,9 @@ pub async fn show(
         _ => {}
     }
     let show_content = review_state != ReviewState::Removed || viewer.can_moderate() || is_author;
-    Ok(Json(ReviewView::new(
-        row,
-        &requester,
-        author,
-        show_content,
-    )?))
+    Ok(Json(
+        ReviewView::new(row, &requester, author, show_content)?.with_comments(comments),
+    ))
 }
 
 /// Replace a review's content (the author only); the previous version stays readable in its history.

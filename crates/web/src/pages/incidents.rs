@@ -54,6 +54,9 @@ pub fn incident_item(incident: &IncidentView) -> Markup {
                 }
                 "since " (day(incident.happened_from))
                 " · " (incident.corroborations) " " (if incident.corroborations == 1 { "corroboration" } else { "corroborations" })
+                @if incident.comments > 0 {
+                    " · " a href={ "/incidents/" (incident.id) "#comments" } { (incident.comments) " " (if incident.comments == 1 { "comment" } else { "comments" }) }
+                }
                 " · " (byline(incident.author.as_deref(), incident.origin.as_deref(), incident.remote_author.as_deref(), incident.original_url.as_deref()))
             }
         }
@@ -368,13 +371,30 @@ fn corroborate_form(
     }
 }
 
+/// An incident's page with a comment sent back with what was wrong with it.
+pub async fn page_with_comment(
+    ctx: &Ctx,
+    id: &str,
+    comment: super::comments::Draft<'_>,
+    status: StatusCode,
+) -> PageResult {
+    incident_page(ctx, id, None, Some(comment), status).await
+}
+
 async fn incident_page(
     ctx: &Ctx,
     id: &str,
     corroboration: Option<(&CorroborationForm, &Errors, Option<&str>)>,
+    comment: Option<super::comments::Draft<'_>>,
     status: StatusCode,
 ) -> PageResult {
     let incident = load(ctx, id).await?;
+    let comments = match incident.state.as_str() {
+        "published" => {
+            Some(super::comments::section(ctx, super::comments::On::Incident, id, comment).await?)
+        }
+        _ => None,
+    };
     let corroborations: Vec<CorroborationView> =
         api::list_corroborations(State(ctx.state.clone()), Path(id.to_owned()))
             .await?
@@ -490,12 +510,13 @@ async fn incident_page(
             p { a href="/login" { "Log in" } " to corroborate this report." }
         }
         (super::moderation::report_link("incident", &incident.id))
+        @if let Some(comments) = comments { (comments) }
     };
     Ok(ctx.page_with(status, &title, &Head::default(), body))
 }
 
 pub async fn show(ctx: Ctx, Path(id): Path<String>) -> PageResult {
-    incident_page(&ctx, &id, None, StatusCode::OK).await
+    incident_page(&ctx, &id, None, None, StatusCode::OK).await
 }
 
 pub async fn corroborate(
@@ -519,6 +540,7 @@ pub async fn corroborate(
             &ctx,
             &id,
             Some((&form, &errors, None)),
+            None,
             StatusCode::UNPROCESSABLE_ENTITY,
         )
         .await;
@@ -551,6 +573,7 @@ pub async fn corroborate(
                 &ctx,
                 &id,
                 Some((&form, &errors, Some(&message))),
+                None,
                 error.status,
             )
             .await

@@ -29,6 +29,7 @@ fn target_url(target_type: &str, target: &str) -> String {
         "review" => format!("/reviews/{target}"),
         "incident" => format!("/incidents/{target}"),
         "corroboration" => format!("/corroborations/{target}"),
+        "comment" => format!("/comments/{target}"),
         _ if target.starts_with("http") => target.to_owned(),
         _ => format!("/u/{target}"),
     }

@@ -6,7 +6,7 @@ use axum::response::Response;
 use maud::{Markup, html};
 use picket_api::routes::reviews::{self as api, CreateReview, EditReview, check_requester};
 use picket_api::views::{ReviewVersion, ReviewView};
-use picket_api::{AppJson, AppState, MaybeUser, Unknown};
+use picket_api::{AppJson, MaybeUser, Unknown};
 use picket_core::aggregate::hourly_minor;
 use picket_core::money::{parse_money, write_money};
 use picket_core::platform::Platform;
@@ -712,6 +712,9 @@ pub fn review_item(review: &ReviewView, show_requester: bool) -> Markup {
             p.meta {
                 (byline(review.author.as_deref(), review.origin.as_deref(), review.remote_author.as_deref(), review.original_url.as_deref()))
                 @if let Some(at) = review.published_at { " · " (when(at)) }
+                @if let Some(n) = review.comments.filter(|n| *n > 0) {
+                    " · " a href={ "/reviews/" (review.id) "#comments" } { (n) " " (if n == 1 { "comment" } else { "comments" }) }
+                }
             }
             @match &review.content {
                 Some(c) => (content_facts(c, review.hourly_minor)),
@@ -725,10 +728,21 @@ pub fn review_item(review: &ReviewView, show_requester: bool) -> Markup {
     }
 }
 
-pub async fn show(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> PageResult {
-    let review = load(&ctx, &id).await?;
+pub async fn show(ctx: Ctx, Path(id): Path<String>) -> PageResult {
+    page(&ctx, &id, None, StatusCode::OK).await
+}
+
+/// A review's page; `comment` is a comment sent back with what was wrong with it.
+pub async fn page(
+    ctx: &Ctx,
+    id: &str,
+    comment: Option<super::comments::Draft<'_>>,
+    status: StatusCode,
+) -> PageResult {
+    let id = id.to_owned();
+    let review = load(ctx, &id).await?;
     let history: Vec<ReviewVersion> = match api::history(
-        State(state.clone()),
+        State(ctx.state.clone()),
         MaybeUser(ctx.user.clone()),
         Path(id.clone()),
     )
@@ -738,6 +752,12 @@ pub async fn show(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String
         Err(_) => Vec::new(),
     };
     let is_author = ctx.username().is_some() && ctx.username() == review.author.as_deref();
+    let comments = match review.state.as_str() {
+        "published" => {
+            Some(super::comments::section(ctx, super::comments::On::Review, &id, comment).await?)
+        }
+        _ => None,
+    };
     let title = format!("Review of {}", review.requester.name);
     let body = html! {
         h1 { "Review of " (requester_link(&review.requester)) }
@@ -775,6 +795,7 @@ pub async fn show(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String
             }
         }
         (super::moderation::report_link("review", &id))
+        @if let Some(comments) = comments { (comments) }
     };
-    Ok(ctx.page(&title, body))
+    Ok(ctx.page_with(status, &title, &Head::default(), body))
 }

@@ -1,0 +1,2 @@
+ALTER TABLE users DROP COLUMN speaks_for;
+DROP TABLE comments;
