@@ -25,6 +25,11 @@ pub(crate) async fn follow_instance(follower: &TestServer, target: &TestServer) 
     .await;
 }
 
+/// `method` (PUT or DELETE) on `path` as `client`: following and unfollowing.
+async fn follow(client: &Client, method: Method, path: &str) -> (StatusCode, Value) {
+    client.send(client.request(method, path)).await
+}
+
 /// The instance's incidents about the test requester.
 async fn incidents_of(server: &TestServer) -> Vec<Value> {
     let (status, list) = Client::new(server)
@@ -273,6 +278,21 @@ async fn a_platform_lock_out_makes_a_platform_wave_everywhere(backend: TestBacke
     for (follower, target) in [(&a, &b), (&a, &c), (&b, &a), (&b, &c), (&c, &a), (&c, &b)] {
         follow_instance(follower, target).await;
     }
+    // Dana on C follows MTurk as a whole before anything happens.
+    let dana = c.signed_in("dana", PASSWORD).await;
+    let (status, body) = follow(&dana, Method::PUT, "/api/v1/platforms/mturk/follow").await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let (status, _) = follow(&dana, Method::PUT, "/api/v1/platforms/nowhere/follow").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = follow(
+        &Client::new(&c),
+        Method::PUT,
+        "/api/v1/platforms/mturk/follow",
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (_, page) = dana.get("/api/v1/platforms/mturk").await;
+    assert_eq!(page["following"], true, "{page}");
     let alice = a.signed_in("alice", PASSWORD).await;
     let (status, created) = alice
         .post(
@@ -321,6 +341,36 @@ async fn a_platform_lock_out_makes_a_platform_wave_everywhere(backend: TestBacke
         assert_eq!(waves[0]["kind"], "account_suspension", "{waves}");
         assert_eq!(waves.as_array().map(Vec::len), Some(1), "{waves}");
     }
+    // Dana heard of the report and of the wave it became, about MTurk, not a requester.
+    eventually("C's follower of MTurk is told of the wave", || async {
+        let (_, list) = dana.get("/api/v1/notifications").await;
+        list["items"]
+            .as_array()
+            .is_some_and(|items| items.iter().any(|n| n["kind"] == "wave"))
+    })
+    .await;
+    let (_, list) = dana.get("/api/v1/notifications").await;
+    let items = list["items"].as_array().expect("items");
+    let wave = items.iter().find(|n| n["kind"] == "wave").expect("a wave");
+    assert_eq!(wave["platform"], "mturk", "{wave}");
+    assert!(wave["requester"].is_null(), "{wave}");
+    assert!(
+        wave["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("MTurk account suspensions: ")),
+        "{wave}"
+    );
+    assert!(
+        items
+            .iter()
+            .any(|n| n["kind"] == "incident"
+                && n["message"] == "Account suspension reported on MTurk"),
+        "{list}"
+    );
+    let (status, _) = follow(&dana, Method::DELETE, "/api/v1/platforms/mturk/follow").await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, body) = follow(&dana, Method::DELETE, "/api/v1/platforms/mturk/follow").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
     // Requester pages and lists do not mix platform incidents in.
     let (status, _) = Client::new(&a)
         .get(&format!("/api/v1/requesters/mturk/{RID}/incidents"))

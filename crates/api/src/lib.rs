@@ -69,6 +69,10 @@ pub fn router(state: AppState, federation: Router, pages: impl FnOnce(Router) ->
             "/platforms/{platform}/incidents",
             get(platforms::list_incidents),
         )
+        .route(
+            "/platforms/{platform}/follow",
+            put(platforms::follow).delete(platforms::unfollow),
+        )
         .route("/requesters", get(requesters::search))
         .route(
             "/requesters/{platform}/{requester_id}",

@@ -33,6 +33,8 @@ use crate::routes;
         routes::requesters::platforms,
         routes::platforms::show,
         routes::platforms::list_incidents,
+        routes::platforms::follow,
+        routes::platforms::unfollow,
         routes::requesters::search,
         routes::requesters::show,
         routes::requesters::list_reviews,

@@ -147,6 +147,7 @@ pub(crate) async fn store(
                             },
                             Waves {
                                 requester: requester.as_ref(),
+                                platform: incident.platform.as_str(),
                                 window_days: window,
                                 local_instance: &local_instance,
                                 at,
@@ -315,6 +316,7 @@ async fn store_corroboration(
             published,
             Waves {
                 requester: requester.as_ref(),
+                platform: &incident.platform,
                 window_days: window,
                 local_instance: &local_instance,
                 at,

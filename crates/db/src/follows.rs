@@ -1,11 +1,11 @@
-//! Queries on follows (a worker watching a requester) and the notifications they produce.
+//! Queries on follows (a worker watching a requester or a platform) and the notifications they produce.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::error::conflict_as;
 use crate::requesters::RequesterRow;
-use crate::schema::{feed_tokens, follows, notifications, requesters, users};
+use crate::schema::{feed_tokens, follows, notifications, platform_follows, requesters, users};
 use crate::{DbConn, DbError};
 
 /// Follows a requester; following twice is not an error.
@@ -44,6 +44,81 @@ pub fn followed(conn: &mut DbConn, user_id: i64) -> Result<Vec<RequesterRow>, Db
         .order(requesters::name_lower)
         .select(RequesterRow::as_select())
         .load(conn)?)
+}
+
+/// Follows a platform (its incidents that name no requester, and their waves); following twice
+/// is not an error.
+pub fn follow_platform(
+    conn: &mut DbConn,
+    user_id: i64,
+    platform: &str,
+    at: NaiveDateTime,
+) -> Result<(), DbError> {
+    let inserted = conn.transaction(|conn| {
+        diesel::insert_into(platform_follows::table)
+            .values((
+                platform_follows::user_id.eq(user_id),
+                platform_follows::platform.eq(platform),
+                platform_follows::created_at.eq(at),
+            ))
+            .execute(conn)
+            .map_err(conflict_as("follow"))
+    });
+    match inserted {
+        Ok(_) | Err(DbError::Conflict(_)) => Ok(()),
+        Err(other) => Err(other),
+    }
+}
+
+pub fn unfollow_platform(conn: &mut DbConn, user_id: i64, platform: &str) -> Result<(), DbError> {
+    let deleted =
+        diesel::delete(platform_follows::table.find((user_id, platform))).execute(conn)?;
+    crate::users::found(deleted)
+}
+
+/// The platforms a worker follows, by their word.
+pub fn followed_platforms(conn: &mut DbConn, user_id: i64) -> Result<Vec<String>, DbError> {
+    Ok(platform_follows::table
+        .filter(platform_follows::user_id.eq(user_id))
+        .order(platform_follows::platform)
+        .select(platform_follows::platform)
+        .load(conn)?)
+}
+
+/// One notification for every follower of `platform` except `except_user` (the author), in
+/// one statement, as for a requester's followers.
+pub(crate) fn notify_platform_followers(
+    conn: &mut DbConn,
+    platform: &str,
+    kind: NotificationKind,
+    subject: &str,
+    message: &str,
+    except_user: Option<i64>,
+    at: NaiveDateTime,
+) -> Result<usize, DbError> {
+    use diesel::sql_types::{Text, Timestamp};
+    let followers = platform_follows::table
+        .filter(platform_follows::platform.eq(platform))
+        .filter(platform_follows::user_id.ne(except_user.unwrap_or(-1)))
+        .select((
+            platform_follows::user_id,
+            kind.as_str().into_sql::<Text>(),
+            platform_follows::platform.nullable(),
+            subject.into_sql::<Text>(),
+            message.into_sql::<Text>(),
+            at.into_sql::<Timestamp>(),
+        ));
+    Ok(diesel::insert_into(notifications::table)
+        .values(followers)
+        .into_columns((
+            notifications::user_id,
+            notifications::kind,
+            notifications::platform,
+            notifications::subject,
+            notifications::message,
+            notifications::created_at,
+        ))
+        .execute(conn)?)
 }
 
 /// What a notification is about.
@@ -106,7 +181,7 @@ pub fn notify_followers(
         .select((
             follows::user_id,
             kind.as_str().into_sql::<Text>(),
-            follows::requester_pk,
+            follows::requester_pk.nullable(),
             subject.into_sql::<Text>(),
             message.into_sql::<Text>(),
             at.into_sql::<Timestamp>(),
@@ -130,15 +205,18 @@ pub struct NotificationRow {
     pub id: i64,
     pub user_id: i64,
     pub kind: String,
-    pub requester_pk: i64,
+    /// The requester it is about; absent for a platform's incidents and waves.
+    pub requester_pk: Option<i64>,
     pub subject: String,
     pub message: String,
     pub created_at: NaiveDateTime,
     pub read_at: Option<NaiveDateTime>,
+    /// The platform, for notifications about incidents that name no requester.
+    pub platform: Option<String>,
 }
 
-/// A notification with the requester it concerns.
-pub type NotificationWithRequester = (NotificationRow, RequesterRow);
+/// A notification with the requester it concerns, if any.
+pub type NotificationWithRequester = (NotificationRow, Option<RequesterRow>);
 
 /// A worker's notifications, newest first, after the cursor `before_id`.
 pub fn notifications(
@@ -149,9 +227,12 @@ pub fn notifications(
     limit: i64,
 ) -> Result<Vec<NotificationWithRequester>, DbError> {
     let mut query = notifications::table
-        .inner_join(requesters::table)
+        .left_join(requesters::table)
         .filter(notifications::user_id.eq(user_id))
-        .select((NotificationRow::as_select(), RequesterRow::as_select()))
+        .select((
+            NotificationRow::as_select(),
+            requesters::all_columns.nullable(),
+        ))
         .order(notifications::id.desc())
         .limit(limit)
         .into_boxed();

@@ -183,16 +183,22 @@ impl<'a> ContentColumns<'a> {
     }
 }
 
-/// The waves a change about a requester may start, counted over the instance's window as this
-/// instance sees them: every write that can start one goes through `Waves::watch`, local or
-/// received, so its followers hear of it once, whichever way it came.
+/// The waves a change about a requester (or, for incidents naming none, a platform) may start,
+/// counted over the instance's window as this instance sees them: every write that can start
+/// one goes through `Waves::watch`, local or received, so its followers hear of it once,
+/// whichever way it came.
 #[derive(Debug, Clone, Copy)]
 pub struct Waves<'a> {
     pub requester: Option<&'a RequesterRow>,
+    /// The platform the incident is on: whose followers hear of a platform wave.
+    pub platform: &'a str,
     pub window_days: i64,
     pub local_instance: &'a str,
     pub at: NaiveDateTime,
 }
+
+/// How far back platform waves are looked for: a year, as the platform page shows them.
+pub const PLATFORM_WAVE_DAYS: i64 = 365;
 
 impl Waves<'_> {
     fn watch<T>(
@@ -201,13 +207,68 @@ impl Waves<'_> {
         change: impl FnOnce(&mut DbConn) -> Result<T, DbError>,
     ) -> Result<T, DbError> {
         let Some(requester) = self.requester else {
-            return change(conn);
+            return self.watch_platform(conn, change);
         };
         let watch = WaveWatch::start(conn, requester, self.window_days, self.local_instance)?;
         let out = change(conn)?;
         watch.finish(conn, requester, self.local_instance, self.at)?;
         Ok(out)
     }
+
+    /// The platform's waves before and after the change; its followers hear of a new one.
+    fn watch_platform<T>(
+        self,
+        conn: &mut DbConn,
+        change: impl FnOnce(&mut DbConn) -> Result<T, DbError>,
+    ) -> Result<T, DbError> {
+        let since = self.at.date() - chrono::Duration::days(PLATFORM_WAVE_DAYS);
+        let count = |conn: &mut DbConn| {
+            let facts = platform_wave_facts(conn, self.platform, since, self.local_instance)?;
+            Ok::<_, DbError>(picket_core::wave::waves(&facts, self.window_days))
+        };
+        let before = count(conn)?.len();
+        let out = change(conn)?;
+        let after = count(conn)?;
+        if after.len() > before
+            && let (Some(newest), Ok(platform)) = (
+                after.first(),
+                self.platform.parse::<picket_core::platform::Platform>(),
+            )
+        {
+            follows::notify_platform_followers(
+                conn,
+                self.platform,
+                NotificationKind::Wave,
+                &format!("{}:{}", newest.kind.as_str(), newest.since),
+                &picket_core::wave::describe_platform(newest, platform),
+                None,
+                self.at,
+            )?;
+        }
+        Ok(out)
+    }
+}
+
+/// Tells a platform's followers (but the author) of a new incident that names no requester.
+fn notify_new_platform_incident(
+    conn: &mut DbConn,
+    row: &IncidentRow,
+    at: NaiveDateTime,
+) -> Result<usize, DbError> {
+    let kind: picket_core::incident::IncidentKind = row.kind.parse().map_err(DbError::Corrupt)?;
+    let platform = row
+        .platform
+        .parse::<picket_core::platform::Platform>()
+        .map_or("", picket_core::platform::Platform::display_name);
+    follows::notify_platform_followers(
+        conn,
+        &row.platform,
+        NotificationKind::Incident,
+        &row.public_id,
+        &format!("{} reported on {platform}", kind.label()),
+        row.author_id,
+        at,
+    )
 }
 
 /// Files a local incident report about `waves.requester` (or none): its followers hear of it,
@@ -229,9 +290,10 @@ pub fn create(
             incident,
             waves.at,
         )?;
-        if let Some(requester) = waves.requester {
-            notify_new_incident(conn, &row, requester, waves.at)?;
-        }
+        match waves.requester {
+            Some(requester) => notify_new_incident(conn, &row, requester, waves.at)?,
+            None => notify_new_platform_incident(conn, &row, waves.at)?,
+        };
         Ok(row)
     })
 }
@@ -512,8 +574,14 @@ pub fn upsert_remote(
         let requester_pk = waves.requester.map(|r| r.id);
         let (row, outcome) =
             store_remote(conn, public_id, remote, requester_pk, arrived, waves.at)?;
-        if let (Some(requester), RemoteOutcome::Created) = (waves.requester, outcome) {
-            notify_new_incident(conn, &row, requester, waves.at)?;
+        match (waves.requester, outcome) {
+            (Some(requester), RemoteOutcome::Created) => {
+                notify_new_incident(conn, &row, requester, waves.at)?;
+            }
+            (None, RemoteOutcome::Created) => {
+                notify_new_platform_incident(conn, &row, waves.at)?;
+            }
+            _ => {}
         }
         Ok((row, outcome))
     })

@@ -229,11 +229,20 @@ diesel::table! {
         id -> BigInt,
         user_id -> BigInt,
         kind -> Text,
-        requester_pk -> BigInt,
+        requester_pk -> Nullable<BigInt>,
         subject -> Text,
         message -> Text,
         created_at -> Timestamp,
         read_at -> Nullable<Timestamp>,
+        platform -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    platform_follows (user_id, platform) {
+        user_id -> BigInt,
+        platform -> Text,
+        created_at -> Timestamp,
     }
 }
 
@@ -456,6 +465,7 @@ diesel::joinable!(follows -> requesters (requester_pk));
 diesel::joinable!(follows -> users (user_id));
 diesel::joinable!(notifications -> requesters (requester_pk));
 diesel::joinable!(feed_tokens -> users (user_id));
+diesel::joinable!(platform_follows -> users (user_id));
 diesel::joinable!(requester_stats -> requesters (requester_pk));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -473,6 +483,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     comments,
     follows,
     notifications,
+    platform_follows,
     feed_tokens,
     requester_stats,
     actor_keys,

@@ -45,6 +45,8 @@ fn plain_pages(state: AppState) -> Router {
         .route("/about", get(home::about))
         .route("/modlog", get(moderation::modlog))
         .route("/platforms/{platform}", get(platforms::show))
+        .route("/platforms/{platform}/follow", post(platforms::follow))
+        .route("/platforms/{platform}/unfollow", post(platforms::unfollow))
         .route("/static/picket.css", get(layout::stylesheet))
         .route("/static/picket.js", get(layout::script))
         .route("/login", get(auth::login_page).post(auth::login))

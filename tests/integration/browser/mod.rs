@@ -336,6 +336,8 @@ async fn invited_workers_report_corroborate_and_follow(
         text.contains("Account suspension") && text.contains("Report a platform incident"),
         "{text}"
     );
+    browser.press("Follow MTurk", "platform-followed").await;
+    assert!(browser.text().await.contains("You follow MTurk"));
     log_out(&mut browser).await;
 
     // Bob follows the requester, then corroborates.

@@ -290,7 +290,8 @@ pub async fn own_data(
                 "follows": followed.iter().map(|r| json!({"platform": r.platform, "requester_id": r.requester_id, "name": r.name})).collect::<Vec<_>>(),
                 "notifications": notifications.iter().map(|(n, r)| json!({
                     "kind": n.kind, "subject": n.subject, "message": n.message,
-                    "requester": {"platform": r.platform, "requester_id": r.requester_id, "name": r.name},
+                    "requester": r.as_ref().map(|r| json!({"platform": r.platform, "requester_id": r.requester_id, "name": r.name})),
+                    "platform": n.platform,
                     "created_at": n.created_at, "read_at": n.read_at,
                 })).collect::<Vec<_>>(),
                 "remote_follows": remote_follows.iter().map(|f| json!({

@@ -215,23 +215,29 @@ pub async fn worker_feed(
             let entries: Vec<Entry> = rows
                 .into_iter()
                 .map(|(n, requester)| {
-                    let platform = requester
-                        .platform
+                    let platform_word = requester
+                        .as_ref()
+                        .map(|r| r.platform.clone())
+                        .or_else(|| n.platform.clone())
+                        .unwrap_or_default();
+                    let platform = platform_word
                         .parse::<Platform>()
                         .map_or("", Platform::display_name);
                     // The pages people read, at the objects' own addresses.
-                    let link = match n.kind.as_str() {
-                        "review" => api(format!("reviews/{}", n.subject)),
-                        "incident" => api(format!("incidents/{}", n.subject)),
-                        _ => api(format!(
-                            "r/{}/{}",
-                            requester.platform, requester.requester_id
-                        )),
+                    let link = match (n.kind.as_str(), &requester) {
+                        ("review", _) => api(format!("reviews/{}", n.subject)),
+                        ("incident", _) => api(format!("incidents/{}", n.subject)),
+                        (_, Some(r)) => api(format!("r/{}/{}", r.platform, r.requester_id)),
+                        (_, None) => api(format!("platforms/{platform_word}")),
+                    };
+                    let about = match &requester {
+                        Some(r) => format!("{} on {platform}", r.name),
+                        None => platform.to_owned(),
                     };
                     let mut e = entry(
                         format!("{}#notification-{}", base, n.id),
                         n.message.clone(),
-                        format!("{} on {platform}", requester.name),
+                        about,
                         link,
                         n.created_at,
                     );

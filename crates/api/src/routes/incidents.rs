@@ -73,15 +73,16 @@ fn require_published(row: &IncidentRow) -> Result<(), ApiError> {
     }
 }
 
-/// Counts waves before a change and notifies followers when the change forms a new one.
-/// The waves a local write about `requester` may start.
+/// The waves a local write about `requester` (or, naming none, about `platform`) may start.
 fn waves<'a>(
     state: &'a AppState,
     requester: Option<&'a RequesterRow>,
+    platform: &'a str,
     at: NaiveDateTime,
 ) -> Waves<'a> {
     Waves {
         requester,
+        platform,
         window_days: state.settings.wave_window_days,
         local_instance: state.local_instance(),
         at,
@@ -122,7 +123,7 @@ pub async fn create(
                 &new_public_id(),
                 author,
                 &incident,
-                waves(&shared, requester.as_ref(), at),
+                waves(&shared, requester.as_ref(), incident.platform.as_str(), at),
             )?;
             view(conn, row, requester.as_ref(), Some(username.clone()))
         })
@@ -348,7 +349,7 @@ pub async fn corroborate(
                 row.id,
                 author,
                 &input,
-                waves(&shared, requester.as_ref(), now()),
+                waves(&shared, requester.as_ref(), &row.platform, now()),
             )?;
             Ok(CorroborationView::new(created, Some(username.clone())))
         })

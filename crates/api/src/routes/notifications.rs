@@ -37,7 +37,10 @@ pub struct NotificationView {
     pub id: i64,
     /// `review`, `incident` or `wave`.
     pub kind: String,
-    pub requester: RequesterRef,
+    /// The requester it is about; absent for a platform's incidents and waves.
+    pub requester: Option<RequesterRef>,
+    /// The platform, for notifications about incidents that name no requester.
+    pub platform: Option<String>,
     /// The review or incident id, or for waves `kind:since`.
     pub subject: String,
     pub message: String,
@@ -50,7 +53,8 @@ impl From<NotificationWithRequester> for NotificationView {
         NotificationView {
             id: row.id,
             kind: row.kind,
-            requester: (&requester).into(),
+            requester: requester.as_ref().map(Into::into),
+            platform: row.platform,
             subject: row.subject,
             message: row.message,
             created_at: row.created_at,

@@ -2,20 +2,18 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use picket_core::platform::Platform;
 use picket_core::wave::{Wave, waves};
-use picket_db::incidents::{self, ListScope};
+use picket_db::follows;
+use picket_db::incidents::{self, ListScope, PLATFORM_WAVE_DAYS};
 use picket_db::models::now;
 use serde::Serialize;
 
 use crate::error::{ApiError, ApiResult};
-use crate::extract::AppQuery;
+use crate::extract::{AppQuery, CurrentUser, MaybeUser};
 use crate::state::AppState;
 use crate::views::{IncidentView, Page, PageQuery};
-
-/// How far back platform waves are looked for: a platform-wide lock-out is news for months,
-/// and older incidents stay listed.
-pub const PLATFORM_WAVE_DAYS: i64 = 365;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PlatformPage {
@@ -23,6 +21,9 @@ pub struct PlatformPage {
     pub name: &'static str,
     /// Waves of incidents naming no requester in the last year, newest first.
     pub waves: Vec<Wave>,
+    /// Whether the signed-in worker follows the platform; absent when signed out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub following: Option<bool>,
 }
 
 pub fn parse_platform(platform: &str) -> Result<Platform, ApiError> {
@@ -37,24 +38,71 @@ pub fn parse_platform(platform: &str) -> Result<Platform, ApiError> {
     responses((status = 200, body = PlatformPage), (status = 404, description = "unknown platform")))]
 pub async fn show(
     State(state): State<AppState>,
+    viewer: MaybeUser,
     Path(platform): Path<String>,
 ) -> ApiResult<Json<PlatformPage>> {
     let platform = parse_platform(&platform)?;
     let local = state.local_instance().to_owned();
     let window = state.settings.wave_window_days;
-    let found = state
+    let viewer = viewer.id();
+    let (found, following) = state
         .db
         .run(move |conn| {
             let since = (now() - chrono::Duration::days(PLATFORM_WAVE_DAYS)).date();
             let facts = incidents::platform_wave_facts(conn, platform.as_str(), since, &local)?;
-            Ok(waves(&facts, window))
+            let following = viewer
+                .map(|user| {
+                    follows::followed_platforms(conn, user)
+                        .map(|all| all.iter().any(|p| p == platform.as_str()))
+                })
+                .transpose()?;
+            Ok((waves(&facts, window), following))
         })
         .await?;
     Ok(Json(PlatformPage {
         id: platform.as_str(),
         name: platform.display_name(),
         waves: found,
+        following,
     }))
+}
+
+/// Follow a platform: its new incidents that name no requester (lock-outs, suspensions,
+/// withheld earnings) and the waves they form become notifications.
+#[utoipa::path(put, path = "/api/v1/platforms/{platform}/follow", operation_id = "follow_platform", tag = "follows",
+    params(("platform" = String, Path)),
+    responses((status = 204), (status = 401), (status = 404, description = "unknown platform")))]
+pub async fn follow(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(platform): Path<String>,
+) -> ApiResult<StatusCode> {
+    let platform = parse_platform(&platform)?;
+    let user = current.user.id;
+    state
+        .db
+        .run(move |conn| follows::follow_platform(conn, user, platform.as_str(), now()))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Stop following a platform.
+#[utoipa::path(delete, path = "/api/v1/platforms/{platform}/follow", operation_id = "unfollow_platform", tag = "follows",
+    params(("platform" = String, Path)),
+    responses((status = 204), (status = 401), (status = 404, description = "unknown platform, or not following")))]
+pub async fn unfollow(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(platform): Path<String>,
+) -> ApiResult<StatusCode> {
+    let platform = parse_platform(&platform)?;
+    let user = current.user.id;
+    state
+        .db
+        .run(move |conn| follows::unfollow_platform(conn, user, platform.as_str()))
+        .await
+        .map_err(super::not_found_as("you do not follow this platform"))?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Published incidents about a platform as a whole (no requester named), newest first.

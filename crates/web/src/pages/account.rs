@@ -72,10 +72,11 @@ pub async fn overview(ctx: Ctx) -> PageResult {
                 @for n in &notifications.items {
                     li {
                         @if !n.read { strong { "New: " } }
-                        @let link = match n.kind.as_str() {
-                            "review" => format!("/reviews/{}", n.subject),
-                            "incident" => format!("/incidents/{}", n.subject),
-                            _ => requester_url(&n.requester.platform, &n.requester.requester_id),
+                        @let link = match (n.kind.as_str(), &n.requester) {
+                            ("review", _) => format!("/reviews/{}", n.subject),
+                            ("incident", _) => format!("/incidents/{}", n.subject),
+                            (_, Some(r)) => requester_url(&r.platform, &r.requester_id),
+                            (_, None) => format!("/platforms/{}", n.platform.as_deref().unwrap_or_default()),
                         };
                         a href=(link) { (n.message) }
                         " " span.meta { (when(n.created_at)) }

@@ -300,6 +300,7 @@ async fn waves_of(state: &AppState, incident: &IncidentView) -> PageResult<Vec<(
         let platform: Platform = incident.platform.parse().unwrap_or(Platform::Other);
         let page = picket_api::routes::platforms::show(
             State(state.clone()),
+            MaybeUser(None),
             Path(incident.platform.clone()),
         )
         .await?

@@ -4,7 +4,7 @@ use axum::extract::{Path, Query, State};
 use maud::html;
 use picket_api::routes::platforms as api;
 use picket_api::views::PageQuery;
-use picket_api::{AppQuery, AppState};
+use picket_api::{AppQuery, AppState, MaybeUser};
 use picket_core::wave::describe_platform;
 use serde::Deserialize;
 
@@ -23,9 +23,13 @@ pub async fn show(
     Query(query): Query<ListQuery>,
 ) -> PageResult {
     let parsed = api::parse_platform(&platform)?;
-    let page = api::show(State(state.clone()), Path(platform.clone()))
-        .await?
-        .0;
+    let page = api::show(
+        State(state.clone()),
+        MaybeUser(ctx.user.clone()),
+        Path(platform.clone()),
+    )
+    .await?
+    .0;
     let incidents = api::list_incidents(
         State(state),
         Path(platform),
@@ -44,6 +48,16 @@ pub async fn show(
             p.wave { (describe_platform(wave, parsed)) }
         }
         p { a.button href={ "/incidents/new?platform=" (page.id) } { "Report a platform incident" } }
+        div.panel {
+            @match page.following {
+                Some(true) => {
+                    p { "You follow " (page.name) ": new platform incidents and waves appear in your notifications." }
+                    (super::action_button(&ctx, &format!("/platforms/{}/unfollow", page.id), "Unfollow", "secondary"))
+                },
+                Some(false) => (super::action_button(&ctx, &format!("/platforms/{}/follow", page.id), &format!("Follow {}", page.name), "")),
+                None => p { a href="/login" { "Log in" } " to follow " (page.name) "." },
+            }
+        }
         p { a href={ "/feeds/platforms/" (page.id) } { "Atom feed of these reports" } }
         section aria-labelledby="platform-incidents" {
             h2 #platform-incidents { "Reports" }
@@ -57,4 +71,33 @@ pub async fn show(
         }
     };
     Ok(ctx.page(&title, body))
+}
+
+/// Follows the platform, and back to its page.
+pub async fn follow(
+    ctx: Ctx,
+    Path(platform): Path<String>,
+    crate::form::PageForm(_): crate::form::PageForm<super::auth::Empty>,
+) -> PageResult {
+    let user = ctx.require_user()?;
+    let parsed = api::parse_platform(&platform)?;
+    api::follow(State(ctx.state.clone()), user, Path(platform)).await?;
+    Ok(crate::render::see_other(&format!(
+        "/platforms/{}",
+        parsed.as_str()
+    )))
+}
+
+pub async fn unfollow(
+    ctx: Ctx,
+    Path(platform): Path<String>,
+    crate::form::PageForm(_): crate::form::PageForm<super::auth::Empty>,
+) -> PageResult {
+    let user = ctx.require_user()?;
+    let parsed = api::parse_platform(&platform)?;
+    api::unfollow(State(ctx.state.clone()), user, Path(platform)).await?;
+    Ok(crate::render::see_other(&format!(
+        "/platforms/{}",
+        parsed.as_str()
+    )))
 }
