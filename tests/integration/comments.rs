@@ -46,7 +46,7 @@ fn answer(body: &str, to: &Value) -> Value {
 }
 
 /// Replaces what differs between runs (ids, times, ports) for snapshots.
-fn normalised(mut value: Value, replace: &[(&str, &str)]) -> Value {
+pub(crate) fn normalised(mut value: Value, replace: &[(&str, &str)]) -> Value {
     fn walk(value: &mut Value, replace: &[(&str, &str)]) {
         match value {
             Value::String(s) => {

@@ -11,6 +11,7 @@ mod database;
 mod drills;
 mod errors;
 mod export;
+mod facts;
 mod federated_incidents;
 mod federation;
 mod incidents;

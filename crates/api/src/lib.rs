@@ -35,8 +35,8 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// pass `std::convert::identity` for an API-only router.
 pub fn router(state: AppState, federation: Router, pages: impl FnOnce(Router) -> Router) -> Router {
     use routes::{
-        accounts, admin, comments, compat, export, feeds, import, incidents, invites, moderation,
-        notifications, platforms, remote_follows, requesters, reviews, sessions, totp,
+        accounts, admin, comments, compat, export, facts, feeds, import, incidents, invites,
+        moderation, notifications, platforms, remote_follows, requesters, reviews, sessions, totp,
     };
     let api = Router::new()
         .route("/accounts", post(accounts::register))
@@ -85,6 +85,10 @@ pub fn router(state: AppState, federation: Router, pages: impl FnOnce(Router) ->
         .route(
             "/requesters/{platform}/{requester_id}/incidents",
             get(requesters::list_incidents),
+        )
+        .route(
+            "/requesters/{platform}/{requester_id}/facts",
+            get(facts::show).put(facts::edit),
         )
         .route(
             "/requesters/{platform}/{requester_id}/follow",

@@ -39,6 +39,8 @@ use crate::routes;
         routes::requesters::show,
         routes::requesters::list_reviews,
         routes::requesters::list_incidents,
+        routes::facts::show,
+        routes::facts::edit,
         routes::requesters::follow,
         routes::requesters::unfollow,
         routes::reviews::create,

@@ -219,13 +219,46 @@ fn without_leading_mentions(text: &str) -> String {
     rest.to_owned()
 }
 
+/// One version of a fact about who is behind a requester: a `Note` about the requester feed,
+/// with the fact under `picket:fact`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FactNote {
+    #[serde(rename = "type")]
+    pub(crate) kind: NoteType,
+    pub id: Url,
+    pub attributed_to: Url,
+    #[serde(default)]
+    pub to: Vec<Url>,
+    #[serde(default)]
+    pub cc: Vec<Url>,
+    #[serde(default)]
+    pub content: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_type: Option<String>,
+    pub published: DateTime<Utc>,
+    #[serde(rename = "picket:platform")]
+    pub platform: String,
+    #[serde(rename = "picket:requesterId")]
+    pub requester_id: String,
+    #[serde(
+        rename = "picket:requesterName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub requester_name: Option<String>,
+    #[serde(rename = "picket:fact")]
+    pub fact: picket_core::fact::ValidFact,
+}
+
 /// Any Picket object; untagged, told apart by `type` and, for notes, by
-/// `picket:corroboration` (a note without it is a comment).
+/// `picket:corroboration` or `picket:fact` (a note with neither is a comment).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum PicketObject {
     Page(Box<ContentPage>),
     Note(Box<CorroborationNote>),
+    Fact(Box<FactNote>),
     Comment(Box<CommentNote>),
 }
 
@@ -234,6 +267,7 @@ impl PicketObject {
         match self {
             PicketObject::Page(page) => &page.id,
             PicketObject::Note(note) => &note.id,
+            PicketObject::Fact(note) => &note.id,
             PicketObject::Comment(note) => &note.id,
         }
     }
@@ -242,6 +276,7 @@ impl PicketObject {
         match self {
             PicketObject::Page(page) => &page.attributed_to,
             PicketObject::Note(note) => &note.attributed_to,
+            PicketObject::Fact(note) => &note.attributed_to,
             PicketObject::Comment(note) => &note.attributed_to,
         }
     }
@@ -251,6 +286,7 @@ impl PicketObject {
         match self {
             PicketObject::Page(page) => page.updated.unwrap_or(page.published),
             PicketObject::Note(note) => note.published,
+            PicketObject::Fact(note) => note.published,
             PicketObject::Comment(note) => note.updated.unwrap_or(note.published),
         }
     }

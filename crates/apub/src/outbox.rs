@@ -30,6 +30,7 @@ pub(crate) enum Section {
     Incident,
     Corroboration,
     Comment,
+    Fact,
 }
 
 impl Section {
@@ -39,6 +40,7 @@ impl Section {
             Section::Incident => "incident",
             Section::Corroboration => "corroboration",
             Section::Comment => "comment",
+            Section::Fact => "fact",
         }
     }
 
@@ -47,7 +49,8 @@ impl Section {
             Section::Review => Some(Section::Incident),
             Section::Incident => Some(Section::Corroboration),
             Section::Corroboration => Some(Section::Comment),
-            Section::Comment => None,
+            Section::Comment => Some(Section::Fact),
+            Section::Fact => None,
         }
     }
 }
@@ -57,6 +60,7 @@ pub(crate) fn create_of(object: &PicketObject) -> Value {
     let (to, cc) = match object {
         PicketObject::Page(page) => (&page.to, &page.cc),
         PicketObject::Note(note) => (&note.to, &note.cc),
+        PicketObject::Fact(note) => (&note.to, &note.cc),
         PicketObject::Comment(note) => (&note.to, &note.cc),
     };
     json!({
@@ -144,20 +148,45 @@ async fn items(
                     // Oldest answers come after what they answer: pages go newest first, and a
                     // comment's thread start was published before it.
                     let mut found = Vec::new();
-                    for (row, _) in
+                    let ids: Vec<(i64, String)> =
                         picket_db::comments::local_page(conn, author.as_deref(), before, limit)?
-                    {
+                            .into_iter()
+                            .map(|(row, _)| (row.id, row.public_id))
+                            .collect();
+                    for (id, public_id) in ids {
                         let loaded = crate::publish::load(
                             conn,
                             picket_db::events::ObjectType::Comment,
-                            &row.public_id,
+                            &public_id,
                         )?;
                         // None: what it answers is gone, and so is the comment from view.
                         if let Some(note) = loaded
                             .object(data)
                             .map_err(|e| picket_db::DbError::Corrupt(e.to_string()))?
                         {
-                            found.push((row.id, note));
+                            found.push((id, note));
+                        }
+                    }
+                    found
+                }
+                Section::Fact => {
+                    let mut found = Vec::new();
+                    let ids: Vec<(i64, String)> =
+                        picket_db::facts::local_page(conn, author.as_deref(), before, limit)?
+                            .into_iter()
+                            .map(|(row, _)| (row.id, row.public_id))
+                            .collect();
+                    for (id, public_id) in ids {
+                        let loaded = crate::publish::load(
+                            conn,
+                            picket_db::events::ObjectType::Fact,
+                            &public_id,
+                        )?;
+                        if let Some(note) = loaded
+                            .object(data)
+                            .map_err(|e| picket_db::DbError::Corrupt(e.to_string()))?
+                        {
+                            found.push((id, note));
                         }
                     }
                     found
@@ -251,6 +280,7 @@ pub(crate) async fn feed_outbox(data: &ApubData, feed: LocalActor) -> Result<Val
     let published = |object: &PicketObject| match object {
         PicketObject::Page(page) => page.published,
         PicketObject::Note(note) => note.published,
+        PicketObject::Fact(note) => note.published,
         PicketObject::Comment(note) => note.published,
     };
     latest.sort_by_key(|object| std::cmp::Reverse(published(object)));

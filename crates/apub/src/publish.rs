@@ -9,6 +9,7 @@ use picket_core::platform::Platform;
 use picket_core::review::ValidReview;
 use picket_db::comments::{self, CommentRow};
 use picket_db::events::{self, Event, EventKind, ObjectType};
+use picket_db::facts::{self, FactRow};
 use picket_db::incidents::{self, CorroborationRow, IncidentRow};
 use picket_db::models::now;
 use picket_db::requesters::{self, RequesterRow};
@@ -20,7 +21,8 @@ use url::Url;
 use crate::activities::{activity_context, new_activity_id};
 use crate::actors::{ApubActor, LocalActor};
 use crate::objects::{
-    CommentFields, CommentNote, ContentPage, CorroborationNote, PUBLIC, PageBody, PicketObject,
+    CommentFields, CommentNote, ContentPage, CorroborationNote, FactNote, PUBLIC, PageBody,
+    PicketObject,
 };
 use crate::{ApubData, ApubError};
 
@@ -294,6 +296,50 @@ pub(crate) fn comment_note(
     })
 }
 
+/// The `Note` for a local version of a fact about `requester`, by `author`: addressed to the
+/// requester feed's followers, so it reads in their timelines as a sentence.
+pub(crate) fn fact_note(
+    data: &ApubData,
+    row: &FactRow,
+    requester: &RequesterRow,
+    author: &LocalActor,
+) -> Result<FactNote, ApubError> {
+    let field: picket_core::fact::FactField = row.field.parse().map_err(corrupt)?;
+    let platform = platform_of(requester)?;
+    let feed = LocalActor::Feed(platform, requester.requester_id.clone());
+    let value = match field {
+        picket_core::fact::FactField::Kind => row
+            .value
+            .parse::<picket_core::fact::OrganisationKind>()
+            .map_or(row.value.as_str(), |kind| kind.label()),
+        _ => row.value.as_str(),
+    };
+    let sentence = format!(
+        "{} ({}). {}: {value}",
+        requester.name,
+        platform.display_name(),
+        field.label()
+    );
+    Ok(FactNote {
+        kind: NoteType::Note,
+        id: data.local_url(&format!("facts/{}", row.public_id)),
+        attributed_to: data.local_url(&author.path()),
+        to: vec![public()],
+        cc: vec![data.local_url(&feed.path())],
+        content: texts(&sentence).1,
+        media_type: Some("text/html".to_owned()),
+        published: row.created_at.and_utc(),
+        platform: platform.as_str().to_owned(),
+        requester_id: requester.requester_id.clone(),
+        requester_name: Some(requester.name.clone()),
+        fact: picket_core::fact::ValidFact {
+            field,
+            value: row.value.clone(),
+            sources: row.sources(),
+        },
+    })
+}
+
 /// What a local object's id answers.
 pub(crate) enum Served {
     Object(PicketObject),
@@ -352,6 +398,8 @@ pub(crate) enum Loaded {
         Option<RequesterRow>,
         Option<String>,
     ),
+    /// A version of a fact, its requester, its author.
+    Fact(FactRow, RequesterRow, Option<String>),
     /// The comment, what it is about, the comment it answers, the requester, the author.
     Comment(
         CommentRow,
@@ -387,6 +435,12 @@ pub(crate) fn load(
             let requester = requester_of(conn, incident.requester_pk)?;
             let author = username(conn, row.author_id)?;
             Loaded::Corroboration(row, Box::new(incident), requester, author)
+        }
+        ObjectType::Fact => {
+            let row = facts::by_public_id(conn, public_id)?;
+            let requester = requesters::by_pk(conn, row.requester_pk)?;
+            let author = username(conn, row.author_id)?;
+            Loaded::Fact(row, requester, author)
         }
         ObjectType::Comment => {
             let row = comments::by_public_id(conn, public_id)?;
@@ -427,6 +481,7 @@ impl Loaded {
             Loaded::Incident(row, ..) => row.ap_id.is_none(),
             Loaded::Corroboration(row, ..) => row.ap_id.is_none(),
             Loaded::Comment(row, ..) => row.ap_id.is_none(),
+            Loaded::Fact(row, ..) => row.ap_id.is_none(),
         }
     }
 
@@ -440,6 +495,7 @@ impl Loaded {
             Loaded::Comment(row, on, _, author) => {
                 !row.is_published() || !on.0.is_published() || author.is_none()
             }
+            Loaded::Fact(row, _, author) => !row.is_published() || author.is_none(),
         }
     }
 
@@ -452,6 +508,10 @@ impl Loaded {
                 None => data.local_url(&format!("corroborations/{}", row.public_id)),
             },
             Loaded::Comment(row, ..) => comment_id(data, row)?,
+            Loaded::Fact(row, ..) => match &row.ap_id {
+                Some(id) => Url::parse(id).map_err(corrupt)?,
+                None => data.local_url(&format!("facts/{}", row.public_id)),
+            },
         })
     }
 
@@ -461,7 +521,8 @@ impl Loaded {
             Loaded::Review(_, _, author)
             | Loaded::Incident(_, _, author)
             | Loaded::Corroboration(_, _, _, author)
-            | Loaded::Comment(_, _, _, author) => author,
+            | Loaded::Comment(_, _, _, author)
+            | Loaded::Fact(_, _, author) => author,
         };
         author
             .clone()
@@ -487,6 +548,9 @@ impl Loaded {
             Loaded::Corroboration(row, incident, ..) => {
                 PicketObject::Note(Box::new(corroboration_note(data, row, incident, &author)?))
             }
+            Loaded::Fact(row, requester, _) => {
+                PicketObject::Fact(Box::new(fact_note(data, row, requester, &author)?))
+            }
             Loaded::Comment(row, on, requester, _) => PicketObject::Comment(Box::new(
                 comment_note(data, row, &on.0, on.1.as_ref(), requester.as_ref(), &author)?,
             )),
@@ -496,7 +560,7 @@ impl Loaded {
     /// The requester feed the object is about.
     fn feed(&self) -> Result<Option<LocalActor>, ApubError> {
         let requester = match self {
-            Loaded::Review(_, requester, _) => Some(requester),
+            Loaded::Review(_, requester, _) | Loaded::Fact(_, requester, _) => Some(requester),
             Loaded::Incident(_, requester, _)
             | Loaded::Corroboration(_, _, requester, _)
             | Loaded::Comment(_, _, requester, _) => requester.as_ref(),
@@ -588,6 +652,7 @@ async fn process(data: &Data<ApubData>, event: Event) -> Result<(), ApubError> {
             Loaded::Incident(row, ..) => (row.state.as_str(), row.removed_reason.clone()),
             Loaded::Corroboration(row, ..) => (row.state.as_str(), None),
             Loaded::Comment(row, ..) => (row.state.as_str(), row.removed_reason.clone()),
+            Loaded::Fact(row, ..) => (row.state.as_str(), row.removed_reason.clone()),
         };
         // Only what still holds is sent: a removal since undone (or a restoration since
         // removed again) would otherwise arrive after its reversal and stick.
@@ -654,6 +719,7 @@ async fn process(data: &Data<ApubData>, event: Event) -> Result<(), ApubError> {
                 let (to, cc) = match object {
                     PicketObject::Page(page) => (&page.to, &page.cc),
                     PicketObject::Note(note) => (&note.to, &note.cc),
+                    PicketObject::Fact(note) => (&note.to, &note.cc),
                     PicketObject::Comment(note) => (&note.to, &note.cc),
                 };
                 json!({

@@ -161,7 +161,58 @@ pub(crate) async fn store(
         }
         PicketObject::Note(note) => store_corroboration(data, activity_id, remote, *note).await,
         PicketObject::Comment(note) => store_comment(data, activity_id, remote, *note).await,
+        PicketObject::Fact(note) => store_fact(data, activity_id, remote, *note).await,
     }
+}
+
+/// Another instance's version of a fact about a requester, checked by the same rules as a local
+/// one (business details only; its home asked about worker IDs), and kept with its origin.
+async fn store_fact(
+    data: &ApubData,
+    activity_id: Option<&Url>,
+    remote: Remote,
+    note: crate::objects::FactNote,
+) -> Result<(), ApubError> {
+    let platform: Platform = note
+        .platform
+        .parse()
+        .map_err(|e: String| ApubError::Invalid(e))?;
+    let requester_id = platform
+        .normalize_requester_id(&note.requester_id)
+        .map_err(ApubError::Invalid)?;
+    let fact = picket_core::fact::validate_fact(
+        note.fact.field,
+        &picket_core::fact::FactInput {
+            value: note.fact.value.clone(),
+            sources: note.fact.sources.clone(),
+        },
+        &requester_id,
+        true,
+    )
+    .map_err(|e| ApubError::Invalid(e.to_string()))?;
+    let name = match note.requester_name.as_deref() {
+        Some(name) => picket_core::platform::validate_requester_name(name)
+            .map_err(|e| ApubError::Invalid(format!("picket:requesterName: {e}")))?,
+        None => requester_id.clone(),
+    };
+    let published = note.published.naive_utc();
+    let ap_id = remote.ap_id.clone();
+    apply_content(data, activity_id, ap_id, move |conn| {
+        let at = now();
+        // Facts never rename a requester: only reviews vote for its name.
+        let requester =
+            requesters::mention(conn, platform.as_str(), &requester_id, &name, None, at)?;
+        picket_db::facts::upsert_remote(
+            conn,
+            &new_public_id(),
+            remote.as_origin(),
+            requester.id,
+            &fact,
+            published,
+        )?;
+        Ok(())
+    })
+    .await
 }
 
 async fn store_review(
@@ -441,7 +492,7 @@ async fn store_comment(
                         "{target} answers nothing held here"
                     )));
                 }
-                PicketObject::Note(_) => {
+                PicketObject::Note(_) | PicketObject::Fact(_) => {
                     return Err(ApubError::Invalid(
                         "a comment answers a review, an incident or a comment".into(),
                     ));
@@ -573,6 +624,12 @@ async fn delete_copies(
             }
             return Ok(());
         }
+        if let Some(row) = picket_db::facts::by_ap_id(conn, &ap_id)? {
+            if allowed(row.remote_author.as_deref()) {
+                picket_db::facts::delete_remote(conn, &ap_id)?;
+            }
+            return Ok(());
+        }
         if let Some(row) = comments::by_ap_id(conn, &ap_id)? {
             if allowed(row.remote_author.as_deref())
                 && let Some(row) = comments::delete_remote(conn, &ap_id, at)?
@@ -616,6 +673,9 @@ async fn delete_copies(
                 {
                     pass_on(conn, ObjectType::Comment, &row.public_id, at)?;
                 }
+            }
+            for row in picket_db::facts::remote_by_author(conn, &ap_id)? {
+                picket_db::facts::delete_remote(conn, row.ap_id.as_deref().unwrap_or_default())?;
             }
             // Nothing of the account is kept: not its votes for names, not its actor.
             requesters::forget_voter(conn, &ap_id)?;
@@ -696,6 +756,12 @@ pub(crate) async fn removal(
             }
             Ok::<_, DbError>(())
         };
+        let apply_fact = |conn: &mut DbConn, row: picket_db::facts::FactRow| {
+            if row.state == from && !keeps(conn, &row.public_id, row.ap_id.as_deref())? {
+                picket_db::facts::mark_removed(conn, &row, reason)?;
+            }
+            Ok::<_, DbError>(())
+        };
         let target_type = if let Some(row) = reviews::by_ap_id(conn, &ap_id)? {
             apply_review(conn, row)?;
             "review"
@@ -705,13 +771,21 @@ pub(crate) async fn removal(
         } else if let Some(row) = comments::by_ap_id(conn, &ap_id)? {
             apply_comment(conn, row)?;
             "comment"
+        } else if let Some(row) = picket_db::facts::by_ap_id(conn, &ap_id)? {
+            apply_fact(conn, row)?;
+            "fact"
         } else {
-            let (reviews_of, incidents_of, comments_of) = (
+            let (reviews_of, incidents_of, comments_of, facts_of) = (
                 reviews::remote_by_author(conn, &ap_id)?,
                 incidents::remote_by_author(conn, &ap_id)?,
                 comments::remote_by_author(conn, &ap_id)?,
+                picket_db::facts::remote_by_author(conn, &ap_id)?,
             );
-            if reviews_of.is_empty() && incidents_of.is_empty() && comments_of.is_empty() {
+            if reviews_of.is_empty()
+                && incidents_of.is_empty()
+                && comments_of.is_empty()
+                && facts_of.is_empty()
+            {
                 return Ok(());
             }
             account_level.set(true);
@@ -723,6 +797,9 @@ pub(crate) async fn removal(
             }
             for row in comments_of {
                 apply_comment(conn, row)?;
+            }
+            for row in facts_of {
+                apply_fact(conn, row)?;
             }
             "account"
         };
@@ -762,6 +839,7 @@ pub(crate) async fn flagged(data: &ApubData, flag: Flag) -> Result<(), ApubError
                 "incidents" => TargetType::Incident,
                 "corroborations" => TargetType::Corroboration,
                 "comments" => TargetType::Comment,
+                "facts" => TargetType::Fact,
                 "u" => TargetType::Account,
                 _ => return None,
             };

@@ -41,10 +41,12 @@ pub fn router(config: FederationConfig<ApubData>) -> Router {
         .route("/incidents/{id}", get(incident))
         .route("/corroborations/{id}", get(corroboration))
         .route("/comments/{id}", get(comment))
+        .route("/facts/{id}", get(fact))
         .route("/reviews/{id}/create", get(review_create))
         .route("/incidents/{id}/create", get(incident_create))
         .route("/corroborations/{id}/create", get(corroboration_create))
         .route("/comments/{id}/create", get(comment_create))
+        .route("/facts/{id}/create", get(fact_create))
         .route("/ns", get(namespace))
         .route("/actor/outbox", get(outbox))
         .route("/r/{platform}/{requester_id}/outbox", get(feed_outbox))
@@ -311,6 +313,7 @@ async fn serve_object(
         PicketObject::Page(page) => (page.name.clone(), page.content.clone()),
         PicketObject::Note(note) => ("A corroboration".to_owned(), note.content.clone()),
         PicketObject::Comment(note) => ("A comment".to_owned(), note.content.clone()),
+        PicketObject::Fact(note) => ("A fact about a requester".to_owned(), note.content.clone()),
     };
     Ok(Html(format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
@@ -359,6 +362,22 @@ async fn comment_create(
     Path(id): Path<String>,
 ) -> Result<Response, ApubError> {
     serve_object(&data, &headers, ObjectType::Comment, id, true).await
+}
+
+async fn fact(
+    data: Data<ApubData>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApubError> {
+    serve_object(&data, &headers, ObjectType::Fact, id, false).await
+}
+
+async fn fact_create(
+    data: Data<ApubData>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApubError> {
+    serve_object(&data, &headers, ObjectType::Fact, id, true).await
 }
 
 async fn review_create(

@@ -8,6 +8,7 @@ pub mod aggregate;
 pub mod comment;
 pub mod domain_list;
 pub mod error;
+pub mod fact;
 pub mod incident;
 pub mod moderation;
 pub mod money;

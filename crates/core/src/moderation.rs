@@ -69,6 +69,7 @@ pub enum TargetType {
     Incident,
     Corroboration,
     Comment,
+    Fact,
     Account,
 }
 word_enum!(TargetType {
@@ -76,6 +77,7 @@ word_enum!(TargetType {
     Incident => "incident",
     Corroboration => "corroboration",
     Comment => "comment",
+    Fact => "fact",
     Account => "account",
 });
 

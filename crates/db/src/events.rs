@@ -53,6 +53,8 @@ pub enum ObjectType {
     Incident,
     Corroboration,
     Comment,
+    /// One version of a fact about a requester.
+    Fact,
     /// A local account (by username): suspensions.
     Account,
     /// A report of another instance's content, sent there as a `Flag`.
@@ -66,6 +68,7 @@ impl ObjectType {
             ObjectType::Incident => "incident",
             ObjectType::Corroboration => "corroboration",
             ObjectType::Comment => "comment",
+            ObjectType::Fact => "fact",
             ObjectType::Account => "account",
             ObjectType::Report => "report",
         }
@@ -77,6 +80,7 @@ impl ObjectType {
             "incident" => Ok(ObjectType::Incident),
             "corroboration" => Ok(ObjectType::Corroboration),
             "comment" => Ok(ObjectType::Comment),
+            "fact" => Ok(ObjectType::Fact),
             "account" => Ok(ObjectType::Account),
             "report" => Ok(ObjectType::Report),
             other => Err(DbError::Corrupt(format!(

@@ -29,6 +29,7 @@ mod conn;
 pub mod delivery;
 mod error;
 pub mod events;
+pub mod facts;
 pub mod follows;
 pub mod incidents;
 pub mod invites;

@@ -335,6 +335,13 @@ pub fn set_content_removed(
             }
             crate::comments::set_removed(conn, &row, reason, at)?;
         }
+        TargetType::Fact => {
+            let row = crate::facts::by_public_id(conn, public_id)?;
+            if row.state != expected {
+                return Err(wrong_state());
+            }
+            crate::facts::set_removed(conn, &row, reason, at)?;
+        }
         TargetType::Account => {
             return Err(DbError::WrongState("an account is suspended, not removed"));
         }
@@ -451,6 +458,11 @@ fn hide_while_suspended(
             crate::comments::mark_removed(conn, &row, reason, at)?;
         }
     }
+    for row in crate::facts::by_author(conn, user_id)? {
+        if row.state == from && hidden_by_suspension(row.removed_reason.as_deref()) {
+            crate::facts::mark_removed(conn, &row, reason)?;
+        }
+    }
     Ok(())
 }
 
@@ -553,6 +565,20 @@ pub fn held(conn: &mut DbConn, target_type: TargetType, target: &str) -> Result<
                 crate::comments::by_ap_id(conn, target)?.ok_or_else(missing)?
             } else {
                 crate::comments::by_public_id(conn, target)?
+            };
+            Held {
+                published: row.is_published(),
+                public_id: row.public_id,
+                author_id: row.author_id,
+                ap_id: row.ap_id,
+                remote_author: row.remote_author,
+            }
+        }
+        TargetType::Fact => {
+            let row = if by_ap_id {
+                crate::facts::by_ap_id(conn, target)?.ok_or_else(missing)?
+            } else {
+                crate::facts::by_public_id(conn, target)?
             };
             Held {
                 published: row.is_published(),

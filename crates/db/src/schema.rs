@@ -217,6 +217,24 @@ diesel::table! {
 }
 
 diesel::table! {
+    requester_facts (id) {
+        id -> BigInt,
+        public_id -> Text,
+        requester_pk -> BigInt,
+        field -> Text,
+        value -> Text,
+        sources -> Text,
+        author_id -> Nullable<BigInt>,
+        state -> Text,
+        removed_reason -> Nullable<Text>,
+        created_at -> Timestamp,
+        ap_id -> Nullable<Text>,
+        origin -> Nullable<Text>,
+        remote_author -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     follows (user_id, requester_pk) {
         user_id -> BigInt,
         requester_pk -> BigInt,
@@ -457,6 +475,8 @@ diesel::joinable!(incidents -> users (author_id));
 diesel::joinable!(incident_status_changes -> incidents (incident_pk));
 diesel::joinable!(corroborations -> incidents (incident_pk));
 diesel::joinable!(corroborations -> users (author_id));
+diesel::joinable!(requester_facts -> requesters (requester_pk));
+diesel::joinable!(requester_facts -> users (author_id));
 diesel::joinable!(comments -> reviews (review_pk));
 diesel::joinable!(comments -> incidents (incident_pk));
 diesel::joinable!(comments -> users (author_id));
@@ -481,6 +501,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     incident_status_changes,
     corroborations,
     comments,
+    requester_facts,
     follows,
     notifications,
     platform_follows,

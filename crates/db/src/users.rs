@@ -88,6 +88,9 @@ pub fn erase(conn: &mut DbConn, id: i64) -> Result<(), DbError> {
     for row in crate::comments::by_author(conn, id)? {
         crate::comments::delete(conn, &row, at)?;
     }
+    for row in crate::facts::by_author(conn, id)? {
+        crate::facts::delete(conn, &row, at)?;
+    }
     diesel::delete(follows::table.filter(follows::user_id.eq(id))).execute(conn)?;
     diesel::delete(notifications::table.filter(notifications::user_id.eq(id))).execute(conn)?;
     diesel::delete(feed_tokens::table.filter(feed_tokens::user_id.eq(id))).execute(conn)?;

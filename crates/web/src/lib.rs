@@ -37,7 +37,8 @@ pub fn attach(state: AppState) -> impl FnOnce(Router) -> Router {
 /// Pages at URLs of their own.
 fn plain_pages(state: AppState) -> Router {
     use pages::{
-        account, admin, auth, comments, home, incidents, moderation, platforms, requesters, reviews,
+        account, admin, auth, comments, facts, home, incidents, moderation, platforms, requesters,
+        reviews,
     };
     Router::new()
         .route("/", get(home::home))
@@ -52,6 +53,10 @@ fn plain_pages(state: AppState) -> Router {
         .route("/login", get(auth::login_page).post(auth::login))
         .route("/logout", post(auth::logout))
         .route("/register", get(auth::register_page).post(auth::register))
+        .route(
+            "/r/{platform}/{requester_id}/facts",
+            get(facts::show).post(facts::save),
+        )
         .route(
             "/r/{platform}/{requester_id}/follow",
             post(requesters::follow),
@@ -122,7 +127,7 @@ fn plain_pages(state: AppState) -> Router {
 
 /// Pages at the URLs of ActivityPub objects and actors; reached only through `negotiate`.
 fn negotiated_pages(state: AppState) -> Router {
-    use pages::{comments, incidents, requesters, reviews, workers};
+    use pages::{comments, facts, incidents, requesters, reviews, workers};
     Router::new()
         .route("/r/{platform}/{requester_id}", get(requesters::show))
         .route("/u/{name}", get(workers::profile))
@@ -130,6 +135,7 @@ fn negotiated_pages(state: AppState) -> Router {
         .route("/incidents/{id}", get(incidents::show))
         .route("/corroborations/{id}", get(incidents::corroboration))
         .route("/comments/{id}", get(comments::show))
+        .route("/facts/{id}", get(facts::version))
         .with_state(state)
 }
 

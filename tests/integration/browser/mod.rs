@@ -193,6 +193,30 @@ async fn a_worker_reviews_edits_and_deletes(mut browser: Browser, backend: TestB
     assert!(text.contains("And the bonus a day later."), "{text}");
     assert!(!text.contains("arrived the next morning"), "{text}");
 
+    // What is known about who is behind the requester: a private address is refused, the
+    // organisation and its kind are saved and shown in the history.
+    browser
+        .open(&format!("/r/mturk/{RID}/facts"), "facts")
+        .await;
+    browser.fill("#f-contact", "someone@gmail.com").await;
+    browser.press("Save the facts", "facts-refused").await;
+    let text = browser.text().await;
+    assert!(text.contains("business details only"), "{text}");
+    browser.fill("#f-contact", "").await;
+    browser.fill("#f-organisation", "Acme Vision Lab").await;
+    browser
+        .fill("#f-organisation_sources", "https://acme.example/about")
+        .await;
+    browser.choose("#f-kind", "university_lab").await;
+    browser.press("Save the facts", "facts-saved").await;
+    let text = browser.text().await;
+    assert!(text.contains("University lab"), "{text}");
+    assert!(text.contains("Organisation behind it · by alice"), "{text}");
+    browser
+        .open(&format!("/r/mturk/{RID}"), "requester-with-facts")
+        .await;
+    assert!(browser.text_of("#who").await.contains("Who is behind it"));
+
     browser.open(&format!("/r/mturk/{RID}"), "requester").await;
     let text = browser.text().await;
     assert!(text.contains("approved in two days"), "{text}");

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod comments;
 pub mod compat;
 pub mod export;
+pub mod facts;
 pub mod feeds;
 pub mod health;
 pub mod import;

@@ -17,7 +17,7 @@ use crate::state::AppState;
 use crate::views::{IncidentView, Page, PageQuery, RequesterSummary, RequesterView, ReviewView};
 
 /// What a 404 says when the id names nothing.
-const NO_REQUESTER: &str = "nobody has reviewed or reported this requester here yet";
+pub const NO_REQUESTER: &str = "nobody has reviewed or reported this requester here yet";
 
 /// Reads `{platform}/{requester_id}` from a path, normalising the ID as the platform writes it.
 pub fn parse_key(platform: &str, requester_id: &str) -> Result<(Platform, String), ApiError> {

@@ -4,6 +4,7 @@ pub mod account;
 pub mod admin;
 pub mod auth;
 pub mod comments;
+pub mod facts;
 pub mod home;
 pub mod incidents;
 pub mod moderation;

@@ -30,6 +30,7 @@ fn target_url(target_type: &str, target: &str) -> String {
         "incident" => format!("/incidents/{target}"),
         "corroboration" => format!("/corroborations/{target}"),
         "comment" => format!("/comments/{target}"),
+        "fact" => format!("/facts/{target}"),
         _ if target.starts_with("http") => target.to_owned(),
         _ => format!("/u/{target}"),
     }

@@ -6,7 +6,7 @@ use axum::response::Response;
 use maud::{Markup, html};
 use picket_api::routes::{notifications, requesters as api};
 use picket_api::views::{IncidentView, PageQuery, RequesterView};
-use picket_api::{AppQuery, AppState};
+use picket_api::{AppQuery, AppState, MaybeUser};
 use picket_core::aggregate::WindowStats;
 use picket_core::wave::describe;
 use serde::Deserialize;
@@ -96,6 +96,10 @@ pub async fn show(
         .iter()
         .filter(|i| i.status == picket_core::incident::IncidentStatus::Open)
         .collect();
+    let facts =
+        picket_api::routes::facts::show(State(state.clone()), MaybeUser(ctx.user.clone()), key())
+            .await?
+            .0;
     let prefill = url::form_urlencoded::Serializer::new(String::new())
         .append_pair("platform", platform.as_str())
         .append_pair("requester_id", &id)
@@ -118,6 +122,7 @@ pub async fn show(
         }
         (follow_box(&ctx, &url, following, &handle))
         p { a href=(feed) { "Atom feed of this requester" } }
+        (super::facts::summary(&facts, &url))
         section aria-labelledby="figures" {
             h2 #figures { "Figures" }
             (aggregates_table(&view))

@@ -1,0 +1,1 @@
+DROP TABLE requester_facts;
