@@ -466,3 +466,78 @@ async fn a_platform_lock_out_makes_a_platform_wave_everywhere(backend: TestBacke
 }
 
 both_backends!(a_platform_lock_out_makes_a_platform_wave_everywhere);
+
+/// A platform's feed is a fediverse `Group` (`platform.mturk@host`) that Mastodon and Lemmy
+/// users follow: a lock-out reported here reaches its Lemmy follower as the group's announce,
+/// and its outbox lists it.
+async fn a_platform_feed_is_a_group_the_fediverse_follows(backend: TestBackend) {
+    let a = federating(backend).await;
+    let host = domain(&a);
+    let (status, finger) = Client::new(&a)
+        .get(&format!(
+            "/.well-known/webfinger?resource=acct:platform.mturk@{host}"
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{finger}");
+    assert!(
+        finger["links"]
+            .as_array()
+            .expect("links")
+            .iter()
+            .any(|l| l["href"] == format!("{}/p/mturk", a.base)
+                && l["type"] == "application/activity+json"),
+        "{finger}"
+    );
+    let group = activity_json(&a, "/p/mturk").await;
+    assert_eq!(group["type"], "Group", "{group}");
+    assert_eq!(group["preferredUsername"], "platform.mturk");
+    let (status, _) = Client::new(&a).get("/p/nowhere").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let (sink_base, received) = crate::federation::sink().await;
+    crate::federation::add_follower(
+        &a,
+        &format!("{sink_base}/lemmy"),
+        "Person",
+        "p/mturk",
+        "lemmy",
+    );
+    let alice = a.signed_in("alice", PASSWORD).await;
+    let (status, created) = alice
+        .post(
+            "/api/v1/incidents",
+            json!({
+                "kind": "account_suspension",
+                "platform": "mturk",
+                "happened_from": chrono::Utc::now().date_naive().to_string(),
+                "description": "Locked out with my earnings in the account."
+            }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    eventually("the group's follower gets the lock-out", || async {
+        !received.lock().expect("sink").is_empty()
+    })
+    .await;
+    let (_, announce) = received.lock().expect("sink")[0].clone();
+    assert_eq!(announce["type"], "Announce", "{announce}");
+    assert_eq!(announce["actor"], format!("{}/p/mturk", a.base));
+    assert_eq!(announce["object"]["type"], "Create");
+    assert_eq!(
+        announce["object"]["object"]["id"],
+        format!(
+            "{}/incidents/{}",
+            a.base,
+            created["id"].as_str().expect("id")
+        )
+    );
+    let outbox = activity_json(&a, "/p/mturk/outbox").await;
+    assert_eq!(
+        outbox["orderedItems"].as_array().map(Vec::len),
+        Some(1),
+        "{outbox}"
+    );
+    a.stop().await;
+}
+
+both_backends!(a_platform_feed_is_a_group_the_fediverse_follows);

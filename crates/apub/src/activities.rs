@@ -330,7 +330,9 @@ async fn receive_follow(data: &ApubData, follow: Follow) -> Result<(), ApubError
         .map_err(|e| ApubError::Invalid(e.to_string()))?;
     // What a requester feed sends a follower depends on the follower's software.
     let software = match target {
-        LocalActor::Feed(..) => software_of(data, follow.actor.inner()).await,
+        LocalActor::Feed(..) | LocalActor::Platform(_) => {
+            software_of(data, follow.actor.inner()).await
+        }
         _ => None,
     };
     let (local, follower) = (target.path(), follow.actor.inner().to_string());

@@ -64,7 +64,13 @@ pub enum LocalActor {
     Person(String),
     /// One requester's feed (`/r/{platform}/{requester_id}`, WebFinger `platform.requesterid@host`).
     Feed(Platform, String),
+    /// A platform's feed of incidents that name no requester (lock-outs, suspensions, withheld
+    /// earnings): `/p/{platform}`, WebFinger `platform.<platform>@host`.
+    Platform(Platform),
 }
+
+/// The WebFinger prefix of platform feeds: `platform.mturk`.
+const PLATFORM_PREFIX: &str = "platform.";
 
 /// The WebFinger name of the instance actor.
 pub const INSTANCE_NAME: &str = "instance";
@@ -76,6 +82,7 @@ impl LocalActor {
             LocalActor::Instance => "actor".to_owned(),
             LocalActor::Person(name) => format!("u/{name}"),
             LocalActor::Feed(platform, id) => format!("r/{}/{id}", platform.as_str()),
+            LocalActor::Platform(platform) => format!("p/{}", platform.as_str()),
         }
     }
 
@@ -87,6 +94,7 @@ impl LocalActor {
             LocalActor::Feed(platform, id) => {
                 format!("{}.{}", platform.as_str(), id.to_lowercase())
             }
+            LocalActor::Platform(platform) => format!("{PLATFORM_PREFIX}{}", platform.as_str()),
         }
     }
 
@@ -94,6 +102,9 @@ impl LocalActor {
     pub fn from_webfinger_name(name: &str) -> Result<LocalActor, ApubError> {
         if name == INSTANCE_NAME {
             return Ok(LocalActor::Instance);
+        }
+        if let Some(platform) = name.strip_prefix(PLATFORM_PREFIX) {
+            return platform_feed(platform);
         }
         match name.split_once('.') {
             Some((platform, id)) => feed(platform, id),
@@ -108,6 +119,7 @@ impl LocalActor {
             ["actor"] => Some(LocalActor::Instance),
             ["u", name] => Some(LocalActor::Person((*name).to_owned())),
             ["r", platform, id] => feed(platform, id).ok(),
+            ["p", platform] => platform_feed(platform).ok(),
             _ => None,
         }
     }
@@ -116,9 +128,16 @@ impl LocalActor {
         match self {
             LocalActor::Instance => ActorKind::Application,
             LocalActor::Person(_) => ActorKind::Person,
-            LocalActor::Feed(..) => ActorKind::Group,
+            LocalActor::Feed(..) | LocalActor::Platform(_) => ActorKind::Group,
         }
     }
+}
+
+pub(crate) fn platform_feed(platform: &str) -> Result<LocalActor, ApubError> {
+    platform
+        .parse()
+        .map(LocalActor::Platform)
+        .map_err(|_| ApubError::NotFound("no such platform"))
 }
 
 fn feed(platform: &str, id: &str) -> Result<LocalActor, ApubError> {
@@ -170,6 +189,10 @@ impl ApubActor {
                 LocalActor::Feed(platform, id) => requesters::by_key(conn, platform.as_str(), id)?
                     .map(|r| Some(r.name))
                     .ok_or(DbError::NotFound),
+                LocalActor::Platform(platform) => Ok(Some(format!(
+                    "{}: lock-outs, suspensions and withheld pay",
+                    platform.display_name()
+                ))),
             })
             .await
             .map_err(|error| match error {

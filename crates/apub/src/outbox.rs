@@ -256,27 +256,44 @@ pub(crate) async fn paged_outbox(
 }
 
 /// A requester feed's outbox: its latest local reviews and incidents, newest first, each as the
-/// feed's `Announce{Create{Page}}`, all on the collection itself.
+/// feed's `Announce{Create{Page}}`, all on the collection itself; a platform feed's: its latest local incidents that name no requester.
 pub(crate) async fn feed_outbox(data: &ApubData, feed: LocalActor) -> Result<Value, ApubError> {
-    let LocalActor::Feed(platform, requester_id) = &feed else {
-        return Err(ApubError::NotFound("no such requester feed"));
-    };
-    let (platform_name, id) = (platform.as_str(), requester_id.clone());
-    let requester = data
-        .db
-        .run(move |conn| requesters::by_key(conn, platform_name, &id))
-        .await?
-        .ok_or(ApubError::NotFound("no such requester"))?;
-    let feed_id = data.local_url(&feed.path());
     let mut latest = Vec::new();
-    for section in [Section::Review, Section::Incident] {
-        latest.extend(
-            items(data, section, Some(requester.id), None, None, FEED_ITEMS)
+    match &feed {
+        LocalActor::Feed(platform, requester_id) => {
+            let (platform_name, id) = (platform.as_str(), requester_id.clone());
+            let requester = data
+                .db
+                .run(move |conn| requesters::by_key(conn, platform_name, &id))
                 .await?
-                .into_iter()
-                .map(|(_, object)| object),
-        );
+                .ok_or(ApubError::NotFound("no such requester"))?;
+            for section in [Section::Review, Section::Incident] {
+                latest.extend(
+                    items(data, section, Some(requester.id), None, None, FEED_ITEMS)
+                        .await?
+                        .into_iter()
+                        .map(|(_, object)| object),
+                );
+            }
+        }
+        LocalActor::Platform(platform) => {
+            // Among the latest local incidents, those about the platform as a whole.
+            latest.extend(
+                items(data, Section::Incident, None, None, None, FEED_ITEMS * 5)
+                    .await?
+                    .into_iter()
+                    .map(|(_, object)| object)
+                    .filter(|object| match object {
+                        PicketObject::Page(page) => {
+                            page.requester_id.is_none() && page.platform == platform.as_str()
+                        }
+                        _ => false,
+                    }),
+            );
+        }
+        _ => return Err(ApubError::NotFound("no such feed")),
     }
+    let feed_id = data.local_url(&feed.path());
     let published = |object: &PicketObject| match object {
         PicketObject::Page(page) => page.published,
         PicketObject::Note(note) => note.published,

@@ -147,12 +147,7 @@ pub(crate) fn incident_page(
     }
     let (summary, html) = texts(&text);
     let id = data.local_url(&format!("incidents/{}", row.public_id));
-    let cc = match requester {
-        Some(requester) => vec![data.local_url(
-            &LocalActor::Feed(platform_of(requester)?, requester.requester_id.clone()).path(),
-        )],
-        None => Vec::new(),
-    };
+    let cc = vec![data.local_url(&feed_of(requester, &row.platform)?.path())];
     Ok(ContentPage {
         kind: PageType::Page,
         attributed_to: data.local_url(&author.path()),
@@ -173,6 +168,17 @@ pub(crate) fn incident_page(
             incident: serde_json::to_value(&content).map_err(corrupt)?,
             status: row.status.parse::<IncidentStatus>().map_err(corrupt)?,
         },
+    })
+}
+
+/// The feed that passes content on to the fediverse: the requester's, or for incidents that
+/// name none, the platform's.
+fn feed_of(requester: Option<&RequesterRow>, platform: &str) -> Result<LocalActor, ApubError> {
+    Ok(match requester {
+        Some(requester) => {
+            LocalActor::Feed(platform_of(requester)?, requester.requester_id.clone())
+        }
+        None => LocalActor::Platform(platform.parse().map_err(corrupt)?),
     })
 }
 
@@ -557,17 +563,32 @@ impl Loaded {
         }))
     }
 
-    /// The requester feed the object is about.
+    /// The feed the object is about: the requester's, or for an incident naming no requester
+    /// (and what replies to it) the platform's.
     fn feed(&self) -> Result<Option<LocalActor>, ApubError> {
-        let requester = match self {
-            Loaded::Review(_, requester, _) | Loaded::Fact(_, requester, _) => Some(requester),
-            Loaded::Incident(_, requester, _)
-            | Loaded::Corroboration(_, _, requester, _)
-            | Loaded::Comment(_, _, requester, _) => requester.as_ref(),
+        let (requester, platform) = match self {
+            Loaded::Review(_, requester, _) | Loaded::Fact(_, requester, _) => {
+                (Some(requester), None)
+            }
+            Loaded::Incident(row, requester, _) => {
+                (requester.as_ref(), Some(row.platform.as_str()))
+            }
+            Loaded::Corroboration(_, incident, requester, _) => {
+                (requester.as_ref(), Some(incident.platform.as_str()))
+            }
+            Loaded::Comment(_, on, requester, _) => (
+                requester.as_ref(),
+                match &on.0 {
+                    CommentParent::Incident(row) => Some(row.platform.as_str()),
+                    CommentParent::Review(_) => None,
+                },
+            ),
         };
-        requester
-            .map(|r| Ok(LocalActor::Feed(platform_of(r)?, r.requester_id.clone())))
-            .transpose()
+        match (requester, platform) {
+            (Some(requester), _) => feed_of(Some(requester), "").map(Some),
+            (None, Some(platform)) => feed_of(None, platform).map(Some),
+            (None, None) => Ok(None),
+        }
     }
 }
 

@@ -37,6 +37,10 @@ pub fn router(config: FederationConfig<ApubData>) -> Router {
         .route("/actor", get(instance_actor))
         .route("/u/{name}", get(person))
         .route("/r/{platform}/{requester_id}", get(requester_feed))
+        .route("/p/{platform}", get(platform_feed))
+        .route("/p/{platform}/outbox", get(platform_outbox))
+        .route("/p/{platform}/{collection}", get(platform_collection))
+        .route("/p/{platform}/inbox", post(inbox))
         .route("/reviews/{id}", get(review))
         .route("/incidents/{id}", get(incident))
         .route("/corroborations/{id}", get(corroboration))
@@ -132,6 +136,9 @@ fn actor_page(actor: &ApubActor) -> Html<String> {
     let handle = html_escape::encode_text(&actor.username);
     let title = html_escape::encode_text(actor.name.as_deref().unwrap_or(&actor.username));
     let what = match actor.kind {
+        crate::ActorKind::Group if actor.username.starts_with("platform.") => {
+            "Lock-outs, suspensions and other incidents on this platform that name no requester, followable from the fediverse."
+        }
         crate::ActorKind::Group => {
             "Reviews and incident reports about this requester, followable from the fediverse."
         }
@@ -165,6 +172,15 @@ async fn requester_feed(
     Path((platform, id)): Path<(String, String)>,
 ) -> Result<Response, ApubError> {
     let actor = LocalActor::from_webfinger_name(&format!("{platform}.{id}"))?;
+    serve_actor(data, headers, actor).await
+}
+
+async fn platform_feed(
+    data: Data<ApubData>,
+    headers: HeaderMap,
+    Path(platform): Path<String>,
+) -> Result<Response, ApubError> {
+    let actor = crate::actors::platform_feed(&platform)?;
     serve_actor(data, headers, actor).await
 }
 
@@ -540,6 +556,26 @@ async fn feed_collection(
 ) -> Result<FederationJson<Value>, ApubError> {
     let feed = LocalActor::from_webfinger_name(&format!("{platform}.{id}"))?;
     collection(&data, feed, &name, query).await
+}
+
+async fn platform_collection(
+    data: Data<ApubData>,
+    Path((platform, name)): Path<(String, String)>,
+    Query(query): Query<CollectionQuery>,
+) -> Result<FederationJson<Value>, ApubError> {
+    let feed = crate::actors::platform_feed(&platform)?;
+    collection(&data, feed, &name, query).await
+}
+
+/// A platform feed's latest announces of incidents naming no requester.
+async fn platform_outbox(
+    data: Data<ApubData>,
+    Path(platform): Path<String>,
+) -> Result<FederationJson<Value>, ApubError> {
+    let feed = crate::actors::platform_feed(&platform)?;
+    Ok(FederationJson(
+        crate::outbox::feed_outbox(&data, feed).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize)]

@@ -57,6 +57,7 @@ pub async fn show(
                 Some(false) => (super::action_button(&ctx, &format!("/platforms/{}/follow", page.id), &format!("Follow {}", page.name), "")),
                 None => p { a href="/login" { "Log in" } " to follow " (page.name) "." },
             }
+            p { "From Mastodon or Lemmy, follow " span.handle { "@platform." (page.id) "@" (ctx.state.local_instance()) } }
         }
         p { a href={ "/feeds/platforms/" (page.id) } { "Atom feed of these reports" } }
         section aria-labelledby="platform-incidents" {
