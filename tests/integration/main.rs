@@ -4,6 +4,7 @@ mod accounts;
 mod aggregates;
 mod api_security;
 mod browser;
+mod campaigns;
 mod cli;
 mod comments;
 mod compat;

@@ -35,8 +35,9 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// pass `std::convert::identity` for an API-only router.
 pub fn router(state: AppState, federation: Router, pages: impl FnOnce(Router) -> Router) -> Router {
     use routes::{
-        accounts, admin, comments, compat, export, facts, feeds, import, incidents, invites,
-        moderation, notifications, platforms, remote_follows, requesters, reviews, sessions, totp,
+        accounts, admin, campaigns, comments, compat, export, facts, feeds, import, incidents,
+        invites, moderation, notifications, platforms, remote_follows, requesters, reviews,
+        sessions, totp,
     };
     let api = Router::new()
         .route("/accounts", post(accounts::register))
@@ -111,6 +112,10 @@ pub fn router(state: AppState, federation: Router, pages: impl FnOnce(Router) ->
             get(comments::list_on_incident).post(comments::create_on_incident),
         )
         .route("/comments/{id}", delete(comments::delete))
+        .route("/campaigns", get(campaigns::list).post(campaigns::create))
+        .route("/campaigns/{id}", get(campaigns::show))
+        .route("/campaigns/{id}/signatures", post(campaigns::sign))
+        .route("/campaigns/{id}/outcome", put(campaigns::outcome))
         .route(
             "/comments/{id}/removal",
             post(comments::remove).delete(comments::restore),

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::actors::{ActorKind, ApubActor, LocalActor};
-use crate::objects::{Announce, CreateOrUpdate, DeleteObject, Flag, UndoDelete};
+use crate::objects::{Announce, CreateOrUpdate, DeleteObject, Flag, JoinCampaign, UndoDelete};
 use crate::{ApubData, ApubError};
 
 /// The `@context` of every activity we send.
@@ -84,6 +84,7 @@ pub enum InboxActivity {
     Delete(DeleteObject),
     Announce(Announce),
     Flag(Flag),
+    Join(JoinCampaign),
     /// Last, so it takes only what nothing above did.
     Other(OtherActivity),
 }
@@ -162,6 +163,7 @@ impl Activity for InboxActivity {
             InboxActivity::Delete(a) => &a.id,
             InboxActivity::Announce(a) => &a.id,
             InboxActivity::Flag(a) => &a.id,
+            InboxActivity::Join(a) => &a.id,
             InboxActivity::Other(a) => &a.id,
         }
     }
@@ -177,6 +179,7 @@ impl Activity for InboxActivity {
             InboxActivity::Delete(a) => a.actor.inner(),
             InboxActivity::Announce(a) => a.actor.inner(),
             InboxActivity::Flag(a) => a.actor.inner(),
+            InboxActivity::Join(a) => a.actor.inner(),
             InboxActivity::Other(a) => a.actor.inner(),
         }
     }
@@ -217,6 +220,7 @@ impl Activity for InboxActivity {
             InboxActivity::Delete(delete) => delete.verify(),
             // What an announce points at is fetched from its origin and checked there; a flag
             // only files a report about what is ours.
+            InboxActivity::Join(join) => join.verify(),
             InboxActivity::Announce(_) | InboxActivity::Flag(_) | InboxActivity::Other(_) => Ok(()),
         }
     }
@@ -307,6 +311,7 @@ impl Activity for InboxActivity {
             }
             InboxActivity::Announce(announce) => crate::receive::announced(data, announce).await,
             InboxActivity::Flag(flag) => crate::receive::flagged(data, flag).await,
+            InboxActivity::Join(join) => crate::receive::joined(data, join).await,
             InboxActivity::Other(other) => {
                 tracing::debug!(kind = %other.kind, id = %other.id, "activity not handled yet");
                 Ok(())

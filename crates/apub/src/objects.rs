@@ -76,6 +76,56 @@ pub enum PageBody {
         #[serde(rename = "picket:status")]
         status: IncidentStatus,
     },
+    /// A campaign opened from a wave: its terms, counts by instance and outcome.
+    #[serde(rename = "campaign")]
+    Campaign {
+        #[serde(rename = "picket:campaign")]
+        campaign: CampaignFields,
+    },
+}
+
+/// A campaign on the wire, as its home instance keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CampaignFields {
+    pub kind: picket_core::incident::IncidentKind,
+    pub since: chrono::NaiveDate,
+    #[serde(flatten)]
+    pub terms: picket_core::campaign::CampaignTerms,
+    /// Signatures by instance, never by whom.
+    pub counts: Vec<picket_core::campaign::InstanceCount>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<picket_core::campaign::Outcome>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome_on: Option<chrono::NaiveDate>,
+}
+
+/// A worker on another instance signs a campaign: `Join` from that instance's actor, naming the
+/// worker only by a token its instance made for this signature.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JoinCampaign {
+    #[serde(rename = "type")]
+    pub(crate) kind: activitypub_federation::kinds::activity::JoinType,
+    pub id: Url,
+    pub actor: ObjectId<ApubActor>,
+    pub object: Url,
+    #[serde(rename = "picket:signer")]
+    pub signer: String,
+}
+
+impl JoinCampaign {
+    /// From the instance it names, with a token that is a token (no text smuggled in).
+    pub(crate) fn verify(&self) -> Result<(), ApubError> {
+        verify_domains_match(&self.id, self.actor.inner())?;
+        let token = (8..=64).contains(&self.signer.len())
+            && self
+                .signer
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !token {
+            return Err(ApubError::Invalid("picket:signer is no token".into()));
+        }
+        Ok(())
+    }
 }
 
 /// "This happened to me too": a reply to the incident, which Lemmy shows as a comment and

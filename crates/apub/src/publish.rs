@@ -7,6 +7,7 @@ use activitypub_federation::traits::Actor;
 use picket_core::incident::IncidentStatus;
 use picket_core::platform::Platform;
 use picket_core::review::ValidReview;
+use picket_db::campaigns::{self, CampaignRow};
 use picket_db::comments::{self, CommentRow};
 use picket_db::events::{self, Event, EventKind, ObjectType};
 use picket_db::facts::{self, FactRow};
@@ -346,6 +347,49 @@ pub(crate) fn fact_note(
     })
 }
 
+/// The `Page` for a local campaign: its letter as content, its terms, counts and outcome under
+/// `picket:campaign`, about the requester's feed or the platform's.
+pub(crate) fn campaign_page(
+    data: &ApubData,
+    row: &CampaignRow,
+    requester: Option<&RequesterRow>,
+    counts: &[picket_core::campaign::InstanceCount],
+    author: &LocalActor,
+) -> Result<ContentPage, ApubError> {
+    let kind = row.kind()?;
+    let platform: Platform = row.platform.parse().map_err(corrupt)?;
+    let about = requester.map_or(platform.display_name(), |r| r.name.as_str());
+    let id = data.local_url(&format!("campaigns/{}", row.public_id));
+    let (summary, html) = texts(&row.letter);
+    Ok(ContentPage {
+        kind: PageType::Page,
+        attributed_to: data.local_url(&author.path()),
+        to: vec![public()],
+        cc: vec![data.local_url(&feed_of(requester, &row.platform)?.path())],
+        name: format!("Campaign to {about} about {}", kind.plural()),
+        summary,
+        content: html,
+        media_type: Some("text/html".to_owned()),
+        url: Some(id.clone()),
+        id,
+        published: row.created_at.and_utc(),
+        updated: (row.updated_at != row.created_at).then(|| row.updated_at.and_utc()),
+        platform: row.platform.clone(),
+        requester_id: requester.map(|r| r.requester_id.clone()),
+        requester_name: requester.map(|r| r.name.clone()),
+        body: PageBody::Campaign {
+            campaign: crate::objects::CampaignFields {
+                kind,
+                since: row.since,
+                terms: row.terms()?,
+                counts: counts.to_vec(),
+                outcome: row.outcome()?,
+                outcome_on: row.outcome_on,
+            },
+        },
+    })
+}
+
 /// What a local object's id answers.
 pub(crate) enum Served {
     Object(PicketObject),
@@ -404,6 +448,13 @@ pub(crate) enum Loaded {
         Option<RequesterRow>,
         Option<String>,
     ),
+    /// A campaign, its requester (none for a letter to the platform), its author, its counts.
+    Campaign(
+        Box<CampaignRow>,
+        Option<RequesterRow>,
+        Option<String>,
+        Vec<picket_core::campaign::InstanceCount>,
+    ),
     /// A version of a fact, its requester, its author.
     Fact(FactRow, RequesterRow, Option<String>),
     /// The comment, what it is about, the comment it answers, the requester, the author.
@@ -442,6 +493,13 @@ pub(crate) fn load(
             let author = username(conn, row.author_id)?;
             Loaded::Corroboration(row, Box::new(incident), requester, author)
         }
+        ObjectType::Campaign => {
+            let row = campaigns::by_public_id(conn, public_id)?;
+            let requester = requester_of(conn, row.requester_pk)?;
+            let author = username(conn, row.author_id)?;
+            let counts = campaigns::counts(conn, &row)?;
+            Loaded::Campaign(Box::new(row), requester, author, counts)
+        }
         ObjectType::Fact => {
             let row = facts::by_public_id(conn, public_id)?;
             let requester = requesters::by_pk(conn, row.requester_pk)?;
@@ -470,7 +528,7 @@ pub(crate) fn load(
             let author = username(conn, row.author_id)?;
             Loaded::Comment(row, Box::new((parent, answered)), requester, author)
         }
-        ObjectType::Account | ObjectType::Report => {
+        ObjectType::Account | ObjectType::Report | ObjectType::Signature => {
             return Err(DbError::Corrupt(format!(
                 "a {} is not content",
                 object_type.as_str()
@@ -488,6 +546,7 @@ impl Loaded {
             Loaded::Corroboration(row, ..) => row.ap_id.is_none(),
             Loaded::Comment(row, ..) => row.ap_id.is_none(),
             Loaded::Fact(row, ..) => row.ap_id.is_none(),
+            Loaded::Campaign(row, ..) => row.ap_id.is_none(),
         }
     }
 
@@ -502,6 +561,8 @@ impl Loaded {
                 !row.is_published() || !on.0.is_published() || author.is_none()
             }
             Loaded::Fact(row, _, author) => !row.is_published() || author.is_none(),
+            // A campaign is the signers' as much as its author's: it outlives the account.
+            Loaded::Campaign(..) => false,
         }
     }
 
@@ -514,6 +575,10 @@ impl Loaded {
                 None => data.local_url(&format!("corroborations/{}", row.public_id)),
             },
             Loaded::Comment(row, ..) => comment_id(data, row)?,
+            Loaded::Campaign(row, ..) => match &row.ap_id {
+                Some(id) => Url::parse(id).map_err(corrupt)?,
+                None => data.local_url(&format!("campaigns/{}", row.public_id)),
+            },
             Loaded::Fact(row, ..) => match &row.ap_id {
                 Some(id) => Url::parse(id).map_err(corrupt)?,
                 None => data.local_url(&format!("facts/{}", row.public_id)),
@@ -528,7 +593,8 @@ impl Loaded {
             | Loaded::Incident(_, _, author)
             | Loaded::Corroboration(_, _, _, author)
             | Loaded::Comment(_, _, _, author)
-            | Loaded::Fact(_, _, author) => author,
+            | Loaded::Fact(_, _, author)
+            | Loaded::Campaign(_, _, author, _) => author,
         };
         author
             .clone()
@@ -557,6 +623,9 @@ impl Loaded {
             Loaded::Fact(row, requester, _) => {
                 PicketObject::Fact(Box::new(fact_note(data, row, requester, &author)?))
             }
+            Loaded::Campaign(row, requester, _, counts) => PicketObject::Page(Box::new(
+                campaign_page(data, row, requester.as_ref(), counts, &author)?,
+            )),
             Loaded::Comment(row, on, requester, _) => PicketObject::Comment(Box::new(
                 comment_note(data, row, &on.0, on.1.as_ref(), requester.as_ref(), &author)?,
             )),
@@ -571,6 +640,9 @@ impl Loaded {
                 (Some(requester), None)
             }
             Loaded::Incident(row, requester, _) => {
+                (requester.as_ref(), Some(row.platform.as_str()))
+            }
+            Loaded::Campaign(row, requester, ..) => {
                 (requester.as_ref(), Some(row.platform.as_str()))
             }
             Loaded::Corroboration(_, incident, requester, _) => {
@@ -658,6 +730,7 @@ async fn process(data: &Data<ApubData>, event: Event) -> Result<(), ApubError> {
     match event.object_type {
         ObjectType::Account => return account_event(data, event).await,
         ObjectType::Report => return flag(data, event).await,
+        ObjectType::Signature => return sign_on(data, event).await,
         _ => {}
     }
     let (object_type, public_id) = (event.object_type, event.object_id.clone());
@@ -674,6 +747,7 @@ async fn process(data: &Data<ApubData>, event: Event) -> Result<(), ApubError> {
             Loaded::Corroboration(row, ..) => (row.state.as_str(), None),
             Loaded::Comment(row, ..) => (row.state.as_str(), row.removed_reason.clone()),
             Loaded::Fact(row, ..) => (row.state.as_str(), row.removed_reason.clone()),
+            Loaded::Campaign(..) => ("published", None),
         };
         // Only what still holds is sent: a removal since undone (or a restoration since
         // removed again) would otherwise arrive after its reversal and stick.
@@ -879,6 +953,40 @@ async fn flag(data: &Data<ApubData>, event: Event) -> Result<(), ApubError> {
         Outgoing {
             extra_inboxes: vec![inbox.to_string()],
             ..Outgoing::from_instance(activity, author_url)
+        },
+    )
+    .await
+}
+
+/// A local worker's signature of another instance's campaign, sent home as a `Join` from this
+/// instance's actor, naming the worker only by the signature's token.
+async fn sign_on(data: &Data<ApubData>, event: Event) -> Result<(), ApubError> {
+    let token = event.object_id.clone();
+    let (signer, campaign) = data
+        .db
+        .run(move |conn| campaigns::signature_by_token(conn, &token))
+        .await?;
+    let (Some(campaign_id), Some(author)) = (&campaign.ap_id, &campaign.remote_author) else {
+        return take(data, event.id).await;
+    };
+    let author: ObjectId<ApubActor> = Url::parse(author).map_err(corrupt)?.into();
+    let inbox = author.dereference(data).await?.shared_inbox_or_inbox();
+    let instance = ApubActor::local(data, LocalActor::Instance).await?;
+    let campaign_url = Url::parse(campaign_id).map_err(corrupt)?;
+    let join = json!({
+        "type": "Join",
+        "id": new_activity_id(data),
+        "actor": instance.id,
+        "to": [campaign_url],
+        "object": campaign_url,
+        "picket:signer": signer,
+    });
+    queue(
+        data,
+        event.id,
+        Outgoing {
+            extra_inboxes: vec![inbox.to_string()],
+            ..Outgoing::from_instance(join, campaign_url)
         },
     )
     .await

@@ -101,6 +101,10 @@ pub(crate) async fn store(
         PicketObject::Page(page) => {
             let published = page.published.naive_utc();
             match page.body {
+                PageBody::Campaign { ref campaign } => {
+                    let campaign = campaign.clone();
+                    store_campaign(data, activity_id, remote, *page, campaign, published).await
+                }
                 PageBody::Review { ref review } => {
                     let review = review.clone();
                     store_review(data, activity_id, remote, *page, review, published).await
@@ -163,6 +167,99 @@ pub(crate) async fn store(
         PicketObject::Comment(note) => store_comment(data, activity_id, remote, *note).await,
         PicketObject::Fact(note) => store_fact(data, activity_id, remote, *note).await,
     }
+}
+
+/// Another instance's campaign, checked like a local one, kept with its counts and outcome.
+async fn store_campaign(
+    data: &ApubData,
+    activity_id: Option<&Url>,
+    remote: Remote,
+    page: ContentPage,
+    campaign: crate::objects::CampaignFields,
+    published: NaiveDateTime,
+) -> Result<(), ApubError> {
+    let platform: Platform = page
+        .platform
+        .parse()
+        .map_err(|e: String| ApubError::Invalid(e))?;
+    let requester = match page.requester_id.as_deref() {
+        Some(id) => {
+            let id = platform
+                .normalize_requester_id(id)
+                .map_err(ApubError::Invalid)?;
+            let name = match page.requester_name.as_deref() {
+                Some(name) => picket_core::platform::validate_requester_name(name)
+                    .map_err(|e| ApubError::Invalid(format!("picket:requesterName: {e}")))?,
+                None => id.clone(),
+            };
+            Some((id, name))
+        }
+        None => None,
+    };
+    let terms = picket_core::campaign::validate_terms(
+        &campaign.terms,
+        requester.as_ref().map_or("", |(id, _)| id.as_str()),
+        true,
+    )
+    .map_err(|e| ApubError::Invalid(e.to_string()))?;
+    // Counts are the home's to give; a few hundred instances at most are believable.
+    let counts: Vec<_> = campaign.counts.into_iter().take(500).collect();
+    let ap_id = remote.ap_id.clone();
+    apply_content(data, activity_id, ap_id, move |conn| {
+        let at = now();
+        let requester_pk = match &requester {
+            Some((id, name)) => {
+                Some(requesters::mention(conn, platform.as_str(), id, name, None, at)?.id)
+            }
+            None => None,
+        };
+        picket_db::campaigns::upsert_remote(
+            conn,
+            &new_public_id(),
+            remote.as_origin(),
+            picket_db::campaigns::RemoteCampaign {
+                platform: platform.as_str(),
+                requester_pk,
+                kind: campaign.kind,
+                since: campaign.since,
+                terms: &terms,
+                counts: &counts,
+                outcome: campaign.outcome.zip(campaign.outcome_on),
+                published_at: published,
+            },
+            at,
+        )?;
+        Ok(())
+    })
+    .await
+}
+
+/// A worker on another instance signs one of this instance's campaigns: counted once per token
+/// from that instance. Anything else (a campaign not ours) is acknowledged and dropped.
+pub(crate) async fn joined(
+    data: &ApubData,
+    join: crate::objects::JoinCampaign,
+) -> Result<(), ApubError> {
+    let Some(public_id) = data
+        .local_path(&join.object)
+        .and_then(|path| path.strip_prefix("campaigns/").map(str::to_owned))
+    else {
+        tracing::debug!(id = %join.id, "a join of nothing of ours");
+        return Ok(());
+    };
+    let origin = origin(join.actor.inner());
+    let signer = join.signer.clone();
+    once(data, &join.id, move |conn| {
+        let Some(row) = missing_as_none(picket_db::campaigns::by_public_id(conn, &public_id))?
+        else {
+            return Ok(());
+        };
+        if row.is_local() {
+            picket_db::campaigns::record_remote_signature(conn, &row, &signer, &origin, now())?;
+        }
+        Ok(())
+    })
+    .await
 }
 
 /// Another instance's version of a fact about a requester, checked by the same rules as a local

@@ -46,6 +46,8 @@ pub fn router(config: FederationConfig<ApubData>) -> Router {
         .route("/corroborations/{id}", get(corroboration))
         .route("/comments/{id}", get(comment))
         .route("/facts/{id}", get(fact))
+        .route("/campaigns/{id}", get(campaign))
+        .route("/campaigns/{id}/create", get(campaign_create))
         .route("/reviews/{id}/create", get(review_create))
         .route("/incidents/{id}/create", get(incident_create))
         .route("/corroborations/{id}/create", get(corroboration_create))
@@ -378,6 +380,22 @@ async fn comment_create(
     Path(id): Path<String>,
 ) -> Result<Response, ApubError> {
     serve_object(&data, &headers, ObjectType::Comment, id, true).await
+}
+
+async fn campaign(
+    data: Data<ApubData>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApubError> {
+    serve_object(&data, &headers, ObjectType::Campaign, id, false).await
+}
+
+async fn campaign_create(
+    data: Data<ApubData>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApubError> {
+    serve_object(&data, &headers, ObjectType::Campaign, id, true).await
 }
 
 async fn fact(

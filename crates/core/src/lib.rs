@@ -5,6 +5,7 @@ mod words;
 
 pub mod accounts;
 pub mod aggregate;
+pub mod campaign;
 pub mod comment;
 pub mod domain_list;
 pub mod error;

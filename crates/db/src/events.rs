@@ -55,6 +55,10 @@ pub enum ObjectType {
     Comment,
     /// One version of a fact about a requester.
     Fact,
+    /// A campaign opened here (its counts and outcome change with it).
+    Campaign,
+    /// A local worker's signature of another instance's campaign, sent to its home.
+    Signature,
     /// A local account (by username): suspensions.
     Account,
     /// A report of another instance's content, sent there as a `Flag`.
@@ -69,6 +73,8 @@ impl ObjectType {
             ObjectType::Corroboration => "corroboration",
             ObjectType::Comment => "comment",
             ObjectType::Fact => "fact",
+            ObjectType::Campaign => "campaign",
+            ObjectType::Signature => "signature",
             ObjectType::Account => "account",
             ObjectType::Report => "report",
         }
@@ -81,6 +87,8 @@ impl ObjectType {
             "corroboration" => Ok(ObjectType::Corroboration),
             "comment" => Ok(ObjectType::Comment),
             "fact" => Ok(ObjectType::Fact),
+            "campaign" => Ok(ObjectType::Campaign),
+            "signature" => Ok(ObjectType::Signature),
             "account" => Ok(ObjectType::Account),
             "report" => Ok(ObjectType::Report),
             other => Err(DbError::Corrupt(format!(

@@ -235,6 +235,40 @@ diesel::table! {
 }
 
 diesel::table! {
+    campaigns (id) {
+        id -> BigInt,
+        public_id -> Text,
+        platform -> Text,
+        requester_pk -> Nullable<BigInt>,
+        kind -> Text,
+        since -> Date,
+        demand -> Text,
+        letter -> Text,
+        threshold -> BigInt,
+        outcome -> Nullable<Text>,
+        outcome_on -> Nullable<Date>,
+        author_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        ap_id -> Nullable<Text>,
+        origin -> Nullable<Text>,
+        remote_author -> Nullable<Text>,
+        remote_counts -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    campaign_signatures (id) {
+        id -> BigInt,
+        campaign_pk -> BigInt,
+        signer -> Text,
+        origin -> Text,
+        user_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     follows (user_id, requester_pk) {
         user_id -> BigInt,
         requester_pk -> BigInt,
@@ -477,6 +511,9 @@ diesel::joinable!(corroborations -> incidents (incident_pk));
 diesel::joinable!(corroborations -> users (author_id));
 diesel::joinable!(requester_facts -> requesters (requester_pk));
 diesel::joinable!(requester_facts -> users (author_id));
+diesel::joinable!(campaigns -> requesters (requester_pk));
+diesel::joinable!(campaigns -> users (author_id));
+diesel::joinable!(campaign_signatures -> campaigns (campaign_pk));
 diesel::joinable!(comments -> reviews (review_pk));
 diesel::joinable!(comments -> incidents (incident_pk));
 diesel::joinable!(comments -> users (author_id));
@@ -502,6 +539,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     corroborations,
     comments,
     requester_facts,
+    campaigns,
+    campaign_signatures,
     follows,
     notifications,
     platform_follows,

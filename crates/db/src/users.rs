@@ -91,6 +91,7 @@ pub fn erase(conn: &mut DbConn, id: i64) -> Result<(), DbError> {
     for row in crate::facts::by_author(conn, id)? {
         crate::facts::delete(conn, &row, at)?;
     }
+    crate::campaigns::forget_signer(conn, id)?;
     diesel::delete(follows::table.filter(follows::user_id.eq(id))).execute(conn)?;
     diesel::delete(notifications::table.filter(notifications::user_id.eq(id))).execute(conn)?;
     diesel::delete(feed_tokens::table.filter(feed_tokens::user_id.eq(id))).execute(conn)?;

@@ -37,8 +37,8 @@ pub fn attach(state: AppState) -> impl FnOnce(Router) -> Router {
 /// Pages at URLs of their own.
 fn plain_pages(state: AppState) -> Router {
     use pages::{
-        account, admin, auth, comments, facts, home, incidents, moderation, platforms, requesters,
-        reviews,
+        account, admin, auth, campaigns, comments, facts, home, incidents, moderation, platforms,
+        requesters, reviews,
     };
     Router::new()
         .route("/", get(home::home))
@@ -82,6 +82,13 @@ fn plain_pages(state: AppState) -> Router {
         .route("/incidents/{id}/comments", post(comments::on_incident))
         .route("/reviews/{id}/comments", post(comments::on_review))
         .route("/comments/{id}/delete", post(comments::delete))
+        .route(
+            "/campaigns",
+            get(campaigns::list_page).post(campaigns::create),
+        )
+        .route("/campaigns/new", get(campaigns::new_page))
+        .route("/campaigns/{id}/sign", post(campaigns::sign))
+        .route("/campaigns/{id}/outcome", post(campaigns::record_outcome))
         .route("/incidents/{id}/withdraw", post(incidents::withdraw))
         .route("/incidents/{id}/status", post(incidents::change_status))
         .route("/incidents/{id}/aftermath", post(incidents::aftermath))
@@ -127,7 +134,7 @@ fn plain_pages(state: AppState) -> Router {
 
 /// Pages at the URLs of ActivityPub objects and actors; reached only through `negotiate`.
 fn negotiated_pages(state: AppState) -> Router {
-    use pages::{comments, facts, incidents, requesters, reviews, workers};
+    use pages::{campaigns, comments, facts, incidents, requesters, reviews, workers};
     Router::new()
         .route("/r/{platform}/{requester_id}", get(requesters::show))
         .route("/u/{name}", get(workers::profile))
@@ -136,6 +143,7 @@ fn negotiated_pages(state: AppState) -> Router {
         .route("/corroborations/{id}", get(incidents::corroboration))
         .route("/comments/{id}", get(comments::show))
         .route("/facts/{id}", get(facts::version))
+        .route("/campaigns/{id}", get(campaigns::show))
         .with_state(state)
 }
 
@@ -160,7 +168,9 @@ fn is_negotiated(path: &str) -> bool {
         | ["reviews", name]
         | ["incidents", name]
         | ["corroborations", name]
-        | ["comments", name] => !name.is_empty() && *name != "new",
+        | ["comments", name]
+        | ["facts", name]
+        | ["campaigns", name] => !name.is_empty() && *name != "new",
         _ => false,
     }
 }
@@ -235,6 +245,8 @@ mod tests {
         assert!(is_negotiated("/u/alice"));
         assert!(is_negotiated("/reviews/abc"));
         assert!(!is_negotiated("/reviews/new"));
+        assert!(is_negotiated("/comments/abc") && is_negotiated("/facts/abc"));
+        assert!(is_negotiated("/campaigns/abc") && !is_negotiated("/campaigns/new"));
         assert!(!is_negotiated("/r/mturk/A1/outbox"));
         assert!(!is_negotiated("/u/alice/inbox"));
         assert!(!is_negotiated("/actor"));

@@ -100,6 +100,7 @@ fn nav(ctx: Option<&Ctx>) -> Markup {
             ul {
                 li { a href="/reviews/new" { "Write a review" } }
                 li { a href="/incidents/new" { "Report an incident" } }
+                li { a href="/campaigns" { "Campaigns" } }
                 @if let Some(ctx) = ctx {
                     @if let Some(user) = ctx.username() {
                         li { a href="/account" { "Account (" (user) ")" } }

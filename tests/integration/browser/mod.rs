@@ -407,6 +407,34 @@ async fn invited_workers_report_corroborate_and_follow(
     let text = browser.text().await;
     assert!(text.contains("Acme Research"), "Bob is told: {text}");
     browser.press("Mark all as read", "read").await;
+
+    // Bob opens a campaign from the wave; Alice signs it, and it is ready to send.
+    browser
+        .open(&format!("/r/mturk/{RID}"), "requester-wave")
+        .await;
+    browser
+        .follow("Open a campaign about it", "campaign-form")
+        .await;
+    browser
+        .fill(
+            "#f-letter",
+            "The whole batch was rejected within an hour, with no reason.",
+        )
+        .await;
+    browser.fill("#f-threshold", "2").await;
+    browser.press("Open the campaign", "campaign").await;
+    let campaign = browser.path().await;
+    assert!(campaign.starts_with("/campaigns/"), "{campaign}");
+    let text = browser.text().await;
+    assert!(text.contains("1 of 2 signatures"), "{text}");
+    assert!(text.contains("You signed this campaign."), "{text}");
+    log_out(&mut browser).await;
+    log_in(&mut browser, "alice").await;
+    browser.open(&campaign, "campaign-alice").await;
+    browser.press("Sign this campaign", "campaign-signed").await;
+    let text = browser.text().await;
+    assert!(text.contains("Ready to send: 2 of 2 signatures"), "{text}");
+    assert!(text.contains("2 workers signed this letter"), "{text}");
     server.stop().await;
     browser
 }

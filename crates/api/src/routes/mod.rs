@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod campaigns;
 pub mod comments;
 pub mod compat;
 pub mod export;

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod admin;
 pub mod auth;
+pub mod campaigns;
 pub mod comments;
 pub mod facts;
 pub mod home;

@@ -40,12 +40,22 @@ pub async fn show(
     )
     .await?
     .0;
+    let campaigns = super::campaigns::about(&ctx, page.id, None).await?;
     let title = format!("{}: platform-wide incidents", page.name);
     let body = html! {
         h1 { (page.name) ": lock-outs, suspensions and withheld pay" }
         p { "Incidents that hit workers on " (page.name) " whatever requester they worked for. When several workers report the same kind at once, it shows here as a wave." }
         @for wave in &page.waves {
-            p.wave { (describe_platform(wave, parsed)) }
+            p.wave {
+                (describe_platform(wave, parsed))
+                @if ctx.user.is_some() { (super::campaigns::open_link(page.id, None, wave)) }
+            }
+        }
+        @if !campaigns.is_empty() {
+            section aria-labelledby="campaigns" {
+                h2 #campaigns { "Campaigns" }
+                (super::campaigns::items(&campaigns))
+            }
         }
         p { a.button href={ "/incidents/new?platform=" (page.id) } { "Report a platform incident" } }
         div.panel {

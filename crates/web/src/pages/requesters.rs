@@ -100,6 +100,7 @@ pub async fn show(
         picket_api::routes::facts::show(State(state.clone()), MaybeUser(ctx.user.clone()), key())
             .await?
             .0;
+    let campaigns = super::campaigns::about(&ctx, platform.as_str(), Some(&id)).await?;
     let prefill = url::form_urlencoded::Serializer::new(String::new())
         .append_pair("platform", platform.as_str())
         .append_pair("requester_id", &id)
@@ -114,7 +115,16 @@ pub async fn show(
             @if let Some(link) = &view.platform_url { dt { "On the platform" } dd { a href=(link) rel="nofollow noopener" { "Requester page on " (platform.display_name()) } } }
         }
         @for wave in &view.waves {
-            p.wave { (describe(wave, &view.name, platform)) }
+            p.wave {
+                (describe(wave, &view.name, platform))
+                @if ctx.user.is_some() { (super::campaigns::open_link(platform.as_str(), Some(&id), wave)) }
+            }
+        }
+        @if !campaigns.is_empty() {
+            section aria-labelledby="campaigns" {
+                h2 #campaigns { "Campaigns" }
+                (super::campaigns::items(&campaigns))
+            }
         }
         p {
             a.button href={ "/reviews/new?" (prefill) } { "Review this requester" }

@@ -1,0 +1,2 @@
+DROP TABLE campaign_signatures;
+DROP TABLE campaigns;
