@@ -220,6 +220,31 @@ async fn a_campaign_reaches_its_threshold_across_instances(backend: TestBackend)
         })
         .await;
     }
+    // The outcome shows with the wave: on the requester's page and on the incident's copy.
+    let page_of = |server: &TestServer, path: String| {
+        let url = format!("{}{path}", server.base);
+        async move {
+            crate::support::http()
+                .get(url)
+                .header("accept", "text/html")
+                .send()
+                .await
+                .expect("page")
+                .text()
+                .await
+                .expect("body")
+        }
+    };
+    let requester_page = page_of(&c, format!("/r/mturk/{RID}")).await;
+    assert!(
+        requester_page.contains("the rejections were reversed"),
+        "{requester_page}"
+    );
+    let incident_page = page_of(&b, format!("/incidents/{copy}")).await;
+    assert!(
+        incident_page.contains("the rejections were reversed"),
+        "{incident_page}"
+    );
     let dana = a.signed_in("dana", PASSWORD).await;
     assert_error(
         &dana

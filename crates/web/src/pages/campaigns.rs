@@ -68,6 +68,15 @@ fn status_words(c: &CampaignView) -> String {
     }
 }
 
+/// The campaign opened from `wave`, with where it stands, for the wave's sentence.
+pub fn of_wave(campaigns: &[CampaignView], wave: &Wave) -> Markup {
+    html! {
+        @for c in campaigns.iter().filter(|c| c.kind == wave.kind && c.since == wave.since) {
+            " " a href={ "/campaigns/" (c.id) } { "Campaign" } ": " (status_words(c)) "."
+        }
+    }
+}
+
 /// Campaigns as a list, for the requester's, the platform's and the campaigns page.
 pub fn items(campaigns: &[CampaignView]) -> Markup {
     html! {

@@ -401,6 +401,13 @@ async fn incident_page(
             .await?
             .0;
     let waves = waves_of(&ctx.state, &incident).await?;
+    let campaigns = match waves.is_empty() {
+        true => Vec::new(),
+        false => {
+            let requester_id = incident.requester.as_ref().map(|r| r.requester_id.as_str());
+            super::campaigns::about(ctx, &incident.platform, requester_id).await?
+        }
+    };
     let me = ctx.username();
     let is_author = me.is_some() && me == incident.author.as_deref();
     let mine = me.is_some_and(|me| {
@@ -431,7 +438,9 @@ async fn incident_page(
             (byline(incident.author.as_deref(), incident.origin.as_deref(), incident.remote_author.as_deref(), incident.original_url.as_deref()))
             " · filed " (when(incident.created_at))
         }
-        @for (_, sentence) in &waves { p.wave { "Part of a wave: " (sentence) } }
+        @for (wave, sentence) in &waves {
+            p.wave { "Part of a wave: " (sentence) (super::campaigns::of_wave(&campaigns, wave)) }
+        }
         @if incident.state == "removed" {
             p.removed { "Removed by the moderators: " (incident.removed_reason.as_deref().unwrap_or("")) }
         }

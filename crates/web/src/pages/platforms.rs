@@ -48,6 +48,7 @@ pub async fn show(
         @for wave in &page.waves {
             p.wave {
                 (describe_platform(wave, parsed))
+                (super::campaigns::of_wave(&campaigns, wave))
                 @if ctx.user.is_some() { (super::campaigns::open_link(page.id, None, wave)) }
             }
         }

@@ -117,6 +117,7 @@ pub async fn show(
         @for wave in &view.waves {
             p.wave {
                 (describe(wave, &view.name, platform))
+                (super::campaigns::of_wave(&campaigns, wave))
                 @if ctx.user.is_some() { (super::campaigns::open_link(platform.as_str(), Some(&id), wave)) }
             }
         }
