@@ -24,9 +24,9 @@ pub struct ContentPage {
     pub(crate) kind: PageType,
     pub id: Url,
     pub attributed_to: Url,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "addresses")]
     pub to: Vec<Url>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "addresses")]
     pub cc: Vec<Url>,
     pub name: String,
     #[serde(default)]
@@ -107,12 +107,26 @@ pub struct JoinCampaign {
     pub(crate) kind: activitypub_federation::kinds::activity::JoinType,
     pub id: Url,
     pub actor: ObjectId<ApubActor>,
+    #[serde(default, deserialize_with = "addresses")]
+    pub to: Vec<Url>,
     pub object: Url,
     #[serde(rename = "picket:signer")]
     pub signer: String,
 }
 
 impl JoinCampaign {
+    /// This instance's `actor` signs `campaign` for one of its workers, known by `signer`.
+    pub(crate) fn new(id: Url, actor: Url, campaign: Url, signer: String) -> Self {
+        JoinCampaign {
+            kind: activitypub_federation::kinds::activity::JoinType::Join,
+            id,
+            actor: actor.into(),
+            to: vec![campaign.clone()],
+            object: campaign,
+            signer,
+        }
+    }
+
     /// From the instance it names, with a token that is a token (no text smuggled in).
     pub(crate) fn verify(&self) -> Result<(), ApubError> {
         verify_domains_match(&self.id, self.actor.inner())?;
@@ -138,9 +152,9 @@ pub struct CorroborationNote {
     pub id: Url,
     pub attributed_to: Url,
     pub in_reply_to: Url,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "addresses")]
     pub to: Vec<Url>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "addresses")]
     pub cc: Vec<Url>,
     #[serde(default)]
     pub content: String,
@@ -162,9 +176,9 @@ pub struct CommentNote {
     pub id: Url,
     pub attributed_to: Url,
     pub in_reply_to: Url,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "addresses")]
     pub to: Vec<Url>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "addresses")]
     pub cc: Vec<Url>,
     #[serde(default)]
     pub content: String,
@@ -278,9 +292,9 @@ pub struct FactNote {
     pub(crate) kind: NoteType,
     pub id: Url,
     pub attributed_to: Url,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "addresses")]
     pub to: Vec<Url>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "addresses")]
     pub cc: Vec<Url>,
     #[serde(default)]
     pub content: String,
@@ -331,6 +345,16 @@ impl PicketObject {
         }
     }
 
+    /// Whom the object is addressed to (`to`) and copied to (`cc`): what its `Create` carries.
+    pub fn audience(&self) -> (&[Url], &[Url]) {
+        match self {
+            PicketObject::Page(page) => (&page.to, &page.cc),
+            PicketObject::Note(note) => (&note.to, &note.cc),
+            PicketObject::Fact(note) => (&note.to, &note.cc),
+            PicketObject::Comment(note) => (&note.to, &note.cc),
+        }
+    }
+
     /// The author's time of this version: when it was last changed, else when it was published.
     pub fn version(&self) -> DateTime<Utc> {
         match self {
@@ -356,6 +380,8 @@ pub enum CreateOrUpdateType {
     Update,
 }
 
+/// The one type of a `Create` or `Update` of Picket content, sent and received: what goes out
+/// is built here, what comes in is parsed here.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateOrUpdate {
@@ -363,10 +389,28 @@ pub struct CreateOrUpdate {
     pub kind: CreateOrUpdateType,
     pub id: Url,
     pub actor: ObjectId<ApubActor>,
+    #[serde(default, deserialize_with = "addresses")]
+    pub to: Vec<Url>,
+    /// Always sent, empty or not: Lemmy refuses activities without it.
+    #[serde(default, deserialize_with = "addresses")]
+    pub cc: Vec<Url>,
     pub object: PicketObject,
 }
 
 impl CreateOrUpdate {
+    /// `kind` of `object` by `actor`, addressed as the object is.
+    pub(crate) fn new(kind: CreateOrUpdateType, id: Url, actor: Url, object: PicketObject) -> Self {
+        let (to, cc) = object.audience();
+        CreateOrUpdate {
+            kind,
+            id,
+            actor: actor.into(),
+            to: to.to_vec(),
+            cc: cc.to_vec(),
+            object,
+        }
+    }
+
     /// The object must come from its author, on its author's instance.
     pub(crate) fn verify(&self) -> Result<(), ApubError> {
         self.object.verify_origin()?;
@@ -385,6 +429,9 @@ impl CreateOrUpdate {
 pub enum IdOrObject {
     Id(Url),
     Object {
+        /// `Tombstone` for what is gone, or an activity's type.
+        #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+        kind: Option<String>,
         id: Url,
         /// An activity's own object: what an `Announce{Create{Page}}` is really about.
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -393,6 +440,15 @@ pub enum IdOrObject {
 }
 
 impl IdOrObject {
+    /// The tombstone of what was at `id`.
+    pub(crate) fn tombstone(id: Url) -> IdOrObject {
+        IdOrObject::Object {
+            kind: Some("Tombstone".to_owned()),
+            id,
+            object: None,
+        }
+    }
+
     pub fn id(&self) -> &Url {
         match self {
             IdOrObject::Id(id) | IdOrObject::Object { id, .. } => id,
@@ -418,6 +474,8 @@ pub struct DeleteObject {
     pub(crate) kind: DeleteType,
     pub id: Url,
     pub actor: ObjectId<ApubActor>,
+    #[serde(default, deserialize_with = "addresses")]
+    pub to: Vec<Url>,
     pub object: IdOrObject,
     /// Present on a moderator's removal: the reason (Lemmy's shape); absent on an author's deletion.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -425,6 +483,18 @@ pub struct DeleteObject {
 }
 
 impl DeleteObject {
+    /// A public `Delete` of `object` by `actor`; with a `reason`, a moderator's removal.
+    pub(crate) fn new(id: Url, actor: Url, object: IdOrObject, reason: Option<String>) -> Self {
+        DeleteObject {
+            kind: DeleteType::Delete,
+            id,
+            actor: actor.into(),
+            to: vec![public()],
+            object,
+            summary: reason,
+        }
+    }
+
     /// Only the object's own instance may delete it.
     pub(crate) fn verify(&self) -> Result<(), ApubError> {
         verify_domains_match(self.object.id(), self.actor.inner())?;
@@ -440,10 +510,23 @@ pub struct UndoDelete {
     pub(crate) kind: activitypub_federation::kinds::activity::UndoType,
     pub id: Url,
     pub actor: ObjectId<ApubActor>,
+    #[serde(default, deserialize_with = "addresses")]
+    pub to: Vec<Url>,
     pub object: DeleteObject,
 }
 
 impl UndoDelete {
+    /// The instance takes back its removal.
+    pub(crate) fn new(id: Url, actor: Url, removal: DeleteObject) -> Self {
+        UndoDelete {
+            kind: activitypub_federation::kinds::activity::UndoType::Undo,
+            id,
+            actor: actor.into(),
+            to: vec![public()],
+            object: removal,
+        }
+    }
+
     /// Only the instance that removed something may restore it.
     pub(crate) fn verify(&self) -> Result<(), ApubError> {
         verify_domains_match(self.actor.inner(), self.object.actor.inner())?;
@@ -477,6 +560,8 @@ pub struct Flag {
     pub(crate) kind: activitypub_federation::kinds::activity::FlagType,
     pub id: Url,
     pub actor: ObjectId<ApubActor>,
+    #[serde(default, deserialize_with = "addresses")]
+    pub to: Vec<Url>,
     pub object: OneOrMany,
     #[serde(default)]
     pub content: Option<String>,
@@ -485,6 +570,20 @@ pub struct Flag {
 }
 
 impl Flag {
+    /// A report from this instance's `actor` to `to`, about `objects`, with the reason in both
+    /// `content` (Mastodon, GoToSocial) and `summary` (Lemmy).
+    pub(crate) fn new(id: Url, actor: Url, to: Url, objects: Vec<Url>, words: String) -> Self {
+        Flag {
+            kind: activitypub_federation::kinds::activity::FlagType::Flag,
+            id,
+            actor: actor.into(),
+            to: vec![to],
+            object: OneOrMany::Many(objects),
+            content: Some(words.clone()),
+            summary: Some(words),
+        }
+    }
+
     /// The reason as given, whichever field carries it.
     pub fn reason(&self) -> String {
         [&self.summary, &self.content]
@@ -507,6 +606,30 @@ pub struct Announce {
     pub id: Url,
     pub actor: ObjectId<ApubActor>,
     pub object: IdOrObject,
+}
+
+/// `to` and `cc` as servers send them: a list, or (GoToSocial) one address on its own.
+fn addresses<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<Url>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Addresses {
+        One(Url),
+        Many(Vec<Url>),
+    }
+    Ok(match Addresses::deserialize(deserializer)? {
+        Addresses::One(url) => vec![url],
+        Addresses::Many(urls) => urls,
+    })
+}
+
+/// The Public collection, as addresses name it.
+pub(crate) fn public() -> Url {
+    Url::parse(PUBLIC).expect("the Public collection is a URL")
+}
+
+/// An activity as JSON, for the outbox and delivery queue.
+pub(crate) fn wire<T: Serialize>(activity: &T) -> Result<Value, ApubError> {
+    serde_json::to_value(activity).map_err(|e| ApubError::Invalid(e.to_string()))
 }
 
 /// The host a remote object comes from: what it is shown with and counted under.

@@ -10,7 +10,7 @@ use url::Url;
 
 use crate::activities::activity_context;
 use crate::actors::LocalActor;
-use crate::objects::{CreateOrUpdate, PicketObject};
+use crate::objects::{CreateOrUpdate, CreateOrUpdateType, PicketObject};
 use crate::publish::{corroboration_note, incident_page, review_page};
 use crate::{ApubData, ApubError};
 
@@ -56,21 +56,15 @@ impl Section {
 }
 
 /// A `Create` of a local object as the outbox lists it; its id answers at `{object}/create`.
-pub(crate) fn create_of(object: &PicketObject) -> Value {
-    let (to, cc) = match object {
-        PicketObject::Page(page) => (&page.to, &page.cc),
-        PicketObject::Note(note) => (&note.to, &note.cc),
-        PicketObject::Fact(note) => (&note.to, &note.cc),
-        PicketObject::Comment(note) => (&note.to, &note.cc),
-    };
-    json!({
-        "type": "Create",
-        "id": format!("{}/create", object.id()),
-        "actor": object.attributed_to(),
-        "to": to,
-        "cc": cc,
-        "object": object,
-    })
+pub(crate) fn create_of(object: &PicketObject) -> Result<Value, ApubError> {
+    let id = Url::parse(&format!("{}/create", object.id()))
+        .map_err(|e| ApubError::Invalid(e.to_string()))?;
+    crate::objects::wire(&CreateOrUpdate::new(
+        CreateOrUpdateType::Create,
+        id,
+        object.attributed_to().clone(),
+        object.clone(),
+    ))
 }
 
 /// One section's items, newest first, before the cursor, with the cursor for the next page.
@@ -247,7 +241,7 @@ pub(crate) async fn paged_outbox(
         "type": "OrderedCollectionPage",
         "id": link(section, before),
         "partOf": collection,
-        "orderedItems": rows.iter().map(|(_, object)| create_of(object)).collect::<Vec<_>>(),
+        "orderedItems": rows.iter().map(|(_, object)| create_of(object)).collect::<Result<Vec<_>, _>>()?,
     });
     if let Some(next) = next {
         body["next"] = json!(next);
@@ -305,16 +299,16 @@ pub(crate) async fn feed_outbox(data: &ApubData, feed: LocalActor) -> Result<Val
     let announces: Vec<Value> = latest
         .iter()
         .map(|object| {
-            json!({
+            Ok(json!({
                 "type": "Announce",
                 "id": format!("{}/announce", object.id()),
                 "actor": feed_id,
                 "to": [crate::objects::PUBLIC],
                 "cc": [],
-                "object": create_of(object),
-            })
+                "object": create_of(object)?,
+            }))
         })
-        .collect();
+        .collect::<Result<_, ApubError>>()?;
     Ok(json!({
         "@context": activity_context(data),
         "type": "OrderedCollection",

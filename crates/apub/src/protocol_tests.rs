@@ -233,3 +233,101 @@ fn flags_of_both_shapes_name_their_objects_and_reason() {
     assert_eq!(gts.object.ids().len(), 2);
     assert_eq!(gts.reason(), "Posts a screener code in every review");
 }
+
+/// What Picket sends, built by the same types the inbox parses: each activity is snapshotted as
+/// it goes on the wire, and parses back as the activity it is.
+#[test]
+fn our_activities_are_what_our_inbox_reads() {
+    use crate::objects::{
+        CommentFields, CommentNote, CreateOrUpdate, CreateOrUpdateType, DeleteObject, Flag,
+        IdOrObject, JoinCampaign, PicketObject, UndoDelete, wire,
+    };
+    use activitypub_federation::kinds::object::NoteType;
+    let url = |path: &str| url::Url::parse(&format!("https://picket.example/{path}")).unwrap();
+    let comment = PicketObject::Comment(Box::new(CommentNote {
+        kind: NoteType::Note,
+        id: url("comments/c1"),
+        attributed_to: url("u/alice"),
+        in_reply_to: url("reviews/r1"),
+        to: vec![crate::objects::public()],
+        cc: vec![url("r/mturk/A1B2C3D4E5F6G7")],
+        content: "<p>Paid the next day.</p>".into(),
+        media_type: Some("text/html".into()),
+        source: None,
+        url: Some(url("comments/c1")),
+        published: "2026-12-01T10:00:00Z".parse().unwrap(),
+        updated: None,
+        comment: Some(CommentFields {
+            body: "Paid the next day.".into(),
+            as_requester: false,
+        }),
+    }));
+    let create = CreateOrUpdate::new(
+        CreateOrUpdateType::Create,
+        url("activities/1"),
+        url("u/alice"),
+        comment,
+    );
+    let removal = DeleteObject::new(
+        url("activities/3"),
+        url("actor"),
+        IdOrObject::Id(url("comments/c1")),
+        Some("Off topic".into()),
+    );
+    let sent = [
+        ("create_comment", wire(&create).unwrap()),
+        (
+            "delete_tombstone",
+            wire(&DeleteObject::new(
+                url("activities/2"),
+                url("u/alice"),
+                IdOrObject::tombstone(url("comments/c1")),
+                None,
+            ))
+            .unwrap(),
+        ),
+        ("removal", wire(&removal).unwrap()),
+        (
+            "undo_removal",
+            wire(&UndoDelete::new(
+                url("activities/4"),
+                url("actor"),
+                removal.clone(),
+            ))
+            .unwrap(),
+        ),
+        (
+            "flag",
+            wire(&Flag::new(
+                url("activities/5"),
+                url("actor"),
+                url("u/bob"),
+                vec![url("u/bob"), url("reviews/r2")],
+                "Insults: called names".into(),
+            ))
+            .unwrap(),
+        ),
+        (
+            "join_campaign",
+            wire(&JoinCampaign::new(
+                url("activities/6"),
+                url("actor"),
+                url("campaigns/k1"),
+                "tok_en-12345678".into(),
+            ))
+            .unwrap(),
+        ),
+    ];
+    for (name, json) in sent {
+        insta::assert_json_snapshot!(name, json);
+        let parsed = activity(&json.to_string());
+        let expected = match name {
+            "create_comment" => matches!(parsed, InboxActivity::CreateOrUpdate(_)),
+            "delete_tombstone" | "removal" => matches!(parsed, InboxActivity::Delete(_)),
+            "undo_removal" => matches!(parsed, InboxActivity::UndoDelete(_)),
+            "flag" => matches!(parsed, InboxActivity::Flag(_)),
+            _ => matches!(parsed, InboxActivity::Join(_)),
+        };
+        assert!(expected, "{name} parses as {parsed:?}");
+    }
+}

@@ -22,14 +22,11 @@ use url::Url;
 use crate::activities::{activity_context, new_activity_id};
 use crate::actors::{ApubActor, LocalActor};
 use crate::objects::{
-    CommentFields, CommentNote, ContentPage, CorroborationNote, FactNote, PUBLIC, PageBody,
-    PicketObject,
+    CommentFields, CommentNote, ContentPage, CorroborationNote, CreateOrUpdate, CreateOrUpdateType,
+    DeleteObject, FactNote, Flag, IdOrObject, JoinCampaign, PUBLIC, PageBody, PicketObject,
+    UndoDelete, public, wire,
 };
 use crate::{ApubData, ApubError};
-
-fn public() -> Url {
-    Url::parse(PUBLIC).expect("the Public collection is a URL")
-}
 
 fn corrupt(error: impl ToString) -> ApubError {
     ApubError::Db(DbError::Corrupt(error.to_string()))
@@ -803,28 +800,24 @@ async fn process(data: &Data<ApubData>, event: Event) -> Result<(), ApubError> {
             (_, None) => return take(data, event.id).await,
         };
         let activity = match &object {
-            None => json!({
-                "type": "Delete",
-                "id": new_activity_id(data),
-                "actor": actor.id,
-                "to": [PUBLIC],
-                "object": {"type": "Tombstone", "id": object_id},
-            }),
+            None => wire(&DeleteObject::new(
+                new_activity_id(data),
+                actor.id.clone(),
+                IdOrObject::tombstone(object_id.clone()),
+                None,
+            ))?,
             Some(object) => {
-                let (to, cc) = match object {
-                    PicketObject::Page(page) => (&page.to, &page.cc),
-                    PicketObject::Note(note) => (&note.to, &note.cc),
-                    PicketObject::Fact(note) => (&note.to, &note.cc),
-                    PicketObject::Comment(note) => (&note.to, &note.cc),
+                let kind = if event.kind == EventKind::Create {
+                    CreateOrUpdateType::Create
+                } else {
+                    CreateOrUpdateType::Update
                 };
-                json!({
-                    "type": if event.kind == EventKind::Create { "Create" } else { "Update" },
-                    "id": new_activity_id(data),
-                    "actor": actor.id,
-                    "to": to,
-                    "cc": cc,
-                    "object": object,
-                })
+                wire(&CreateOrUpdate::new(
+                    kind,
+                    new_activity_id(data),
+                    actor.id.clone(),
+                    object.clone(),
+                ))?
             }
         };
         Outgoing {
@@ -850,25 +843,21 @@ async fn moderation_activity(
     reason: Option<String>,
 ) -> Result<Value, ApubError> {
     let instance = ApubActor::local(data, LocalActor::Instance).await?;
-    let removal = json!({
-        "type": "Delete",
-        "id": new_activity_id(data),
-        "actor": instance.id,
-        "to": [PUBLIC],
-        "object": object_id,
-        "summary": reason.unwrap_or_else(|| "Removed by this instance's moderators".to_owned()),
-    });
-    Ok(if kind == EventKind::Remove {
-        removal
+    let removal = DeleteObject::new(
+        new_activity_id(data),
+        instance.id.clone(),
+        IdOrObject::Id(object_id.clone()),
+        Some(reason.unwrap_or_else(|| "Removed by this instance's moderators".to_owned())),
+    );
+    if kind == EventKind::Remove {
+        wire(&removal)
     } else {
-        json!({
-            "type": "Undo",
-            "id": new_activity_id(data),
-            "actor": instance.id,
-            "to": [PUBLIC],
-            "object": removal,
-        })
-    })
+        wire(&UndoDelete::new(
+            new_activity_id(data),
+            instance.id,
+            removal,
+        ))
+    }
 }
 
 /// A local account suspended (`Remove`) or unsuspended (`Restore`): followers of the instance
@@ -879,13 +868,12 @@ async fn account_event(data: &Data<ApubData>, event: Event) -> Result<(), ApubEr
     let activity = if event.kind == EventKind::Delete {
         // A deleted account: its actor no longer answers, so the instance says it is gone.
         let instance = ApubActor::local(data, LocalActor::Instance).await?;
-        json!({
-            "type": "Delete",
-            "id": new_activity_id(data),
-            "actor": instance.id,
-            "to": [PUBLIC],
-            "object": id,
-        })
+        wire(&DeleteObject::new(
+            new_activity_id(data),
+            instance.id,
+            IdOrObject::Id(id.clone()),
+            None,
+        ))?
     } else {
         moderation_activity(
             data,
@@ -933,20 +921,18 @@ async fn flag(data: &Data<ApubData>, event: Event) -> Result<(), ApubError> {
     } else {
         format!("{}: {}", reason.label(), report.text)
     };
-    let mut objects = vec![author_url.to_string()];
+    let mut objects = vec![author_url.clone()];
     if report.target != author_url.as_str() {
-        objects.push(report.target.clone());
+        objects.push(Url::parse(&report.target).map_err(corrupt)?);
     }
     let instance = ApubActor::local(data, LocalActor::Instance).await?;
-    let activity = json!({
-        "type": "Flag",
-        "id": new_activity_id(data),
-        "actor": instance.id,
-        "to": [author_url],
-        "object": objects,
-        "content": words,
-        "summary": words,
-    });
+    let activity = wire(&Flag::new(
+        new_activity_id(data),
+        instance.id,
+        author_url.clone(),
+        objects,
+        words,
+    ))?;
     queue(
         data,
         event.id,
@@ -973,14 +959,12 @@ async fn sign_on(data: &Data<ApubData>, event: Event) -> Result<(), ApubError> {
     let inbox = author.dereference(data).await?.shared_inbox_or_inbox();
     let instance = ApubActor::local(data, LocalActor::Instance).await?;
     let campaign_url = Url::parse(campaign_id).map_err(corrupt)?;
-    let join = json!({
-        "type": "Join",
-        "id": new_activity_id(data),
-        "actor": instance.id,
-        "to": [campaign_url],
-        "object": campaign_url,
-        "picket:signer": signer,
-    });
+    let join = wire(&JoinCampaign::new(
+        new_activity_id(data),
+        instance.id,
+        campaign_url.clone(),
+        signer,
+    ))?;
     queue(
         data,
         event.id,

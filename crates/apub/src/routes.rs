@@ -316,7 +316,7 @@ async fn serve_object(
         Some(Served::Object(object)) => object,
     };
     if create {
-        let mut body = crate::outbox::create_of(&object);
+        let mut body = crate::outbox::create_of(&object)?;
         body["@context"] = crate::activities::activity_context(data);
         return Ok(FederationJson(body).into_response());
     }
