@@ -112,6 +112,10 @@ async fn a_campaign_reaches_its_threshold_across_instances(backend: TestBackend)
     assert_eq!(campaign["ready"], false);
     assert_eq!(campaign["signed"], true);
     let id = campaign["id"].as_str().expect("id").to_owned();
+    // The instance speaks for a campaign: nothing on the wire names who opened it.
+    let page = crate::federation::activity_json(&a, &format!("/campaigns/{id}")).await;
+    assert_eq!(page["attributedTo"], format!("{}/actor", a.base), "{page}");
+    assert!(!page.to_string().contains("alice"), "{page}");
 
     // Bob on B and Carol on C sign their copies; each counts once, on A.
     let carol = c.signed_in("carol", PASSWORD).await;

@@ -445,11 +445,10 @@ pub(crate) enum Loaded {
         Option<RequesterRow>,
         Option<String>,
     ),
-    /// A campaign, its requester (none for a letter to the platform), its author, its counts.
+    /// A campaign, its requester (none for a letter to the platform), its counts.
     Campaign(
         Box<CampaignRow>,
         Option<RequesterRow>,
-        Option<String>,
         Vec<picket_core::campaign::InstanceCount>,
     ),
     /// A version of a fact, its requester, its author.
@@ -493,9 +492,8 @@ pub(crate) fn load(
         ObjectType::Campaign => {
             let row = campaigns::by_public_id(conn, public_id)?;
             let requester = requester_of(conn, row.requester_pk)?;
-            let author = username(conn, row.author_id)?;
             let counts = campaigns::counts(conn, &row)?;
-            Loaded::Campaign(Box::new(row), requester, author, counts)
+            Loaded::Campaign(Box::new(row), requester, counts)
         }
         ObjectType::Fact => {
             let row = facts::by_public_id(conn, public_id)?;
@@ -590,8 +588,10 @@ impl Loaded {
             | Loaded::Incident(_, _, author)
             | Loaded::Corroboration(_, _, _, author)
             | Loaded::Comment(_, _, _, author)
-            | Loaded::Fact(_, _, author)
-            | Loaded::Campaign(_, _, author, _) => author,
+            | Loaded::Fact(_, _, author) => author,
+            // A campaign is its signers', and who opened it is a signer: the instance speaks
+            // for it, so nothing names the worker and it outlives the account.
+            Loaded::Campaign(..) => return LocalActor::Instance,
         };
         author
             .clone()
@@ -620,7 +620,7 @@ impl Loaded {
             Loaded::Fact(row, requester, _) => {
                 PicketObject::Fact(Box::new(fact_note(data, row, requester, &author)?))
             }
-            Loaded::Campaign(row, requester, _, counts) => PicketObject::Page(Box::new(
+            Loaded::Campaign(row, requester, counts) => PicketObject::Page(Box::new(
                 campaign_page(data, row, requester.as_ref(), counts, &author)?,
             )),
             Loaded::Comment(row, on, requester, _) => PicketObject::Comment(Box::new(

@@ -202,8 +202,23 @@ async fn store_campaign(
         true,
     )
     .map_err(|e| ApubError::Invalid(e.to_string()))?;
-    // Counts are the home's to give; a few hundred instances at most are believable.
-    let counts: Vec<_> = campaign.counts.into_iter().take(500).collect();
+    // Counts are the home's to give, but they must be counts: a few hundred instances at most,
+    // each named like a host, each count a believable number of workers.
+    if campaign.counts.len() > 500
+        || campaign.counts.iter().any(|c| {
+            !(0..=1_000_000).contains(&c.signatures)
+                || c.instance.is_empty()
+                || c.instance.len() > 255
+                || c.instance
+                    .chars()
+                    .any(|ch| ch.is_whitespace() || ch.is_control())
+        })
+    {
+        return Err(ApubError::Invalid(
+            "picket:campaign counts are no counts".into(),
+        ));
+    }
+    let counts = campaign.counts;
     let ap_id = remote.ap_id.clone();
     apply_content(data, activity_id, ap_id, move |conn| {
         let at = now();
@@ -237,7 +252,7 @@ async fn store_campaign(
 /// A worker on another instance signs one of this instance's campaigns: counted once per token
 /// from that instance. Anything else (a campaign not ours) is acknowledged and dropped.
 pub(crate) async fn joined(
-    data: &ApubData,
+    data: &Data<ApubData>,
     join: crate::objects::JoinCampaign,
 ) -> Result<(), ApubError> {
     let Some(public_id) = data
@@ -247,6 +262,13 @@ pub(crate) async fn joined(
         tracing::debug!(id = %join.id, "a join of nothing of ours");
         return Ok(());
     };
+    // Only an instance signs for its workers (a person's account could mint tokens at will),
+    // and only an instance whose content counts here adds to the count.
+    let sender = Sender::of(data, &join.actor).await?;
+    if !sender.is_instance() {
+        tracing::debug!(id = %join.id, "a join from an actor that is no instance");
+        return Ok(());
+    }
     let origin = origin(join.actor.inner());
     let signer = join.signer.clone();
     once(data, &join.id, move |conn| {
@@ -254,7 +276,8 @@ pub(crate) async fn joined(
         else {
             return Ok(());
         };
-        if row.is_local() {
+        if row.is_local() && row.outcome.is_none() && picket_db::policy::is_counted(conn, &origin)?
+        {
             picket_db::campaigns::record_remote_signature(conn, &row, &signer, &origin, now())?;
         }
         Ok(())
@@ -292,7 +315,9 @@ async fn store_fact(
             .map_err(|e| ApubError::Invalid(format!("picket:requesterName: {e}")))?,
         None => requester_id.clone(),
     };
-    let published = note.published.naive_utc();
+    // The newest version is the fact: a version dated in the future must not outrank every
+    // later correction, so it is taken as written now at the latest.
+    let published = note.published.naive_utc().min(now());
     let ap_id = remote.ap_id.clone();
     apply_content(data, activity_id, ap_id, move |conn| {
         let at = now();
@@ -620,6 +645,9 @@ async fn store_comment(
             return Ok(());
         }
         let at = now();
+        // Another instance's word that its author speaks for the requester is believed only
+        // from an instance this one trusts (follows or allows).
+        let as_requester = as_requester && picket_db::policy::is_counted(conn, &remote.origin)?;
         let (row, outcome) = comments::upsert_remote(
             conn,
             remote.as_origin(),

@@ -171,7 +171,9 @@ pub fn letter_text(
         figures.push_str(": ");
         figures.push_str(&totals.join(", "));
     }
-    let signed: i64 = counts.iter().map(|c| c.signatures).sum();
+    let signed = counts
+        .iter()
+        .fold(0_i64, |sum, c| sum.saturating_add(c.signatures));
     let places: Vec<String> = counts
         .iter()
         .map(|c| format!("{} on {}", c.signatures, c.instance))

@@ -243,8 +243,18 @@ pub fn counts(conn: &mut DbConn, row: &CampaignRow) -> Result<Vec<InstanceCount>
             .and_then(|json| serde_json::from_str(json).ok())
             .unwrap_or_default());
     }
+    // Local workers' signatures, and other instances' while they count here (a block or an
+    // unfollow takes theirs out of the count, as of their content from aggregates).
     let rows: Vec<(String, i64)> = campaign_signatures::table
         .filter(campaign_signatures::campaign_pk.eq(row.id))
+        .filter(
+            campaign_signatures::user_id
+                .is_not_null()
+                .or(campaign_signatures::origin.eq_any(
+                    crate::schema::counted_origins::table
+                        .select(crate::schema::counted_origins::origin),
+                )),
+        )
         .group_by(campaign_signatures::origin)
         .select((campaign_signatures::origin, diesel::dsl::count_star()))
         .load(conn)?;

@@ -93,6 +93,17 @@ pub fn erase(conn: &mut DbConn, id: i64) -> Result<(), DbError> {
     }
     crate::campaigns::forget_signer(conn, id)?;
     diesel::delete(follows::table.filter(follows::user_id.eq(id))).execute(conn)?;
+    diesel::delete(
+        crate::schema::platform_follows::table
+            .filter(crate::schema::platform_follows::user_id.eq(id)),
+    )
+    .execute(conn)?;
+    // The campaigns it opened stay (they are their signers'), no longer naming it.
+    diesel::update(
+        crate::schema::campaigns::table.filter(crate::schema::campaigns::author_id.eq(id)),
+    )
+    .set(crate::schema::campaigns::author_id.eq(None::<i64>))
+    .execute(conn)?;
     diesel::delete(notifications::table.filter(notifications::user_id.eq(id))).execute(conn)?;
     diesel::delete(feed_tokens::table.filter(feed_tokens::user_id.eq(id))).execute(conn)?;
     crate::invites::forget_account(conn, id)?;

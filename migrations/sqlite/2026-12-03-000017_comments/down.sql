@@ -1,2 +1,2 @@
-ALTER TABLE users DROP COLUMN speaks_for;
+-- SQLite cannot drop a column that a foreign key names: `users.speaks_for` stays, unused.
 DROP TABLE comments;

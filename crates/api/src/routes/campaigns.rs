@@ -93,7 +93,9 @@ pub fn view(
     let platform: Platform = row.platform.parse().map_err(DbError::Corrupt)?;
     let kind = row.kind()?;
     let counts = campaigns::counts(conn, &row)?;
-    let signatures = counts.iter().map(|c| c.signatures).sum();
+    let signatures = counts
+        .iter()
+        .fold(0_i64, |sum, c| sum.saturating_add(c.signatures));
     let wave = waves_of(conn, requester.as_ref(), platform, state)?
         .into_iter()
         .find(|w| w.kind == kind && w.since == row.since);
