@@ -98,8 +98,26 @@ async fn exports_and_import(backend: TestBackend) {
     assert_eq!(json.as_array().map(Vec::len), Some(3));
     assert_eq!(json[0]["aggregates"]["all"]["n"], 1);
 
+    // What the worker wrote and followed beyond reviews is in the export too.
+    let review_id = {
+        let (_, mine) = alice.get("/api/v1/account/reviews").await;
+        mine["items"][0]["id"].as_str().expect("id").to_owned()
+    };
+    let (status, _) = alice
+        .post(
+            &format!("/api/v1/reviews/{review_id}/comments"),
+            serde_json::json!({"body": "Paid the next day."}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, _) = alice
+        .send(alice.request(reqwest::Method::PUT, "/api/v1/platforms/mturk/follow"))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
     let (status, own) = alice.get("/api/v1/account/export").await;
     assert_eq!(status, StatusCode::OK);
+    assert_eq!(own["comments"][0]["body"], "Paid the next day.", "{own}");
+    assert_eq!(own["followed_platforms"], serde_json::json!(["mturk"]));
     assert_eq!(own["account"]["username"], "alice");
     assert_eq!(own["reviews"].as_array().map(Vec::len), Some(1));
     assert_eq!(own["reviews"][0]["content"]["reward_minor"], 150);

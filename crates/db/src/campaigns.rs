@@ -425,6 +425,16 @@ pub fn list(
     Ok(query.load(conn)?)
 }
 
+/// The public ids of the campaigns a local worker signed: what the worker's own export lists.
+pub fn signed_campaigns(conn: &mut DbConn, user_id: i64) -> Result<Vec<String>, DbError> {
+    Ok(campaign_signatures::table
+        .inner_join(campaigns::table)
+        .filter(campaign_signatures::user_id.eq(user_id))
+        .order(campaign_signatures::id)
+        .select(campaigns::public_id)
+        .load(conn)?)
+}
+
 /// A deleted account's signatures go; the counts drop with them.
 pub fn forget_signer(conn: &mut DbConn, user_id: i64) -> Result<(), DbError> {
     diesel::delete(campaign_signatures::table.filter(campaign_signatures::user_id.eq(user_id)))

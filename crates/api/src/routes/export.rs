@@ -274,6 +274,10 @@ pub async fn own_data(
                 .collect::<Result<Vec<_>, DbError>>()?;
             let corroborations = incidents::corroborations_by_author(conn, user.id)?;
             let followed = follows::followed(conn, user.id)?;
+            let followed_platforms = follows::followed_platforms(conn, user.id)?;
+            let comments = picket_db::comments::by_author(conn, user.id)?;
+            let facts = picket_db::facts::by_author(conn, user.id)?;
+            let signed = picket_db::campaigns::signed_campaigns(conn, user.id)?;
             let notifications = follows::notifications(conn, user.id, false, None, i64::MAX)?;
             let remote_follows = delivery::follows_of(conn, &format!("u/{}", user.username))?;
             // Labels and dates only: a token's secret exists nowhere, and its digest stays put.
@@ -288,6 +292,14 @@ pub async fn own_data(
                     "note": c.note, "created_at": c.created_at,
                 })).collect::<Vec<_>>(),
                 "follows": followed.iter().map(|r| json!({"platform": r.platform, "requester_id": r.requester_id, "name": r.name})).collect::<Vec<_>>(),
+                "followed_platforms": followed_platforms,
+                "comments": comments.iter().map(|c| json!({
+                    "id": c.public_id, "body": c.body, "state": c.state, "created_at": c.created_at,
+                })).collect::<Vec<_>>(),
+                "facts": facts.iter().map(|f| json!({
+                    "id": f.public_id, "field": f.field, "value": f.value, "sources": f.sources(), "created_at": f.created_at,
+                })).collect::<Vec<_>>(),
+                "campaigns_signed": signed,
                 "notifications": notifications.iter().map(|(n, r)| json!({
                     "kind": n.kind, "subject": n.subject, "message": n.message,
                     "requester": r.as_ref().map(|r| json!({"platform": r.platform, "requester_id": r.requester_id, "name": r.name})),
