@@ -1,2 +1,2 @@
--- SQLite cannot drop a column that a foreign key names: `users.speaks_for` stays, unused.
+ALTER TABLE users DROP COLUMN speaks_for;
 DROP TABLE comments;
