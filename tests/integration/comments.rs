@@ -492,6 +492,18 @@ async fn a_comment_thread_across_instances(backend: TestBackend) {
         .await;
     }
 
+    // A new follower's backfill of B pages through Bob's comment, replying to A's review.
+    let page =
+        crate::federation::activity_json(&b, "/actor/outbox?page=true&section=comment").await;
+    assert_eq!(
+        page["orderedItems"].as_array().map(Vec::len),
+        Some(1),
+        "{page}"
+    );
+    assert_eq!(
+        page["orderedItems"][0]["object"]["inReplyTo"],
+        format!("{}/reviews/{on_a}", a.base)
+    );
     // B's moderator removes Bob's comment: the removal reaches every copy.
     let moderator = signed_in_as(&b, "mod_b", Role::Moderator).await;
     let (status, body) = moderator

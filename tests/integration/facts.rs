@@ -244,6 +244,17 @@ async fn a_fact_edit_on_one_instance_shows_on_another(backend: TestBackend) {
             .any(|v| v["value"] == "Acme Vision Lab"),
         "the first version is in the history: {on_b}"
     );
+    // A new follower's backfill pages through them too.
+    let page = crate::federation::activity_json(&a, "/actor/outbox?page=true&section=fact").await;
+    assert_eq!(
+        page["orderedItems"].as_array().map(Vec::len),
+        Some(3),
+        "{page}"
+    );
+    assert_eq!(
+        page["orderedItems"][0]["object"]["picket:fact"]["field"],
+        "organisation"
+    );
     // What A serves and sends for a version: a Note about the requester feed.
     let on_a = facts(&a).await;
     let first = on_a["history"][0]["id"].as_str().expect("id").to_owned();

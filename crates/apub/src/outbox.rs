@@ -138,57 +138,48 @@ async fn items(
                         })
                         .collect::<Result<Vec<_>, picket_db::DbError>>()?
                 }
+                // Oldest answers come after what they answer: pages go newest first, and a
+                // comment's thread start was published before it.
                 Section::Comment => {
-                    // Oldest answers come after what they answer: pages go newest first, and a
-                    // comment's thread start was published before it.
-                    let mut found = Vec::new();
-                    let ids: Vec<(i64, String)> =
+                    let ids =
                         picket_db::comments::local_page(conn, author.as_deref(), before, limit)?
                             .into_iter()
                             .map(|(row, _)| (row.id, row.public_id))
                             .collect();
-                    for (id, public_id) in ids {
-                        let loaded = crate::publish::load(
-                            conn,
-                            picket_db::events::ObjectType::Comment,
-                            &public_id,
-                        )?;
-                        // None: what it answers is gone, and so is the comment from view.
-                        if let Some(note) = loaded
-                            .object(data)
-                            .map_err(|e| picket_db::DbError::Corrupt(e.to_string()))?
-                        {
-                            found.push((id, note));
-                        }
-                    }
-                    found
+                    as_served(conn, data, picket_db::events::ObjectType::Comment, ids)?
                 }
                 Section::Fact => {
-                    let mut found = Vec::new();
-                    let ids: Vec<(i64, String)> =
-                        picket_db::facts::local_page(conn, author.as_deref(), before, limit)?
-                            .into_iter()
-                            .map(|(row, _)| (row.id, row.public_id))
-                            .collect();
-                    for (id, public_id) in ids {
-                        let loaded = crate::publish::load(
-                            conn,
-                            picket_db::events::ObjectType::Fact,
-                            &public_id,
-                        )?;
-                        if let Some(note) = loaded
-                            .object(data)
-                            .map_err(|e| picket_db::DbError::Corrupt(e.to_string()))?
-                        {
-                            found.push((id, note));
-                        }
-                    }
-                    found
+                    let ids = picket_db::facts::local_page(conn, author.as_deref(), before, limit)?
+                        .into_iter()
+                        .map(|(row, _)| (row.id, row.public_id))
+                        .collect();
+                    as_served(conn, data, picket_db::events::ObjectType::Fact, ids)?
                 }
             })
         })
         .await
         .map_err(Into::into)
+}
+
+/// Local objects of `object_type` by (row id, public id), as their ids serve them; those whose
+/// object is gone (what a comment answers was deleted) are left out.
+fn as_served(
+    conn: &mut picket_db::DbConn,
+    data: &ApubData,
+    object_type: picket_db::events::ObjectType,
+    ids: Vec<(i64, String)>,
+) -> Result<Vec<(i64, PicketObject)>, picket_db::DbError> {
+    let mut found = Vec::new();
+    for (id, public_id) in ids {
+        let loaded = crate::publish::load(conn, object_type, &public_id)?;
+        if let Some(object) = loaded
+            .object(data)
+            .map_err(|e| picket_db::DbError::Corrupt(e.to_string()))?
+        {
+            found.push((id, object));
+        }
+    }
+    Ok(found)
 }
 
 /// The instance actor's outbox: the collection (`paged` false) or one page of `Create`s of one
