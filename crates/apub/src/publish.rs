@@ -180,12 +180,23 @@ fn feed_of(requester: Option<&RequesterRow>, platform: &str) -> Result<LocalActo
     })
 }
 
+/// An object's ActivityPub id: its original's (`ap_id`) for a copy of another instance's, ours
+/// (`{collection}/{public_id}`) otherwise.
+fn object_id(
+    data: &ApubData,
+    ap_id: Option<&str>,
+    collection: &str,
+    public_id: &str,
+) -> Result<Url, ApubError> {
+    match ap_id {
+        Some(id) => Url::parse(id).map_err(corrupt),
+        None => Ok(data.local_url(&format!("{collection}/{public_id}"))),
+    }
+}
+
 /// An incident's ActivityPub id: its own for a copy of another instance's, ours otherwise.
 pub(crate) fn incident_id(data: &ApubData, row: &IncidentRow) -> Result<Url, ApubError> {
-    match &row.ap_id {
-        Some(id) => Url::parse(id).map_err(corrupt),
-        None => Ok(data.local_url(&format!("incidents/{}", row.public_id))),
-    }
+    object_id(data, row.ap_id.as_deref(), "incidents", &row.public_id)
 }
 
 /// The `Note` for a local corroboration by `author` of `incident`.
@@ -227,10 +238,9 @@ pub(crate) enum CommentParent {
 impl CommentParent {
     fn id(&self, data: &ApubData) -> Result<Url, ApubError> {
         match self {
-            CommentParent::Review(row) => match &row.ap_id {
-                Some(id) => Url::parse(id).map_err(corrupt),
-                None => Ok(data.local_url(&format!("reviews/{}", row.public_id))),
-            },
+            CommentParent::Review(row) => {
+                object_id(data, row.ap_id.as_deref(), "reviews", &row.public_id)
+            }
             CommentParent::Incident(row) => incident_id(data, row),
         }
     }
@@ -252,10 +262,7 @@ impl CommentParent {
 
 /// A comment's own id: its original's for a copy, ours otherwise.
 fn comment_id(data: &ApubData, row: &CommentRow) -> Result<Url, ApubError> {
-    match &row.ap_id {
-        Some(id) => Url::parse(id).map_err(corrupt),
-        None => Ok(data.local_url(&format!("comments/{}", row.public_id))),
-    }
+    object_id(data, row.ap_id.as_deref(), "comments", &row.public_id)
 }
 
 /// The `Note` for a local comment by `author`: a reply to the comment it answers, else to the
@@ -565,19 +572,16 @@ impl Loaded {
         Ok(match self {
             Loaded::Review(row, ..) => data.local_url(&format!("reviews/{}", row.public_id)),
             Loaded::Incident(row, ..) => incident_id(data, row)?,
-            Loaded::Corroboration(row, ..) => match &row.ap_id {
-                Some(id) => Url::parse(id).map_err(corrupt)?,
-                None => data.local_url(&format!("corroborations/{}", row.public_id)),
-            },
+            Loaded::Corroboration(row, ..) => {
+                object_id(data, row.ap_id.as_deref(), "corroborations", &row.public_id)?
+            }
             Loaded::Comment(row, ..) => comment_id(data, row)?,
-            Loaded::Campaign(row, ..) => match &row.ap_id {
-                Some(id) => Url::parse(id).map_err(corrupt)?,
-                None => data.local_url(&format!("campaigns/{}", row.public_id)),
-            },
-            Loaded::Fact(row, ..) => match &row.ap_id {
-                Some(id) => Url::parse(id).map_err(corrupt)?,
-                None => data.local_url(&format!("facts/{}", row.public_id)),
-            },
+            Loaded::Campaign(row, ..) => {
+                object_id(data, row.ap_id.as_deref(), "campaigns", &row.public_id)?
+            }
+            Loaded::Fact(row, ..) => {
+                object_id(data, row.ap_id.as_deref(), "facts", &row.public_id)?
+            }
         })
     }
 
