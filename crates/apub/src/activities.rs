@@ -311,7 +311,7 @@ impl Activity for InboxActivity {
             }
             InboxActivity::Announce(announce) => crate::receive::announced(data, announce).await,
             InboxActivity::Flag(flag) => crate::receive::flagged(data, flag).await,
-            InboxActivity::Join(join) => crate::receive::joined(data, join).await,
+            InboxActivity::Join(join) => crate::kinds::joined(data, join).await,
             InboxActivity::Other(other) => {
                 tracing::debug!(kind = %other.kind, id = %other.id, "activity not handled yet");
                 Ok(())

@@ -4,6 +4,7 @@ mod activities;
 mod actors;
 mod error;
 pub mod http;
+mod kinds;
 pub mod lists;
 mod objects;
 mod outbox;

@@ -10,8 +10,8 @@ use url::Url;
 
 use crate::activities::activity_context;
 use crate::actors::LocalActor;
+use crate::kinds::{ApubCorroboration, ApubIncident, ApubReview, Content};
 use crate::objects::{CreateOrUpdate, CreateOrUpdateType, PicketObject};
-use crate::publish::{corroboration_note, incident_page, review_page};
 use crate::{ApubData, ApubError};
 
 /// How many items one page holds, and how many pages a backfill reads at most.
@@ -93,11 +93,9 @@ async fn items(
                 )?
                 .into_iter()
                 .map(|(row, requester, author)| {
-                    let page = review_page(data, &row, &requester, &LocalActor::Person(author));
-                    Ok((
-                        row.id,
-                        object(page.map(|p| PicketObject::Page(Box::new(p))))?,
-                    ))
+                    let id = row.id;
+                    let review = ApubReview::new(data, row, requester, Some(author))?;
+                    Ok((id, object(review.wire(data))?))
                 })
                 .collect::<Result<Vec<_>, picket_db::DbError>>()?,
                 Section::Incident => incidents::local_published_page(
@@ -109,32 +107,23 @@ async fn items(
                 )?
                 .into_iter()
                 .map(|(row, author)| {
+                    let id = row.id;
                     let requester = row
                         .requester_pk
                         .map(|pk| requesters::by_pk(conn, pk))
                         .transpose()?;
-                    let page =
-                        incident_page(data, &row, requester.as_ref(), &LocalActor::Person(author));
-                    Ok((
-                        row.id,
-                        object(page.map(|p| PicketObject::Page(Box::new(p))))?,
-                    ))
+                    let incident = ApubIncident::new(data, row, requester, Some(author))?;
+                    Ok((id, object(incident.wire(data))?))
                 })
                 .collect::<Result<Vec<_>, picket_db::DbError>>()?,
                 Section::Corroboration => {
                     incidents::local_corroborations_page(conn, author.as_deref(), before, limit)?
                         .into_iter()
                         .map(|(row, incident, author)| {
-                            let note = corroboration_note(
-                                data,
-                                &row,
-                                &incident,
-                                &LocalActor::Person(author),
-                            );
-                            Ok((
-                                row.id,
-                                object(note.map(|n| PicketObject::Note(Box::new(n))))?,
-                            ))
+                            let id = row.id;
+                            let note =
+                                ApubCorroboration::new(conn, data, row, incident, Some(author))?;
+                            Ok((id, object(note.wire(data))?))
                         })
                         .collect::<Result<Vec<_>, picket_db::DbError>>()?
                 }
@@ -171,9 +160,8 @@ fn as_served(
 ) -> Result<Vec<(i64, PicketObject)>, picket_db::DbError> {
     let mut found = Vec::new();
     for (id, public_id) in ids {
-        let loaded = crate::publish::load(conn, object_type, &public_id)?;
-        if let Some(object) = loaded
-            .object(data)
+        let loaded = crate::kinds::load(conn, data, object_type, &public_id)?;
+        if let Some(object) = crate::kinds::served(loaded.as_ref(), data)
             .map_err(|e| picket_db::DbError::Corrupt(e.to_string()))?
         {
             found.push((id, object));

@@ -1,397 +1,26 @@
-//! Local content going out: reviews, incidents and corroborations as the objects other servers read, served at their ids, and the federation events that send them to every follower, each in one transaction with taking its event.
+//! Local content going out: what a local object's id answers, and the federation events that send content of every kind (built by its kind, in `kinds`) to every follower, each in one transaction with taking its event.
 
 use activitypub_federation::config::Data;
 use activitypub_federation::fetch::object_id::ObjectId;
-use activitypub_federation::kinds::object::{NoteType, PageType};
 use activitypub_federation::traits::Actor;
-use picket_core::incident::IncidentStatus;
-use picket_core::platform::Platform;
-use picket_core::review::ValidReview;
-use picket_db::campaigns::{self, CampaignRow};
-use picket_db::comments::{self, CommentRow};
+use picket_db::campaigns;
 use picket_db::events::{self, Event, EventKind, ObjectType};
-use picket_db::facts::{self, FactRow};
-use picket_db::incidents::{self, CorroborationRow, IncidentRow};
 use picket_db::models::now;
-use picket_db::requesters::{self, RequesterRow};
-use picket_db::reviews::{self, ReviewRow};
-use picket_db::{DbConn, DbError, delivery, moderation, users};
+use picket_db::{DbError, delivery, moderation};
 use serde_json::{Value, json};
 use url::Url;
 
 use crate::activities::{activity_context, new_activity_id};
 use crate::actors::{ApubActor, LocalActor};
+use crate::kinds::{self, Content, ContentKind};
 use crate::objects::{
-    CommentFields, CommentNote, ContentPage, CorroborationNote, CreateOrUpdate, CreateOrUpdateType,
-    DeleteObject, FactNote, Flag, IdOrObject, JoinCampaign, PUBLIC, PageBody, PicketObject,
-    UndoDelete, public, wire,
+    CreateOrUpdate, CreateOrUpdateType, DeleteObject, Flag, IdOrObject, JoinCampaign, PUBLIC,
+    PicketObject, UndoDelete, wire,
 };
 use crate::{ApubData, ApubError};
 
 fn corrupt(error: impl ToString) -> ApubError {
     ApubError::Db(DbError::Corrupt(error.to_string()))
-}
-
-fn platform_of(requester: &RequesterRow) -> Result<Platform, ApubError> {
-    requester.platform.parse().map_err(corrupt)
-}
-
-/// A short plain excerpt (what Mastodon shows) and the full text as escaped HTML.
-fn texts(body: &str) -> (String, String) {
-    (
-        body.chars().take(280).collect(),
-        format!("<p>{}</p>", html_escape::encode_text(body)),
-    )
-}
-
-/// The line a person reads in a timeline.
-fn review_title(review: &ValidReview, requester: &str, platform: Platform) -> String {
-    let pay = i128::from(review.reward_minor) + i128::from(review.bonus_minor.unwrap_or(0));
-    let hourly = i64::try_from(pay * 3600 / i128::from(review.time_spent_seconds.max(1)))
-        .unwrap_or(i64::MAX);
-    let recommend = match review.recommend.map(|r| r.as_str()) {
-        Some("yes") => ", recommends",
-        Some("no") => ", does not recommend",
-        _ => "",
-    };
-    format!(
-        "Review of {requester} on {}: {}/h, {}{recommend}",
-        platform.display_name(),
-        picket_core::money::format_money(hourly, &review.currency),
-        review.approval.as_str().replace('_', " ")
-    )
-}
-
-/// The `Page` for a local review by `author`.
-pub(crate) fn review_page(
-    data: &ApubData,
-    row: &ReviewRow,
-    requester: &RequesterRow,
-    author: &LocalActor,
-) -> Result<ContentPage, ApubError> {
-    let platform = platform_of(requester)?;
-    let content = row.content()?;
-    let feed = LocalActor::Feed(platform, requester.requester_id.clone());
-    let (summary, html) = texts(&content.body);
-    let id = data.local_url(&format!("reviews/{}", row.public_id));
-    Ok(ContentPage {
-        kind: PageType::Page,
-        attributed_to: data.local_url(&author.path()),
-        to: vec![public()],
-        cc: vec![data.local_url(&feed.path())],
-        name: review_title(&content, &requester.name, platform),
-        summary,
-        content: html,
-        media_type: Some("text/html".to_owned()),
-        url: Some(id.clone()),
-        id,
-        published: row.published_at.unwrap_or(row.created_at).and_utc(),
-        updated: (row.updated_at != row.created_at).then(|| row.updated_at.and_utc()),
-        platform: platform.as_str().to_owned(),
-        requester_id: Some(requester.requester_id.clone()),
-        requester_name: Some(requester.name.clone()),
-        body: PageBody::Review {
-            review: serde_json::to_value(&content).map_err(corrupt)?,
-        },
-    })
-}
-
-/// "Mass rejection reported against Acme on MTurk: 120 tasks, $36.00 withheld".
-fn incident_title(
-    row: &IncidentRow,
-    requester: Option<&RequesterRow>,
-) -> Result<String, ApubError> {
-    let kind: picket_core::incident::IncidentKind = row.kind.parse().map_err(corrupt)?;
-    let platform: Platform = row.platform.parse().map_err(corrupt)?;
-    let mut title = match requester {
-        Some(requester) => format!(
-            "{} reported against {} on {}",
-            kind.label(),
-            requester.name,
-            platform.display_name()
-        ),
-        None => format!("{} reported on {}", kind.label(), platform.display_name()),
-    };
-    let figures: Vec<String> = [
-        row.tasks_affected.map(|n| format!("{n} tasks")),
-        row.amount_lost_minor.map(|minor| {
-            format!(
-                "{} withheld",
-                picket_core::money::format_money(minor, &row.currency)
-            )
-        }),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    if !figures.is_empty() {
-        title.push_str(": ");
-        title.push_str(&figures.join(", "));
-    }
-    Ok(title)
-}
-
-/// The `Page` for a local incident report by `author`.
-pub(crate) fn incident_page(
-    data: &ApubData,
-    row: &IncidentRow,
-    requester: Option<&RequesterRow>,
-    author: &LocalActor,
-) -> Result<ContentPage, ApubError> {
-    let content = row.content(requester)?;
-    let mut text = content.description.clone();
-    if let Some(message) = &content.message_received {
-        text.push_str(&format!("\n\nMessage received: {message}"));
-    }
-    let (summary, html) = texts(&text);
-    let id = data.local_url(&format!("incidents/{}", row.public_id));
-    let cc = vec![data.local_url(&feed_of(requester, &row.platform)?.path())];
-    Ok(ContentPage {
-        kind: PageType::Page,
-        attributed_to: data.local_url(&author.path()),
-        to: vec![public()],
-        cc,
-        name: incident_title(row, requester)?,
-        summary,
-        content: html,
-        media_type: Some("text/html".to_owned()),
-        url: Some(id.clone()),
-        id,
-        published: row.created_at.and_utc(),
-        updated: (row.updated_at != row.created_at).then(|| row.updated_at.and_utc()),
-        platform: row.platform.clone(),
-        requester_id: requester.map(|r| r.requester_id.clone()),
-        requester_name: requester.map(|r| r.name.clone()),
-        body: PageBody::Incident {
-            incident: serde_json::to_value(&content).map_err(corrupt)?,
-            status: row.status.parse::<IncidentStatus>().map_err(corrupt)?,
-        },
-    })
-}
-
-/// The feed that passes content on to the fediverse: the requester's, or for incidents that
-/// name none, the platform's.
-fn feed_of(requester: Option<&RequesterRow>, platform: &str) -> Result<LocalActor, ApubError> {
-    Ok(match requester {
-        Some(requester) => {
-            LocalActor::Feed(platform_of(requester)?, requester.requester_id.clone())
-        }
-        None => LocalActor::Platform(platform.parse().map_err(corrupt)?),
-    })
-}
-
-/// An object's ActivityPub id: its original's (`ap_id`) for a copy of another instance's, ours
-/// (`{collection}/{public_id}`) otherwise.
-fn object_id(
-    data: &ApubData,
-    ap_id: Option<&str>,
-    collection: &str,
-    public_id: &str,
-) -> Result<Url, ApubError> {
-    match ap_id {
-        Some(id) => Url::parse(id).map_err(corrupt),
-        None => Ok(data.local_url(&format!("{collection}/{public_id}"))),
-    }
-}
-
-/// An incident's ActivityPub id: its own for a copy of another instance's, ours otherwise.
-pub(crate) fn incident_id(data: &ApubData, row: &IncidentRow) -> Result<Url, ApubError> {
-    object_id(data, row.ap_id.as_deref(), "incidents", &row.public_id)
-}
-
-/// The `Note` for a local corroboration by `author` of `incident`.
-pub(crate) fn corroboration_note(
-    data: &ApubData,
-    row: &CorroborationRow,
-    incident: &IncidentRow,
-    author: &LocalActor,
-) -> Result<CorroborationNote, ApubError> {
-    let mut text = "This happened to me too.".to_owned();
-    if !row.note.is_empty() {
-        text.push(' ');
-        text.push_str(&row.note);
-    }
-    Ok(CorroborationNote {
-        kind: NoteType::Note,
-        id: data.local_url(&format!("corroborations/{}", row.public_id)),
-        attributed_to: data.local_url(&author.path()),
-        in_reply_to: incident_id(data, incident)?,
-        to: vec![public()],
-        cc: Vec::new(),
-        content: texts(&text).1,
-        media_type: Some("text/html".to_owned()),
-        published: row.created_at.and_utc(),
-        corroboration: picket_core::incident::CorroborationInput {
-            tasks_affected: row.tasks_affected,
-            amount_lost_minor: row.amount_lost_minor,
-            note: row.note.clone(),
-        },
-    })
-}
-
-/// What a comment is about, as loaded for its wire form.
-pub(crate) enum CommentParent {
-    Review(ReviewRow),
-    Incident(IncidentRow),
-}
-
-impl CommentParent {
-    fn id(&self, data: &ApubData) -> Result<Url, ApubError> {
-        match self {
-            CommentParent::Review(row) => {
-                object_id(data, row.ap_id.as_deref(), "reviews", &row.public_id)
-            }
-            CommentParent::Incident(row) => incident_id(data, row),
-        }
-    }
-
-    fn is_published(&self) -> bool {
-        match self {
-            CommentParent::Review(row) => row.state == "published",
-            CommentParent::Incident(row) => row.is_published(),
-        }
-    }
-
-    fn remote_author(&self) -> Option<&str> {
-        match self {
-            CommentParent::Review(row) => row.remote_author.as_deref(),
-            CommentParent::Incident(row) => row.remote_author.as_deref(),
-        }
-    }
-}
-
-/// A comment's own id: its original's for a copy, ours otherwise.
-fn comment_id(data: &ApubData, row: &CommentRow) -> Result<Url, ApubError> {
-    object_id(data, row.ap_id.as_deref(), "comments", &row.public_id)
-}
-
-/// The `Note` for a local comment by `author`: a reply to the comment it answers, else to the
-/// review or incident, addressed to the requester feed's followers too, so that Lemmy shows it
-/// under the post and Mastodon as a reply.
-pub(crate) fn comment_note(
-    data: &ApubData,
-    row: &CommentRow,
-    parent: &CommentParent,
-    answered: Option<&CommentRow>,
-    requester: Option<&RequesterRow>,
-    author: &LocalActor,
-) -> Result<CommentNote, ApubError> {
-    let id = data.local_url(&format!("comments/{}", row.public_id));
-    let in_reply_to = match answered {
-        Some(answered) => comment_id(data, answered)?,
-        None => parent.id(data)?,
-    };
-    let cc = match requester {
-        Some(requester) => vec![data.local_url(
-            &LocalActor::Feed(platform_of(requester)?, requester.requester_id.clone()).path(),
-        )],
-        None => Vec::new(),
-    };
-    Ok(CommentNote {
-        kind: NoteType::Note,
-        url: Some(id.clone()),
-        id,
-        attributed_to: data.local_url(&author.path()),
-        in_reply_to,
-        to: vec![public()],
-        cc,
-        content: texts(&row.body).1,
-        media_type: Some("text/html".to_owned()),
-        source: None,
-        published: row.created_at.and_utc(),
-        updated: (row.updated_at != row.created_at).then(|| row.updated_at.and_utc()),
-        comment: Some(CommentFields {
-            body: row.body.clone(),
-            as_requester: row.as_requester,
-        }),
-    })
-}
-
-/// The `Note` for a local version of a fact about `requester`, by `author`: addressed to the
-/// requester feed's followers, so it reads in their timelines as a sentence.
-pub(crate) fn fact_note(
-    data: &ApubData,
-    row: &FactRow,
-    requester: &RequesterRow,
-    author: &LocalActor,
-) -> Result<FactNote, ApubError> {
-    let field: picket_core::fact::FactField = row.field.parse().map_err(corrupt)?;
-    let platform = platform_of(requester)?;
-    let feed = LocalActor::Feed(platform, requester.requester_id.clone());
-    let value = match field {
-        picket_core::fact::FactField::Kind => row
-            .value
-            .parse::<picket_core::fact::OrganisationKind>()
-            .map_or(row.value.as_str(), |kind| kind.label()),
-        _ => row.value.as_str(),
-    };
-    let sentence = format!(
-        "{} ({}). {}: {value}",
-        requester.name,
-        platform.display_name(),
-        field.label()
-    );
-    Ok(FactNote {
-        kind: NoteType::Note,
-        id: data.local_url(&format!("facts/{}", row.public_id)),
-        attributed_to: data.local_url(&author.path()),
-        to: vec![public()],
-        cc: vec![data.local_url(&feed.path())],
-        content: texts(&sentence).1,
-        media_type: Some("text/html".to_owned()),
-        published: row.created_at.and_utc(),
-        platform: platform.as_str().to_owned(),
-        requester_id: requester.requester_id.clone(),
-        requester_name: Some(requester.name.clone()),
-        fact: picket_core::fact::ValidFact {
-            field,
-            value: row.value.clone(),
-            sources: row.sources(),
-        },
-    })
-}
-
-/// The `Page` for a local campaign: its letter as content, its terms, counts and outcome under
-/// `picket:campaign`, about the requester's feed or the platform's.
-pub(crate) fn campaign_page(
-    data: &ApubData,
-    row: &CampaignRow,
-    requester: Option<&RequesterRow>,
-    counts: &[picket_core::campaign::InstanceCount],
-    author: &LocalActor,
-) -> Result<ContentPage, ApubError> {
-    let kind = row.kind()?;
-    let platform: Platform = row.platform.parse().map_err(corrupt)?;
-    let about = requester.map_or(platform.display_name(), |r| r.name.as_str());
-    let id = data.local_url(&format!("campaigns/{}", row.public_id));
-    let (summary, html) = texts(&row.letter);
-    Ok(ContentPage {
-        kind: PageType::Page,
-        attributed_to: data.local_url(&author.path()),
-        to: vec![public()],
-        cc: vec![data.local_url(&feed_of(requester, &row.platform)?.path())],
-        name: format!("Campaign to {about} about {}", kind.plural()),
-        summary,
-        content: html,
-        media_type: Some("text/html".to_owned()),
-        url: Some(id.clone()),
-        id,
-        published: row.created_at.and_utc(),
-        updated: (row.updated_at != row.created_at).then(|| row.updated_at.and_utc()),
-        platform: row.platform.clone(),
-        requester_id: requester.map(|r| r.requester_id.clone()),
-        requester_name: requester.map(|r| r.name.clone()),
-        body: PageBody::Campaign {
-            campaign: crate::objects::CampaignFields {
-                kind,
-                since: row.since,
-                terms: row.terms()?,
-                counts: counts.to_vec(),
-                outcome: row.outcome()?,
-                outcome_on: row.outcome_on,
-            },
-        },
-    })
 }
 
 /// What a local object's id answers.
@@ -401,268 +30,21 @@ pub(crate) enum Served {
     Gone(Url),
 }
 
-fn username(conn: &mut DbConn, author_id: Option<i64>) -> Result<Option<String>, DbError> {
-    author_id
-        .map(|id| users::by_id(conn, id).map(|u| u.username))
-        .transpose()
-}
-
-pub(crate) fn missing_as_none<T>(found: Result<T, DbError>) -> Result<Option<T>, DbError> {
-    match found {
-        Ok(value) => Ok(Some(value)),
-        Err(DbError::NotFound) => Ok(None),
-        Err(other) => Err(other),
-    }
-}
-
-/// A local object by kind and public id; `None` when there is no such object of ours (copies
-/// of other instances' content, imported history and drafts are not ours to serve).
-pub(crate) async fn served(
-    data: &ApubData,
-    object_type: ObjectType,
-    public_id: String,
+/// A local object of kind `K` by its public id; `None` when there is no such object of ours
+/// (copies of other instances' content, imported history and drafts are not ours to serve).
+pub(crate) async fn served<K: ContentKind>(
+    data: &Data<ApubData>,
+    public_id: &str,
 ) -> Result<Option<Served>, ApubError> {
-    let loaded = data
-        .db
-        .run(move |conn| missing_as_none(load(conn, object_type, &public_id)))
-        .await?;
-    let Some(loaded) = loaded else {
+    let id = data.local_url(&format!("{}/{public_id}", K::COLLECTION));
+    let Some(found) = K::read_from_id(id, data).await? else {
         return Ok(None);
     };
-    if !loaded.is_local() {
-        return Ok(None);
-    }
-    let id = loaded.id(data)?;
-    if loaded.is_gone() {
-        return Ok(Some(Served::Gone(id)));
-    }
-    match loaded.object(data)? {
-        Some(object) => Ok(Some(Served::Object(object))),
-        None => Ok(None),
-    }
-}
-
-/// A local object with what building its wire form needs.
-pub(crate) enum Loaded {
-    Review(ReviewRow, RequesterRow, Option<String>),
-    Incident(IncidentRow, Option<RequesterRow>, Option<String>),
-    Corroboration(
-        CorroborationRow,
-        Box<IncidentRow>,
-        Option<RequesterRow>,
-        Option<String>,
-    ),
-    /// A campaign, its requester (none for a letter to the platform), its counts.
-    Campaign(
-        Box<CampaignRow>,
-        Option<RequesterRow>,
-        Vec<picket_core::campaign::InstanceCount>,
-    ),
-    /// A version of a fact, its requester, its author.
-    Fact(FactRow, RequesterRow, Option<String>),
-    /// The comment, what it is about, the comment it answers, the requester, the author.
-    Comment(
-        CommentRow,
-        Box<(CommentParent, Option<CommentRow>)>,
-        Option<RequesterRow>,
-        Option<String>,
-    ),
-}
-
-pub(crate) fn load(
-    conn: &mut DbConn,
-    object_type: ObjectType,
-    public_id: &str,
-) -> Result<Loaded, DbError> {
-    let requester_of =
-        |conn: &mut DbConn, pk: Option<i64>| pk.map(|pk| requesters::by_pk(conn, pk)).transpose();
-    Ok(match object_type {
-        ObjectType::Review => {
-            let row = reviews::by_public_id(conn, public_id)?;
-            let requester = requesters::by_pk(conn, row.requester_pk)?;
-            let author = username(conn, row.author_id)?;
-            Loaded::Review(row, requester, author)
-        }
-        ObjectType::Incident => {
-            let row = incidents::by_public_id(conn, public_id)?;
-            let requester = requester_of(conn, row.requester_pk)?;
-            let author = username(conn, row.author_id)?;
-            Loaded::Incident(row, requester, author)
-        }
-        ObjectType::Corroboration => {
-            let row = incidents::corroboration_by_public_id(conn, public_id)?;
-            let incident = incidents::by_pk(conn, row.incident_pk)?;
-            let requester = requester_of(conn, incident.requester_pk)?;
-            let author = username(conn, row.author_id)?;
-            Loaded::Corroboration(row, Box::new(incident), requester, author)
-        }
-        ObjectType::Campaign => {
-            let row = campaigns::by_public_id(conn, public_id)?;
-            let requester = requester_of(conn, row.requester_pk)?;
-            let counts = campaigns::counts(conn, &row)?;
-            Loaded::Campaign(Box::new(row), requester, counts)
-        }
-        ObjectType::Fact => {
-            let row = facts::by_public_id(conn, public_id)?;
-            let requester = requesters::by_pk(conn, row.requester_pk)?;
-            let author = username(conn, row.author_id)?;
-            Loaded::Fact(row, requester, author)
-        }
-        ObjectType::Comment => {
-            let row = comments::by_public_id(conn, public_id)?;
-            let (parent, requester_pk) = match row.parent()? {
-                comments::Parent::Review(pk) => {
-                    let review = reviews::by_pk(conn, pk)?;
-                    let requester_pk = Some(review.requester_pk);
-                    (CommentParent::Review(review), requester_pk)
-                }
-                comments::Parent::Incident(pk) => {
-                    let incident = incidents::by_pk(conn, pk)?;
-                    let requester_pk = incident.requester_pk;
-                    (CommentParent::Incident(incident), requester_pk)
-                }
-            };
-            let answered = row
-                .reply_to_pk
-                .map(|pk| comments::by_pk(conn, pk))
-                .transpose()?;
-            let requester = requester_of(conn, requester_pk)?;
-            let author = username(conn, row.author_id)?;
-            Loaded::Comment(row, Box::new((parent, answered)), requester, author)
-        }
-        ObjectType::Account | ObjectType::Report | ObjectType::Signature => {
-            return Err(DbError::Corrupt(format!(
-                "a {} is not content",
-                object_type.as_str()
-            )));
-        }
-    })
-}
-
-impl Loaded {
-    /// Written here by a local account (or by one since deleted), not a copy or imported history.
-    fn is_local(&self) -> bool {
-        match self {
-            Loaded::Review(row, ..) => row.ap_id.is_none() && row.state != "draft",
-            Loaded::Incident(row, ..) => row.ap_id.is_none(),
-            Loaded::Corroboration(row, ..) => row.ap_id.is_none(),
-            Loaded::Comment(row, ..) => row.ap_id.is_none(),
-            Loaded::Fact(row, ..) => row.ap_id.is_none(),
-            Loaded::Campaign(row, ..) => row.ap_id.is_none(),
-        }
-    }
-
-    fn is_gone(&self) -> bool {
-        match self {
-            Loaded::Review(row, _, author) => row.state != "published" || author.is_none(),
-            Loaded::Incident(row, _, author) => !row.is_published() || author.is_none(),
-            Loaded::Corroboration(row, incident, _, author) => {
-                row.state != "published" || !incident.is_published() || author.is_none()
-            }
-            Loaded::Comment(row, on, _, author) => {
-                !row.is_published() || !on.0.is_published() || author.is_none()
-            }
-            Loaded::Fact(row, _, author) => !row.is_published() || author.is_none(),
-            // A campaign is the signers' as much as its author's: it outlives the account.
-            Loaded::Campaign(..) => false,
-        }
-    }
-
-    fn id(&self, data: &ApubData) -> Result<Url, ApubError> {
-        Ok(match self {
-            Loaded::Review(row, ..) => data.local_url(&format!("reviews/{}", row.public_id)),
-            Loaded::Incident(row, ..) => incident_id(data, row)?,
-            Loaded::Corroboration(row, ..) => {
-                object_id(data, row.ap_id.as_deref(), "corroborations", &row.public_id)?
-            }
-            Loaded::Comment(row, ..) => comment_id(data, row)?,
-            Loaded::Campaign(row, ..) => {
-                object_id(data, row.ap_id.as_deref(), "campaigns", &row.public_id)?
-            }
-            Loaded::Fact(row, ..) => {
-                object_id(data, row.ap_id.as_deref(), "facts", &row.public_id)?
-            }
-        })
-    }
-
-    /// The author as a local actor: the instance signs for deleted accounts' tombstones.
-    fn signer(&self) -> LocalActor {
-        let author = match self {
-            Loaded::Review(_, _, author)
-            | Loaded::Incident(_, _, author)
-            | Loaded::Corroboration(_, _, _, author)
-            | Loaded::Comment(_, _, _, author)
-            | Loaded::Fact(_, _, author) => author,
-            // A campaign is its signers', and who opened it is a signer: the instance speaks
-            // for it, so nothing names the worker and it outlives the account.
-            Loaded::Campaign(..) => return LocalActor::Instance,
-        };
-        author
-            .clone()
-            .map_or(LocalActor::Instance, LocalActor::Person)
-    }
-
-    /// The object as sent and served; `None` for a tombstone.
-    pub(crate) fn object(&self, data: &ApubData) -> Result<Option<PicketObject>, ApubError> {
-        if self.is_gone() {
-            return Ok(None);
-        }
-        let author = self.signer();
-        Ok(Some(match self {
-            Loaded::Review(row, requester, _) => {
-                PicketObject::Page(Box::new(review_page(data, row, requester, &author)?))
-            }
-            Loaded::Incident(row, requester, _) => PicketObject::Page(Box::new(incident_page(
-                data,
-                row,
-                requester.as_ref(),
-                &author,
-            )?)),
-            Loaded::Corroboration(row, incident, ..) => {
-                PicketObject::Note(Box::new(corroboration_note(data, row, incident, &author)?))
-            }
-            Loaded::Fact(row, requester, _) => {
-                PicketObject::Fact(Box::new(fact_note(data, row, requester, &author)?))
-            }
-            Loaded::Campaign(row, requester, counts) => PicketObject::Page(Box::new(
-                campaign_page(data, row, requester.as_ref(), counts, &author)?,
-            )),
-            Loaded::Comment(row, on, requester, _) => PicketObject::Comment(Box::new(
-                comment_note(data, row, &on.0, on.1.as_ref(), requester.as_ref(), &author)?,
-            )),
-        }))
-    }
-
-    /// The feed the object is about: the requester's, or for an incident naming no requester
-    /// (and what replies to it) the platform's.
-    fn feed(&self) -> Result<Option<LocalActor>, ApubError> {
-        let (requester, platform) = match self {
-            Loaded::Review(_, requester, _) | Loaded::Fact(_, requester, _) => {
-                (Some(requester), None)
-            }
-            Loaded::Incident(row, requester, _) => {
-                (requester.as_ref(), Some(row.platform.as_str()))
-            }
-            Loaded::Campaign(row, requester, ..) => {
-                (requester.as_ref(), Some(row.platform.as_str()))
-            }
-            Loaded::Corroboration(_, incident, requester, _) => {
-                (requester.as_ref(), Some(incident.platform.as_str()))
-            }
-            Loaded::Comment(_, on, requester, _) => (
-                requester.as_ref(),
-                match &on.0 {
-                    CommentParent::Incident(row) => Some(row.platform.as_str()),
-                    CommentParent::Review(_) => None,
-                },
-            ),
-        };
-        match (requester, platform) {
-            (Some(requester), _) => feed_of(Some(requester), "").map(Some),
-            (None, Some(platform)) => feed_of(None, platform).map(Some),
-            (None, None) => Ok(None),
-        }
-    }
+    Ok(Some(if found.is_deleted() {
+        Served::Gone(found.url().clone())
+    } else {
+        Served::Object(found.wire(data)?)
+    }))
 }
 
 /// Turns pending federation events into queued activities, each in one transaction with taking
@@ -735,21 +117,15 @@ async fn process(data: &Data<ApubData>, event: Event) -> Result<(), ApubError> {
         _ => {}
     }
     let (object_type, public_id) = (event.object_type, event.object_id.clone());
+    let shared = data.app_data().clone();
     let loaded = data
         .db
-        .run(move |conn| load(conn, object_type, &public_id))
+        .run(move |conn| kinds::load(conn, &shared, object_type, &public_id))
         .await?;
-    let object_id = loaded.id(data)?;
+    let object_id = loaded.url().clone();
     let outgoing = if matches!(event.kind, EventKind::Remove | EventKind::Restore) {
         // A moderator's removal: from the instance (moderators stay unnamed), with the reason.
-        let (state, reason) = match &loaded {
-            Loaded::Review(row, ..) => (row.state.as_str(), row.removed_reason.clone()),
-            Loaded::Incident(row, ..) => (row.state.as_str(), row.removed_reason.clone()),
-            Loaded::Corroboration(row, ..) => (row.state.as_str(), None),
-            Loaded::Comment(row, ..) => (row.state.as_str(), row.removed_reason.clone()),
-            Loaded::Fact(row, ..) => (row.state.as_str(), row.removed_reason.clone()),
-            Loaded::Campaign(..) => ("published", None),
-        };
+        let (state, reason) = loaded.moderation();
         // Only what still holds is sent: a removal since undone (or a restoration since
         // removed again) would otherwise arrive after its reversal and stick.
         let holds = match event.kind {
@@ -797,7 +173,7 @@ async fn process(data: &Data<ApubData>, event: Event) -> Result<(), ApubError> {
             ),
             Err(error) => return Err(error),
         };
-        let object = match (event.kind, loaded.object(data)?) {
+        let object = match (event.kind, kinds::served(loaded.as_ref(), data)?) {
             (EventKind::Delete, _) => None,
             (_, Some(object)) => Some(object),
             // Gone since the event was written: its own delete event follows.
@@ -828,7 +204,7 @@ async fn process(data: &Data<ApubData>, event: Event) -> Result<(), ApubError> {
             audiences: vec![LocalActor::Instance.path(), author.path()],
             feed: loaded.feed()?,
             announce_to_feed: object.is_some(),
-            extra_inboxes: reply_home(data, &loaded).await?,
+            extra_inboxes: reply_home(data, loaded.as_ref()).await?,
             signer,
             activity,
             object_id,
@@ -983,19 +359,8 @@ async fn sign_on(data: &Data<ApubData>, event: Event) -> Result<(), ApubError> {
 /// A corroboration of another instance's incident also goes to that instance, whose followers
 /// then hear of it from there; so does a comment on another instance's review or incident, and
 /// to the author of the comment it answers (a Mastodon user hears of the answer).
-async fn reply_home(data: &Data<ApubData>, loaded: &Loaded) -> Result<Vec<String>, ApubError> {
-    let authors: Vec<&str> = match loaded {
-        Loaded::Corroboration(_, incident, ..) => {
-            incident.remote_author.iter().map(String::as_str).collect()
-        }
-        Loaded::Comment(_, on, ..) => {
-            on.0.remote_author()
-                .into_iter()
-                .chain(on.1.as_ref().and_then(|a| a.remote_author.as_deref()))
-                .collect()
-        }
-        _ => Vec::new(),
-    };
+async fn reply_home(data: &Data<ApubData>, loaded: &dyn Content) -> Result<Vec<String>, ApubError> {
+    let authors = loaded.reply_authors();
     let mut inboxes = Vec::new();
     for author in authors {
         // Known since the content arrived, unless it came by an announce: then fetched now.

@@ -22,11 +22,13 @@ use url::Url;
 
 use crate::activities::InboxActivity;
 use crate::actors::{ApubActor, LocalActor};
+use crate::kinds::{
+    ApubCampaign, ApubComment, ApubCorroboration, ApubFact, ApubIncident, ApubReview, ContentKind,
+};
 use crate::objects::PicketObject;
 use crate::outbox::Section;
 use crate::publish::Served;
 use crate::{ApubData, ApubError};
-use picket_db::events::ObjectType;
 
 /// The routes, with the federation library's request data attached.
 pub fn router(config: FederationConfig<ApubData>) -> Router {
@@ -41,18 +43,21 @@ pub fn router(config: FederationConfig<ApubData>) -> Router {
         .route("/p/{platform}/outbox", get(platform_outbox))
         .route("/p/{platform}/{collection}", get(platform_collection))
         .route("/p/{platform}/inbox", post(inbox))
-        .route("/reviews/{id}", get(review))
-        .route("/incidents/{id}", get(incident))
-        .route("/corroborations/{id}", get(corroboration))
-        .route("/comments/{id}", get(comment))
-        .route("/facts/{id}", get(fact))
-        .route("/campaigns/{id}", get(campaign))
-        .route("/campaigns/{id}/create", get(campaign_create))
-        .route("/reviews/{id}/create", get(review_create))
-        .route("/incidents/{id}/create", get(incident_create))
-        .route("/corroborations/{id}/create", get(corroboration_create))
-        .route("/comments/{id}/create", get(comment_create))
-        .route("/facts/{id}/create", get(fact_create))
+        .route("/reviews/{id}", get(object::<ApubReview>))
+        .route("/reviews/{id}/create", get(object_create::<ApubReview>))
+        .route("/incidents/{id}", get(object::<ApubIncident>))
+        .route("/incidents/{id}/create", get(object_create::<ApubIncident>))
+        .route("/corroborations/{id}", get(object::<ApubCorroboration>))
+        .route(
+            "/corroborations/{id}/create",
+            get(object_create::<ApubCorroboration>),
+        )
+        .route("/comments/{id}", get(object::<ApubComment>))
+        .route("/comments/{id}/create", get(object_create::<ApubComment>))
+        .route("/facts/{id}", get(object::<ApubFact>))
+        .route("/facts/{id}/create", get(object_create::<ApubFact>))
+        .route("/campaigns/{id}", get(object::<ApubCampaign>))
+        .route("/campaigns/{id}/create", get(object_create::<ApubCampaign>))
         .route("/ns", get(namespace))
         .route("/actor/outbox", get(outbox))
         .route("/r/{platform}/{requester_id}/outbox", get(feed_outbox))
@@ -293,14 +298,13 @@ async fn receive(data: &Data<ApubData>, request: Request) -> Result<(), ApubErro
 /// A local object at its ActivityPub id: the object for servers, a page for people, a
 /// `Tombstone` with 410 once it is deleted or removed. With `create`, the `Create` that the
 /// outbox lists for it.
-async fn serve_object(
-    data: &ApubData,
+async fn serve_object<K: ContentKind>(
+    data: &Data<ApubData>,
     headers: &HeaderMap,
-    object_type: ObjectType,
     id: String,
     create: bool,
 ) -> Result<Response, ApubError> {
-    let object = match crate::publish::served(data, object_type, id).await? {
+    let object = match crate::publish::served::<K>(data, &id).await? {
         None => return Err(ApubError::NotFound("no such object on this instance")),
         Some(Served::Gone(id)) => {
             return Ok((
@@ -342,100 +346,22 @@ async fn serve_object(
     .into_response())
 }
 
-async fn review(
+/// A local object at its id.
+async fn object<K: ContentKind>(
     data: Data<ApubData>,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, ApubError> {
-    serve_object(&data, &headers, ObjectType::Review, id, false).await
+    serve_object::<K>(&data, &headers, id, false).await
 }
 
-async fn incident(
+/// The `Create` the outbox lists for a local object.
+async fn object_create<K: ContentKind>(
     data: Data<ApubData>,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, ApubError> {
-    serve_object(&data, &headers, ObjectType::Incident, id, false).await
-}
-
-async fn corroboration(
-    data: Data<ApubData>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Result<Response, ApubError> {
-    serve_object(&data, &headers, ObjectType::Corroboration, id, false).await
-}
-
-async fn comment(
-    data: Data<ApubData>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Result<Response, ApubError> {
-    serve_object(&data, &headers, ObjectType::Comment, id, false).await
-}
-
-async fn comment_create(
-    data: Data<ApubData>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Result<Response, ApubError> {
-    serve_object(&data, &headers, ObjectType::Comment, id, true).await
-}
-
-async fn campaign(
-    data: Data<ApubData>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Result<Response, ApubError> {
-    serve_object(&data, &headers, ObjectType::Campaign, id, false).await
-}
-
-async fn campaign_create(
-    data: Data<ApubData>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Result<Response, ApubError> {
-    serve_object(&data, &headers, ObjectType::Campaign, id, true).await
-}
-
-async fn fact(
-    data: Data<ApubData>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Result<Response, ApubError> {
-    serve_object(&data, &headers, ObjectType::Fact, id, false).await
-}
-
-async fn fact_create(
-    data: Data<ApubData>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Result<Response, ApubError> {
-    serve_object(&data, &headers, ObjectType::Fact, id, true).await
-}
-
-async fn review_create(
-    data: Data<ApubData>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Result<Response, ApubError> {
-    serve_object(&data, &headers, ObjectType::Review, id, true).await
-}
-
-async fn incident_create(
-    data: Data<ApubData>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Result<Response, ApubError> {
-    serve_object(&data, &headers, ObjectType::Incident, id, true).await
-}
-
-async fn corroboration_create(
-    data: Data<ApubData>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Result<Response, ApubError> {
-    serve_object(&data, &headers, ObjectType::Corroboration, id, true).await
+    serve_object::<K>(&data, &headers, id, true).await
 }
 
 /// The JSON-LD context every activity and object names beside ActivityStreams: it defines the
