@@ -9,9 +9,10 @@ use serde_json::{Value, json};
 use url::Url;
 
 use crate::activities::activity_context;
+use crate::activities::{CreateOrUpdate, CreateOrUpdateType};
 use crate::actors::LocalActor;
 use crate::kinds::{ApubCorroboration, ApubIncident, ApubReview, Content};
-use crate::objects::{CreateOrUpdate, CreateOrUpdateType, PicketObject};
+use crate::objects::PicketObject;
 use crate::{ApubData, ApubError};
 
 /// How many items one page holds, and how many pages a backfill reads at most.

@@ -238,10 +238,11 @@ fn flags_of_both_shapes_name_their_objects_and_reason() {
 /// it goes on the wire, and parses back as the activity it is.
 #[test]
 fn our_activities_are_what_our_inbox_reads() {
-    use crate::objects::{
-        CommentFields, CommentNote, CreateOrUpdate, CreateOrUpdateType, DeleteObject, Flag,
-        IdOrObject, JoinCampaign, PicketObject, UndoDelete, wire,
+    use crate::activities::{
+        Announce, CreateOrUpdate, CreateOrUpdateType, DeleteObject, Flag, IdOrObject, JoinCampaign,
+        UndoDelete,
     };
+    use crate::objects::{CommentFields, CommentNote, PicketObject, wire};
     use activitypub_federation::kinds::object::NoteType;
     let url = |path: &str| url::Url::parse(&format!("https://picket.example/{path}")).unwrap();
     let comment = PicketObject::Comment(Box::new(CommentNote {
@@ -274,8 +275,22 @@ fn our_activities_are_what_our_inbox_reads() {
         IdOrObject::Id(url("comments/c1")),
         Some("Off topic".into()),
     );
+    let feed = url("r/mturk/A1B2C3D4E5F6G7");
     let sent = [
         ("create_comment", wire(&create).unwrap()),
+        (
+            "announce_create",
+            wire(&Announce::new(url("activities/7"), feed.clone(), &create)).unwrap(),
+        ),
+        (
+            "announce_id",
+            wire(&Announce::new(
+                url("activities/8"),
+                feed.clone(),
+                url("comments/c1"),
+            ))
+            .unwrap(),
+        ),
         (
             "delete_tombstone",
             wire(&DeleteObject::new(
@@ -326,6 +341,14 @@ fn our_activities_are_what_our_inbox_reads() {
             "delete_tombstone" | "removal" => matches!(parsed, InboxActivity::Delete(_)),
             "undo_removal" => matches!(parsed, InboxActivity::UndoDelete(_)),
             "flag" => matches!(parsed, InboxActivity::Flag(_)),
+            // An announce is about what it finally names, however it is wrapped.
+            "announce_create" | "announce_id" => matches!(
+                &parsed,
+                InboxActivity::Announce(announce)
+                    if announce.object.innermost() == &url("comments/c1")
+                        && announce.cc.is_empty()
+                        && announce.to == [crate::objects::public()]
+            ),
             _ => matches!(parsed, InboxActivity::Join(_)),
         };
         assert!(expected, "{name} parses as {parsed:?}");

@@ -7,16 +7,17 @@ use picket_db::campaigns;
 use picket_db::events::{self, Event, EventKind, ObjectType};
 use picket_db::models::now;
 use picket_db::{DbError, delivery, moderation};
-use serde_json::{Value, json};
+use serde_json::Value;
 use url::Url;
 
+use crate::activities::{
+    Announce, CreateOrUpdate, CreateOrUpdateType, DeleteObject, Flag, IdOrObject, JoinCampaign,
+    UndoDelete,
+};
 use crate::activities::{activity_context, new_activity_id};
 use crate::actors::{ApubActor, LocalActor};
 use crate::kinds::{self, Content, ContentKind};
-use crate::objects::{
-    CreateOrUpdate, CreateOrUpdateType, DeleteObject, Flag, IdOrObject, JoinCampaign, PUBLIC,
-    PicketObject, UndoDelete, wire,
-};
+use crate::objects::{PicketObject, wire};
 use crate::{ApubData, ApubError};
 
 fn corrupt(error: impl ToString) -> ApubError {
@@ -82,9 +83,10 @@ struct Outgoing {
     /// Local actors whose followers get the activity as it is.
     audiences: Vec<String>,
     /// The requester feed whose followers get it: Picket instances as it is, others as the
-    /// feed's `Announce` (FEP-1b12) when `announce_to_feed` is set, as it is otherwise.
+    /// feed's `Announce` (FEP-1b12) of `announced` when there is one, as it is otherwise.
     feed: Option<LocalActor>,
-    announce_to_feed: bool,
+    /// The `Create` or `Update` that the feed announces to the fediverse.
+    announced: Option<CreateOrUpdate>,
     object_id: Url,
     /// Further inboxes: the home instance of the incident a corroboration replies to.
     extra_inboxes: Vec<String>,
@@ -101,7 +103,7 @@ impl Outgoing {
             activity,
             audiences: Vec::new(),
             feed: None,
-            announce_to_feed: false,
+            announced: None,
             object_id,
             extra_inboxes: Vec::new(),
             except_origin: None,
@@ -147,14 +149,11 @@ async fn process(data: &Data<ApubData>, event: Event) -> Result<(), ApubError> {
         // Another instance's reply to a local incident, passed on to this instance's
         // followers, who fetch it from its origin.
         let instance = ApubActor::local(data, LocalActor::Instance).await?;
-        let announce = json!({
-            "type": "Announce",
-            "id": new_activity_id(data),
-            "actor": instance.id,
-            "to": [PUBLIC],
-            "cc": [],
-            "object": object_id,
-        });
+        let announce = wire(&Announce::new(
+            new_activity_id(data),
+            instance.id,
+            object_id.clone(),
+        ))?;
         Outgoing {
             audiences: vec![LocalActor::Instance.path()],
             except_origin: Some(crate::objects::origin(&object_id)),
@@ -179,31 +178,27 @@ async fn process(data: &Data<ApubData>, event: Event) -> Result<(), ApubError> {
             // Gone since the event was written: its own delete event follows.
             (_, None) => return take(data, event.id).await,
         };
-        let activity = match &object {
+        let announced = object.map(|object| {
+            let kind = if event.kind == EventKind::Create {
+                CreateOrUpdateType::Create
+            } else {
+                CreateOrUpdateType::Update
+            };
+            CreateOrUpdate::new(kind, new_activity_id(data), actor.id.clone(), object)
+        });
+        let activity = match &announced {
             None => wire(&DeleteObject::new(
                 new_activity_id(data),
                 actor.id.clone(),
                 IdOrObject::tombstone(object_id.clone()),
                 None,
             ))?,
-            Some(object) => {
-                let kind = if event.kind == EventKind::Create {
-                    CreateOrUpdateType::Create
-                } else {
-                    CreateOrUpdateType::Update
-                };
-                wire(&CreateOrUpdate::new(
-                    kind,
-                    new_activity_id(data),
-                    actor.id.clone(),
-                    object.clone(),
-                ))?
-            }
+            Some(create) => wire(create)?,
         };
         Outgoing {
             audiences: vec![LocalActor::Instance.path(), author.path()],
             feed: loaded.feed()?,
-            announce_to_feed: object.is_some(),
+            announced,
             extra_inboxes: reply_home(data, loaded.as_ref()).await?,
             signer,
             activity,
@@ -387,19 +382,6 @@ async fn take(data: &ApubData, event_id: i64) -> Result<(), ApubError> {
 /// Servers that read a group's `Announce{Create{Page}}` as a post in a community.
 const LEMMY_FAMILY: &[&str] = &["lemmy", "mbin", "kbin", "piefed"];
 
-/// An `Announce` by a requester feed of `object` (an activity, or an object's id), public, with
-/// both `to` and `cc` present as Lemmy requires.
-fn announce(id: Url, feed: &Url, object: Value) -> Value {
-    json!({
-        "type": "Announce",
-        "id": id,
-        "actor": feed,
-        "to": [PUBLIC],
-        "cc": [],
-        "object": object,
-    })
-}
-
 /// The activity as stored for sending: with its `@context`, and its id.
 fn envelope(data: &ApubData, mut body: Value) -> (String, String) {
     body["@context"] = activity_context(data);
@@ -412,19 +394,14 @@ fn envelope(data: &ApubData, mut body: Value) -> (String, String) {
 /// Takes the event and queues the activity for every inbox it goes to, in one transaction.
 async fn queue(data: &ApubData, event_id: i64, outgoing: Outgoing) -> Result<(), ApubError> {
     let feed_path = outgoing.feed.as_ref().map(LocalActor::path);
-    let announces = match (&outgoing.feed, outgoing.announce_to_feed) {
-        (Some(feed), true) => {
+    // Lemmy reads a community's post from the whole `Create` it announces; Mastodon and the
+    // rest fetch the object an announce names.
+    let announces = match (&outgoing.feed, &outgoing.announced) {
+        (Some(feed), Some(create)) => {
             let feed_id = data.local_url(&feed.path());
-            Some((
-                envelope(
-                    data,
-                    announce(new_activity_id(data), &feed_id, outgoing.activity.clone()),
-                ),
-                envelope(
-                    data,
-                    announce(new_activity_id(data), &feed_id, json!(outgoing.object_id)),
-                ),
-            ))
+            let whole = Announce::new(new_activity_id(data), feed_id.clone(), create);
+            let by_id = Announce::new(new_activity_id(data), feed_id, &outgoing.object_id);
+            Some((envelope(data, wire(&whole)?), envelope(data, wire(&by_id)?)))
         }
         _ => None,
     };

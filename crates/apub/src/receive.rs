@@ -13,8 +13,9 @@ use serde_json::Value;
 use url::Url;
 
 use crate::activities::once;
+use crate::activities::{Announce, Flag};
 use crate::kinds::missing_as_none;
-use crate::objects::{Announce, Flag, PicketObject, origin};
+use crate::objects::{PicketObject, origin};
 use crate::{ApubData, ApubError};
 
 /// Runs `apply` in one transaction: with recording `activity_id` when the object came in an

@@ -16,11 +16,10 @@ use url::Url;
 use super::{
     Content, ContentKind, corrupt, feed_of, missing_as_none, object_id, requester_of, texts,
 };
+use crate::activities::JoinCampaign;
 use crate::activities::once;
 use crate::actors::LocalActor;
-use crate::objects::{
-    CampaignFields, ContentPage, JoinCampaign, PageBody, PicketObject, origin, public,
-};
+use crate::objects::{CampaignFields, ContentPage, PageBody, PicketObject, origin, public};
 use crate::receive::{Remote, Sender, apply_content};
 use crate::{ApubData, ApubError};
 

@@ -1,5 +1,19 @@
 //! The inbox's activities and follows between actors: `Follow`, `Accept`, `Reject` and `Undo(Follow)` received idempotently and answered through the durable outbox; content activities are handed to `receive`.
 
+mod announce;
+mod create_or_update;
+mod delete;
+mod flag;
+mod join;
+mod undo;
+
+pub use announce::Announce;
+pub use create_or_update::{CreateOrUpdate, CreateOrUpdateType};
+pub use delete::{DeleteObject, IdOrObject};
+pub use flag::Flag;
+pub use join::JoinCampaign;
+pub use undo::UndoDelete;
+
 use activitypub_federation::config::Data;
 use activitypub_federation::fetch::object_id::ObjectId;
 use activitypub_federation::kinds::activity::{AcceptType, FollowType, RejectType, UndoType};
@@ -12,7 +26,6 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::actors::{ActorKind, ApubActor, LocalActor};
-use crate::objects::{Announce, CreateOrUpdate, DeleteObject, Flag, JoinCampaign, UndoDelete};
 use crate::{ApubData, ApubError};
 
 /// The `@context` of every activity we send.
