@@ -197,15 +197,16 @@ fn run_case(db: &Db, case: usize, ops: &[Op], at: NaiveDateTime) -> Result<(), T
                 Op::Remove { which } if !model.is_empty() => {
                     let i = which % model.len();
                     if model[i].row.state()? == reviews::ReviewState::Published {
-                        model[i].row =
-                            reviews::set_removed(conn, &model[i].row, Some("rule 3"), at)?;
+                        picket_db::content::set_removed(conn, &model[i].row, Some("rule 3"), at)?;
+                        model[i].row = reviews::by_public_id(conn, &model[i].row.public_id)?;
                         model[i].published = false;
                     }
                 }
                 Op::Restore { which } if !model.is_empty() => {
                     let i = which % model.len();
                     if model[i].row.state()? == reviews::ReviewState::Removed {
-                        model[i].row = reviews::set_removed(conn, &model[i].row, None, at)?;
+                        picket_db::content::set_removed(conn, &model[i].row, None, at)?;
+                        model[i].row = reviews::by_public_id(conn, &model[i].row.public_id)?;
                         model[i].published = true;
                     }
                 }

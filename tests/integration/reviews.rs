@@ -522,7 +522,8 @@ async fn writes_from_a_stale_copy_are_refused(backend: TestBackend) {
                 let content = stale.content()?;
                 match attempt {
                     "edit" => picket_db::reviews::update(conn, &stale, &content, false, at),
-                    "remove" => picket_db::reviews::set_removed(conn, &stale, Some("spam"), at),
+                    "remove" => picket_db::content::set_removed(conn, &stale, Some("spam"), at)
+                        .map(|()| stale.clone()),
                     _ => picket_db::reviews::delete(conn, &stale, at).map(|()| stale.clone()),
                 }
             })

@@ -239,13 +239,13 @@ pub(crate) async fn removal(
         };
         let apply = |conn: &mut DbConn, copy: &dyn crate::kinds::HeldCopy| {
             if copy.state() == from && !keeps(conn, copy.public_id(), copy.ap_id())? {
-                copy.set_removed(conn, reason, at)?;
+                copy.apply_removal(conn, reason, at)?;
             }
             Ok::<_, DbError>(())
         };
         let target_type = if let Some(copy) = crate::kinds::copy(conn, &ap_id)? {
             apply(conn, copy.as_ref())?;
-            copy.target_type()
+            copy.object_type().as_str()
         } else {
             let copies = crate::kinds::copies_by(conn, &ap_id)?;
             if copies.is_empty() {

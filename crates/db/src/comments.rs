@@ -319,25 +319,6 @@ pub fn delete_remote(
     }
 }
 
-/// Removes (`reason`) or restores (`None`) a comment; a local one's change federates.
-pub fn set_removed(
-    conn: &mut DbConn,
-    row: &CommentRow,
-    reason: Option<&str>,
-    at: NaiveDateTime,
-) -> Result<(), DbError> {
-    mark_removed(conn, row, reason, at)?;
-    if row.is_local() && row.author_id.is_some() {
-        let kind = if reason.is_some() {
-            EventKind::Remove
-        } else {
-            EventKind::Restore
-        };
-        events::record(conn, ObjectType::Comment, kind, &row.public_id, at)?;
-    }
-    Ok(())
-}
-
 /// `set_removed` without federating it: for what a suspension hides here (other instances
 /// learn of the suspension itself) and for removals other instances sent.
 pub fn mark_removed(

@@ -211,25 +211,6 @@ pub fn delete_remote(conn: &mut DbConn, ap_id: &str) -> Result<Option<FactRow>, 
     }
 }
 
-/// Removes (`reason`) or restores (`None`) a version; a local one's change federates.
-pub fn set_removed(
-    conn: &mut DbConn,
-    row: &FactRow,
-    reason: Option<&str>,
-    at: NaiveDateTime,
-) -> Result<(), DbError> {
-    mark_removed(conn, row, reason)?;
-    if row.is_local() && row.author_id.is_some() {
-        let kind = if reason.is_some() {
-            EventKind::Remove
-        } else {
-            EventKind::Restore
-        };
-        events::record(conn, ObjectType::Fact, kind, &row.public_id, at)?;
-    }
-    Ok(())
-}
-
 /// `set_removed` without federating it: for a suspension's hiding and for removals that other
 /// instances sent.
 pub fn mark_removed(conn: &mut DbConn, row: &FactRow, reason: Option<&str>) -> Result<(), DbError> {

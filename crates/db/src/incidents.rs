@@ -481,23 +481,6 @@ pub struct RemoteIncident<'a> {
 
 const REMOVED: &str = "removed";
 
-/// Removes a published incident (with a reason) or restores a removed one (`None`): removed
-/// incidents leave public lists and waves at once and stay readable to moderators.
-pub fn set_removed(
-    conn: &mut DbConn,
-    current: &IncidentRow,
-    removed_reason: Option<&str>,
-    at: NaiveDateTime,
-) -> Result<IncidentRow, DbError> {
-    let row = mark_removed(conn, current, removed_reason, at)?;
-    let kind = match removed_reason {
-        Some(_) => EventKind::Remove,
-        None => EventKind::Restore,
-    };
-    federate(conn, &row, kind, at)?;
-    Ok(row)
-}
-
 /// `set_removed` without federating it: for what a suspension hides here, which other
 /// instances learn of from the suspension itself.
 pub(crate) fn mark_removed(

@@ -27,6 +27,7 @@ pub mod actors;
 pub mod campaigns;
 pub mod comments;
 mod conn;
+pub mod content;
 pub mod delivery;
 mod error;
 pub mod events;

@@ -305,20 +305,10 @@ pub fn set_content_removed(
         )
     };
     match target_type {
-        TargetType::Review => {
-            let row = crate::reviews::by_public_id(conn, public_id)?;
-            if row.state != expected {
-                return Err(wrong_state());
-            }
-            crate::reviews::set_removed(conn, &row, reason, at)?;
+        TargetType::Account => {
+            return Err(DbError::WrongState("an account is suspended, not removed"));
         }
-        TargetType::Incident => {
-            let row = crate::incidents::by_public_id(conn, public_id)?;
-            if row.state != expected {
-                return Err(wrong_state());
-            }
-            crate::incidents::set_removed(conn, &row, reason, at)?;
-        }
+        // Erased, and federated as its deletion: it cannot come back.
         TargetType::Corroboration => {
             let row = crate::incidents::corroboration_by_public_id(conn, public_id)?;
             if reason.is_none() || row.state != "published" {
@@ -328,22 +318,12 @@ pub fn set_content_removed(
             }
             crate::incidents::remove_corroboration(conn, &row, at)?;
         }
-        TargetType::Comment => {
-            let row = crate::comments::by_public_id(conn, public_id)?;
-            if row.state != expected {
+        _ => {
+            let row = crate::content::find(conn, target_type, public_id)?;
+            if row.state() != expected {
                 return Err(wrong_state());
             }
-            crate::comments::set_removed(conn, &row, reason, at)?;
-        }
-        TargetType::Fact => {
-            let row = crate::facts::by_public_id(conn, public_id)?;
-            if row.state != expected {
-                return Err(wrong_state());
-            }
-            crate::facts::set_removed(conn, &row, reason, at)?;
-        }
-        TargetType::Account => {
-            return Err(DbError::WrongState("an account is suspended, not removed"));
+            crate::content::set_removed(conn, row.as_ref(), reason, at)?;
         }
     }
     let action = if reason.is_some() {
@@ -430,37 +410,15 @@ fn hide_while_suspended(
     suspend: bool,
     at: NaiveDateTime,
 ) -> Result<(), DbError> {
-    use crate::schema::reviews;
     let (from, reason) = if suspend {
         ("published", Some(SUSPENDED_REASON))
     } else {
         ("removed", None)
     };
-    let hidden_by_suspension =
-        |removed_reason: Option<&str>| suspend || removed_reason == Some(SUSPENDED_REASON);
-    let held: Vec<crate::reviews::ReviewRow> = reviews::table
-        .filter(reviews::author_id.eq(user_id))
-        .filter(reviews::state.eq(from))
-        .select(crate::reviews::ReviewRow::as_select())
-        .load(conn)?;
-    for row in held {
-        if hidden_by_suspension(row.removed_reason.as_deref()) {
-            crate::reviews::mark_removed(conn, &row, reason, at)?;
-        }
-    }
-    for row in crate::incidents::list_by_author(conn, user_id)? {
-        if row.state == from && hidden_by_suspension(row.removed_reason.as_deref()) {
-            crate::incidents::mark_removed(conn, &row, reason, at)?;
-        }
-    }
-    for row in crate::comments::by_author(conn, user_id)? {
-        if row.state == from && hidden_by_suspension(row.removed_reason.as_deref()) {
-            crate::comments::mark_removed(conn, &row, reason, at)?;
-        }
-    }
-    for row in crate::facts::by_author(conn, user_id)? {
-        if row.state == from && hidden_by_suspension(row.removed_reason.as_deref()) {
-            crate::facts::mark_removed(conn, &row, reason)?;
+    for row in crate::content::by_local_author(conn, user_id)? {
+        let hidden_by_suspension = suspend || row.removed_reason() == Some(SUSPENDED_REASON);
+        if row.state() == from && hidden_by_suspension {
+            row.mark_removed(conn, reason, at)?;
         }
     }
     Ok(())
@@ -515,79 +473,12 @@ pub struct Held {
 /// The content `target` names: a public id here, or (with `://`) a copy's ActivityPub id.
 /// `NotFound` when there is none; accounts are no content.
 pub fn held(conn: &mut DbConn, target_type: TargetType, target: &str) -> Result<Held, DbError> {
-    let by_ap_id = target.contains("://");
-    let missing = || DbError::NotFound;
-    Ok(match target_type {
-        TargetType::Review => {
-            let row = if by_ap_id {
-                crate::reviews::by_ap_id(conn, target)?.ok_or_else(missing)?
-            } else {
-                crate::reviews::by_public_id(conn, target)?
-            };
-            Held {
-                published: row.state == "published",
-                public_id: row.public_id,
-                author_id: row.author_id,
-                ap_id: row.ap_id,
-                remote_author: row.remote_author,
-            }
-        }
-        TargetType::Incident => {
-            let row = if by_ap_id {
-                crate::incidents::by_ap_id(conn, target)?.ok_or_else(missing)?
-            } else {
-                crate::incidents::by_public_id(conn, target)?
-            };
-            Held {
-                published: row.is_published(),
-                public_id: row.public_id,
-                author_id: row.author_id,
-                ap_id: row.ap_id,
-                remote_author: row.remote_author,
-            }
-        }
-        TargetType::Corroboration => {
-            let row = if by_ap_id {
-                crate::incidents::corroboration_by_ap_id(conn, target)?.ok_or_else(missing)?
-            } else {
-                crate::incidents::corroboration_by_public_id(conn, target)?
-            };
-            Held {
-                published: row.state == "published",
-                public_id: row.public_id,
-                author_id: row.author_id,
-                ap_id: row.ap_id,
-                remote_author: row.remote_author,
-            }
-        }
-        TargetType::Comment => {
-            let row = if by_ap_id {
-                crate::comments::by_ap_id(conn, target)?.ok_or_else(missing)?
-            } else {
-                crate::comments::by_public_id(conn, target)?
-            };
-            Held {
-                published: row.is_published(),
-                public_id: row.public_id,
-                author_id: row.author_id,
-                ap_id: row.ap_id,
-                remote_author: row.remote_author,
-            }
-        }
-        TargetType::Fact => {
-            let row = if by_ap_id {
-                crate::facts::by_ap_id(conn, target)?.ok_or_else(missing)?
-            } else {
-                crate::facts::by_public_id(conn, target)?
-            };
-            Held {
-                published: row.is_published(),
-                public_id: row.public_id,
-                author_id: row.author_id,
-                ap_id: row.ap_id,
-                remote_author: row.remote_author,
-            }
-        }
-        TargetType::Account => return Err(DbError::NotFound),
+    let row = crate::content::find(conn, target_type, target)?;
+    Ok(Held {
+        public_id: row.public_id().to_owned(),
+        author_id: row.author_id(),
+        ap_id: row.ap_id().map(str::to_owned),
+        remote_author: row.remote_author().map(str::to_owned),
+        published: row.is_published(),
     })
 }

@@ -377,22 +377,6 @@ pub fn delete(conn: &mut DbConn, current: &ReviewRow, at: NaiveDateTime) -> Resu
     Ok(())
 }
 
-/// Removes (with a reason) or restores a published review: moderation, not deletion.
-pub fn set_removed(
-    conn: &mut DbConn,
-    current: &ReviewRow,
-    removed_reason: Option<&str>,
-    at: NaiveDateTime,
-) -> Result<ReviewRow, DbError> {
-    let row = mark_removed(conn, current, removed_reason, at)?;
-    let kind = match removed_reason {
-        Some(_) => EventKind::Remove,
-        None => EventKind::Restore,
-    };
-    federate(conn, &row, kind, at)?;
-    Ok(row)
-}
-
 /// `set_removed` without federating it: for what a suspension hides here, which other
 /// instances learn of from the suspension itself.
 pub(crate) fn mark_removed(
@@ -417,6 +401,15 @@ pub(crate) fn mark_removed(
         .map_err(stale_as("review"))?;
     stats::refresh(conn, row.requester_pk, at)?;
     Ok(row)
+}
+
+/// Every review a local account wrote, in any state.
+pub fn by_author(conn: &mut DbConn, author_id: i64) -> Result<Vec<ReviewRow>, DbError> {
+    Ok(reviews::table
+        .filter(reviews::author_id.eq(author_id))
+        .order(reviews::id)
+        .select(ReviewRow::as_select())
+        .load(conn)?)
 }
 
 /// Another instance's reviews by one author held here, for removals that instance makes of

@@ -379,26 +379,6 @@ impl ContentKind for ApubComment {
 super::federated_object!(ApubComment, CommentNote);
 
 impl HeldCopy for CommentRow {
-    fn target_type(&self) -> &'static str {
-        "comment"
-    }
-
-    fn remote_author(&self) -> Option<&str> {
-        self.remote_author.as_deref()
-    }
-
-    fn public_id(&self) -> &str {
-        &self.public_id
-    }
-
-    fn ap_id(&self) -> Option<&str> {
-        self.ap_id.as_deref()
-    }
-
-    fn state(&self) -> &str {
-        &self.state
-    }
-
     fn delete_copy(&self, conn: &mut DbConn, at: NaiveDateTime) -> Result<(), DbError> {
         let ap_id = self.ap_id.as_deref().unwrap_or_default();
         if let Some(row) = comments::delete_remote(conn, ap_id, at)?
@@ -407,15 +387,6 @@ impl HeldCopy for CommentRow {
             pass_on(conn, ObjectType::Comment, &row.public_id, at)?;
         }
         Ok(())
-    }
-
-    fn set_removed(
-        &self,
-        conn: &mut DbConn,
-        reason: Option<&str>,
-        at: NaiveDateTime,
-    ) -> Result<(), DbError> {
-        comments::mark_removed(conn, self, reason, at)
     }
 }
 

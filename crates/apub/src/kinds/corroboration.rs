@@ -245,26 +245,6 @@ impl ContentKind for ApubCorroboration {
 super::federated_object!(ApubCorroboration, CorroborationNote);
 
 impl HeldCopy for CorroborationRow {
-    fn target_type(&self) -> &'static str {
-        "corroboration"
-    }
-
-    fn remote_author(&self) -> Option<&str> {
-        self.remote_author.as_deref()
-    }
-
-    fn public_id(&self) -> &str {
-        &self.public_id
-    }
-
-    fn ap_id(&self) -> Option<&str> {
-        self.ap_id.as_deref()
-    }
-
-    fn state(&self) -> &str {
-        &self.state
-    }
-
     fn delete_copy(&self, conn: &mut DbConn, at: NaiveDateTime) -> Result<(), DbError> {
         let ap_id = self.ap_id.as_deref().unwrap_or_default();
         if let Some(row) = incidents::delete_remote_corroboration(conn, ap_id)?
@@ -276,9 +256,9 @@ impl HeldCopy for CorroborationRow {
         Ok(())
     }
 
-    /// Left as it is: its home sends a corroboration's removal as its deletion, and an
-    /// erased corroboration could not come back when a suspension is lifted.
-    fn set_removed(
+    /// Left as it is: its home sends a corroboration's removal as its deletion, and an erased
+    /// corroboration could not come back when a suspension is lifted.
+    fn apply_removal(
         &self,
         _conn: &mut DbConn,
         _reason: Option<&str>,

@@ -186,37 +186,8 @@ impl ContentKind for ApubFact {
 super::federated_object!(ApubFact, FactNote);
 
 impl HeldCopy for FactRow {
-    fn target_type(&self) -> &'static str {
-        "fact"
-    }
-
-    fn remote_author(&self) -> Option<&str> {
-        self.remote_author.as_deref()
-    }
-
-    fn public_id(&self) -> &str {
-        &self.public_id
-    }
-
-    fn ap_id(&self) -> Option<&str> {
-        self.ap_id.as_deref()
-    }
-
-    fn state(&self) -> &str {
-        &self.state
-    }
-
     fn delete_copy(&self, conn: &mut DbConn, _at: NaiveDateTime) -> Result<(), DbError> {
         facts::delete_remote(conn, self.ap_id.as_deref().unwrap_or_default()).map(drop)
-    }
-
-    fn set_removed(
-        &self,
-        conn: &mut DbConn,
-        reason: Option<&str>,
-        _at: NaiveDateTime,
-    ) -> Result<(), DbError> {
-        facts::mark_removed(conn, self, reason)
     }
 }
 

@@ -236,37 +236,8 @@ impl ContentKind for ApubIncident {
 super::federated_object!(ApubIncident, ContentPage);
 
 impl HeldCopy for IncidentRow {
-    fn target_type(&self) -> &'static str {
-        "incident"
-    }
-
-    fn remote_author(&self) -> Option<&str> {
-        self.remote_author.as_deref()
-    }
-
-    fn public_id(&self) -> &str {
-        &self.public_id
-    }
-
-    fn ap_id(&self) -> Option<&str> {
-        self.ap_id.as_deref()
-    }
-
-    fn state(&self) -> &str {
-        &self.state
-    }
-
     fn delete_copy(&self, conn: &mut DbConn, at: NaiveDateTime) -> Result<(), DbError> {
         incidents::delete_remote(conn, self.ap_id.as_deref().unwrap_or_default(), at).map(drop)
-    }
-
-    fn set_removed(
-        &self,
-        conn: &mut DbConn,
-        reason: Option<&str>,
-        at: NaiveDateTime,
-    ) -> Result<(), DbError> {
-        incidents::set_removed(conn, self, reason, at).map(drop)
     }
 }
 

@@ -160,25 +160,20 @@ where
 }
 
 /// A copy of another instance's content, as its home's deletions and removals reach it.
-pub(crate) trait HeldCopy: Send {
-    /// What the modlog calls it.
-    fn target_type(&self) -> &'static str;
-    fn remote_author(&self) -> Option<&str>;
-    fn public_id(&self) -> &str;
-    fn ap_id(&self) -> Option<&str>;
-    fn state(&self) -> &str;
-
+pub(crate) trait HeldCopy: picket_db::content::Content {
     /// Its home deleted it: it leaves nothing but its tombstone (and, for a reply to one of
     /// ours, the event by which our followers hear it went).
     fn delete_copy(&self, conn: &mut DbConn, at: NaiveDateTime) -> Result<(), DbError>;
 
     /// Its home removed it (`reason`) or restored it (`None`).
-    fn set_removed(
+    fn apply_removal(
         &self,
         conn: &mut DbConn,
         reason: Option<&str>,
         at: NaiveDateTime,
-    ) -> Result<(), DbError>;
+    ) -> Result<(), DbError> {
+        self.mark_removed(conn, reason, at)
+    }
 }
 
 type CopyById = fn(&mut DbConn, &str) -> Result<Option<Box<dyn HeldCopy>>, DbError>;

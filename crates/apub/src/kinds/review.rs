@@ -215,37 +215,8 @@ impl ContentKind for ApubReview {
 super::federated_object!(ApubReview, ContentPage);
 
 impl HeldCopy for ReviewRow {
-    fn target_type(&self) -> &'static str {
-        "review"
-    }
-
-    fn remote_author(&self) -> Option<&str> {
-        self.remote_author.as_deref()
-    }
-
-    fn public_id(&self) -> &str {
-        &self.public_id
-    }
-
-    fn ap_id(&self) -> Option<&str> {
-        self.ap_id.as_deref()
-    }
-
-    fn state(&self) -> &str {
-        &self.state
-    }
-
     fn delete_copy(&self, conn: &mut DbConn, at: NaiveDateTime) -> Result<(), DbError> {
         reviews::delete_remote(conn, self.ap_id.as_deref().unwrap_or_default(), at).map(drop)
-    }
-
-    fn set_removed(
-        &self,
-        conn: &mut DbConn,
-        reason: Option<&str>,
-        at: NaiveDateTime,
-    ) -> Result<(), DbError> {
-        reviews::set_removed(conn, self, reason, at).map(drop)
     }
 }
 
