@@ -289,13 +289,8 @@ pub(crate) async fn flagged(data: &ApubData, flag: Flag) -> Result<(), ApubError
             let path = data.local_path(id)?;
             let (kind, rest) = path.split_once('/')?;
             let target_type = match kind {
-                "reviews" => TargetType::Review,
-                "incidents" => TargetType::Incident,
-                "corroborations" => TargetType::Corroboration,
-                "comments" => TargetType::Comment,
-                "facts" => TargetType::Fact,
                 "u" => TargetType::Account,
-                _ => return None,
+                collection => crate::kinds::reported(collection)?,
             };
             Some((target_type, rest.to_owned()))
         })

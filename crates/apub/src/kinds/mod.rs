@@ -21,6 +21,7 @@ use activitypub_federation::config::Data;
 use activitypub_federation::protocol::verification::verify_domains_match;
 use activitypub_federation::traits::Object;
 use chrono::NaiveDateTime;
+use picket_core::moderation::TargetType;
 use picket_core::platform::Platform;
 use picket_db::events::ObjectType;
 use picket_db::requesters::RequesterRow;
@@ -157,6 +158,20 @@ where
 {
     K::verify(&json, id, data).await?;
     K::store(data, activity_id, json).await
+}
+
+/// What a report of a local object under `collection` is about. (A campaign is not reported:
+/// it says only what the workers who signed it say.)
+pub(crate) fn reported(collection: &str) -> Option<TargetType> {
+    [
+        (ApubReview::COLLECTION, TargetType::Review),
+        (ApubIncident::COLLECTION, TargetType::Incident),
+        (ApubCorroboration::COLLECTION, TargetType::Corroboration),
+        (ApubComment::COLLECTION, TargetType::Comment),
+        (ApubFact::COLLECTION, TargetType::Fact),
+    ]
+    .into_iter()
+    .find_map(|(known, target)| (known == collection).then_some(target))
 }
 
 /// A copy of another instance's content, as its home's deletions and removals reach it.
