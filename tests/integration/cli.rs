@@ -367,6 +367,7 @@ fn every_subcommand_has_help() {
         vec!["admin", "follow", "--help"],
         vec!["admin", "unfollow", "--help"],
         vec!["admin", "revoke-sessions", "--help"],
+        vec!["admin", "move-domain", "--help"],
     ] {
         let output = picket_output(picket(dir.path()).args(&args));
         let stdout = String::from_utf8_lossy(&output.stdout);
@@ -380,4 +381,117 @@ fn every_subcommand_has_help() {
         String::from_utf8_lossy(&migrate.stderr)
     );
     assert!(dir.path().join("data/picket.db").exists());
+}
+
+/// `--data-dir` and `--public-url` mean the same for every command, and the public URL an
+/// instance was first served under is kept: a command given none uses it (a follow from the
+/// command line is signed as the instance its peers know), and a start under another URL is
+/// refused with both named, until the instance is moved on purpose.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instance_options_are_the_same_for_every_command() {
+    use crate::federation::{domain, eventually, federating, follows};
+    use picket_db::delivery::Direction;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("collective");
+    let port = free_port();
+    let url = format!("http://localhost:{port}/");
+    let federating_env = |command: &mut std::process::Command| {
+        command
+            .env("PICKET_FEDERATION_ALLOW_LOOPBACK", "true")
+            .env("PICKET_LOG_FILTER", "error");
+    };
+    let mut first = picket(dir.path());
+    first
+        .arg("--data-dir")
+        .arg(&data)
+        .arg("--public-url")
+        .arg(&url);
+    federating_env(&mut first);
+    let mut a = ServeProcess::spawn(&mut first, port);
+    a.wait_healthy().await;
+
+    // Options after the subcommand, beside the running server.
+    let mut create = picket(dir.path());
+    create
+        .args(["admin", "create-user", "bob", "--data-dir"])
+        .arg(&data);
+    let output = create
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            child
+                .stdin
+                .take()
+                .expect("stdin")
+                .write_all(b"a long worker password\n")?;
+            child.wait_with_output()
+        })
+        .expect("run create-user");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    let peer = federating(TestBackend::Sqlite).await;
+    let mut follow = picket(dir.path());
+    follow
+        .args(["admin", "follow", &format!("instance@{}", domain(&peer))])
+        .arg("--data-dir")
+        .arg(&data);
+    federating_env(&mut follow);
+    let output = picket_output(&mut follow);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let actor = format!("{url}actor");
+    eventually(
+        "the peer accepts the follow, from the URL the instance was served under",
+        || {
+            let found = follows(&peer, Direction::Inbound)
+                .iter()
+                .any(|f| f.remote_actor == actor && f.is_accepted());
+            async move { found }
+        },
+    )
+    .await;
+    assert!(
+        !dir.path().join("data").exists(),
+        "nothing went to the default ./data"
+    );
+    let (status, output) = a.terminate();
+    assert!(status.success(), "{status}: {output}");
+
+    let refused = picket_output(
+        picket(dir.path())
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(&data)
+            .args(["--public-url", "https://elsewhere.example/"]),
+    );
+    assert_one_line_failure(
+        &refused,
+        &[&url, "https://elsewhere.example/", "move-domain"],
+    );
+    let moved = picket_output(
+        picket(dir.path())
+            .args([
+                "admin",
+                "move-domain",
+                "https://elsewhere.example/",
+                "--data-dir",
+            ])
+            .arg(&data),
+    );
+    let said = String::from_utf8_lossy(&moved.stderr);
+    assert!(moved.status.success(), "{said}");
+    assert!(said.contains(&url), "names the old URL: {said}");
+    let kept = picket_db::Db::open(&data.join("picket.db").to_string_lossy(), 1)
+        .expect("open")
+        .with_conn(picket_db::settings::public_url)
+        .expect("read");
+    assert_eq!(kept.as_deref(), Some("https://elsewhere.example/"));
+    peer.stop().await;
 }

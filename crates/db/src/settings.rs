@@ -10,6 +10,8 @@ pub const NAME: &str = "name";
 pub const DESCRIPTION: &str = "description";
 pub const RULES: &str = "rules";
 pub const REGISTRATION: &str = "registration";
+/// The public URL the instance was first served under: other instances know it by its URLs.
+pub const PUBLIC_URL: &str = "public_url";
 
 /// What admins set; `None` where they set nothing (the config file's value, or none, applies).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -56,4 +58,13 @@ pub fn set(
             .execute(conn)?;
     }
     Ok(())
+}
+
+/// The public URL kept since the instance was first served under one, if it was.
+pub fn public_url(conn: &mut DbConn) -> Result<Option<String>, DbError> {
+    Ok(instance_settings::table
+        .find(PUBLIC_URL)
+        .select(instance_settings::value)
+        .first(conn)
+        .optional()?)
 }

@@ -112,7 +112,8 @@ pub fn instances(config: &Config) -> anyhow::Result<Vec<String>> {
 /// sent by the running server's delivery worker.
 pub async fn follow(config: &Config, target: &str) -> anyhow::Result<url::Url> {
     let db = open_database_async(config).await?;
-    let federation = crate::federation(config, db, config.public_url()).await?;
+    let public_url = crate::instance_url(config, &db, config.server.listen.port()).await?;
+    let federation = crate::federation(config, db, public_url).await?;
     Ok(
         picket_apub::follow(&federation.to_request_data(), LocalActor::Instance, target)
             .await?
@@ -123,7 +124,8 @@ pub async fn follow(config: &Config, target: &str) -> anyhow::Result<url::Url> {
 /// Stops following, as `picket admin unfollow` does: an `Undo(Follow)` is queued.
 pub async fn unfollow(config: &Config, target: &str) -> anyhow::Result<()> {
     let db = open_database_async(config).await?;
-    let federation = crate::federation(config, db, config.public_url()).await?;
+    let public_url = crate::instance_url(config, &db, config.server.listen.port()).await?;
+    let federation = crate::federation(config, db, public_url).await?;
     Ok(picket_apub::unfollow(&federation.to_request_data(), LocalActor::Instance, target).await?)
 }
 
@@ -271,4 +273,27 @@ pub fn revoke_sessions(config: &Config, username: Option<&str>) -> anyhow::Resul
             })
         }
     }
+}
+
+/// Changes the public URL kept in the database (`picket admin move-domain`); returns the old
+/// one. Nothing is rewritten: what other instances hold keeps the old URLs.
+pub fn move_domain(config: &Config, new_url: &url::Url) -> anyhow::Result<String> {
+    if !matches!(new_url.scheme(), "http" | "https") || new_url.host_str().is_none() {
+        anyhow::bail!(
+            "the new public URL must be an http or https URL with a host, got `{new_url}`"
+        );
+    }
+    let db = crate::open_database(config)?;
+    let new = new_url.to_string();
+    let old = db.with_conn(move |conn| {
+        let old = picket_db::settings::public_url(conn)?;
+        picket_db::settings::set(
+            conn,
+            picket_db::settings::PUBLIC_URL,
+            Some(&new),
+            picket_db::models::now(),
+        )?;
+        Ok(old)
+    })?;
+    Ok(old.unwrap_or_else(|| config.public_url().to_string()))
 }

@@ -79,6 +79,48 @@ pub fn open_database(config: &Config) -> anyhow::Result<Db> {
         .with_context(|| format!("cannot open database {}", redact_url(&url)))
 }
 
+/// The instance's public URL. One given (flag, environment or config file) is kept in the
+/// database the first time and must match the kept one after: other instances know this one by
+/// its URLs, so a start under another refuses instead of quietly becoming a stranger to them
+/// (`picket admin move-domain` changes it on purpose). Given none, the kept one is used, else
+/// `http://localhost:<port>` (a trial on one machine, not kept).
+pub async fn instance_url(config: &Config, db: &Db, port: u16) -> anyhow::Result<url::Url> {
+    let kept = db
+        .run(picket_db::settings::public_url)
+        .await
+        .context("cannot read the public URL kept in the database")?;
+    let Some(given) = config.server.public_url.clone() else {
+        return match kept {
+            Some(kept) => url::Url::parse(&kept).with_context(|| {
+                format!("the public URL kept in the database, `{kept}`, is no URL")
+            }),
+            None => Ok(config.public_url_at(port)),
+        };
+    };
+    match kept {
+        Some(kept) if kept != given.as_str() => anyhow::bail!(
+            "this instance's database was first served as {kept}, and other instances know it \
+             by that URL; the public URL given now is {given}. Give --public-url {kept} (or \
+             none), or if the instance really moved run `picket admin move-domain {given}`"
+        ),
+        Some(_) => {}
+        None => {
+            let keep = given.to_string();
+            db.run(move |conn| {
+                picket_db::settings::set(
+                    conn,
+                    picket_db::settings::PUBLIC_URL,
+                    Some(&keep),
+                    picket_db::models::now(),
+                )
+            })
+            .await
+            .context("cannot keep the public URL in the database")?;
+        }
+    }
+    Ok(given)
+}
+
 /// Creates `dir` (and missing parents) with the data directory itself readable by the service
 /// user only: it holds every account's data, whatever the umask of whoever started the server.
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {
@@ -238,7 +280,7 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
     let addr = listener
         .local_addr()
         .context("cannot read the bound address")?;
-    let public_url = config.public_url_at(addr.port());
+    let public_url = instance_url(config, &db, addr.port()).await?;
     let days = |n: u32| Duration::from_secs(u64::from(n) * 86_400);
     let settings = Settings {
         registration: config.accounts.registration,

@@ -17,6 +17,15 @@ struct Cli {
     #[arg(long, global = true, value_name = "PATH", env = "PICKET_CONFIG")]
     config: Option<PathBuf>,
 
+    /// Directory for the SQLite database, for every command [config: server.data_dir, env: PICKET_SERVER_DATA_DIR].
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+
+    /// Public URL of this instance, for every command. Kept in the database the first time;
+    /// commands given none use the kept one [config: server.public_url, env: PICKET_SERVER_PUBLIC_URL].
+    #[arg(long, global = true, value_name = "URL")]
+    public_url: Option<url::Url>,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -28,12 +37,6 @@ enum Command {
         /// Address and port to listen on [config: server.listen, env: PICKET_SERVER_LISTEN].
         #[arg(long, value_name = "ADDR:PORT")]
         listen: Option<std::net::SocketAddr>,
-        /// Directory for the SQLite database [config: server.data_dir, env: PICKET_SERVER_DATA_DIR].
-        #[arg(long, value_name = "DIR")]
-        data_dir: Option<PathBuf>,
-        /// Public URL of this instance [config: server.public_url, env: PICKET_SERVER_PUBLIC_URL].
-        #[arg(long, value_name = "URL")]
-        public_url: Option<url::Url>,
     },
     /// Apply pending database migrations and exit.
     Migrate {
@@ -127,6 +130,12 @@ enum AdminCommand {
         #[arg(long)]
         reason: String,
     },
+    /// Change the public URL kept in the database, for an instance that moved to a new domain.
+    /// Other instances know it by its old URLs: follows from there must be made again.
+    MoveDomain {
+        /// The new public URL (https://… in production).
+        new_url: url::Url,
+    },
     /// End every session and API token of an account, or of all accounts when none is named
     /// (after a suspected leak): everyone affected must sign in again.
     RevokeSessions {
@@ -208,23 +217,29 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     let mut config = load_config(&cli)?;
+    // The same instance options for every command: what `serve` runs on, the admin commands
+    // change.
+    if let Some(dir) = cli.data_dir {
+        config.server.data_dir = dir;
+    }
+    if let Some(url) = cli.public_url {
+        config.server.public_url = Some(url);
+    }
     init_tracing(&config)?;
     match cli.command {
-        Command::Serve {
-            listen,
-            data_dir,
-            public_url,
-        } => {
+        Command::Serve { listen } => {
             if let Some(listen) = listen {
                 config.server.listen = listen;
             }
-            if let Some(dir) = data_dir {
-                config.server.data_dir = dir;
-            }
-            if let Some(url) = public_url {
-                config.server.public_url = Some(url);
-            }
             runtime()?.block_on(serve(config))
+        }
+        Command::Admin(AdminCommand::MoveDomain { new_url }) => {
+            let old = admin::move_domain(&config, &new_url)?;
+            eprintln!(
+                "this instance's public URL is now {new_url} (it was {old}). Other instances \
+                 still know it by {old}: its followers there must follow it again at the new URL."
+            );
+            Ok(())
         }
         Command::Migrate { revert_last } => {
             let db = picket_server::open_database(&config)?;
