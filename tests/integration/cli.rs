@@ -368,6 +368,8 @@ fn every_subcommand_has_help() {
         vec!["admin", "unfollow", "--help"],
         vec!["admin", "revoke-sessions", "--help"],
         vec!["admin", "move-domain", "--help"],
+        vec!["backup", "--help"],
+        vec!["restore", "--help"],
     ] {
         let output = picket_output(picket(dir.path()).args(&args));
         let stdout = String::from_utf8_lossy(&output.stdout);
@@ -494,4 +496,162 @@ async fn instance_options_are_the_same_for_every_command() {
         .expect("read");
     assert_eq!(kept.as_deref(), Some("https://elsewhere.example/"));
     peer.stop().await;
+}
+
+/// The instance actor as peers see it: its id and public key.
+async fn instance_actor(base: &str) -> (String, String) {
+    let actor: serde_json::Value = crate::support::http()
+        .get(format!("{base}/actor"))
+        .header("accept", "application/activity+json")
+        .send()
+        .await
+        .expect("fetch the actor")
+        .json()
+        .await
+        .expect("actor json");
+    let id = actor["id"].as_str().expect("id").to_owned();
+    let key = actor["publicKey"]["publicKeyPem"]
+        .as_str()
+        .expect("key")
+        .to_owned();
+    (id, key)
+}
+
+async fn logs_in(base: &str, username: &str, password: &str) -> StatusCode {
+    crate::support::http()
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"username": username, "password": password}))
+        .send()
+        .await
+        .expect("login")
+        .status()
+}
+
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .map(|m| m.permissions().mode() & 0o777)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// A backup taken while the server writes is private and complete: restored into an empty data
+/// directory, the instance comes back under its URL with its keys and accounts. A backup never
+/// overwrites a file and a restore never goes over a data directory in use.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sqlite_backup_taken_while_serving_restores_the_same_instance() {
+    let old = tempfile::tempdir().expect("tempdir");
+    let new = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let mut first = picket(old.path());
+    first.args(["--public-url", &format!("http://localhost:{port}/")]);
+    let mut server = ServeProcess::spawn(&mut first, port);
+    server.wait_healthy().await;
+    create_user(old.path(), "alice", "a long worker password");
+    assert_eq!(
+        logs_in(&server.base(), "alice", "a long worker password").await,
+        StatusCode::OK
+    );
+    let before = instance_actor(&server.base()).await;
+
+    let file = new.path().join("picket-backup.db");
+    let backup = picket_output(picket(old.path()).arg("backup").arg(&file));
+    let said = String::from_utf8_lossy(&backup.stderr);
+    assert!(backup.status.success(), "{said}");
+    assert!(said.contains("keep it private"), "{said}");
+    assert_eq!(mode(&file), 0o600, "the backup holds keys: owner only");
+    let again = picket_output(picket(old.path()).arg("backup").arg(&file));
+    assert_one_line_failure(&again, &["exists", "never overwrites"]);
+    let (status, output) = server.terminate();
+    assert!(status.success(), "{status}: {output}");
+
+    let over = picket_output(picket(old.path()).arg("restore").arg(&file));
+    assert_one_line_failure(&over, &["not empty"]);
+    let not_a_backup = new.path().join("notes.txt");
+    std::fs::write(&not_a_backup, "these are not the rows you want\n").expect("write");
+    let wrong = picket_output(
+        picket(new.path())
+            .args(["restore", "--data-dir", "elsewhere"])
+            .arg(&not_a_backup),
+    );
+    assert_one_line_failure(&wrong, &["not a SQLite backup"]);
+
+    let restore = picket_output(picket(new.path()).arg("restore").arg(&file));
+    let said = String::from_utf8_lossy(&restore.stderr);
+    assert!(restore.status.success(), "{said}");
+    assert!(said.contains("restored 1 accounts"), "{said}");
+    assert_eq!(mode(&new.path().join("data/picket.db")), 0o600);
+    // Another port, no --public-url: the URL it was served under came back with it.
+    let mut restored = ServeProcess::spawn(&mut picket(new.path()), free_port());
+    restored.wait_healthy().await;
+    assert_eq!(instance_actor(&restored.base()).await, before);
+    assert_eq!(
+        logs_in(&restored.base(), "alice", "a long worker password").await,
+        StatusCode::OK
+    );
+    let (status, output) = restored.terminate();
+    assert!(status.success(), "{status}: {output}");
+}
+
+/// The same drill on PostgreSQL, through `pg_dump` and `pg_restore`, into an empty database only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_postgres_backup_restores_into_an_empty_database_only() {
+    let old = TestDb::new(TestBackend::Postgres);
+    let new = TestDb::new(TestBackend::Postgres);
+    let with_db = |db: &TestDb| {
+        let mut command = picket(db.dir());
+        command.env("DATABASE_URL", db.url());
+        command
+    };
+    let port = free_port();
+    let mut first = with_db(&old);
+    first.args(["--public-url", &format!("http://localhost:{port}/")]);
+    let mut server = ServeProcess::spawn(&mut first, port);
+    server.wait_healthy().await;
+    let mut create = with_db(&old);
+    let output = create
+        .args(["admin", "create-user", "alice"])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            child
+                .stdin
+                .take()
+                .expect("stdin")
+                .write_all(b"a long worker password\n")?;
+            child.wait_with_output()
+        })
+        .expect("run create-user");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let before = instance_actor(&server.base()).await;
+    let file = new.dir().join("picket.dump");
+    let backup = picket_output(with_db(&old).arg("backup").arg(&file));
+    assert!(
+        backup.status.success(),
+        "{}",
+        String::from_utf8_lossy(&backup.stderr)
+    );
+    assert_eq!(mode(&file), 0o600);
+    let (status, output) = server.terminate();
+    assert!(status.success(), "{status}: {output}");
+
+    let over = picket_output(with_db(&old).arg("restore").arg(&file));
+    assert_one_line_failure(&over, &["already has tables"]);
+    let restore = picket_output(with_db(&new).arg("restore").arg(&file));
+    let said = String::from_utf8_lossy(&restore.stderr);
+    assert!(restore.status.success(), "{said}");
+    assert!(said.contains("restored 1 accounts"), "{said}");
+    let mut restored = ServeProcess::spawn(&mut with_db(&new), free_port());
+    restored.wait_healthy().await;
+    assert_eq!(instance_actor(&restored.base()).await, before);
+    assert_eq!(
+        logs_in(&restored.base(), "alice", "a long worker password").await,
+        StatusCode::OK
+    );
+    let (status, output) = restored.terminate();
+    assert!(status.success(), "{status}: {output}");
 }

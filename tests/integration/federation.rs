@@ -13,7 +13,13 @@ use crate::support::{Client, ServeProcess, TestServer, assert_error, free_port, 
 pub(crate) const PASSWORD: &str = "correct horse battery";
 
 pub(crate) async fn federating(backend: TestBackend) -> TestServer {
-    TestServer::start(backend, |c| c.federation.allow_loopback = true).await
+    // A delivery that fails once (a loaded runner, a busy SQLite) is retried within seconds,
+    // not after the production minute that would outlast every `eventually`.
+    TestServer::start(backend, |c| {
+        c.federation.allow_loopback = true;
+        c.federation.retry_first_seconds = 1;
+    })
+    .await
 }
 
 pub(crate) fn domain(server: &TestServer) -> String {
@@ -601,6 +607,14 @@ async fn workers_follow_feeds_and_workers_on_other_instances(backend: TestBacken
         alice.post("/api/v1/reviews", review(100, 600)).await.0,
         StatusCode::CREATED
     );
+    // Handled before anyone follows, so only the next review goes to the followers.
+    let a_db = a.db.open();
+    eventually("A has handled the first review's event", || async {
+        a_db.with_conn(|conn| picket_db::events::pending(conn, chrono::NaiveDateTime::MAX, 1))
+            .expect("events")
+            .is_empty()
+    })
+    .await;
 
     let bob = b.signed_in("bob", PASSWORD).await;
     let feed = format!("mturk.{}@{}", RID.to_lowercase(), domain(&a));

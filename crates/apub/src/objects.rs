@@ -331,15 +331,15 @@ impl PicketObject {
 pub(crate) fn addresses<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Vec<Url>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Addresses {
-        One(Url),
-        Many(Vec<Url>),
-    }
-    Ok(match Addresses::deserialize(deserializer)? {
-        Addresses::One(url) => vec![url],
-        Addresses::Many(urls) => urls,
+    // Servers send one address, a list, `null`, or lists with entries that are no URL (a bare
+    // "as:Public"): an activity is not refused for its addressing, its unusable entries are
+    // dropped, and nothing is granted by an address that could not be read.
+    let value = Option::<Value>::deserialize(deserializer)?;
+    let one = |value: &Value| value.as_str().and_then(|s| Url::parse(s).ok());
+    Ok(match value {
+        Some(Value::Array(items)) => items.iter().filter_map(one).collect(),
+        Some(item) => one(&item).into_iter().collect(),
+        None => Vec::new(),
     })
 }
 
@@ -360,7 +360,33 @@ pub(crate) fn origin(url: &Url) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{plain_text, without_leading_mentions};
+    use super::{addresses, plain_text, without_leading_mentions};
+
+    #[test]
+    fn addressing_of_any_shape_is_read_and_never_refuses_an_activity() {
+        #[derive(serde::Deserialize)]
+        struct Addressed {
+            #[serde(default, deserialize_with = "addresses")]
+            cc: Vec<url::Url>,
+        }
+        let read = |json: &str| -> Vec<String> {
+            serde_json::from_str::<Addressed>(json)
+                .expect("read")
+                .cc
+                .iter()
+                .map(ToString::to_string)
+                .collect()
+        };
+        let public = "https://www.w3.org/ns/activitystreams#Public";
+        assert_eq!(read(&format!(r#"{{"cc":"{public}"}}"#)), [public]);
+        assert_eq!(
+            read(&format!(r#"{{"cc":["{public}","no url",7,null]}}"#)),
+            [public]
+        );
+        assert!(read(r#"{"cc":null}"#).is_empty());
+        assert!(read(r#"{"cc":{"id":"x"}}"#).is_empty());
+        assert!(read("{}").is_empty());
+    }
 
     #[test]
     fn html_becomes_plain_text() {

@@ -24,6 +24,7 @@ macro_rules! counted {
 }
 
 pub mod actors;
+pub mod backup;
 pub mod campaigns;
 pub mod comments;
 mod conn;

@@ -1,6 +1,7 @@
 //! The server as a library: start an instance from a `Config` and stop it again, so the binary and the tests start instances the same way.
 
 pub mod admin;
+pub mod backup;
 pub mod config;
 pub mod http;
 
@@ -123,7 +124,7 @@ pub async fn instance_url(config: &Config, db: &Db, port: u16) -> anyhow::Result
 
 /// Creates `dir` (and missing parents) with the data directory itself readable by the service
 /// user only: it holds every account's data, whatever the umask of whoever started the server.
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+pub(crate) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::DirBuilderExt;
     if dir.is_dir() {
         return Ok(());

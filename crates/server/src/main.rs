@@ -44,6 +44,18 @@ enum Command {
         #[arg(long)]
         revert_last: bool,
     },
+    /// Write a consistent snapshot of the instance's database (keys included) to FILE, safe while
+    /// the server runs (SQLite: VACUUM INTO; PostgreSQL: pg_dump, which must be installed).
+    Backup {
+        /// Where to write it; an existing file is never overwritten.
+        file: PathBuf,
+    },
+    /// Restore a backup into an empty data directory (SQLite) or an empty database
+    /// (DATABASE_URL), so the instance comes back with its keys and federates as before.
+    Restore {
+        /// A file written by `picket backup`.
+        file: PathBuf,
+    },
     /// Administration tasks.
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -232,6 +244,25 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 config.server.listen = listen;
             }
             runtime()?.block_on(serve(config))
+        }
+        Command::Backup { file } => {
+            let written = picket_server::backup::backup(&config, &file)?;
+            eprintln!(
+                "wrote a snapshot of the database ({} bytes) to {}; keep it private, it holds every account and the instance's keys",
+                written.bytes,
+                written.file.display()
+            );
+            Ok(())
+        }
+        Command::Restore { file } => {
+            let restored = picket_server::backup::restore(&config, &file)?;
+            eprintln!(
+                "restored {} accounts and {} actor keys from {}; start it with `picket serve` and the same options",
+                restored.accounts,
+                restored.keys,
+                file.display()
+            );
+            Ok(())
         }
         Command::Admin(AdminCommand::MoveDomain { new_url }) => {
             let old = admin::move_domain(&config, &new_url)?;
