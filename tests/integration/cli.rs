@@ -239,7 +239,12 @@ async fn admin_creates_users_from_stdin_and_invites() {
 
 /// Runs `picket admin create-user NAME` with the password on standard input.
 fn create_user(dir: &std::path::Path, name: &str, password: &str) {
-    let mut create = picket(dir)
+    create_user_with(&mut picket(dir), name, password);
+}
+
+/// `create_user` through a prepared command (another database, other options).
+fn create_user_with(command: &mut std::process::Command, name: &str, password: &str) {
+    let mut create = command
         .args(["admin", "create-user", name])
         .stdin(Stdio::piped())
         .stderr(Stdio::piped())
@@ -607,26 +612,7 @@ async fn a_postgres_backup_restores_into_an_empty_database_only() {
     first.args(["--public-url", &format!("http://localhost:{port}/")]);
     let mut server = ServeProcess::spawn(&mut first, port);
     server.wait_healthy().await;
-    let mut create = with_db(&old);
-    let output = create
-        .args(["admin", "create-user", "alice"])
-        .stdin(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .and_then(|mut child| {
-            child
-                .stdin
-                .take()
-                .expect("stdin")
-                .write_all(b"a long worker password\n")?;
-            child.wait_with_output()
-        })
-        .expect("run create-user");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    create_user_with(&mut with_db(&old), "alice", "a long worker password");
     let before = instance_actor(&server.base()).await;
     let file = new.dir().join("picket.dump");
     let backup = picket_output(with_db(&old).arg("backup").arg(&file));
