@@ -332,6 +332,17 @@ where
     }
 }
 
+/// Waits until `server` has turned every federation event into deliveries.
+pub(crate) async fn events_handled(server: &TestServer, what: &str) {
+    let db = server.db.open();
+    eventually(what, || async {
+        db.with_conn(|conn| picket_db::events::pending(conn, chrono::NaiveDateTime::MAX, 1))
+            .expect("events")
+            .is_empty()
+    })
+    .await;
+}
+
 pub(crate) fn follows(
     server: &TestServer,
     direction: Direction,
@@ -431,13 +442,7 @@ async fn instances_follow_accept_and_unfollow(backend: TestBackend) {
         bea.post("/api/v1/reviews", review(100, 60)).await.0,
         StatusCode::CREATED
     );
-    let b_db = b.db.open();
-    eventually("B has handled the review's event", || async {
-        b_db.with_conn(|conn| picket_db::events::pending(conn, chrono::NaiveDateTime::MAX, 1))
-            .expect("events")
-            .is_empty()
-    })
-    .await;
+    events_handled(&b, "B has handled the review's event").await;
     assert_eq!(
         delivery_counts(&b),
         [("delivered".to_owned(), 1)],
@@ -608,13 +613,7 @@ async fn workers_follow_feeds_and_workers_on_other_instances(backend: TestBacken
         StatusCode::CREATED
     );
     // Handled before anyone follows, so only the next review goes to the followers.
-    let a_db = a.db.open();
-    eventually("A has handled the first review's event", || async {
-        a_db.with_conn(|conn| picket_db::events::pending(conn, chrono::NaiveDateTime::MAX, 1))
-            .expect("events")
-            .is_empty()
-    })
-    .await;
+    events_handled(&a, "A has handled the first review's event").await;
 
     let bob = b.signed_in("bob", PASSWORD).await;
     let feed = format!("mturk.{}@{}", RID.to_lowercase(), domain(&a));
