@@ -247,6 +247,7 @@ async fn an_instance_fetches_and_stores_another_instances_actor(backend: TestBac
                     mode: Default::default(),
                     limits: picket_apub::FederationLimits::new(1_000_000),
                     http: picket_apub::http::Outgoing::new(allow_loopback).expect("client"),
+                    metrics: Default::default(),
                 },
                 FederationSettings { allow_loopback },
             )
@@ -707,6 +708,7 @@ pub(crate) async fn signing_as(
             mode: Default::default(),
             limits: picket_apub::FederationLimits::new(1_000_000),
             http: picket_apub::http::Outgoing::new(true).expect("client"),
+            metrics: Default::default(),
         },
         FederationSettings {
             allow_loopback: true,

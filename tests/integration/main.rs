@@ -17,6 +17,7 @@ mod federated_incidents;
 mod federation;
 mod incidents;
 mod moderation;
+mod operations;
 mod pages;
 mod privacy;
 mod reviews;

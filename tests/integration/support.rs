@@ -72,6 +72,11 @@ impl TestServer {
         anonymous.login(name, password).await
     }
 
+    /// Where the instance serves its metrics, when `metrics.listen` was set.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.running.as_ref().and_then(Running::metrics_addr)
+    }
+
     pub async fn stop(mut self) {
         if let Some(running) = self.running.take() {
             running.shutdown().await.expect("clean shutdown");

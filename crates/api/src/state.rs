@@ -9,6 +9,7 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
 use picket_core::accounts::RegistrationMode;
 use picket_db::Db;
+use picket_metrics::Limit;
 use tokio::sync::Semaphore;
 
 use crate::error::ApiError;
@@ -71,6 +72,8 @@ pub struct AppState {
     local_instance: Arc<str>,
     /// Follows on other servers; `None` where federation is not plugged in.
     remote: Option<Arc<dyn crate::Remote>>,
+    /// The instance's metrics (limit hits are counted here).
+    pub metrics: picket_metrics::Metrics,
 }
 
 impl std::fmt::Debug for AppState {
@@ -94,6 +97,7 @@ impl AppState {
             )
             .into(),
             remote: None,
+            metrics: picket_metrics::Metrics::new(),
             login_limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
             write_limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(
                 NonZeroU32::new(settings.writes_per_minute).unwrap_or(NonZeroU32::MIN),
@@ -114,6 +118,12 @@ impl AppState {
         self
     }
 
+    /// The same state, counting into the instance's `metrics`.
+    pub fn with_metrics(mut self, metrics: picket_metrics::Metrics) -> AppState {
+        self.metrics = metrics;
+        self
+    }
+
     pub fn remote(&self) -> Result<&dyn crate::Remote, ApiError> {
         self.remote.as_deref().ok_or_else(|| {
             ApiError::new(
@@ -130,25 +140,33 @@ impl AppState {
         self.evict_now_and_then();
         self.login_limiter
             .check_key(&username.to_owned())
-            .map_err(|not_until| {
-                ApiError::too_many_requests(not_until.wait_time_from(DefaultClock::default().now()))
-            })
+            .map_err(|not_until| self.refused(Limit::Login, &not_until))
     }
 
     /// Counts one write (a review, incident, corroboration or report) by account `user`;
     /// refuses with 429 and `Retry-After` once its quota is spent.
     pub fn check_write_quota(&self, user: i64) -> Result<(), ApiError> {
         self.evict_now_and_then();
-        self.write_limiter.check_key(&user).map_err(|not_until| {
-            ApiError::too_many_requests(not_until.wait_time_from(DefaultClock::default().now()))
-        })
+        self.write_limiter
+            .check_key(&user)
+            .map_err(|not_until| self.refused(Limit::Write, &not_until))
     }
 
     /// Counts one registration against the instance's quota; 429 with `Retry-After` once spent.
     pub fn check_registration_quota(&self) -> Result<(), ApiError> {
-        self.registration_limiter.check().map_err(|not_until| {
-            ApiError::too_many_requests(not_until.wait_time_from(DefaultClock::default().now()))
-        })
+        self.registration_limiter
+            .check()
+            .map_err(|not_until| self.refused(Limit::Registration, &not_until))
+    }
+
+    /// The 429 for a spent quota, counted in the metrics.
+    fn refused(
+        &self,
+        limit: Limit,
+        not_until: &governor::NotUntil<<DefaultClock as Clock>::Instant>,
+    ) -> ApiError {
+        self.metrics.limit_hit(limit);
+        ApiError::too_many_requests(not_until.wait_time_from(DefaultClock::default().now()))
     }
 
     /// The keyed limiters keep one entry per key ever seen; every `EVICT_EVERY` checks, entries

@@ -105,6 +105,28 @@ impl ApubError {
     }
 }
 
+impl ApubError {
+    /// How the metrics count an inbox post that failed with this error.
+    pub fn inbox_outcome(&self) -> picket_metrics::InboxOutcome {
+        use picket_metrics::InboxOutcome;
+        match self {
+            ApubError::Forbidden(_) => InboxOutcome::Refused,
+            ApubError::TooMany(_) | ApubError::Backoff(_) => InboxOutcome::RateLimited,
+            ApubError::BadRequest(_)
+            | ApubError::Invalid(_)
+            | ApubError::TooLarge(_)
+            | ApubError::Signature(_)
+            | ApubError::NotFound(_)
+            | ApubError::Federation(_)
+            | ApubError::Db(DbError::WrongState(_) | DbError::NotFound) => InboxOutcome::Invalid,
+            ApubError::Unreachable(_)
+            | ApubError::Deadline
+            | ApubError::Db(DbError::Unavailable(_) | DbError::Stale(_)) => InboxOutcome::Deferred,
+            _ => InboxOutcome::Error,
+        }
+    }
+}
+
 impl IntoResponse for ApubError {
     fn into_response(self) -> Response {
         let (status, code) = match &self {

@@ -45,6 +45,8 @@ pub struct ApubData {
     pub limits: std::sync::Arc<FederationLimits>,
     /// The one client every outgoing request goes through.
     pub http: http::Outgoing,
+    /// The instance's metrics: inbox activities and deliveries are counted here.
+    pub metrics: picket_metrics::Metrics,
 }
 
 /// Counts inbox posts per remote instance.

@@ -200,6 +200,27 @@ pub const MAX_INBOX_BYTES: usize = 256 * 1024;
 /// activity once. A signature that fails with a stored key refetches the key once (rate
 /// limited), for actors that rotated theirs.
 async fn inbox(data: Data<ApubData>, request: Request) -> Result<StatusCode, ApubError> {
+    let mut kind = None;
+    let result = apply_posted(&data, request, &mut kind).await;
+    let outcome = match &result {
+        Ok(_) => picket_metrics::InboxOutcome::Accepted,
+        Err(error) => {
+            if matches!(error, ApubError::TooMany(_)) {
+                data.metrics.limit_hit(picket_metrics::Limit::Inbox);
+            }
+            error.inbox_outcome()
+        }
+    };
+    data.metrics.inbox_activity(kind.as_deref(), outcome);
+    result
+}
+
+/// The inbox's work; `kind` is set to the activity's `type` as soon as it is read.
+async fn apply_posted(
+    data: &Data<ApubData>,
+    request: Request,
+    kind: &mut Option<String>,
+) -> Result<StatusCode, ApubError> {
     let (parts, body) = request.into_parts();
     let bytes = axum::body::to_bytes(body, MAX_INBOX_BYTES)
         .await
@@ -210,9 +231,12 @@ async fn inbox(data: Data<ApubData>, request: Request) -> Result<StatusCode, Apu
     #[derive(Deserialize)]
     struct Claimed {
         actor: Url,
+        #[serde(rename = "type")]
+        kind: Option<String>,
     }
-    let Claimed { actor } = serde_json::from_slice::<Claimed>(&bytes)
+    let Claimed { actor, kind: sent } = serde_json::from_slice::<Claimed>(&bytes)
         .map_err(|_| ApubError::BadRequest("the body is not an activity with an actor".into()))?;
+    *kind = sent;
     data.check_peer(&actor).await?;
     // Nothing is fetched for a post whose signature could not be the actor's: no signature, a
     // key on another host, too little signed, another instance's Host, or a stale date.
@@ -235,13 +259,13 @@ async fn inbox(data: Data<ApubData>, request: Request) -> Result<StatusCode, Apu
         parts.uri.clone(),
     );
     let received = tokio::time::timeout(data.delivery.inbox_deadline, async {
-        match receive(&data, Request::from_parts(parts, Body::from(bytes.clone()))).await {
+        match receive(data, Request::from_parts(parts, Body::from(bytes.clone()))).await {
             Err(ApubError::Federation(
                 activitypub_federation::error::Error::ActivitySignatureInvalid,
             )) if known && data.may_refetch_key(&actor) => {
                 // Perhaps the actor rotated its key: fetch it afresh once, then verify again.
                 ObjectId::<ApubActor>::from(actor.clone())
-                    .dereference_forced(&data)
+                    .dereference_forced(data)
                     .await?;
                 // A key that changes is worth a line: rotations are rare, takeovers rarer.
                 tracing::info!(%actor, "refetched an actor after its signature failed");
@@ -249,7 +273,7 @@ async fn inbox(data: Data<ApubData>, request: Request) -> Result<StatusCode, Apu
                 *again.headers_mut() = headers;
                 *again.method_mut() = method;
                 *again.uri_mut() = uri;
-                receive(&data, again).await
+                receive(data, again).await
             }
             other => other,
         }

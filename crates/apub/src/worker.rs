@@ -8,6 +8,7 @@ use activitypub_federation::traits::Activity;
 use picket_db::Backend;
 use picket_db::delivery::{self, Claimed, PeerState};
 use picket_db::models::now;
+use picket_metrics::DeliveryOutcome;
 use serde::Serialize;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -90,12 +91,14 @@ async fn deliver(data: &Data<ApubData>, claimed: Claimed) -> Result<(), ApubErro
         data.db
             .run(move |conn| delivery::mark_failed_attempt(conn, id, &message, None, true))
             .await?;
+        data.metrics.delivery(DeliveryOutcome::Dropped);
         return Ok(());
     }
     let outcome = send(data, &claimed).await;
     let host = delivery::host_of(&claimed.inbox).to_owned();
     match outcome {
         Ok(()) => {
+            data.metrics.delivery(DeliveryOutcome::Delivered);
             let revived = data
                 .db
                 .tx(move |conn| {
@@ -131,9 +134,15 @@ async fn deliver(data: &Data<ApubData>, claimed: Claimed) -> Result<(), ApubErro
                         _ => (Some(at + probe), false),
                     };
                     delivery::mark_failed_attempt(conn, id, &message, retry_at, counted)?;
-                    Ok(peer)
+                    Ok((peer, retry_at.is_some()))
                 })
                 .await?;
+            let (peer, retrying) = peer;
+            data.metrics.delivery(if retrying {
+                DeliveryOutcome::Failed
+            } else {
+                DeliveryOutcome::Dropped
+            });
             if peer == PeerState::BecameUnreachable {
                 tracing::warn!(
                     host = delivery::host_of(&claimed.inbox),

@@ -1,6 +1,7 @@
 //! Connections and the pool: one connection type over SQLite or PostgreSQL, chosen by URL, and the only place that runs blocking database work off the async executor.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use scheduled_thread_pool::ScheduledThreadPool;
@@ -117,6 +118,24 @@ pub struct Db {
     /// The pool's one helper thread, which opens connections in the background; ours, so that
     /// `quiesce` can wait for it.
     helper: Arc<ScheduledThreadPool>,
+    waits: Arc<PoolWaits>,
+}
+
+/// Checkouts that found every connection busy, and the time they waited: what says the pool
+/// is too small.
+#[derive(Debug, Default)]
+struct PoolWaits {
+    count: AtomicU64,
+    micros: AtomicU64,
+}
+
+/// The pool's figures for the metrics.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PoolStats {
+    pub connections: u32,
+    pub in_use: u32,
+    pub waits: u64,
+    pub wait_seconds: f64,
 }
 
 impl std::fmt::Debug for Db {
@@ -173,6 +192,7 @@ impl Db {
             pool,
             backend,
             helper,
+            waits: Arc::default(),
         })
     }
 
@@ -188,6 +208,38 @@ impl Db {
         let _ = finished.recv_timeout(Duration::from_secs(10));
     }
 
+    /// Connections open and busy, and the waits for one so far.
+    pub fn pool_stats(&self) -> PoolStats {
+        let state = self.pool.state();
+        #[allow(clippy::cast_precision_loss)]
+        let wait_seconds = self.waits.micros.load(Ordering::Relaxed) as f64 / 1e6;
+        PoolStats {
+            connections: state.connections,
+            in_use: state.connections.saturating_sub(state.idle_connections),
+            waits: self.waits.count.load(Ordering::Relaxed),
+            wait_seconds,
+        }
+    }
+
+    /// A connection from the pool, counting the checkout as a wait when every one was busy.
+    fn checkout(
+        pool: &r2d2::Pool<Manager>,
+        waits: &PoolWaits,
+    ) -> Result<r2d2::PooledConnection<Manager>, DbError> {
+        let state = pool.state();
+        if state.connections.saturating_sub(state.idle_connections) < pool.max_size() {
+            return Ok(pool.get()?);
+        }
+        let started = std::time::Instant::now();
+        let conn = pool.get();
+        waits.count.fetch_add(1, Ordering::Relaxed);
+        waits.micros.fetch_add(
+            u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
+        Ok(conn?)
+    }
+
     /// Which engine this database runs on.
     pub fn backend(&self) -> Backend {
         self.backend
@@ -199,9 +251,9 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&mut DbConn) -> Result<T, DbError> + Send + 'static,
     {
-        let pool = self.pool.clone();
+        let (pool, waits) = (self.pool.clone(), Arc::clone(&self.waits));
         tokio::task::spawn_blocking(move || {
-            let mut conn = pool.get()?;
+            let mut conn = Db::checkout(&pool, &waits)?;
             f(&mut conn)
         })
         .await
@@ -213,7 +265,7 @@ impl Db {
         &self,
         f: impl FnOnce(&mut DbConn) -> Result<T, DbError>,
     ) -> Result<T, DbError> {
-        let mut conn = self.pool.get()?;
+        let mut conn = Db::checkout(&self.pool, &self.waits)?;
         f(&mut conn)
     }
 
@@ -222,7 +274,7 @@ impl Db {
         &self,
         f: impl FnOnce(&mut DbConn) -> Result<T, DbError>,
     ) -> Result<T, DbError> {
-        let mut conn = self.pool.get()?;
+        let mut conn = Db::checkout(&self.pool, &self.waits)?;
         let conn: &mut DbConn = &mut conn;
         conn.transaction(f)
     }

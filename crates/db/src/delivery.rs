@@ -405,6 +405,19 @@ pub fn peer_answered(conn: &mut DbConn, host: &str, at: NaiveDateTime) -> Result
     Ok(true)
 }
 
+/// Deliveries waiting to be sent, and when the activity of the oldest of them was written:
+/// whether delivery keeps up.
+pub fn backlog(conn: &mut DbConn) -> Result<(i64, Option<NaiveDateTime>), DbError> {
+    Ok(deliveries::table
+        .inner_join(outbox::table)
+        .filter(deliveries::state.eq(PENDING))
+        .select((
+            diesel::dsl::count_star(),
+            diesel::dsl::min(outbox::created_at),
+        ))
+        .first(conn)?)
+}
+
 /// How many deliveries are in each state: what tests and operators check progress by.
 pub fn counts(conn: &mut DbConn) -> Result<Vec<(String, i64)>, DbError> {
     Ok(deliveries::table

@@ -49,5 +49,5 @@ pub mod stats;
 pub mod totp;
 pub mod users;
 
-pub use conn::{Backend, Db, DbConn, savepoint, sqlite_path};
+pub use conn::{Backend, Db, DbConn, PoolStats, savepoint, sqlite_path};
 pub use error::DbError;

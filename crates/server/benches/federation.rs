@@ -63,6 +63,7 @@ async fn inbox_throughput(backend: TestBackend) {
             mode: Default::default(),
             limits: picket_apub::FederationLimits::new(1_000_000),
             http: picket_apub::http::Outgoing::new(true).expect("client"),
+            metrics: Default::default(),
         },
         FederationSettings {
             allow_loopback: true,

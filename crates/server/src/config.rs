@@ -24,6 +24,7 @@ pub struct Config {
     pub moderation: ModerationConfig,
     pub limits: LimitsConfig,
     pub log: LogConfig,
+    pub metrics: MetricsConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -209,11 +210,32 @@ pub struct LogConfig {
     /// A `tracing` filter, e.g. `info` or `picket=debug,info`. The default keeps
     /// `activitypub_federation` at `warn`.
     pub filter: String,
+    /// `text` (one readable line per event) or `json` (one JSON object per line, for log
+    /// shippers). Colours appear only on a terminal, and never when `NO_COLOR` is set.
+    pub format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// Address and port of a separate listener serving Prometheus metrics at `/metrics`; unset
+    /// (the default), there are none. Keep it on loopback or a private network: never the
+    /// public address.
+    pub listen: Option<SocketAddr>,
 }
 
 impl Default for LogConfig {
     fn default() -> Self {
         LogConfig {
+            format: LogFormat::Text,
             // The federation library logs every URL it fetches at info: other servers' URLs
             // and, through them, what workers follow. Keep it to warnings unless asked.
             filter: "info,activitypub_federation=warn".into(),
@@ -239,6 +261,7 @@ const SECTIONS: &[&str] = &[
     "moderation",
     "limits",
     "log",
+    "metrics",
 ];
 
 impl Config {
@@ -336,6 +359,14 @@ impl Config {
         if federation.list_refresh_seconds == 0 {
             return Err(ConfigError(format!(
                 "{origin}: key `federation.list_refresh_seconds`: must be at least 1"
+            )));
+        }
+        if let Some(metrics) = self.metrics.listen
+            && metrics == self.server.listen
+            && metrics.port() != 0
+        {
+            return Err(ConfigError(format!(
+                "{origin}: key `metrics.listen`: must differ from `server.listen` ({metrics}): metrics are never served on the public listener"
             )));
         }
         if self.database.pool_size == 0 {

@@ -132,3 +132,72 @@ pub async fn serve(
     connections.shutdown().await;
     Ok(())
 }
+
+/// Counts and times every request that matched a route, under its route template
+/// (`/requesters/{id}`): never the path itself, which would carry usernames and ids.
+pub fn measured(app: Router, metrics: picket_metrics::Metrics) -> Router {
+    app.route_layer(axum::middleware::from_fn(
+        move |request: Request, next: Next| {
+            let metrics = metrics.clone();
+            async move {
+                let route = request
+                    .extensions()
+                    .get::<axum::extract::MatchedPath>()
+                    .map(|path| path.as_str().to_owned());
+                let method = request.method().clone();
+                let started = std::time::Instant::now();
+                let response = next.run(request).await;
+                metrics.http_request(
+                    route.as_deref(),
+                    method.as_str(),
+                    response.status().as_u16(),
+                    started.elapsed(),
+                );
+                response
+            }
+        },
+    ))
+}
+
+/// The metrics listener's one route: `/metrics` in Prometheus' text format, with the delivery
+/// backlog and the pool's figures read at scrape time.
+pub fn metrics_app(db: picket_db::Db, metrics: picket_metrics::Metrics) -> Router {
+    Router::new().route(
+        "/metrics",
+        axum::routing::get(move || {
+            let (db, metrics) = (db.clone(), metrics.clone());
+            async move {
+                let backlog = db.run(picket_db::delivery::backlog).await;
+                let pool = db.pool_stats();
+                let (queue_depth, oldest) = match backlog {
+                    Ok(backlog) => backlog,
+                    Err(error) => {
+                        tracing::warn!(%error, "metrics: cannot read the delivery backlog");
+                        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+                    }
+                };
+                let oldest_pending_seconds = oldest.map_or(0.0, |at| {
+                    #[allow(clippy::cast_precision_loss)]
+                    let ms = (picket_db::models::now() - at).num_milliseconds().max(0) as f64;
+                    ms / 1000.0
+                });
+                let text = metrics.render(&picket_metrics::Snapshot {
+                    queue_depth: u64::try_from(queue_depth).unwrap_or(0),
+                    oldest_pending_seconds,
+                    pool_size: pool.connections.into(),
+                    pool_in_use: pool.in_use.into(),
+                    pool_waits: pool.waits,
+                    pool_wait_seconds: pool.wait_seconds,
+                });
+                (
+                    [(
+                        axum::http::header::CONTENT_TYPE,
+                        "text/plain; version=0.0.4; charset=utf-8",
+                    )],
+                    text,
+                )
+                    .into_response()
+            }
+        }),
+    )
+}

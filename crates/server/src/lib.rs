@@ -29,6 +29,11 @@ pub struct Running {
     delivery: JoinHandle<()>,
     lists: JoinHandle<()>,
     db: Db,
+    metrics: Option<(
+        SocketAddr,
+        oneshot::Sender<()>,
+        JoinHandle<std::io::Result<()>>,
+    )>,
 }
 
 impl Running {
@@ -37,12 +42,21 @@ impl Running {
         self.addr
     }
 
+    /// The metrics listener's address, when `metrics.listen` is set.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().map(|(addr, ..)| *addr)
+    }
+
     /// Stops accepting connections, lets in-flight requests finish (for at most
     /// `server.shutdown_timeout_seconds`), and waits for the server to end.
     /// Deliveries in flight finish or are left to their lease: nothing queued is lost.
     pub async fn shutdown(self) -> anyhow::Result<()> {
         let _ = self.stop.send(());
         self.task.await.context("server task failed")??;
+        if let Some((_, stop, task)) = self.metrics {
+            let _ = stop.send(());
+            task.await.context("metrics listener failed")??;
+        }
         let _ = self.stop_delivery.send(true);
         self.delivery.await.context("delivery worker failed")?;
         self.lists.await.context("domain list refresher failed")?;
@@ -205,6 +219,7 @@ pub async fn federation(
             limits: picket_apub::FederationLimits::new(config.limits.inbox_per_minute),
             http: picket_apub::http::Outgoing::new(config.federation.allow_loopback)
                 .context("cannot build the outgoing HTTP client")?,
+            metrics: picket_metrics::Metrics::new(),
         },
         FederationSettings {
             allow_loopback: config.federation.allow_loopback,
@@ -305,18 +320,51 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         Duration::from_secs(config.federation.list_refresh_seconds.into()),
         delivery_stopped.clone(),
     );
+    let metrics = federation.metrics.clone();
+    // Bound before anything runs, so a taken port fails the start rather than a scrape.
+    let metrics_listener = match config.metrics.listen {
+        Some(listen) => Some(
+            tokio::net::TcpListener::bind(listen)
+                .await
+                .with_context(|| format!("cannot listen for metrics on {listen}"))?,
+        ),
+        None => None,
+    };
     let delivery = picket_apub::worker::spawn(federation.clone(), delivery_stopped);
-    let state = AppState::new(db, settings)
-        .with_remote(std::sync::Arc::new(FederatedFollows(federation.clone())));
+    let state = AppState::new(db.clone(), settings)
+        .with_remote(std::sync::Arc::new(FederatedFollows(federation.clone())))
+        .with_metrics(metrics.clone());
     let limits = config.serve_limits();
     let app = http::bounded(
-        picket_api::router(
-            state.clone(),
-            picket_apub::router(federation),
-            picket_web::attach(state),
+        http::measured(
+            picket_api::router(
+                state.clone(),
+                picket_apub::router(federation),
+                picket_web::attach(state),
+            ),
+            metrics.clone(),
         ),
         limits,
     );
+    let metrics = match metrics_listener {
+        Some(listener) => {
+            let addr = listener
+                .local_addr()
+                .context("cannot read the metrics listener's address")?;
+            let (stop, stopped) = oneshot::channel::<()>();
+            let task = tokio::spawn(http::serve(
+                listener,
+                http::metrics_app(db, metrics),
+                limits,
+                async {
+                    let _ = stopped.await;
+                },
+            ));
+            tracing::info!(%addr, "metrics at /metrics");
+            Some((addr, stop, task))
+        }
+        None => None,
+    };
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(http::serve(listener, app, limits, async {
         let _ = stopped.await;
@@ -330,5 +378,6 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         delivery,
         lists,
         db: quiesce_on_stop,
+        metrics,
     })
 }

@@ -7,7 +7,8 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use picket_core::accounts::Role;
 use picket_server::admin::ListKind;
-use picket_server::{Config, admin, config::DEFAULT_CONFIG_PATH};
+use picket_server::config::{DEFAULT_CONFIG_PATH, LogFormat};
+use picket_server::{Config, admin};
 
 /// Picket: a federated, worker-run server for requester reviews and incident reports.
 #[derive(Debug, Parser)]
@@ -190,12 +191,24 @@ fn init_tracing(config: &Config) -> anyhow::Result<()> {
             config.log.filter
         )
     })?;
-    tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+        .with_writer(std::io::stderr);
+    match config.log.format {
+        // One object per line, no colour codes: what log shippers parse.
+        LogFormat::Json => builder.json().with_ansi(false).init(),
+        LogFormat::Text => builder
+            .with_ansi(colour(std::env::var_os("NO_COLOR").as_deref()))
+            .init(),
+    }
     Ok(())
+}
+
+/// Colours only on a terminal, and not when `NO_COLOR` is set to anything but empty
+/// (<https://no-color.org>).
+fn colour(no_color: Option<&std::ffi::OsStr>) -> bool {
+    no_color.is_none_or(std::ffi::OsStr::is_empty)
+        && std::io::IsTerminal::is_terminal(&std::io::stderr())
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
@@ -391,5 +404,16 @@ fn main() -> ExitCode {
             eprintln!("error: {error:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::OsStr;
+
+    #[test]
+    fn no_color_turns_colour_off_whatever_the_terminal() {
+        assert!(!super::colour(Some(OsStr::new("1"))));
+        assert!(!super::colour(Some(OsStr::new("yes"))));
     }
 }

@@ -1,0 +1,186 @@
+//! What an operator watches: the Prometheus metrics on their own listener, and logs a shipper can parse.
+
+use picket_core::accounts::Role;
+use picket_db::delivery::Direction;
+use picket_test_support::{TestBackend, TestDb, both_backends};
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::federation::{delivery_counts, domain, eventually, follows};
+use crate::support::{Client, ServeProcess, TestServer, free_port, http, picket};
+
+/// The value of the sample `name{labels}` in a Prometheus text page, if present.
+fn sample(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+}
+
+async fn scrape(server: &TestServer) -> String {
+    let addr = server.metrics_addr().expect("a metrics listener");
+    let response = http()
+        .get(format!("http://{addr}/metrics"))
+        .send()
+        .await
+        .expect("scrape");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .expect("type")
+            .starts_with("text/plain; version=0.0.4"),
+    );
+    response.text().await.expect("text")
+}
+
+/// A follows B and B accepts; a worker trips the login limit; then A's metrics tell all of it,
+/// under route templates and fixed labels only, and only on the metrics listener.
+async fn metrics_count_requests_federation_and_limits(backend: TestBackend) {
+    let a = TestServer::start(backend, |c| {
+        c.federation.allow_loopback = true;
+        c.federation.retry_first_seconds = 1;
+        c.accounts.login_attempts_per_minute = 1;
+        c.metrics.listen = Some(([127, 0, 0, 1], 0).into());
+    })
+    .await;
+    let b = crate::federation::federating(backend).await;
+    picket_server::admin::follow(&a.config, &format!("instance@{}", domain(&b)))
+        .await
+        .expect("follow B");
+    eventually("B accepts A", || async {
+        follows(&a, Direction::Outbound)
+            .first()
+            .is_some_and(|f| f.is_accepted())
+    })
+    .await;
+    eventually("A's Follow is delivered", || async {
+        delivery_counts(&a) == [("delivered".to_owned(), 1)]
+    })
+    .await;
+
+    a.create_user("rosa_p", Role::Worker, "a long enough password")
+        .await;
+    let client = Client::new(&a);
+    for _ in 0..2 {
+        client
+            .post(
+                "/api/v1/auth/login",
+                json!({"username": "rosa_p", "password": "not the password"}),
+            )
+            .await;
+    }
+    client.get("/requesters/A1B2C3D4E5F6G7").await;
+
+    let text = scrape(&a).await;
+    let expect = |series: &str, at_least: f64| {
+        let value = sample(&text, series).unwrap_or_else(|| panic!("no {series} in:\n{text}"));
+        assert!(
+            value >= at_least,
+            "{series} = {value}, expected ≥ {at_least}"
+        );
+    };
+    expect(r#"picket_deliveries_total{outcome="delivered"}"#, 1.0);
+    expect(
+        r#"picket_inbox_activities_total{type="Accept",outcome="accepted"}"#,
+        1.0,
+    );
+    expect(r#"picket_limit_hits_total{limit="login"}"#, 1.0);
+    expect(
+        r#"picket_http_requests_total{route="/api/v1/auth/login",method="POST",status="4xx"}"#,
+        2.0,
+    );
+    expect(
+        r#"picket_http_request_duration_seconds_count{route="/requesters/{rid}"}"#,
+        1.0,
+    );
+    expect("picket_delivery_queue_depth", 0.0);
+    expect("picket_delivery_oldest_pending_seconds", 0.0);
+    expect("picket_db_pool_connections", 1.0);
+    expect("picket_db_pool_in_use", 0.0);
+    expect("picket_db_pool_waits_total", 0.0);
+    for line in text
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    {
+        assert!(
+            line.starts_with("picket_"),
+            "a metric not named picket_*: {line}"
+        );
+    }
+    for private in ["rosa_p", "127.0.0.1", "localhost", "A1B2C3D4E5F6G7"] {
+        assert!(!text.contains(private), "{private} in the metrics:\n{text}");
+    }
+
+    // Never on the public listener.
+    let (status, _) = client.get("/metrics").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    a.stop().await;
+    b.stop().await;
+}
+
+/// A queued delivery to an instance that does not answer shows as backlog, with its age.
+async fn metrics_show_the_delivery_backlog(backend: TestBackend) {
+    let a = TestServer::start(backend, |c| {
+        c.federation.allow_loopback = true;
+        c.metrics.listen = Some(([127, 0, 0, 1], 0).into());
+    })
+    .await;
+    let dead = format!("http://localhost:{}", free_port());
+    crate::federation::add_follower(
+        &a,
+        &format!("{dead}/actor"),
+        "Application",
+        "actor",
+        "picket",
+    );
+    let worker = a.signed_in("ida_b", "a long enough password").await;
+    let (status, body) = worker
+        .post("/api/v1/reviews", crate::reviews::review(100, 60))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    eventually(
+        "the review's delivery is queued and has failed once",
+        || async {
+            let text = scrape(&a).await;
+            sample(&text, "picket_delivery_queue_depth") == Some(1.0)
+                && sample(&text, r#"picket_deliveries_total{outcome="failed"}"#) >= Some(1.0)
+        },
+    )
+    .await;
+    let text = scrape(&a).await;
+    assert!(
+        sample(&text, "picket_delivery_oldest_pending_seconds").is_some_and(|age| age > 0.0),
+        "{text}"
+    );
+    a.stop().await;
+}
+
+both_backends!(
+    metrics_count_requests_federation_and_limits,
+    metrics_show_the_delivery_backlog
+);
+
+/// `log.format = "json"`: every line `serve` writes is one JSON object with a level and a message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_logs_are_one_object_per_line() {
+    let db = TestDb::new(TestBackend::Sqlite);
+    let port = free_port();
+    let mut command = picket(db.dir());
+    command
+        .env("PICKET_LOG_FORMAT", "json")
+        .env("NO_COLOR", "1")
+        .arg("--data-dir")
+        .arg(db.dir());
+    let mut serving = ServeProcess::spawn(&mut command, port);
+    serving.wait_healthy().await;
+    let (status, output) = serving.terminate();
+    assert!(status.success(), "{output}");
+    let lines: Vec<&str> = output.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(lines.len() >= 2, "{output}");
+    for line in lines {
+        let event: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}"));
+        assert!(event["level"].is_string(), "{line}");
+        assert!(event["fields"]["message"].is_string(), "{line}");
+        assert!(!line.contains('\u{1b}'), "colour codes in {line}");
+    }
+}
