@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::federation::{delivery_counts, domain, eventually, follows};
-use crate::support::{Client, ServeProcess, TestServer, free_port, http, picket};
+use crate::support::{Client, ServeProcess, TestServer, free_port, http, picket, picket_output};
 
 /// The value of the sample `name{labels}` in a Prometheus text page, if present.
 fn sample(text: &str, series: &str) -> Option<f64> {
@@ -183,4 +183,99 @@ async fn json_logs_are_one_object_per_line() {
         assert!(event["fields"]["message"].is_string(), "{line}");
         assert!(!line.contains('\u{1b}'), "colour codes in {line}");
     }
+}
+
+fn doctor(command: &mut std::process::Command) -> (bool, String, String) {
+    let output = picket_output(command.arg("doctor"));
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn set_mode(path: &std::path::Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+}
+
+/// `picket doctor` beside a serving SQLite instance: all well (a localhost URL is only a
+/// warning), then a data directory others may read, then a stopped server, each a failure
+/// that says what to do, with a non-zero exit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_passes_a_served_instance_and_names_each_fix() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let mut serve = picket(dir.path());
+    serve.args(["--public-url", &format!("http://localhost:{port}/")]);
+    let mut server = ServeProcess::spawn(&mut serve, port);
+    server.wait_healthy().await;
+
+    let (ok, out, err) = doctor(&mut picket(dir.path()));
+    assert!(ok, "{out}{err}");
+    for line in [
+        "ok    database",
+        "ok    migrations",
+        "ok    data directory",
+        "warn  public URL",
+        "ok    reachable",
+        "ok    keys",
+        "ok    clock",
+        "ok    delivery",
+    ] {
+        assert!(out.contains(line), "no `{line}` in:\n{out}");
+    }
+    assert!(!out.contains("FAIL"), "{out}");
+
+    let data = dir.path().join("data");
+    set_mode(&data, 0o755);
+    let (ok, out, err) = doctor(&mut picket(dir.path()));
+    set_mode(&data, 0o700);
+    assert!(!ok, "{out}");
+    assert!(out.contains("FAIL  data directory"), "{out}");
+    assert!(out.contains("→ chmod 700 data"), "{out}");
+    assert!(err.contains("1 problem(s) found"), "{err}");
+
+    let (status, output) = server.terminate();
+    assert!(status.success(), "{output}");
+    let (ok, out, _) = doctor(&mut picket(dir.path()));
+    assert!(!ok, "{out}");
+    assert!(out.contains("FAIL  reachable"), "{out}");
+    assert!(out.contains("is `picket serve` running"), "{out}");
+
+    let (ok, out, _) = doctor(picket(dir.path()).args(["--public-url", "https://picket.example/"]));
+    assert!(!ok, "{out}");
+    assert!(out.contains("first served as"), "{out}");
+    assert!(out.contains("move-domain"), "{out}");
+}
+
+/// On PostgreSQL: an unmigrated database says to migrate; a migrated one that was never
+/// served says to start it (no key yet); an unreachable server says what to check.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_on_postgres_says_what_is_missing() {
+    let db = TestDb::new(TestBackend::Postgres);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let with_db = || {
+        let mut command = picket(dir.path());
+        command.env("DATABASE_URL", db.url());
+        command
+    };
+    let (ok, out, _) = doctor(&mut with_db());
+    assert!(!ok, "{out}");
+    assert!(out.contains("FAIL  migrations"), "{out}");
+    assert!(out.contains("picket migrate"), "{out}");
+
+    let migrated = picket_output(with_db().arg("migrate"));
+    assert!(migrated.status.success(), "{migrated:?}");
+    let (ok, out, _) = doctor(&mut with_db());
+    assert!(!ok, "{out}");
+    assert!(out.contains("ok    migrations"), "{out}");
+    assert!(out.contains("FAIL  keys"), "{out}");
+    assert!(out.contains("ok    clock"), "{out}");
+
+    let (ok, out, _) =
+        doctor(picket(dir.path()).env("DATABASE_URL", "postgres://postgres@127.0.0.1:1/nowhere"));
+    assert!(!ok, "{out}");
+    assert!(out.contains("FAIL  database"), "{out}");
+    assert!(out.contains("DATABASE_URL"), "{out}");
 }

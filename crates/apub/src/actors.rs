@@ -250,6 +250,19 @@ impl ApubActor {
     }
 }
 
+/// Whether a stored key pair can sign: its private key parses and the public key is that
+/// key's own (a mismatch would make every signature fail at the other end).
+pub fn key_pair_usable(keys: &KeyPair) -> bool {
+    use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey};
+    match (
+        rsa::RsaPrivateKey::from_pkcs8_pem(&keys.private_key_pem),
+        rsa::RsaPublicKey::from_public_key_pem(&keys.public_key_pem),
+    ) {
+        (Ok(private), Ok(public)) => rsa::RsaPublicKey::from(&private) == public,
+        _ => false,
+    }
+}
+
 /// A local actor's key pair: read, or made once (off the async threads: RSA-2048 generation
 /// takes a noticeable fraction of a second) and kept.
 async fn local_key(data: &ApubData, actor: &str) -> Result<KeyPair, ApubError> {

@@ -17,7 +17,7 @@ pub mod signature;
 pub mod worker;
 
 pub use activities::{InboxActivity, follow, unfollow};
-pub use actors::{ActorJson, ActorKind, ApubActor, INSTANCE_NAME, LocalActor};
+pub use actors::{ActorJson, ActorKind, ApubActor, INSTANCE_NAME, LocalActor, key_pair_usable};
 pub use error::ApubError;
 pub use objects::{ContentPage, CorroborationNote, PicketObject};
 pub use routes::{MAX_INBOX_BYTES, router};

@@ -165,6 +165,15 @@ impl Db {
     /// Connects, applies pending migrations and builds the pool. Fails at once, with the
     /// database's own message, when the first connection cannot be made.
     pub fn open(url: &str, pool_size: u32) -> Result<Db, DbError> {
+        Db::open_with(url, pool_size, true)
+    }
+
+    /// `open` without applying migrations: for checks that must change nothing (`picket doctor`).
+    pub fn open_unmigrated(url: &str, pool_size: u32) -> Result<Db, DbError> {
+        Db::open_with(url, pool_size, false)
+    }
+
+    fn open_with(url: &str, pool_size: u32, migrate: bool) -> Result<Db, DbError> {
         let backend = Backend::of_url(url);
         if backend == Backend::Sqlite && sqlite_path(url).is_empty() {
             return Err(DbError::BadUrl("empty SQLite path".into()));
@@ -174,7 +183,9 @@ impl Db {
             backend,
         };
         let mut first = manager.connect().map_err(unavailable)?;
-        crate::migrations::run_pending(&mut first)?;
+        if migrate {
+            crate::migrations::run_pending(&mut first)?;
+        }
         let helper = Arc::new(
             ScheduledThreadPool::builder()
                 .num_threads(1)

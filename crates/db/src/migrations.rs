@@ -23,6 +23,43 @@ pub fn run_pending(conn: &mut DbConn) -> Result<usize, DbError> {
     Ok(applied)
 }
 
+/// The versions of the migrations not yet applied, without applying them.
+pub fn pending(conn: &mut DbConn) -> Result<Vec<String>, DbError> {
+    fn versions<B: diesel::backend::Backend>(
+        conn: &mut impl MigrationHarness<B>,
+        source: EmbeddedMigrations,
+    ) -> Result<Vec<String>, DbError> {
+        Ok(conn
+            .pending_migrations(source)
+            .map_err(failed)?
+            .iter()
+            .map(|migration| migration.name().version().to_string())
+            .collect())
+    }
+    match conn {
+        DbConn::Sqlite(c) => versions(c, SQLITE),
+        DbConn::Pg(c) => versions(c, POSTGRES),
+    }
+}
+
+/// The database server's clock in UTC, where it has its own (PostgreSQL); SQLite has none.
+pub fn server_clock(conn: &mut DbConn) -> Result<Option<chrono::NaiveDateTime>, DbError> {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Now {
+        #[diesel(sql_type = diesel::sql_types::Timestamp)]
+        now: chrono::NaiveDateTime,
+    }
+    match conn {
+        DbConn::Sqlite(_) => Ok(None),
+        DbConn::Pg(c) => Ok(Some(
+            diesel::sql_query("SELECT (now() AT TIME ZONE 'UTC') AS now")
+                .get_result::<Now>(c)?
+                .now,
+        )),
+    }
+}
+
 /// Applies the next pending migration, if any; returns its version.
 pub fn run_next(conn: &mut DbConn) -> Result<Option<String>, DbError> {
     fn next<B: diesel::backend::Backend>(

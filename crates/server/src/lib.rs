@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod backup;
 pub mod config;
+pub mod doctor;
 pub mod http;
 
 use std::net::SocketAddr;

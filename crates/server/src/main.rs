@@ -57,6 +57,10 @@ enum Command {
         /// A file written by `picket backup`.
         file: PathBuf,
     },
+    /// Check the instance: database and migrations, data directory permissions, the public URL
+    /// as other instances reach it, keys, the clock and the delivery backlog. Exits non-zero
+    /// when something is wrong; nothing is changed.
+    Doctor,
     /// Administration tasks.
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -275,6 +279,22 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 restored.keys,
                 file.display()
             );
+            Ok(())
+        }
+        Command::Doctor => {
+            let findings = runtime()?.block_on(picket_server::doctor::run(&config));
+            #[allow(clippy::print_stdout)]
+            // the findings are the command's output
+            for finding in &findings {
+                println!("{}", finding.render());
+            }
+            let failed = findings
+                .iter()
+                .filter(|f| f.level == picket_server::doctor::Level::Fail)
+                .count();
+            if failed > 0 {
+                anyhow::bail!("{failed} problem(s) found: see above");
+            }
             Ok(())
         }
         Command::Admin(AdminCommand::MoveDomain { new_url }) => {
