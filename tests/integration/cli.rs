@@ -641,3 +641,108 @@ async fn a_postgres_backup_restores_into_an_empty_database_only() {
     let (status, output) = restored.terminate();
     assert!(status.success(), "{status}: {output}");
 }
+
+/// `picket migrate-db`: a served SQLite instance with accounts, a review, an incident and its
+/// corroboration, and 2,000 seeded reviews moves to an empty PostgreSQL database. Served from
+/// there it answers the same lookups, signs with the same key, lets the same people in, and
+/// gives new rows fresh ids; a second move into the now full database is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrate_db_moves_a_sqlite_instance_to_postgres_whole() {
+    use crate::reviews::{RID, review};
+    use crate::support::Client;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let mut first = picket(dir.path());
+    first.args(["--public-url", &format!("http://localhost:{port}/")]);
+    let mut server = ServeProcess::spawn(&mut first, port);
+    server.wait_healthy().await;
+    let password = "a long worker password";
+    create_user(dir.path(), "alice", password);
+    create_user(dir.path(), "bob", password);
+    let alice = Client::new_at(&server.base())
+        .login("alice", password)
+        .await;
+    let bob = Client::new_at(&server.base()).login("bob", password).await;
+    assert_eq!(
+        alice.post("/api/v1/reviews", review(100, 60)).await.0,
+        StatusCode::CREATED
+    );
+    let (status, incident) = alice
+        .post(
+            "/api/v1/incidents",
+            json!({"kind": "mass_rejection", "platform": "mturk", "requester_id": RID,
+                   "requester_name": "Acme Research", "happened_from": "2026-11-02",
+                   "description": "Every submission in the batch was rejected."}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{incident}");
+    let incident = incident["id"].as_str().expect("incident id").to_owned();
+    let corroborations = format!("/api/v1/incidents/{incident}/corroborations");
+    assert_eq!(
+        bob.post(&corroborations, json!({})).await.0,
+        StatusCode::CREATED
+    );
+    let sqlite = picket_db::Db::open(&dir.path().join("data/picket.db").to_string_lossy(), 1)
+        .expect("open the served database");
+    sqlite
+        .with_conn(|conn| picket_test_support::seed::seed(conn, 200, 2_000, 7))
+        .expect("seed");
+    drop(sqlite);
+    let lookup = format!("/requesters?rids={RID},ASEED0000000001,ASEED0000000199");
+    let answers = |base: String| {
+        let (lookup, incident) = (lookup.clone(), format!("/api/v1/incidents/{incident}"));
+        async move {
+            let client = Client::new_at(&base);
+            let (s1, requesters) = client.get(&lookup).await;
+            let (s2, incident) = client.get(&incident).await;
+            assert_eq!((s1, s2), (StatusCode::OK, StatusCode::OK));
+            (requesters, incident)
+        }
+    };
+    let before = answers(server.base()).await;
+    let actor = instance_actor(&server.base()).await;
+    let (status, output) = server.terminate();
+    assert!(status.success(), "{status}: {output}");
+
+    let pg = TestDb::new(TestBackend::Postgres);
+    let moved = picket_output(picket(dir.path()).args(["migrate-db", "--to", pg.url()]));
+    let said = String::from_utf8_lossy(&moved.stderr);
+    assert!(moved.status.success(), "{said}");
+    assert!(said.contains("copied reviews: 2001 rows"), "{said}");
+    assert!(said.contains("copied users: 2 rows"), "{said}");
+    assert!(said.contains("row counts match"), "{said}");
+    let again = picket_output(picket(dir.path()).args(["migrate-db", "--to", pg.url()]));
+    assert_one_line_failure(&again, &["already holds rows", "nothing was kept"]);
+
+    let mut on_pg = picket(dir.path());
+    on_pg.env("DATABASE_URL", pg.url());
+    let mut server = ServeProcess::spawn(&mut on_pg, port);
+    server.wait_healthy().await;
+    assert_eq!(answers(server.base()).await, before);
+    assert_eq!(instance_actor(&server.base()).await, actor);
+    let alice = Client::new_at(&server.base())
+        .login("alice", password)
+        .await;
+    let (status, body) = alice
+        .post(
+            "/api/v1/incidents",
+            json!({"kind": "withheld_earnings", "platform": "mturk", "requester_id": RID,
+                   "requester_name": "Acme Research", "happened_from": "2026-11-20",
+                   "description": "Approved, never paid."}),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "new ids follow the copied ones: {body}"
+    );
+    let bob = Client::new_at(&server.base()).login("bob", password).await;
+    let (status, body) = bob.post("/api/v1/reviews", review(90, 60)).await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "after 2,001 copied reviews: {body}"
+    );
+    let (status, output) = server.terminate();
+    assert!(status.success(), "{status}: {output}");
+}

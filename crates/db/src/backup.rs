@@ -32,6 +32,26 @@ pub fn contents(conn: &mut DbConn) -> Result<(i64, i64), DbError> {
     Ok((accounts, keys))
 }
 
+/// Whether a PostgreSQL database holds Picket's tables (perhaps from a move that failed after
+/// creating them, which left them empty).
+pub fn pg_has_picket_schema(conn: &mut DbConn) -> Result<bool, DbError> {
+    #[derive(diesel::QueryableByName)]
+    struct Found {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        found: bool,
+    }
+    match conn {
+        DbConn::Pg(conn) => Ok(diesel::sql_query(
+            "SELECT EXISTS (SELECT 1 FROM information_schema.tables \
+             WHERE table_schema = current_schema() \
+               AND table_name = '__diesel_schema_migrations') AS found",
+        )
+        .get_result::<Found>(conn)?
+        .found),
+        DbConn::Sqlite(_) => Err(DbError::WrongState("not a PostgreSQL database")),
+    }
+}
+
 /// Whether a PostgreSQL database has no tables yet: what a restore may go into.
 pub fn pg_is_empty(conn: &mut DbConn) -> Result<bool, DbError> {
     #[derive(diesel::QueryableByName)]

@@ -47,6 +47,7 @@ pub mod sessions;
 pub mod settings;
 pub mod stats;
 pub mod totp;
+pub mod transfer;
 pub mod users;
 
 pub use conn::{Backend, Db, DbConn, PoolStats, savepoint, sqlite_path};

@@ -177,3 +177,62 @@ fn tool(name: &str) -> anyhow::Result<PathBuf> {
             )
         })
 }
+
+/// What `picket migrate-db` moved.
+#[derive(Debug)]
+pub struct MovedDatabase {
+    pub tables: usize,
+    pub rows: i64,
+}
+
+/// Moves the instance's SQLite database, whole, into the empty PostgreSQL database `to`
+/// (migrated here first), with every id sequence set and each table's rows counted on both
+/// sides. The SQLite file is left as it was. `progress` hears each table as it is copied.
+pub fn move_to_postgres(
+    config: &Config,
+    to: &str,
+    progress: &mut dyn FnMut(&picket_db::transfer::Moved),
+) -> anyhow::Result<MovedDatabase> {
+    let from = config.database_url();
+    if Backend::of_url(&from) != Backend::Sqlite {
+        bail!(
+            "this instance already runs on PostgreSQL ({}); migrate-db moves a SQLite instance",
+            crate::redact_url(&from)
+        );
+    }
+    if Backend::of_url(to) != Backend::Postgres {
+        bail!("--to must be a postgres:// URL");
+    }
+    let database = Path::new(picket_db::sqlite_path(&from));
+    if !database.exists() {
+        bail!(
+            "there is no database at {} to move (is --data-dir right?)",
+            database.display()
+        );
+    }
+    let shown = crate::redact_url(to);
+    let mut target =
+        picket_db::Db::connect_direct(to).with_context(|| format!("cannot connect to {shown}"))?;
+    let fresh = picket_db::backup::pg_is_empty(&mut target)
+        .with_context(|| format!("cannot read {shown}"))?;
+    if !fresh && !picket_db::backup::pg_has_picket_schema(&mut target)? {
+        bail!(
+            "{shown} already holds other tables; move into a new, empty database (createdb picket)"
+        );
+    }
+    // Both brought to the same, latest schema before anything is copied.
+    let source = crate::open_database(config)?;
+    drop(
+        picket_db::Db::open(to, 1)
+            .with_context(|| format!("cannot create Picket's tables in {shown}"))?,
+    );
+    let mut target =
+        picket_db::Db::connect_direct(to).with_context(|| format!("cannot connect to {shown}"))?;
+    let moved = source
+        .with_conn(|from| picket_db::transfer::sqlite_to_postgres(from, &mut target, progress))
+        .with_context(|| format!("the move into {shown} failed, and nothing was kept there"))?;
+    Ok(MovedDatabase {
+        tables: moved.len(),
+        rows: moved.iter().map(|m| m.rows).sum(),
+    })
+}

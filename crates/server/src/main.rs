@@ -57,6 +57,14 @@ enum Command {
         /// A file written by `picket backup`.
         file: PathBuf,
     },
+    /// Move a SQLite instance's whole database into an empty PostgreSQL database (stop the
+    /// server first). Every table is copied and its rows counted on both sides; the SQLite file
+    /// is left as it was. Then serve with DATABASE_URL set to the new database.
+    MigrateDb {
+        /// The PostgreSQL database to move into: postgres://user@host/dbname, new and empty.
+        #[arg(long, value_name = "URL")]
+        to: String,
+    },
     /// Check the instance: database and migrations, data directory permissions, the public URL
     /// as other instances reach it, keys, the clock and the delivery backlog. Exits non-zero
     /// when something is wrong; nothing is changed.
@@ -278,6 +286,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 restored.accounts,
                 restored.keys,
                 file.display()
+            );
+            Ok(())
+        }
+        Command::MigrateDb { to } => {
+            let moved = picket_server::backup::move_to_postgres(&config, &to, &mut |table| {
+                eprintln!("copied {}: {} rows", table.table, table.rows);
+            })?;
+            eprintln!(
+                "moved {} tables, {} rows, into {}; row counts match on both sides. Now start                  the server with DATABASE_URL (or database.url) set to it; keep the SQLite file                  until you have checked the instance",
+                moved.tables,
+                moved.rows,
+                picket_server::redact_url(&to)
             );
             Ok(())
         }
