@@ -746,3 +746,28 @@ async fn migrate_db_moves_a_sqlite_instance_to_postgres_whole() {
     let (status, output) = server.terminate();
     assert!(status.success(), "{status}: {output}");
 }
+
+/// Under systemd's `Type=notify`, `serve` says READY=1 once it answers, and STOPPING=1 on SIGTERM.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_tells_systemd_when_it_is_ready_and_stopping() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let socket_path = dir.path().join("notify.sock");
+    let socket = std::os::unix::net::UnixDatagram::bind(&socket_path).expect("bind notify socket");
+    socket
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .expect("timeout");
+    let port = free_port();
+    let mut command = picket(dir.path());
+    command.env("NOTIFY_SOCKET", &socket_path);
+    let mut server = ServeProcess::spawn(&mut command, port);
+    let mut message = [0u8; 256];
+    let n = socket
+        .recv(&mut message)
+        .expect("a notification before 30 s");
+    assert_eq!(&message[..n], b"READY=1\n", "{}", server.output());
+    server.wait_healthy().await;
+    let (status, output) = server.terminate();
+    assert!(status.success(), "{output}");
+    let n = socket.recv(&mut message).expect("a stopping notification");
+    assert_eq!(&message[..n], b"STOPPING=1\n");
+}

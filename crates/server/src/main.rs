@@ -228,7 +228,11 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     // it starts must stop it gracefully, not kill it.
     let stop = shutdown_signal()?;
     let running = picket_server::start(&config).await?;
+    // Under systemd (Type=notify) the unit counts as started only now, with the database
+    // migrated and the listener bound; elsewhere NOTIFY_SOCKET is unset and nothing is sent.
+    let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]);
     stop.await;
+    let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Stopping]);
     tracing::info!("shutting down");
     running.shutdown().await?;
     tracing::info!("stopped");
