@@ -279,3 +279,63 @@ async fn doctor_on_postgres_says_what_is_missing() {
     assert!(out.contains("FAIL  database"), "{out}");
     assert!(out.contains("DATABASE_URL"), "{out}");
 }
+
+/// Deliveries waiting for an instance unreachable for longer than
+/// `federation.drop_unreachable_after_days` (30) are dropped when the worker next looks, and
+/// logged; those for an instance down for two days still wait.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deliveries_to_a_long_dead_peer_are_dropped_and_logged() {
+    use picket_db::delivery;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let mut server = ServeProcess::spawn(&mut picket(dir.path()), port);
+    server.wait_healthy().await;
+    let (status, output) = server.terminate();
+    assert!(status.success(), "{output}");
+
+    let db = picket_db::Db::open(&dir.path().join("data/picket.db").to_string_lossy(), 1)
+        .expect("open the database");
+    let now = picket_db::models::now();
+    let (long_ago, lately) = (
+        now - chrono::Duration::days(31),
+        now - chrono::Duration::days(2),
+    );
+    // Probes far off, so nothing is tried while the test looks.
+    let probe = chrono::Duration::days(365);
+    db.with_tx(|conn| {
+        delivery::enqueue(
+            conn,
+            "http://localhost/activities/old",
+            "actor",
+            "{}",
+            &[
+                "https://gone.invalid/inbox".to_owned(),
+                "https://resting.invalid/inbox".to_owned(),
+            ],
+            long_ago,
+        )?;
+        delivery::peer_failed(conn, "gone.invalid", long_ago, 1, probe)?;
+        delivery::peer_failed(conn, "resting.invalid", lately, 1, probe)?;
+        Ok(())
+    })
+    .expect("queue deliveries to two unreachable peers");
+
+    let mut server = ServeProcess::spawn(&mut picket(dir.path()), port);
+    server.wait_healthy().await;
+    crate::federation::eventually("the dead peer's delivery is dropped", || async {
+        db.with_conn(delivery::counts).expect("counts")
+            == [("failed".to_owned(), 1), ("pending".to_owned(), 1)]
+    })
+    .await;
+    let (status, output) = server.terminate();
+    assert!(status.success(), "{output}");
+    let line = output
+        .lines()
+        .find(|line| line.contains("dropped deliveries to an instance unreachable too long"))
+        .unwrap_or_else(|| panic!("no drop logged:\n{output}"));
+    assert!(
+        line.contains("gone.invalid") && line.contains("days=30"),
+        "{line}"
+    );
+    assert!(!output.contains("resting.invalid"), "{output}");
+}

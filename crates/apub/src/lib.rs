@@ -174,12 +174,15 @@ pub struct DeliveryPolicy {
     /// the sender is told to try again later (503): a chain of slow peers cannot pin a worker.
     /// Below the ~10 s senders wait, so the work ends before they give up.
     pub inbox_deadline: std::time::Duration,
+    /// Deliveries to an instance unreachable for longer than this are dropped.
+    pub drop_unreachable_after: std::time::Duration,
 }
 
 impl Default for DeliveryPolicy {
     fn default() -> Self {
         DeliveryPolicy {
             first_retry: std::time::Duration::from_secs(60),
+            drop_unreachable_after: std::time::Duration::from_secs(30 * 86_400),
             max_retry: std::time::Duration::from_secs(6 * 3600),
             unreachable_after: 10,
             probe_interval: std::time::Duration::from_secs(3600),

@@ -210,6 +210,29 @@ pub fn spawn(
                     Ok(purged) => tracing::info!(purged, "forgot old received activity ids"),
                     Err(error) => tracing::warn!(%error, "cannot purge received activity ids"),
                 }
+                let gone = chrono::Duration::from_std(data.delivery.drop_unreachable_after)
+                    .unwrap_or(chrono::Duration::days(30));
+                match data
+                    .db
+                    .run(move |conn| delivery::drop_dead_peers(conn, now() - gone))
+                    .await
+                {
+                    Ok(dropped) => {
+                        for (host, count) in dropped {
+                            tracing::warn!(
+                                host,
+                                deliveries = count,
+                                days = gone.num_days(),
+                                "dropped deliveries to an instance unreachable too long"
+                            );
+                            data.metrics.deliveries(
+                                DeliveryOutcome::Dropped,
+                                u64::try_from(count).unwrap_or(u64::MAX),
+                            );
+                        }
+                    }
+                    Err(error) => tracing::warn!(%error, "cannot drop deliveries to dead peers"),
+                }
             }
             // Local changes become queued activities first, then the queue is worked off.
             let converted = match crate::publish::process_events(&data).await {

@@ -372,6 +372,37 @@ pub fn peer_failed(
     Ok(state)
 }
 
+/// Ends, as failed, every waiting delivery to an instance unreachable since before `before`:
+/// a peer gone for good must not grow the queue for ever. Returns each host with how many of
+/// its deliveries were dropped; if it comes back, what it missed is not sent.
+pub fn drop_dead_peers(
+    conn: &mut DbConn,
+    before: NaiveDateTime,
+) -> Result<Vec<(String, usize)>, DbError> {
+    let dead: Vec<String> = peer_instances::table
+        .filter(peer_instances::unreachable_since.lt(before))
+        .select(peer_instances::host)
+        .load(conn)?;
+    let mut dropped = Vec::new();
+    for host in dead {
+        let count = diesel::update(
+            deliveries::table
+                .filter(deliveries::host.eq(&host))
+                .filter(deliveries::state.eq(PENDING)),
+        )
+        .set((
+            deliveries::state.eq(FAILED),
+            deliveries::locked_until.eq(None::<NaiveDateTime>),
+            deliveries::last_error.eq("dropped: the instance has been unreachable too long"),
+        ))
+        .execute(conn)?;
+        if count > 0 {
+            dropped.push((host, count));
+        }
+    }
+    Ok(dropped)
+}
+
 /// Records that `host` answered. `true` when it was unreachable: it is revived, and every
 /// delivery waiting for it is due at once.
 pub fn peer_answered(conn: &mut DbConn, host: &str, at: NaiveDateTime) -> Result<bool, DbError> {

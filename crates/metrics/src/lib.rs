@@ -266,11 +266,16 @@ impl Metrics {
     }
 
     pub fn delivery(&self, outcome: DeliveryOutcome) {
+        self.deliveries(outcome, 1);
+    }
+
+    /// `count` deliveries that ended the same way at once (dropped for a dead peer, say).
+    pub fn deliveries(&self, outcome: DeliveryOutcome, count: u64) {
         self.counter(
             "picket_deliveries_total",
             vec![Label::new("outcome", outcome.label())],
         )
-        .increment(1);
+        .increment(count);
     }
 
     pub fn limit_hit(&self, limit: Limit) {

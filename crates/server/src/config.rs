@@ -145,6 +145,9 @@ pub struct FederationConfig {
     /// Seconds the work one incoming activity causes (fetching its actor, say) may take before
     /// the sender is told to try again later (503). Keep it below the ~10 s senders wait.
     pub inbox_deadline_seconds: u32,
+    /// Days an instance may stay unreachable before the deliveries waiting for it are dropped
+    /// (and logged), so a peer that is gone for good does not grow the queue for ever.
+    pub drop_unreachable_after_days: u32,
 }
 
 impl Default for FederationConfig {
@@ -159,6 +162,7 @@ impl Default for FederationConfig {
             list_refresh_seconds: 3600,
             received_activity_days: 30,
             inbox_deadline_seconds: 9,
+            drop_unreachable_after_days: 30,
         }
     }
 }
@@ -354,6 +358,11 @@ impl Config {
         {
             return Err(ConfigError(format!(
                 "{origin}: keys `limits.writes_per_minute`, `limits.inbox_per_minute` and `limits.registrations_per_minute`: must be at least 1"
+            )));
+        }
+        if federation.drop_unreachable_after_days == 0 {
+            return Err(ConfigError(format!(
+                "{origin}: key `federation.drop_unreachable_after_days`: must be at least 1"
             )));
         }
         if federation.list_refresh_seconds == 0 {

@@ -212,6 +212,9 @@ pub async fn federation(
                 keep_received: Duration::from_secs(
                     u64::from(config.federation.received_activity_days) * 86_400,
                 ),
+                drop_unreachable_after: Duration::from_secs(
+                    u64::from(config.federation.drop_unreachable_after_days) * 86_400,
+                ),
                 inbox_deadline: Duration::from_secs(
                     config.federation.inbox_deadline_seconds.max(1).into(),
                 ),
