@@ -373,6 +373,13 @@ fn every_subcommand_has_help() {
         vec!["admin", "unfollow", "--help"],
         vec!["admin", "revoke-sessions", "--help"],
         vec!["admin", "move-domain", "--help"],
+        vec!["admin", "federation", "--help"],
+        vec!["admin", "users", "--help"],
+        vec!["admin", "users", "list", "--help"],
+        vec!["admin", "users", "set-role", "--help"],
+        vec!["admin", "users", "reset-password", "--help"],
+        vec!["doctor", "--help"],
+        vec!["migrate-db", "--help"],
         vec!["backup", "--help"],
         vec!["restore", "--help"],
     ] {
@@ -770,4 +777,139 @@ async fn serve_tells_systemd_when_it_is_ready_and_stopping() {
     assert!(status.success(), "{output}");
     let n = socket.recv(&mut message).expect("a stopping notification");
     assert_eq!(&message[..n], b"STOPPING=1\n");
+}
+
+/// Accounts at the terminal: list them (by role), change a role, suspend, and hand an owner a
+/// one-time reset link that sets a new password and ends every session.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_manages_users_and_resets_a_password_with_a_one_time_link() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let url = format!("http://localhost:{port}/");
+    let old = "the old long password";
+    create_user(dir.path(), "alice", old);
+    create_user(dir.path(), "root", "a long admin password");
+    let list = |extra: &[&str]| {
+        let output = picket_output(
+            picket(dir.path())
+                .args(["admin", "users", "list"])
+                .args(extra),
+        );
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).expect("utf-8")
+    };
+    let all = list(&[]);
+    assert!(
+        all.lines()
+            .any(|l| l.starts_with("alice\tworker\tactive\tsince ")),
+        "{all}"
+    );
+    assert!(
+        all.lines().any(|l| l.starts_with("root\tworker\tactive")),
+        "{all}"
+    );
+    let set =
+        picket_output(picket(dir.path()).args(["admin", "users", "set-role", "root", "admin"]));
+    assert!(
+        set.status.success(),
+        "{}",
+        String::from_utf8_lossy(&set.stderr)
+    );
+    assert_eq!(list(&["--role", "admin"]).lines().count(), 1);
+    assert!(list(&["--role", "admin"]).starts_with("root\tadmin\t"));
+    let unknown =
+        picket_output(picket(dir.path()).args(["admin", "users", "set-role", "nobody", "admin"]));
+    assert_one_line_failure(&unknown, &["no account named nobody"]);
+
+    let mut server = ServeProcess::spawn(picket(dir.path()).args(["--public-url", &url]), port);
+    server.wait_healthy().await;
+    let base = server.base();
+    assert_eq!(logs_in(&base, "alice", old).await, StatusCode::OK);
+    let reset =
+        picket_output(picket(dir.path()).args(["admin", "users", "reset-password", "alice"]));
+    assert!(
+        reset.status.success(),
+        "{}",
+        String::from_utf8_lossy(&reset.stderr)
+    );
+    let link = String::from_utf8(reset.stdout)
+        .expect("utf-8")
+        .trim()
+        .to_owned();
+    let token = link
+        .strip_prefix(&format!("{url}reset-password/"))
+        .unwrap_or_else(|| panic!("a link under the kept public URL: {link}"))
+        .to_owned();
+    let http = crate::support::http();
+    let page = http
+        .get(format!("{base}/reset-password/{token}"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .expect("open the link");
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.expect("html");
+    assert!(
+        html.contains("alice") && html.contains("new_password"),
+        "{html}"
+    );
+
+    let post = |password: &'static str| {
+        let (http, base, token) = (http.clone(), base.clone(), token.clone());
+        async move {
+            http.post(format!("{base}/api/v1/auth/password-reset"))
+                .json(&json!({"token": token, "new_password": password}))
+                .send()
+                .await
+                .expect("reset")
+        }
+    };
+    let short = post("short").await;
+    assert_eq!(short.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        post("a brand new password").await.status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(logs_in(&base, "alice", old).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        logs_in(&base, "alice", "a brand new password").await,
+        StatusCode::OK
+    );
+    let again = post("yet another password").await;
+    assert_eq!(again.status(), StatusCode::NOT_FOUND, "the link works once");
+    let gone = http
+        .get(format!("{base}/reset-password/{token}"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .expect("open the used link");
+    assert_eq!(gone.status(), StatusCode::NOT_FOUND);
+
+    let suspend = picket_output(picket(dir.path()).args([
+        "admin",
+        "users",
+        "suspend",
+        "alice",
+        "--reason",
+        "Posted worker IDs",
+    ]));
+    assert!(
+        suspend.status.success(),
+        "{}",
+        String::from_utf8_lossy(&suspend.stderr)
+    );
+    assert_ne!(
+        logs_in(&base, "alice", "a brand new password").await,
+        StatusCode::OK
+    );
+    assert!(
+        list(&[])
+            .lines()
+            .any(|l| l.starts_with("alice\tworker\tsuspended"))
+    );
+    server.terminate();
 }

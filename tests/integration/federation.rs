@@ -1030,7 +1030,8 @@ async fn an_unreachable_instance_is_marked_and_revived(backend: TestBackend) {
     assert!(
         listed
             .iter()
-            .any(|line| line.starts_with(&c_host) && line.contains("unreachable since")),
+            .any(|line| line.starts_with(&format!("peer\t{c_host}"))
+                && line.contains("unreachable since")),
         "{listed:?}"
     );
     let counts = delivery_counts(&a);

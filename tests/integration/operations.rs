@@ -154,9 +154,92 @@ async fn metrics_show_the_delivery_backlog(backend: TestBackend) {
     a.stop().await;
 }
 
+/// A serves under a public URL where nothing answers (the mistake the issue describes), so B
+/// cannot fetch the key A's `Follow` is signed with and refuses it: A shows the follow as
+/// refused, with B's answer, in `picket admin federation`, the admin JSON and the admin page,
+/// and counts the delivery as refused, never as delivered.
+async fn a_refused_follow_shows_as_refused_with_the_answer(backend: TestBackend) {
+    let wrong = format!("http://localhost:{}/", free_port());
+    let a = TestServer::start(backend, |c| {
+        c.federation.allow_loopback = true;
+        c.federation.retry_first_seconds = 1;
+        c.metrics.listen = Some(([127, 0, 0, 1], 0).into());
+        c.server.public_url = Some(wrong.parse().expect("url"));
+    })
+    .await;
+    let b = crate::federation::federating(backend).await;
+    let b_actor = picket_server::admin::follow(&a.config, &format!("instance@{}", domain(&b)))
+        .await
+        .expect("the follow is queued");
+    eventually("B's refusal reaches A's follow", || async {
+        follows(&a, Direction::Outbound)
+            .first()
+            .is_some_and(|f| f.is_refused())
+    })
+    .await;
+    let follow = follows(&a, Direction::Outbound).remove(0);
+    let answer = follow.refusal.expect("the answer is kept");
+    // B could not fetch the key: its own words, kept to show the admin.
+    assert!(
+        answer.starts_with("400 Bad Request") && answer.contains("federation_refused"),
+        "{answer}"
+    );
+    assert_eq!(delivery_counts(&a), [("failed".to_owned(), 1)]);
+
+    let listed = picket_server::admin::instances(&a.config).expect("federation status");
+    assert!(
+        listed
+            .iter()
+            .any(|l| l == &format!("following\t{b_actor}\tREFUSED: {answer}")),
+        "{listed:?}"
+    );
+    assert!(
+        listed.iter().any(|l| l == "queue\tnothing waiting"),
+        "{listed:?}"
+    );
+
+    a.create_user("root", Role::Admin, "a long enough password")
+        .await;
+    let admin = Client::new(&a)
+        .login("root", "a long enough password")
+        .await;
+    let (status, view) = admin.get("/api/v1/admin/federation").await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    assert_eq!(view["following"][0]["state"], "refused", "{view}");
+    assert_eq!(view["following"][0]["refusal"], answer.as_str(), "{view}");
+    assert_eq!(view["queued"], 0, "{view}");
+    let page = admin
+        .request(reqwest::Method::GET, "/admin")
+        .header("accept", "text/html")
+        .send()
+        .await
+        .expect("admin page")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        page.contains("<strong>refused</strong>") && page.contains("they answered: 400 Bad Request"),
+        "{page}"
+    );
+    let text = scrape(&a).await;
+    assert_eq!(
+        sample(&text, r#"picket_deliveries_total{outcome="refused"}"#),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample(&text, r#"picket_deliveries_total{outcome="delivered"}"#),
+        None,
+        "{text}"
+    );
+    a.stop().await;
+    b.stop().await;
+}
+
 both_backends!(
     metrics_count_requests_federation_and_limits,
-    metrics_show_the_delivery_backlog
+    metrics_show_the_delivery_backlog,
+    a_refused_follow_shows_as_refused_with_the_answer
 );
 
 /// `log.format = "json"`: every line `serve` writes is one JSON object with a level and a message.

@@ -60,6 +60,7 @@ pub fn router(state: AppState, federation: Router, pages: impl FnOnce(Router) ->
         .route("/account/export", get(export::own_data))
         .route("/auth/login", post(sessions::login))
         .route("/auth/logout", post(sessions::logout))
+        .route("/auth/password-reset", post(accounts::reset_password))
         .route("/auth/tokens", post(sessions::create_token))
         .route("/auth/sessions", get(sessions::list))
         .route("/auth/sessions/{id}", delete(sessions::revoke))

@@ -11,6 +11,7 @@ use crate::routes;
         routes::accounts::register,
         routes::accounts::me,
         routes::accounts::change_password,
+        routes::accounts::reset_password,
         routes::accounts::delete,
         routes::totp::enrol,
         routes::totp::confirm,

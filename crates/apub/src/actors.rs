@@ -79,7 +79,7 @@ impl LocalActor {
     /// The path below the public URL, which is also the key row's name.
     pub fn path(&self) -> String {
         match self {
-            LocalActor::Instance => "actor".to_owned(),
+            LocalActor::Instance => picket_db::delivery::INSTANCE_ACTOR.to_owned(),
             LocalActor::Person(name) => format!("u/{name}"),
             LocalActor::Feed(platform, id) => format!("r/{}/{id}", platform.as_str()),
             LocalActor::Platform(platform) => format!("p/{}", platform.as_str()),

@@ -200,6 +200,80 @@ impl reqwest_middleware::Middleware for CheckUrls {
     }
 }
 
+/// What a peer answered when it refused a delivery for good (a 4xx other than 408 and 429).
+/// The federation library reports such an answer as delivered; [`RecordRefusal`] keeps it for
+/// the delivery worker, which waits for it inside [`capture_refusal`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub status: u16,
+    /// The status and the start of the body, as text.
+    pub answer: String,
+}
+
+tokio::task_local! {
+    static REFUSAL: std::cell::RefCell<Option<Refusal>>;
+}
+
+/// Runs `work` (one delivery) and returns what it gave with the refusal, if the peer refused.
+pub async fn capture_refusal<F: std::future::Future>(work: F) -> (F::Output, Option<Refusal>) {
+    REFUSAL
+        .scope(std::cell::RefCell::new(None), async move {
+            let output = work.await;
+            let refusal = REFUSAL.with(|cell| cell.borrow_mut().take());
+            (output, refusal)
+        })
+        .await
+}
+
+/// Bytes of a refusal's body kept: an error message, not a page.
+const REFUSAL_BYTES: usize = 2048;
+
+/// Keeps a final 4xx answer to a POST made inside [`capture_refusal`], and passes the answer on
+/// unchanged otherwise.
+#[derive(Debug, Clone, Copy)]
+struct RecordRefusal;
+
+#[async_trait::async_trait]
+impl reqwest_middleware::Middleware for RecordRefusal {
+    async fn handle(
+        &self,
+        request: reqwest::Request,
+        extensions: &mut http::Extensions,
+        next: reqwest_middleware::Next<'_>,
+    ) -> reqwest_middleware::Result<reqwest::Response> {
+        let is_post = request.method() == reqwest::Method::POST;
+        let mut response = next.run(request, extensions).await?;
+        let status = response.status();
+        let refused = status.is_client_error()
+            && status != reqwest::StatusCode::REQUEST_TIMEOUT
+            && status != reqwest::StatusCode::TOO_MANY_REQUESTS;
+        if !is_post || !refused || REFUSAL.try_with(|_| ()).is_err() {
+            return Ok(response);
+        }
+        let mut body = Vec::new();
+        while body.len() < REFUSAL_BYTES {
+            match response.chunk().await {
+                Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+                _ => break,
+            }
+        }
+        body.truncate(REFUSAL_BYTES);
+        let text = String::from_utf8_lossy(&body);
+        let answer = format!("{status} {}", text.trim());
+        let _ = REFUSAL.try_with(|cell| {
+            *cell.borrow_mut() = Some(Refusal {
+                status: status.as_u16(),
+                answer,
+            });
+        });
+        let rebuilt = http::Response::builder()
+            .status(status)
+            .body(body)
+            .map_err(|e| reqwest_middleware::Error::Middleware(e.into()))?;
+        Ok(reqwest::Response::from(rebuilt))
+    }
+}
+
 /// The instance's outgoing client: built once per instance and shared by everything that
 /// talks to other servers.
 #[derive(Debug, Clone)]
@@ -237,6 +311,7 @@ impl Outgoing {
         Ok(Outgoing {
             client: reqwest_middleware::ClientBuilder::new(client)
                 .with(CheckUrls { allow_loopback })
+                .with(RecordRefusal)
                 .build(),
             allow_loopback,
         })

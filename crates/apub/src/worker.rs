@@ -15,6 +15,7 @@ use tokio::task::JoinHandle;
 use url::Url;
 
 use crate::actors::{ApubActor, LocalActor};
+use crate::http::{Refusal, capture_refusal};
 use crate::{ApubData, ApubError, DeliveryPolicy};
 
 /// How often an idle worker looks for due deliveries.
@@ -97,7 +98,29 @@ async fn deliver(data: &Data<ApubData>, claimed: Claimed) -> Result<(), ApubErro
     let outcome = send(data, &claimed).await;
     let host = delivery::host_of(&claimed.inbox).to_owned();
     match outcome {
-        Ok(()) => {
+        Ok(Some(refusal)) => {
+            // Refused for good: the peer answered, so it is reachable, but retrying will not
+            // change its mind. A refused Follow shows as refused, with the answer.
+            data.metrics.delivery(DeliveryOutcome::Refused);
+            tracing::info!(
+                host = delivery::host_of(&claimed.inbox),
+                status = refusal.status,
+                "delivery refused by the receiving instance"
+            );
+            let follow = is_follow(&claimed.body).then(|| claimed.activity_id.clone());
+            let answer = format!("refused: {}", delivery::refusal_text(&refusal.answer));
+            data.db
+                .tx(move |conn| {
+                    delivery::mark_failed_attempt(conn, id, &answer, None, true)?;
+                    delivery::peer_answered(conn, &host, now())?;
+                    if let Some(follow) = &follow {
+                        delivery::refuse_outbound(conn, follow, None, &refusal.answer)?;
+                    }
+                    Ok(())
+                })
+                .await?;
+        }
+        Ok(None) => {
             data.metrics.delivery(DeliveryOutcome::Delivered);
             let revived = data
                 .db
@@ -154,7 +177,19 @@ async fn deliver(data: &Data<ApubData>, claimed: Claimed) -> Result<(), ApubErro
     Ok(())
 }
 
-async fn send(data: &Data<ApubData>, claimed: &Claimed) -> Result<(), ApubError> {
+/// Whether a stored activity is a `Follow`, whose refusal marks the follow refused.
+fn is_follow(body: &str) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Kind<'a> {
+        #[serde(rename = "type", borrow)]
+        kind: std::borrow::Cow<'a, str>,
+    }
+    serde_json::from_str::<Kind<'_>>(body).is_ok_and(|k| k.kind == "Follow")
+}
+
+/// Signs and posts one delivery. `Ok(Some(refusal))` when the peer refused it for good (a 4xx
+/// other than 408 and 429); `Err` when it is worth trying again.
+async fn send(data: &Data<ApubData>, claimed: &Claimed) -> Result<Option<Refusal>, ApubError> {
     let actor = LocalActor::from_path(&claimed.actor)
         .ok_or_else(|| ApubError::Invalid(format!("unknown local actor {}", claimed.actor)))?;
     let actor = ApubActor::local(data, actor).await?;
@@ -166,12 +201,16 @@ async fn send(data: &Data<ApubData>, claimed: &Claimed) -> Result<(), ApubError>
         json,
     };
     let inbox = Url::parse(&claimed.inbox).map_err(|e| ApubError::Invalid(e.to_string()))?;
-    // The library answers Ok both for 2xx and for a final 4xx (any but 408 and 429): either
-    // way the delivery is done. Err is a 408, 429, 5xx or network failure: worth retrying.
+    // The library answers Ok both for 2xx and for a final 4xx (any but 408 and 429); the
+    // outgoing client keeps the latter's answer for us. Err is a 408, 429, 5xx or network
+    // failure: worth retrying.
+    let mut refused = None;
     for task in SendActivityTask::prepare(&activity, &actor, vec![inbox], data).await? {
-        task.sign_and_send(data).await?;
+        let (sent, refusal) = capture_refusal(task.sign_and_send(data)).await;
+        sent?;
+        refused = refused.or(refusal);
     }
-    Ok(())
+    Ok(refused)
 }
 
 /// Works off due deliveries until `stop` changes. Several workers (in one process or several

@@ -507,11 +507,35 @@ pub struct FollowRow {
     pub state: String,
     pub follow_activity_id: String,
     pub software: Option<String>,
+    /// What the other side answered when it refused the follow (state `refused`).
+    pub refusal: Option<String>,
 }
 
 impl FollowRow {
     pub fn is_accepted(&self) -> bool {
         self.state == "accepted"
+    }
+
+    pub fn is_refused(&self) -> bool {
+        self.state == "refused"
+    }
+}
+
+/// Longest refusal kept: enough for a status and an error message, never a whole page.
+const MAX_REFUSAL: usize = 300;
+
+/// What a peer answered, made fit to show an admin: one line of printable text, cut short.
+pub fn refusal_text(raw: &str) -> String {
+    let line: String = raw
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    match line.char_indices().nth(MAX_REFUSAL) {
+        Some((cut, _)) => format!("{}…", &line[..cut]),
+        None => line,
     }
 }
 
@@ -614,24 +638,37 @@ pub fn follows_remote(conn: &mut DbConn, remote_actor: &str) -> Result<bool, DbE
     .get_result(conn)?)
 }
 
-/// Drops our follow `follow_activity_id` of `remote_actor`, which that actor turned down.
-/// A `Reject` naming a follow we never sent to its sender changes nothing.
-pub fn reject_outbound(
+/// Marks our follow `follow_activity_id` refused, with what the other side answered: its
+/// `Reject` (then only when `remote_actor`, the sender, is the actor we followed) or a final
+/// error answer to the `Follow` itself (`remote_actor` `None`). A refusal naming a follow we
+/// never sent changes nothing. The row stays, so admins see the refusal, until a new follow of
+/// the same actor replaces it.
+pub fn refuse_outbound(
     conn: &mut DbConn,
     follow_activity_id: &str,
-    remote_actor: &str,
+    remote_actor: Option<&str>,
+    refusal: &str,
 ) -> Result<bool, DbError> {
-    let removed = diesel::delete(
-        federation_follows::table
-            .filter(federation_follows::direction.eq(Direction::Outbound.as_str()))
-            .filter(federation_follows::follow_activity_id.eq(follow_activity_id))
-            .filter(federation_follows::remote_actor.eq(remote_actor)),
-    )
-    .execute(conn)?;
-    if removed > 0 {
-        crate::policy::refresh_hidden(conn, crate::models::now())?;
+    let mut query = federation_follows::table
+        .filter(federation_follows::direction.eq(Direction::Outbound.as_str()))
+        .filter(federation_follows::follow_activity_id.eq(follow_activity_id))
+        .into_boxed();
+    if let Some(actor) = remote_actor {
+        query = query.filter(federation_follows::remote_actor.eq(actor.to_owned()));
     }
-    Ok(removed > 0)
+    let matched: Vec<i64> = query.select(federation_follows::id).load(conn)?;
+    if matched.is_empty() {
+        return Ok(false);
+    }
+    diesel::update(federation_follows::table.filter(federation_follows::id.eq_any(&matched)))
+        .set((
+            federation_follows::state.eq("refused"),
+            federation_follows::refusal.eq(refusal_text(refusal)),
+        ))
+        .execute(conn)?;
+    // An instance that refused us no longer counts.
+    crate::policy::refresh_hidden(conn, crate::models::now())?;
+    Ok(true)
 }
 
 /// How many accepted follows a local actor has in `direction`: its followers (inbound) or
@@ -694,4 +731,39 @@ pub fn follower_inboxes(
     inboxes.sort();
     inboxes.dedup_by(|a, b| a.0 == b.0);
     Ok(inboxes)
+}
+
+/// The instance actor's path, as follows and the outbox name it.
+pub const INSTANCE_ACTOR: &str = "actor";
+
+/// Where federation stands, as `picket admin federation` and the admin page show it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FederationStatus {
+    pub peers: Vec<PeerRow>,
+    /// Deliveries waiting, and when the activity of the oldest of them was written.
+    pub queued: i64,
+    pub oldest_queued_at: Option<NaiveDateTime>,
+    /// What `local_actor` (the instance) follows: pending, accepted or refused with the answer.
+    pub following: Vec<FollowRow>,
+    /// Remote actors following `local_actor`, accepted.
+    pub followers: Vec<FollowRow>,
+}
+
+/// The federation status of `local_actor` (the instance actor's path).
+pub fn status(conn: &mut DbConn, local_actor: &str) -> Result<FederationStatus, DbError> {
+    let (queued, oldest_queued_at) = backlog(conn)?;
+    let followers = federation_follows::table
+        .filter(federation_follows::local_actor.eq(local_actor))
+        .filter(federation_follows::direction.eq(Direction::Inbound.as_str()))
+        .filter(federation_follows::state.eq("accepted"))
+        .order(federation_follows::id)
+        .select(FollowRow::as_select())
+        .load(conn)?;
+    Ok(FederationStatus {
+        peers: peers(conn)?,
+        queued,
+        oldest_queued_at,
+        following: follows_of(conn, local_actor)?,
+        followers,
+    })
 }

@@ -397,6 +397,7 @@ diesel::table! {
         follow_activity_id -> Text,
         software -> Nullable<Text>,
         created_at -> Timestamp,
+        refusal -> Nullable<Text>,
     }
 }
 
@@ -525,6 +526,17 @@ diesel::joinable!(feed_tokens -> users (user_id));
 diesel::joinable!(platform_follows -> users (user_id));
 diesel::joinable!(requester_stats -> requesters (requester_pk));
 
+diesel::table! {
+    password_resets (digest) {
+        digest -> Text,
+        user_id -> BigInt,
+        expires_at -> Timestamp,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(password_resets -> users (user_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     instance_settings,
@@ -565,4 +577,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     hidden_origins,
     totp_secrets,
     totp_recovery_codes,
+    password_resets,
 );

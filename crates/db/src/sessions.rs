@@ -120,3 +120,62 @@ pub fn revoke_own(conn: &mut DbConn, user_id: i64, id: i64) -> Result<(), DbErro
     .execute(conn)?;
     crate::users::found(deleted)
 }
+
+/// Keeps the digest of a one-time password reset secret for `user_id`, valid until
+/// `expires_at`; earlier unused resets of the account stop working.
+pub fn create_reset(
+    conn: &mut DbConn,
+    user_id: i64,
+    digest: &str,
+    expires_at: NaiveDateTime,
+    at: NaiveDateTime,
+) -> Result<(), DbError> {
+    use crate::schema::password_resets;
+    diesel::delete(password_resets::table.filter(password_resets::user_id.eq(user_id)))
+        .execute(conn)?;
+    diesel::insert_into(password_resets::table)
+        .values((
+            password_resets::digest.eq(digest),
+            password_resets::user_id.eq(user_id),
+            password_resets::expires_at.eq(expires_at),
+            password_resets::created_at.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The account a reset secret's digest was made for, if it is unexpired and its account can
+/// still sign in; the reset is used up only by [`take_reset`].
+pub fn reset_account(
+    conn: &mut DbConn,
+    digest: &str,
+    at: NaiveDateTime,
+) -> Result<Option<UserRow>, DbError> {
+    use crate::schema::password_resets;
+    Ok(password_resets::table
+        .inner_join(users::table)
+        .filter(password_resets::digest.eq(digest))
+        .filter(password_resets::expires_at.gt(at))
+        .filter(users::status.ne(picket_core::accounts::AccountStatus::Deleted.as_str()))
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Uses up a reset: sets the new password hash and ends every session and token of the
+/// account, so whoever held the old password is signed out. `NotFound` when the secret is
+/// unknown, expired or already used.
+pub fn take_reset(
+    conn: &mut DbConn,
+    digest: &str,
+    password_hash: &str,
+    at: NaiveDateTime,
+) -> Result<UserRow, DbError> {
+    use crate::schema::password_resets;
+    let user = reset_account(conn, digest, at)?.ok_or(DbError::NotFound)?;
+    diesel::delete(password_resets::table.filter(password_resets::user_id.eq(user.id)))
+        .execute(conn)?;
+    crate::users::set_password_hash(conn, user.id, password_hash)?;
+    revoke_all(conn, user.id, None)?;
+    Ok(user)
+}

@@ -109,6 +109,11 @@ pub fn erase(conn: &mut DbConn, id: i64) -> Result<(), DbError> {
     crate::invites::forget_account(conn, id)?;
     crate::moderation::forget_reporter(conn, id)?;
     crate::totp::remove(conn, id)?;
+    diesel::delete(
+        crate::schema::password_resets::table
+            .filter(crate::schema::password_resets::user_id.eq(id)),
+    )
+    .execute(conn)?;
     let updated = diesel::update(users::table.find(id))
         .set((
             users::password_hash.eq(None::<String>),
@@ -146,4 +151,37 @@ pub fn count_active(conn: &mut DbConn) -> Result<i64, DbError> {
         .filter(users::status.eq(AccountStatus::Active.as_str()))
         .count()
         .get_result(conn)?)
+}
+
+/// Every account that has not been deleted, oldest first, optionally only those with `role`:
+/// what `picket admin users list` prints.
+pub fn list(conn: &mut DbConn, role: Option<&str>) -> Result<Vec<UserRow>, DbError> {
+    let mut query = users::table
+        .filter(users::status.ne(AccountStatus::Deleted.as_str()))
+        .order(users::id)
+        .select(UserRow::as_select())
+        .into_boxed();
+    if let Some(role) = role {
+        query = query.filter(users::role.eq(role.to_owned()));
+    }
+    Ok(query.load(conn)?)
+}
+
+/// Gives an account another role. A deleted account keeps none: `WrongState`.
+pub fn set_role(
+    conn: &mut DbConn,
+    id: i64,
+    role: picket_core::accounts::Role,
+) -> Result<(), DbError> {
+    let updated = diesel::update(
+        users::table
+            .find(id)
+            .filter(users::status.ne(AccountStatus::Deleted.as_str())),
+    )
+    .set((users::role.eq(role.as_str()), users::updated_at.eq(now())))
+    .execute(conn)?;
+    if updated == 0 {
+        return Err(DbError::WrongState("the account was deleted"));
+    }
+    Ok(())
 }

@@ -78,6 +78,8 @@ pub enum DeliveryOutcome {
     Failed,
     /// Ended for good: refused by the domain rules, or given up.
     Dropped,
+    /// The receiving instance answered with a final refusal (a 4xx other than 408 and 429).
+    Refused,
 }
 
 impl DeliveryOutcome {
@@ -86,6 +88,7 @@ impl DeliveryOutcome {
             DeliveryOutcome::Delivered => "delivered",
             DeliveryOutcome::Failed => "failed",
             DeliveryOutcome::Dropped => "dropped",
+            DeliveryOutcome::Refused => "refused",
         }
     }
 }

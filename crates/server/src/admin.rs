@@ -79,32 +79,55 @@ pub fn create_invite(config: &Config, days: u32) -> anyhow::Result<String> {
     Ok(code)
 }
 
-/// One line per instance deliveries went to: whether it is reachable, failures since its last
-/// success, and when it last answered, as `picket admin instances` prints them.
+/// Federation status as `picket admin federation` prints it: the delivery queue and its oldest
+/// activity, what the instance follows (refused follows with the peer's answer), how many
+/// follow it, and one line per instance deliveries went to (whether it is reachable, failures
+/// since its last success, when it last answered).
 pub fn instances(config: &Config) -> anyhow::Result<Vec<String>> {
     let db = crate::open_database(config)?;
-    let peers = db.with_conn(picket_db::delivery::peers)?;
+    let status = db
+        .with_conn(|conn| picket_db::delivery::status(conn, picket_db::delivery::INSTANCE_ACTOR))?;
     let when = |at: Option<chrono::NaiveDateTime>| {
         at.map_or_else(|| "never".to_owned(), |at| format!("{at} UTC"))
     };
-    Ok(peers
-        .into_iter()
-        .map(|peer| {
-            let state = match peer.unreachable_since {
-                Some(since) => format!(
-                    "unreachable since {since} UTC, next probe {}",
-                    when(peer.next_probe_at)
-                ),
-                None => "reachable".to_owned(),
-            };
-            format!(
-                "{}\t{state}\t{} failures in a row\tlast answered {}",
-                peer.host,
-                peer.failures,
-                when(peer.last_success_at)
-            )
-        })
-        .collect())
+    let mut lines = Vec::new();
+    lines.push(match status.oldest_queued_at {
+        Some(at) => format!(
+            "queue	{} deliveries waiting, the oldest written {}",
+            status.queued,
+            when(Some(at))
+        ),
+        None => "queue	nothing waiting".to_owned(),
+    });
+    lines.push(format!(
+        "followers	{} instances follow this one",
+        status.followers.len()
+    ));
+    for follow in &status.following {
+        let state = match (follow.state.as_str(), &follow.refusal) {
+            ("refused", Some(answer)) => format!("REFUSED: {answer}"),
+            ("refused", None) => "REFUSED".to_owned(),
+            ("pending", _) => "pending: no answer yet".to_owned(),
+            (other, _) => other.to_owned(),
+        };
+        lines.push(format!("following	{}	{state}", follow.remote_actor));
+    }
+    for peer in status.peers {
+        let state = match peer.unreachable_since {
+            Some(since) => format!(
+                "unreachable since {since} UTC, next probe {}",
+                when(peer.next_probe_at)
+            ),
+            None => "reachable".to_owned(),
+        };
+        lines.push(format!(
+            "peer\t{}\t{state}\t{} failures in a row\tlast answered {}",
+            peer.host,
+            peer.failures,
+            when(peer.last_success_at)
+        ));
+    }
+    Ok(lines)
 }
 
 /// Makes this instance follow another instance's actor (a URL, or a handle such as
@@ -296,4 +319,88 @@ pub fn move_domain(config: &Config, new_url: &url::Url) -> anyhow::Result<String
         Ok(old)
     })?;
     Ok(old.unwrap_or_else(|| config.public_url().to_string()))
+}
+
+/// One line per account that has not been deleted (optionally only those with `role`), as
+/// `picket admin users list` prints them: name, role, status, since when. E-mail addresses are
+/// left out: the list is for finding an account, and they are private.
+pub fn list_users(config: &Config, role: Option<Role>) -> anyhow::Result<Vec<String>> {
+    let db = crate::open_database(config)?;
+    let users = db.with_conn(|conn| users::list(conn, role.map(Role::as_str)))?;
+    Ok(users
+        .into_iter()
+        .map(|user| {
+            format!(
+                "{}\t{}\t{}\tsince {}",
+                user.username,
+                user.role,
+                user.status,
+                user.created_at.format("%Y-%m-%d")
+            )
+        })
+        .collect())
+}
+
+/// Gives an account another role (`picket admin users set-role`); its sessions end, so the new
+/// role applies from its next sign-in.
+pub fn set_role(config: &Config, username: &str, role: Role) -> anyhow::Result<()> {
+    let username = username.to_ascii_lowercase();
+    let db = crate::open_database(config)?;
+    db.with_tx(|conn| {
+        let user = users::by_username(conn, &username)?;
+        users::set_role(conn, user.id, role)?;
+        // A new role changes what the account may do: its sessions start again.
+        picket_db::sessions::revoke_all(conn, user.id, None)?;
+        Ok::<_, DbError>(())
+    })
+    .map_err(|e| match e {
+        DbError::NotFound => anyhow::anyhow!("no account named {username}"),
+        DbError::WrongState(why) => anyhow::anyhow!("cannot change {username}'s role: {why}"),
+        other => other.into(),
+    })
+}
+
+/// Hours a password reset link works.
+pub const RESET_HOURS: u32 = 24;
+
+/// Makes a one-time password reset link for an account (`picket admin users reset-password`),
+/// to hand to its owner privately; using it sets a new password and signs the account out
+/// everywhere. Only the digest of its secret is stored; an earlier unused link stops working.
+pub async fn reset_password_link(
+    config: &Config,
+    username: &str,
+    hours: u32,
+) -> anyhow::Result<url::Url> {
+    if hours == 0 || hours > 24 * 14 {
+        bail!("a reset link lasts 1 to 336 hours, not {hours}");
+    }
+    let username = username.to_ascii_lowercase();
+    let db = open_database_async(config).await?;
+    let public_url = crate::instance_url(config, &db, config.server.listen.port()).await?;
+    let secret = new_secret();
+    let digest = secret_digest(&secret);
+    let name = username.clone();
+    db.tx(move |conn| {
+        let user = users::by_username(conn, &name)?;
+        if user.status() == accounts::AccountStatus::Deleted {
+            return Err(DbError::WrongState("the account was deleted"));
+        }
+        let at = now();
+        picket_db::sessions::create_reset(
+            conn,
+            user.id,
+            &digest,
+            at + chrono::Duration::hours(i64::from(hours)),
+            at,
+        )
+    })
+    .await
+    .map_err(|e| match e {
+        DbError::NotFound => anyhow::anyhow!("no account named {username}"),
+        DbError::WrongState(why) => anyhow::anyhow!("cannot reset {username}'s password: {why}"),
+        other => other.into(),
+    })?;
+    public_url
+        .join(&format!("reset-password/{secret}"))
+        .context("cannot build the reset link from the public URL")
 }

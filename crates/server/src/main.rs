@@ -104,8 +104,14 @@ enum AdminCommand {
         /// The other instance's actor: a URL, or a handle such as `instance@picket.example.org`.
         target: String,
     },
-    /// List the instances deliveries went to, and which are marked unreachable.
-    Instances,
+    /// Federation status: the delivery queue and its oldest activity, the instances this one
+    /// follows (refused follows with the other side's answer), its followers, and every
+    /// instance deliveries went to with whether it is reachable.
+    #[command(visible_alias = "instances")]
+    Federation,
+    /// Accounts: list them, change a role, suspend, or make a password reset link.
+    #[command(subcommand)]
+    Users(UsersCommand),
     /// Block a domain: nothing is delivered to it or accepted from it, and what it sent is hidden.
     Block {
         domain: String,
@@ -166,6 +172,43 @@ enum AdminCommand {
     RevokeSessions {
         /// The account; omit to revoke everyone's.
         username: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UsersCommand {
+    /// List the accounts that have not been deleted: name, role, status, since when.
+    List {
+        /// Only accounts with this role (worker, moderator, admin).
+        #[arg(long, value_parser = parse_role)]
+        role: Option<Role>,
+    },
+    /// Give an account another role; its sessions end, so it applies from the next sign-in.
+    SetRole {
+        username: String,
+        #[arg(value_parser = parse_role)]
+        role: Role,
+    },
+    /// Suspend an account: its sessions end, and other instances hide its content.
+    Suspend {
+        username: String,
+        /// Why (shown in the public moderation log).
+        #[arg(long)]
+        reason: String,
+    },
+    /// Lift a suspension.
+    Unsuspend {
+        username: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Print a one-time link that lets the account's owner set a new password (and signs the
+    /// account out everywhere). Hand it over privately; an earlier unused link stops working.
+    ResetPassword {
+        username: String,
+        /// Hours the link works.
+        #[arg(long, default_value_t = admin::RESET_HOURS)]
+        hours: u32,
     },
 }
 
@@ -298,7 +341,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 eprintln!("copied {}: {} rows", table.table, table.rows);
             })?;
             eprintln!(
-                "moved {} tables, {} rows, into {}; row counts match on both sides. Now start                  the server with DATABASE_URL (or database.url) set to it; keep the SQLite file                  until you have checked the instance",
+                "moved {} tables, {} rows, into {}; row counts match on both sides. Now start \
+                 the server with DATABASE_URL (or database.url) set to it; keep the SQLite file \
+                 until you have checked the instance",
                 moved.tables,
                 moved.rows,
                 picket_server::redact_url(&to)
@@ -405,23 +450,53 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             eprintln!("unsubscribed from {url}");
             Ok(())
         }
-        Command::Admin(AdminCommand::Suspend { username, reason }) => {
-            admin::set_suspended(&config, &username, true, &reason)?;
-            eprintln!("{username} is suspended");
-            Ok(())
-        }
-        Command::Admin(AdminCommand::Unsuspend { username, reason }) => {
-            admin::set_suspended(&config, &username, false, &reason)?;
-            eprintln!("{username} is no longer suspended");
-            Ok(())
-        }
         Command::Admin(AdminCommand::RevokeSessions { username }) => {
             let revoked = admin::revoke_sessions(&config, username.as_deref())?;
             let whose = username.unwrap_or_else(|| "all accounts".to_owned());
             eprintln!("revoked {revoked} sessions and API tokens of {whose}");
             Ok(())
         }
-        Command::Admin(AdminCommand::Instances) => {
+        Command::Admin(AdminCommand::Users(UsersCommand::List { role })) => {
+            #[allow(clippy::print_stdout)]
+            // the list is the command's output
+            for line in admin::list_users(&config, role)? {
+                println!("{line}");
+            }
+            Ok(())
+        }
+        Command::Admin(AdminCommand::Users(UsersCommand::SetRole { username, role })) => {
+            admin::set_role(&config, &username, role)?;
+            eprintln!("{username} is now {role}; their sessions ended");
+            Ok(())
+        }
+        Command::Admin(
+            AdminCommand::Suspend { username, reason }
+            | AdminCommand::Users(UsersCommand::Suspend { username, reason }),
+        ) => {
+            admin::set_suspended(&config, &username, true, &reason)?;
+            eprintln!("{username} is suspended");
+            Ok(())
+        }
+        Command::Admin(
+            AdminCommand::Unsuspend { username, reason }
+            | AdminCommand::Users(UsersCommand::Unsuspend { username, reason }),
+        ) => {
+            admin::set_suspended(&config, &username, false, &reason)?;
+            eprintln!("{username} is no longer suspended");
+            Ok(())
+        }
+        Command::Admin(AdminCommand::Users(UsersCommand::ResetPassword { username, hours })) => {
+            let link =
+                runtime()?.block_on(admin::reset_password_link(&config, &username, hours))?;
+            #[allow(clippy::print_stdout)]
+            // the link is the command's output, for the admin to pass on
+            {
+                println!("{link}");
+            }
+            eprintln!("give this link to {username} privately; it works once, for {hours} hours");
+            Ok(())
+        }
+        Command::Admin(AdminCommand::Federation) => {
             #[allow(clippy::print_stdout)]
             // the list is the command's output
             for line in admin::instances(&config)? {

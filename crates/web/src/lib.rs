@@ -54,6 +54,10 @@ fn plain_pages(state: AppState) -> Router {
         .route("/logout", post(auth::logout))
         .route("/register", get(auth::register_page).post(auth::register))
         .route(
+            "/reset-password/{token}",
+            get(auth::reset_page).post(auth::reset),
+        )
+        .route(
             "/r/{platform}/{requester_id}/facts",
             get(facts::show).post(facts::save),
         )

@@ -197,6 +197,61 @@ pub async fn change_password(
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+pub struct ResetPasswordRequest {
+    /// The secret at the end of the reset link an admin made (`picket admin users reset-password`).
+    pub token: String,
+    pub new_password: String,
+}
+
+/// What an unknown, used or expired reset link gets: one answer for all three, so nobody can
+/// probe which links once existed.
+fn reset_gone() -> ApiError {
+    ApiError::not_found(
+        "this password reset link is unknown, already used or expired: ask an admin for a new one",
+    )
+}
+
+/// Whether `token` is a reset link that still works: the account's name, for the form.
+pub async fn reset_username(state: &AppState, token: &str) -> ApiResult<String> {
+    let digest = secret_digest(token);
+    state
+        .db
+        .run(move |conn| sessions::reset_account(conn, &digest, now()))
+        .await?
+        .map(|user| user.username)
+        .ok_or_else(reset_gone)
+}
+
+/// Set a new password with a one-time reset link; every session and token of the account ends.
+#[utoipa::path(post, path = "/api/v1/auth/password-reset", tag = "accounts", request_body = ResetPasswordRequest,
+    responses((status = 204), (status = 404, description = "unknown, used or expired link"), (status = 422),
+        (status = 503, description = "too many passwords being checked; see Retry-After")))]
+pub async fn reset_password(
+    State(state): State<AppState>,
+    AppJson(body): AppJson<ResetPasswordRequest>,
+) -> ApiResult<StatusCode> {
+    reset_username(&state, &body.token).await?;
+    let mut errors = FieldErrors::new();
+    errors.check("new_password", accounts::check_password(&body.new_password));
+    errors.into_result()?;
+    let new_password = body.new_password;
+    let hash = state
+        .hashing(move || Ok(hash_password(&new_password)?))
+        .await?;
+    let digest = secret_digest(&body.token);
+    state
+        .db
+        .tx(move |conn| sessions::take_reset(conn, &digest, &hash, now()))
+        .await
+        .map_err(|e| match e {
+            DbError::NotFound => reset_gone(),
+            other => other.into(),
+        })?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct DeleteAccountRequest {
     pub password: String,
 }

@@ -158,12 +158,42 @@ pub struct PeerView {
     pub next_probe_at: Option<NaiveDateTime>,
 }
 
+/// A follow between the instance and another instance's actor.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct InstanceFollowView {
+    /// The other actor's URL.
+    pub actor: String,
+    /// `pending`, `accepted` or `refused`.
+    pub state: String,
+    /// What the other side answered when it refused (its status and message, cut short).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refusal: Option<String>,
+}
+
+impl From<delivery::FollowRow> for InstanceFollowView {
+    fn from(row: delivery::FollowRow) -> Self {
+        InstanceFollowView {
+            actor: row.remote_actor,
+            state: row.state,
+            refusal: row.refusal,
+        }
+    }
+}
+
 /// Federation policy and peers as admins see it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct FederationView {
     pub rules: Vec<DomainRuleView>,
     pub subscriptions: Vec<SubscriptionView>,
     pub peers: Vec<PeerView>,
+    /// Instances this one follows, with each follow's state.
+    pub following: Vec<InstanceFollowView>,
+    /// Instances following this one.
+    pub followers: Vec<InstanceFollowView>,
+    /// Deliveries waiting to be sent.
+    pub queued: i64,
+    /// When the activity of the oldest waiting delivery was written.
+    pub oldest_queued_at: Option<NaiveDateTime>,
 }
 
 /// Domain rules, list subscriptions and federation peers with their reachability (admins).
@@ -179,7 +209,12 @@ pub async fn federation(
         .run(|conn| {
             let mut rules = policy::rules(conn, RuleKind::Block)?;
             rules.extend(policy::rules(conn, RuleKind::Allow)?);
+            let status = delivery::status(conn, delivery::INSTANCE_ACTOR)?;
             Ok(FederationView {
+                following: status.following.into_iter().map(Into::into).collect(),
+                followers: status.followers.into_iter().map(Into::into).collect(),
+                queued: status.queued,
+                oldest_queued_at: status.oldest_queued_at,
                 rules: rules
                     .into_iter()
                     .map(|r| DomainRuleView {
@@ -199,7 +234,8 @@ pub async fn federation(
                         last_error: s.last_error,
                     })
                     .collect(),
-                peers: delivery::peers(conn)?
+                peers: status
+                    .peers
                     .into_iter()
                     .map(|p| PeerView {
                         reachable: p.unreachable_since.is_none(),

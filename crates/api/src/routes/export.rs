@@ -307,7 +307,7 @@ pub async fn own_data(
                     "created_at": n.created_at, "read_at": n.read_at,
                 })).collect::<Vec<_>>(),
                 "remote_follows": remote_follows.iter().map(|f| json!({
-                    "actor": f.remote_actor, "state": if f.is_accepted() { "accepted" } else { "pending" },
+                    "actor": f.remote_actor, "state": f.state,
                 })).collect::<Vec<_>>(),
                 "api_tokens": tokens.iter().map(|t| json!({"label": t.label, "created_at": t.created_at})).collect::<Vec<_>>(),
                 "reports": reports.iter().map(|r| json!({

@@ -26,7 +26,8 @@ pub struct RemoteTarget {
 pub struct RemoteFollowView {
     /// The followed actor's URL.
     pub actor: String,
-    /// `pending` until the other server accepts, then `accepted`.
+    /// `pending` until the other server accepts, then `accepted`; `refused` when it turned the
+    /// follow down.
     pub state: String,
     /// For a requester feed: the requester, now also followed here.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -71,12 +72,7 @@ pub async fn list(
     Ok(Json(
         rows.into_iter()
             .map(|row| RemoteFollowView {
-                state: if row.is_accepted() {
-                    "accepted"
-                } else {
-                    "pending"
-                }
-                .to_owned(),
+                state: row.state,
                 actor: row.remote_actor,
                 requester: None,
             })

@@ -277,7 +277,13 @@ impl Activity for InboxActivity {
                 let follow_id = reject.object.id.to_string();
                 let sender = reject.actor.inner().to_string();
                 once(data, &reject.id, move |conn| {
-                    delivery::reject_outbound(conn, &follow_id, &sender).map(drop)
+                    delivery::refuse_outbound(
+                        conn,
+                        &follow_id,
+                        Some(&sender),
+                        "Reject: the instance turned the follow down",
+                    )
+                    .map(drop)
                 })
                 .await
             }

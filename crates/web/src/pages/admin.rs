@@ -135,6 +135,31 @@ async fn page(
                 button type="submit" { "Subscribe" }
             }
         }
+        section aria-labelledby="following" {
+            h2 #following { "Instances this one follows" }
+            @if federation.following.is_empty() { p.muted { "None yet: " code { "picket admin follow instance@other.host" } " starts one." } } @else {
+            ul {
+                @for f in &federation.following {
+                    li {
+                        (f.actor) ": "
+                        @match f.state.as_str() {
+                            "accepted" => "accepted",
+                            "refused" => strong { "refused" },
+                            _ => "waiting for an answer",
+                        }
+                        @if let Some(answer) = &f.refusal { " (they answered: " (answer) ")" }
+                    }
+                }
+            }
+            }
+            p { (federation.followers.len()) " instances follow this one. "
+                @if federation.queued == 0 { "Nothing is waiting to be delivered." } @else {
+                    (federation.queued) " deliveries are waiting"
+                    @if let Some(at) = federation.oldest_queued_at { ", the oldest since " (when(at)) }
+                    "."
+                }
+            }
+        }
         section aria-labelledby="peers" {
             h2 #peers { "Federation peers" }
             @if federation.peers.is_empty() { p.muted { "No deliveries yet." } } @else {

@@ -1,10 +1,13 @@
 //! Logging in and out and registering, through the API's own login and registration.
 
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use maud::{Markup, html};
-use picket_api::routes::accounts::{RegisterRequest, register as api_register};
+use picket_api::routes::accounts::{
+    self as accounts_api, RegisterRequest, register as api_register,
+};
 use picket_api::routes::admin::instance_view;
 use picket_api::routes::sessions::{LoginRequest, login as api_login, logout as api_logout};
 use picket_api::{ApiError, AppJson};
@@ -235,6 +238,73 @@ pub async fn register(ctx: Ctx, PageForm(form): PageForm<RegisterForm>) -> PageR
         )),
         Err(error) => shown_again(&ctx, error, |errors, message| {
             register_form(&ctx, mode, &form, errors, Some(message))
+        }),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ResetForm {
+    #[serde(default)]
+    new_password: String,
+}
+
+fn reset_form(
+    ctx: &Ctx,
+    token: &str,
+    username: &str,
+    errors: &Errors,
+    message: Option<&str>,
+) -> Markup {
+    html! {
+        h1 { "Set a new password" }
+        p { "For the account " strong { (username) } ". Every session and API token of the account ends, on every device." }
+        (error_summary(errors, message))
+        form method="post" action={ "/reset-password/" (token) } {
+            (ctx.csrf_field())
+            (text_field(errors, "new_password", "New password", "", "password",
+                Some("At least 10 characters."),
+                FieldExtra { autocomplete: Some("new-password"), ..FieldExtra::required() }))
+            button type="submit" { "Set the password" }
+        }
+    }
+}
+
+/// The page a reset link an admin made opens: the form, or why the link no longer works.
+pub async fn reset_page(ctx: Ctx, Path(token): Path<String>) -> PageResult {
+    let username = accounts_api::reset_username(&ctx.state, &token).await?;
+    Ok(ctx.page_with(
+        StatusCode::OK,
+        "Set a new password",
+        &form_head(),
+        reset_form(&ctx, &token, &username, &Errors::new(), None),
+    ))
+}
+
+pub async fn reset(
+    ctx: Ctx,
+    Path(token): Path<String>,
+    PageForm(form): PageForm<ResetForm>,
+) -> PageResult {
+    let username = accounts_api::reset_username(&ctx.state, &token).await?;
+    let request = accounts_api::ResetPasswordRequest {
+        token: token.clone(),
+        new_password: form.new_password,
+    };
+    match accounts_api::reset_password(axum::extract::State(ctx.state.clone()), AppJson(request))
+        .await
+    {
+        Ok(_) => Ok(ctx.page_with(
+            StatusCode::OK,
+            "Password set",
+            &form_head(),
+            html! {
+                h1 { "Password set" }
+                p { "The password of " strong { (username) } " is changed, and the account was signed out everywhere." }
+                p { a.button href="/login" { "Log in" } }
+            },
+        )),
+        Err(error) => shown_again(&ctx, error, |errors, message| {
+            reset_form(&ctx, &token, &username, errors, Some(message))
         }),
     }
 }
