@@ -218,7 +218,8 @@ async fn a_refused_follow_shows_as_refused_with_the_answer(backend: TestBackend)
         .await
         .expect("html");
     assert!(
-        page.contains("<strong>refused</strong>") && page.contains("they answered: 400 Bad Request"),
+        page.contains("<strong>refused</strong>")
+            && page.contains("they answered: 400 Bad Request"),
         "{page}"
     );
     let text = scrape(&a).await;
@@ -421,4 +422,203 @@ async fn deliveries_to_a_long_dead_peer_are_dropped_and_logged() {
         "{line}"
     );
     assert!(!output.contains("resting.invalid"), "{output}");
+}
+
+/// What a Prometheus page at `addr` says of `series`, 0 when absent.
+async fn scraped(addr: &str, series: &str) -> f64 {
+    let text = http()
+        .get(format!("http://{addr}/metrics"))
+        .send()
+        .await
+        .expect("scrape")
+        .text()
+        .await
+        .expect("text");
+    sample(&text, series).unwrap_or(0.0)
+}
+
+/// A client that opens a new connection for every request, so a front passes each request to
+/// the next process.
+fn unpooled() -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .expect("client")
+}
+
+/// Two `picket serve` processes on one PostgreSQL database behind one address: a write on
+/// either is read at once on both (Turkopticon lookups included), both work off the delivery
+/// queue with no activity sent twice, and one killed with SIGKILL mid-delivery loses nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_share_one_postgres_behind_one_address() {
+    use crate::reviews::{RID, review};
+    let db = TestDb::new(TestBackend::Postgres);
+    let front = crate::support::TcpFront::start(std::time::Duration::ZERO).await;
+    let process = |port: u16, metrics: u16| {
+        let mut command = picket(db.dir());
+        command
+            .env("DATABASE_URL", db.url())
+            .env("PICKET_FEDERATION_ALLOW_LOOPBACK", "true")
+            .env("PICKET_FEDERATION_RETRY_FIRST_SECONDS", "1")
+            .env("PICKET_ACCOUNTS_REGISTRATION", "open")
+            .env("PICKET_LIMITS_WRITES_PER_MINUTE", "100000")
+            .env("PICKET_METRICS_LISTEN", format!("127.0.0.1:{metrics}"))
+            .env("PICKET_LOG_FILTER", "error")
+            .args(["--public-url", &front.url()]);
+        ServeProcess::spawn(&mut command, port)
+    };
+    let (m1, m2) = (free_port(), free_port());
+    let mut one = process(free_port(), m1);
+    one.wait_healthy().await;
+    let mut two = process(free_port(), m2);
+    two.wait_healthy().await;
+    front.route_to(&[one.port, two.port]);
+
+    // C follows the instance through its one address; deliveries to C are slow (a second a
+    // request), so a kill finds some of them in flight.
+    let c_front = crate::support::TcpFront::start(std::time::Duration::from_millis(1000)).await;
+    let c = TestServer::start(TestBackend::Postgres, |c| {
+        c.federation.allow_loopback = true;
+        c.federation.retry_first_seconds = 1;
+        c.server.public_url = Some(c_front.url().parse().expect("url"));
+        c.metrics.listen = Some(([127, 0, 0, 1], 0).into());
+    })
+    .await;
+    c_front.route_to(&[c
+        .base
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("port")]);
+    picket_server::admin::follow(&c.config, &format!("instance@localhost:{}", front.port))
+        .await
+        .expect("C follows the instance");
+    eventually("the instance accepts C", || async {
+        follows(&c, Direction::Outbound)
+            .first()
+            .is_some_and(|f| f.is_accepted())
+    })
+    .await;
+
+    let http = unpooled();
+    let registered = http
+        .post(format!("{}/api/v1/accounts", one.base()))
+        .json(&json!({"username": "alice", "password": "a long enough password"}))
+        .send()
+        .await
+        .expect("register");
+    assert_eq!(registered.status(), StatusCode::CREATED);
+    let token = Client::new_at(&two.base())
+        .login("alice", "a long enough password")
+        .await
+        .post("/api/v1/auth/tokens", json!({"label": "test"}))
+        .await
+        .1["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let lookup = |base: String| {
+        let http = http.clone();
+        async move {
+            let body: serde_json::Value = http
+                .get(format!("{base}/requesters?rids={RID}"))
+                .send()
+                .await
+                .expect("lookup")
+                .json()
+                .await
+                .expect("json");
+            body["data"][0]["attributes"]["aggregates"]["all"]["reward"][2]
+                .as_i64()
+                .unwrap_or(0)
+        }
+    };
+    let post = |base: String, i: i64| {
+        let (http, token) = (http.clone(), token.clone());
+        async move {
+            let mut body = review(100 + i, 600);
+            body["task_title"] = json!(format!("batch {i}"));
+            let response = http
+                .post(format!("{base}/api/v1/reviews"))
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .expect("post");
+            assert_eq!(response.status(), StatusCode::CREATED);
+        }
+    };
+    // A write on either process is read at once on the other, lookups included.
+    post(one.base(), 0).await;
+    assert_eq!(lookup(two.base()).await, 1, "written on one, read on two");
+    post(two.base(), 1).await;
+    assert_eq!(lookup(one.base()).await, 2, "written on two, read on one");
+    let (_, page) = Client::new_at(&one.base())
+        .get(&format!("/api/v1/requesters/mturk/{RID}"))
+        .await;
+    assert_eq!(page["aggregates"]["all"]["n"], 2, "{page}");
+
+    // Writes spread over time through the one address: both processes send, nothing twice.
+    const SPREAD: i64 = 16;
+    for i in 2..2 + SPREAD {
+        post(format!("http://localhost:{}", front.port), i).await;
+        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    }
+    let total = 2 + SPREAD;
+    eventually("C has every review", || async {
+        crate::federation::reviews_counted(&c).await == total
+    })
+    .await;
+    let c_metrics = c.metrics_addr().expect("C's metrics").to_string();
+    let creates = r#"picket_inbox_activities_total{type="Create",outcome="accepted"}"#;
+    assert_eq!(
+        scraped(&c_metrics, creates).await,
+        total as f64,
+        "every Create reached C exactly once"
+    );
+    let delivered = r#"picket_deliveries_total{outcome="delivered"}"#;
+    let sent_one = scraped(&format!("127.0.0.1:{m1}"), delivered).await;
+    let sent_two = scraped(&format!("127.0.0.1:{m2}"), delivered).await;
+    eprintln!("deliveries sent: process one {sent_one}, process two {sent_two}");
+    assert!(
+        sent_one > 0.0 && sent_two > 0.0,
+        "both processes deliver: {sent_one} and {sent_two}"
+    );
+
+    // A burst, then process one is killed while deliveries are in flight: two sends the rest.
+    const BURST: i64 = 12;
+    for i in total..total + BURST {
+        post(format!("http://localhost:{}", front.port), i).await;
+    }
+    let view = db.open();
+    let in_flight = || {
+        view.with_conn(picket_db::delivery::counts)
+            .expect("counts")
+            .iter()
+            .any(|(state, n)| state == "pending" && *n > 0)
+    };
+    eventually("deliveries of the burst are under way", || async {
+        in_flight()
+    })
+    .await;
+    one.kill_9();
+    front.route_to(&[two.port]);
+    eventually("C has every review of the burst too", || async {
+        crate::federation::reviews_counted(&c).await == total + BURST
+    })
+    .await;
+    assert_eq!(
+        lookup(format!("http://localhost:{}", front.port)).await,
+        total + BURST
+    );
+    eventually("the queue drains", || async {
+        view.with_conn(picket_db::delivery::counts)
+            .expect("counts")
+            .iter()
+            .all(|(state, _)| state == "delivered")
+    })
+    .await;
+    let (status, output) = two.terminate();
+    assert!(status.success(), "{output}");
+    c.stop().await;
 }

@@ -332,3 +332,88 @@ impl Drop for ServeProcess {
         }
     }
 }
+
+/// A TCP front on 127.0.0.1: each connection goes to the next of its upstream ports in turn,
+/// skipping one that refuses (a load balancer over several `picket serve` processes), and with
+/// `delay` each chunk a client sends waits that long first (a slow network to a peer).
+pub struct TcpFront {
+    pub port: u16,
+    upstreams: std::sync::Arc<std::sync::Mutex<Vec<u16>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl TcpFront {
+    pub async fn start(delay: Duration) -> TcpFront {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind the front");
+        let port = listener.local_addr().expect("address").port();
+        let upstreams = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u16>::new()));
+        let shared = upstreams.clone();
+        let task = tokio::spawn(async move {
+            let mut turn = 0usize;
+            while let Ok((client, _)) = listener.accept().await {
+                let ports = shared.lock().expect("upstreams").clone();
+                turn = turn.wrapping_add(1);
+                tokio::spawn(async move {
+                    for i in 0..ports.len() {
+                        let port = ports[(turn + i) % ports.len()];
+                        if let Ok(upstream) =
+                            tokio::net::TcpStream::connect(("127.0.0.1", port)).await
+                        {
+                            pass(client, upstream, delay).await;
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        TcpFront {
+            port,
+            upstreams,
+            task,
+        }
+    }
+
+    /// Where connections go from now on.
+    pub fn route_to(&self, ports: &[u16]) {
+        *self.upstreams.lock().expect("upstreams") = ports.to_vec();
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://localhost:{}/", self.port)
+    }
+}
+
+impl Drop for TcpFront {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn pass(client: tokio::net::TcpStream, upstream: tokio::net::TcpStream, delay: Duration) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (mut client_read, mut client_write) = client.into_split();
+    let (mut upstream_read, mut upstream_write) = upstream.into_split();
+    let inbound = async move {
+        let mut buffer = vec![0u8; 64 * 1024];
+        loop {
+            let n = match client_read.read(&mut buffer).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
+            if upstream_write.write_all(&buffer[..n]).await.is_err() {
+                break;
+            }
+        }
+        let _ = upstream_write.shutdown().await;
+    };
+    let outbound = async move {
+        let _ = tokio::io::copy(&mut upstream_read, &mut client_write).await;
+        let _ = client_write.shutdown().await;
+    };
+    tokio::join!(inbound, outbound);
+}
