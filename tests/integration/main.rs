@@ -9,6 +9,7 @@ mod cli;
 mod comments;
 mod compat;
 mod database;
+mod deploy;
 mod drills;
 mod errors;
 mod export;
