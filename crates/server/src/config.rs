@@ -6,28 +6,143 @@ use std::path::{Path, PathBuf};
 
 use picket_core::accounts::RegistrationMode;
 use picket_core::moderation::FederationMode;
-use serde::Deserialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use url::Url;
 
 /// Where `picket` looks for its configuration when neither `--config` nor `PICKET_CONFIG` names a file.
 pub const DEFAULT_CONFIG_PATH: &str = "config/picket.toml";
 
 /// Every setting of an instance. Each section is a table in the TOML file; every key has a default.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
+    /// Where the instance listens, what it is called on the web, and how long requests may take.
     pub server: ServerConfig,
+    /// Which database holds everything: SQLite in the data directory unless a PostgreSQL URL is given.
     pub database: DatabaseConfig,
+    /// Who may register, and how long sessions and invites last.
     pub accounts: AccountsConfig,
+    /// How incident reports group into waves.
     pub incidents: IncidentsConfig,
+    /// Talking to other instances: delivery retries, unreachable peers, blocklist or allowlist.
     pub federation: FederationConfig,
+    /// What the public moderation log shows.
     pub moderation: ModerationConfig,
+    /// Rate limits that protect the instance and its workers.
     pub limits: LimitsConfig,
+    /// What is logged and in which format (never client addresses: see docs/LOGGING.md).
     pub log: LogConfig,
+    /// Prometheus metrics on a listener of their own (docs/OPERATIONS.md).
     pub metrics: MetricsConfig,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+/// The configuration reference, `docs/CONFIGURATION.md`: every section and key with its type,
+/// default, environment variable and meaning, generated from the doc comments and defaults of
+/// these structs (a test keeps the file equal to it).
+pub fn reference() -> String {
+    use std::fmt::Write;
+    let schema = serde_json::to_value(schemars::schema_for!(Config)).unwrap_or_default();
+    let defaults = toml::Value::try_from(Config::default())
+        .unwrap_or_else(|_| toml::Value::Table(toml::Table::new()));
+    let mut out = String::from(
+        "<!-- Generated from crates/server/src/config.rs by its test \
+         `configuration_reference_is_current`; do not edit by hand: change the doc comments and \
+         run `PICKET_UPDATE_DOCS=1 cargo test -p picket --lib configuration_reference`. -->\n\
+         # Configuration reference\n\n\
+         Picket reads one TOML file: `--config PATH`, else `$PICKET_CONFIG`, else \
+         `config/picket.toml` when it exists, else nothing (every key has a default). Each key \
+         can also be set in the environment as `PICKET_<SECTION>_<KEY>` (`DATABASE_URL` sets \
+         `database.url`), which wins over the file; `--data-dir`, `--public-url` and \
+         `serve --listen` win over both. An unknown key or a bad value stops every command with \
+         a message naming it. `config/picket.toml` lists every key with its default.\n",
+    );
+    let empty = serde_json::Map::new();
+    let sections = schema["properties"].as_object().unwrap_or(&empty);
+    for (section, property) in sections {
+        let _ = write!(out, "\n## `[{section}]`\n\n");
+        if let Some(text) = property["description"].as_str() {
+            let _ = writeln!(out, "{}\n", prose(text));
+        }
+        let definition = property["$ref"]
+            .as_str()
+            .and_then(|r| r.strip_prefix("#/$defs/"))
+            .map_or(&serde_json::Value::Null, |name| &schema["$defs"][name]);
+        let keys = definition["properties"].as_object().unwrap_or(&empty);
+        for (key, about) in keys {
+            let default = defaults
+                .get(section)
+                .and_then(|table| table.get(key))
+                .map_or_else(|| "unset".to_owned(), |value| format!("`{value}`"));
+            let mut variable = format!(
+                "`PICKET_{}_{}`",
+                section.to_ascii_uppercase(),
+                key.to_ascii_uppercase()
+            );
+            if (section.as_str(), key.as_str()) == ("database", "url") {
+                variable.push_str(" or `DATABASE_URL`");
+            }
+            let _ = writeln!(
+                out,
+                "- **`{key}`** ({}; default {default}; {variable}){}",
+                kind(about, &schema),
+                about["description"]
+                    .as_str()
+                    .map(|text| format!(": {}", prose(text)))
+                    .unwrap_or_default(),
+            );
+        }
+    }
+    out.truncate(out.trim_end().len());
+    out.push('\n');
+    out
+}
+
+/// A doc comment as one paragraph of Markdown.
+fn prose(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A key's type in words, from its JSON schema.
+fn kind(about: &serde_json::Value, schema: &serde_json::Value) -> String {
+    let about = match about["$ref"].as_str().and_then(|r| r.strip_prefix("#/$defs/")) {
+        Some(name) => &schema["$defs"][name],
+        None => about,
+    };
+    if let Some(words) = about["enum"].as_array() {
+        let words: Vec<String> = words
+            .iter()
+            .filter_map(|w| w.as_str().map(|w| format!("`\"{w}\"`")))
+            .collect();
+        return format!("one of {}", words.join(", "));
+    }
+    if let Some(words) = about["oneOf"].as_array() {
+        let words: Vec<String> = words
+            .iter()
+            .filter_map(|w| w["const"].as_str().map(|w| format!("`\"{w}\"`")))
+            .collect();
+        return format!("one of {}", words.join(", "));
+    }
+    let types: Vec<&str> = match &about["type"] {
+        serde_json::Value::String(t) => vec![t.as_str()],
+        serde_json::Value::Array(list) => list.iter().filter_map(|t| t.as_str()).collect(),
+        _ => Vec::new(),
+    };
+    let base = match (types.first().copied(), about["format"].as_str()) {
+        (Some("boolean"), _) => "`true` or `false`",
+        (Some("integer"), _) => "a whole number",
+        (Some("string"), Some("uri")) => "a URL",
+        (Some("string"), _) => "text",
+        _ => "a value",
+    };
+    if types.contains(&"null") {
+        format!("{base}, optional")
+    } else {
+        base.to_owned()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct ServerConfig {
     /// Address and port to listen on.
@@ -63,7 +178,7 @@ impl Default for ServerConfig {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct DatabaseConfig {
     /// `postgres://…` for PostgreSQL; unset means SQLite at `<data_dir>/picket.db`.
@@ -81,10 +196,12 @@ impl Default for DatabaseConfig {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct AccountsConfig {
-    /// `open`, `approval` or `invite`.
+    /// Who may register: `open` (anyone), `approval` (anyone, a moderator approves) or `invite`
+    /// (only with an invite code from a member, so requesters cannot easily join).
+    #[schemars(with = "String")]
     pub registration: RegistrationMode,
     /// How long a browser session lasts, in days.
     pub session_days: u32,
@@ -105,7 +222,7 @@ impl Default for AccountsConfig {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct IncidentsConfig {
     /// Incidents of one kind against one requester at most this many days apart form one wave.
@@ -120,7 +237,7 @@ impl Default for IncidentsConfig {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct FederationConfig {
     /// Allow plain HTTP and loopback or private-network peers. For development and tests only:
@@ -128,6 +245,8 @@ pub struct FederationConfig {
     pub allow_loopback: bool,
     /// First retry of a failed delivery after this many seconds, doubling up to `retry_max_seconds`.
     pub retry_first_seconds: u32,
+    /// The longest wait between two attempts of a failed delivery, in seconds; attempts go on
+    /// for about three days.
     pub retry_max_seconds: u32,
     /// Failed attempts in a row, with no success between, after which an instance counts as
     /// unreachable: its deliveries then wait (without expiring) while it is probed.
@@ -136,6 +255,7 @@ pub struct FederationConfig {
     pub probe_interval_seconds: u32,
     /// `blocklist` (federate with everyone but blocked domains) or `allowlist` (only with
     /// allowed domains).
+    #[schemars(with = "String")]
     pub mode: FederationMode,
     /// How often subscribed block and allow lists are fetched again.
     pub list_refresh_seconds: u32,
@@ -167,14 +287,14 @@ impl Default for FederationConfig {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct ModerationConfig {
     /// Name the moderator in the public moderation log (otherwise only the role is shown).
     pub show_moderator_names: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct LimitsConfig {
     /// Reviews, incidents, corroborations and reports one account may post per minute.
@@ -208,7 +328,7 @@ impl LimitsConfig {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct LogConfig {
     /// A `tracing` filter, e.g. `info` or `picket=debug,info`. The default keeps
@@ -219,7 +339,7 @@ pub struct LogConfig {
     pub format: LogFormat,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     #[default]
@@ -227,7 +347,7 @@ pub enum LogFormat {
     Json,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct MetricsConfig {
     /// Address and port of a separate listener serving Prometheus metrics at `/metrics`; unset
@@ -585,6 +705,25 @@ mod tests {
         assert!(
             filter.contains(&"activitypub_federation=warn"),
             "{filter:?}"
+        );
+    }
+
+    /// docs/CONFIGURATION.md is what `reference()` makes of the structs today; with
+    /// `PICKET_UPDATE_DOCS=1` the test writes it instead.
+    #[test]
+    fn configuration_reference_is_current() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/CONFIGURATION.md");
+        let made = reference();
+        for key in ["`listen`", "`drop_unreachable_after_days`", "`PICKET_METRICS_LISTEN`"] {
+            assert!(made.contains(key), "{key} in:\n{made}");
+        }
+        if std::env::var_os("PICKET_UPDATE_DOCS").is_some() {
+            std::fs::write(&path, &made).unwrap();
+        }
+        let written = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            written == made,
+            "docs/CONFIGURATION.md is out of date: run PICKET_UPDATE_DOCS=1 cargo test -p picket --lib configuration_reference"
         );
     }
 
