@@ -10,6 +10,7 @@ mod comments;
 mod compat;
 mod database;
 mod deploy;
+mod docs;
 mod drills;
 mod errors;
 mod export;
