@@ -105,7 +105,10 @@ fn prose(text: &str) -> String {
 
 /// A key's type in words, from its JSON schema.
 fn kind(about: &serde_json::Value, schema: &serde_json::Value) -> String {
-    let about = match about["$ref"].as_str().and_then(|r| r.strip_prefix("#/$defs/")) {
+    let about = match about["$ref"]
+        .as_str()
+        .and_then(|r| r.strip_prefix("#/$defs/"))
+    {
         Some(name) => &schema["$defs"][name],
         None => about,
     };
@@ -714,7 +717,11 @@ mod tests {
     fn configuration_reference_is_current() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/CONFIGURATION.md");
         let made = reference();
-        for key in ["`listen`", "`drop_unreachable_after_days`", "`PICKET_METRICS_LISTEN`"] {
+        for key in [
+            "`listen`",
+            "`drop_unreachable_after_days`",
+            "`PICKET_METRICS_LISTEN`",
+        ] {
             assert!(made.contains(key), "{key} in:\n{made}");
         }
         if std::env::var_os("PICKET_UPDATE_DOCS").is_some() {
