@@ -81,7 +81,7 @@ async fn turkopticon_shapes(backend: TestBackend) {
         .await
         .expect("TO2 one");
     let sparse: serde_json::Value = sparse.json().await.expect("json");
-    let attributes = sparse["data"][0]["attributes"]
+    let attributes = sparse["data"]["attributes"]
         .as_object()
         .expect("attributes");
     assert_eq!(attributes.keys().collect::<Vec<_>>(), ["rid", "aggregates"]);
@@ -100,15 +100,28 @@ async fn turkopticon_shapes(backend: TestBackend) {
             "broken"
         ]
     );
-    let unknown: serde_json::Value = http
-        .get(format!("{}/requesters/AUNKNOWN12345", server.base))
+    // One requester is one `data` object; one this instance knows nothing of is a 404, as
+    // Turkopticon 2 answered.
+    let one: serde_json::Value = http
+        .get(format!("{}/requesters/{RID}", server.base))
         .send()
         .await
-        .expect("TO2 unknown")
+        .expect("TO2 one")
         .json()
         .await
         .expect("json");
-    assert_eq!(unknown, json!({"data": [], "status": 200}));
+    assert_eq!(one["data"]["id"], RID, "{one}");
+    assert_eq!(one["status"], 200, "{one}");
+    let unknown = http
+        .get(format!("{}/requesters/AUNKNOWN12345", server.base))
+        .send()
+        .await
+        .expect("TO2 unknown");
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        unknown.text().await.expect("body"),
+        "{\"errors\":[{\"status\":\"404\",\"title\":\"Not Found\",\"detail\":\"no reviews of this requester here\"}],\"status\":404}"
+    );
 
     let too_many: Vec<String> = (0..101).map(|i| format!("A{i:012}")).collect();
     let error = http
@@ -164,15 +177,12 @@ async fn turkopticon_shapes(backend: TestBackend) {
         .await
         .expect("TO1 draft");
     assert_eq!(to1.text().await.expect("body"), "{\"ADRAFTONLY0001\":\"\"}");
-    let to2: serde_json::Value = http
+    let to2 = http
         .get(format!("{}/requesters/ADRAFTONLY0001", server.base))
         .send()
         .await
-        .expect("TO2 draft")
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(to2, json!({"data": [], "status": 200}));
+        .expect("TO2 draft");
+    assert_eq!(to2.status(), StatusCode::NOT_FOUND);
 
     // `recent` is the last 90 days, `all` everything: an imported 2015 review is only in `all`.
     server.create_user("root", Role::Admin, PASSWORD).await;
@@ -201,7 +211,7 @@ async fn turkopticon_shapes(backend: TestBackend) {
         .json()
         .await
         .expect("json");
-    let aggregates = &windows["data"][0]["attributes"]["aggregates"];
+    let aggregates = &windows["data"]["attributes"]["aggregates"];
     assert_eq!(aggregates["recent"]["reward"], json!([4.5, 450, 2]));
     assert_eq!(aggregates["all"]["reward"], json!([5.5, 510, 3]));
 
@@ -221,3 +231,146 @@ async fn turkopticon_shapes(backend: TestBackend) {
 }
 
 both_backends!(turkopticon_shapes);
+
+/// The lookups answer from a cache, and the cache is never behind a write the same process
+/// made: every change the userscripts would see (a new review, an edit, a deletion, a
+/// moderator's removal, a first review of a requester looked up as unknown, a rename by the
+/// reviewers' majority) shows in the very next TO1 and TO2 answer.
+async fn lookups_follow_every_change_at_once(backend: TestBackend) {
+    let server = TestServer::start(backend, |_| {}).await;
+    let alice = server.signed_in("alice", PASSWORD).await;
+    let bob = server.signed_in("bob", PASSWORD).await;
+    let carol = server.signed_in("carol", PASSWORD).await;
+    server.create_user("mod", Role::Moderator, PASSWORD).await;
+    let moderator = Client::new(&server).login("mod", PASSWORD).await;
+    let http = crate::support::http();
+    let counted = || {
+        let (http, base) = (http.clone(), server.base.clone());
+        async move {
+            let to2: serde_json::Value = http
+                .get(format!("{base}/requesters?rids={RID},ANEWCOMER0001"))
+                .send()
+                .await
+                .expect("TO2")
+                .json()
+                .await
+                .expect("json");
+            let to1: serde_json::Value = http
+                .get(format!(
+                    "{base}/api/multi-attrs.php?ids={RID},ANEWCOMER0001"
+                ))
+                .send()
+                .await
+                .expect("TO1")
+                .json()
+                .await
+                .expect("json");
+            let data = to2["data"].as_array().expect("data").clone();
+            let n = |id: &str| {
+                data.iter().find(|d| d["id"] == id).map_or(0, |d| {
+                    d["attributes"]["aggregates"]["all"]["reward"][2]
+                        .as_i64()
+                        .unwrap_or(-1)
+                })
+            };
+            let name = data.iter().find(|d| d["id"] == RID).map(|d| {
+                d["attributes"]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned()
+            });
+            assert_eq!(
+                to1[RID]["reviews"].as_i64().unwrap_or(0),
+                n(RID),
+                "TO1 agrees: {to1}"
+            );
+            (n(RID), n("ANEWCOMER0001"), name)
+        }
+    };
+    assert_eq!(
+        counted().await,
+        (0, 0, None),
+        "nothing yet, and that is cached too"
+    );
+
+    let (status, first) = alice.post("/api/v1/reviews", review(100, 60)).await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    assert_eq!(
+        counted().await.0,
+        1,
+        "a first review of an id looked up as unknown"
+    );
+    let (status, second) = bob.post("/api/v1/reviews", review(200, 60)).await;
+    assert_eq!(status, StatusCode::CREATED, "{second}");
+    assert_eq!(counted().await.0, 2);
+
+    let edited = crate::reviews::edit_of(review(100, 120));
+    let (status, body) = alice
+        .send(
+            alice
+                .request(
+                    reqwest::Method::PUT,
+                    &format!("/api/v1/reviews/{}", first["id"].as_str().expect("id")),
+                )
+                .json(&edited),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let to2: serde_json::Value = http
+        .get(format!("{}/requesters/{RID}", server.base))
+        .send()
+        .await
+        .expect("TO2")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        to2["data"]["attributes"]["aggregates"]["all"]["reward"],
+        json!([3.0, 180, 2]),
+        "an edit shows at once"
+    );
+
+    let (status, _) = moderator
+        .post(
+            &format!(
+                "/api/v1/reviews/{}/removal",
+                second["id"].as_str().expect("id")
+            ),
+            json!({"reason": "Spam"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(counted().await.0, 1, "a removal shows at once");
+
+    // Two reviewers of three call it something else: the name changes everywhere at once.
+    for (client, body) in [(&bob, review(300, 60)), (&carol, review(300, 60))] {
+        let mut renamed = body;
+        renamed["requester_name"] = json!("Acme Research Lab");
+        let (status, body) = client.post("/api/v1/reviews", renamed).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let (n, _, name) = counted().await;
+    assert_eq!((n, name.as_deref()), (3, Some("Acme Research Lab")));
+
+    let (status, _) = alice
+        .delete(
+            &format!("/api/v1/reviews/{}", first["id"].as_str().expect("id")),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(counted().await.0, 2, "a deletion shows at once");
+
+    let mut newcomer = review(500, 60);
+    newcomer["requester_id"] = json!("ANEWCOMER0001");
+    let (status, _) = carol.post("/api/v1/reviews", newcomer).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(
+        counted().await.1,
+        1,
+        "a requester that did not exist before"
+    );
+    server.stop().await;
+}
+
+both_backends!(lookups_follow_every_change_at_once);

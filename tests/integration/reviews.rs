@@ -11,7 +11,7 @@ const PASSWORD: &str = "correct horse battery";
 pub const RID: &str = "A1B2C3D4E5F6G7";
 
 /// A review's own fields, as an edit sends them (the requester cannot change).
-fn edit_of(mut review: Value) -> Value {
+pub(crate) fn edit_of(mut review: Value) -> Value {
     for key in ["platform", "requester_id", "requester_name"] {
         review.as_object_mut().map(|o| o.remove(key));
     }

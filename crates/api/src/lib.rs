@@ -7,6 +7,7 @@ mod extract;
 mod hashing_tests;
 mod headers;
 mod logging;
+pub mod lookups;
 pub mod openapi;
 mod remote;
 pub mod routes;

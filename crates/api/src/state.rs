@@ -74,6 +74,8 @@ pub struct AppState {
     remote: Option<Arc<dyn crate::Remote>>,
     /// The instance's metrics (limit hits are counted here).
     pub metrics: picket_metrics::Metrics,
+    /// The Turkopticon lookups' answers, kept until their requester changes.
+    pub lookups: Arc<crate::lookups::Lookups>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -90,6 +92,7 @@ impl AppState {
         let per_minute =
             NonZeroU32::new(settings.login_attempts_per_minute).unwrap_or(NonZeroU32::MIN);
         AppState {
+            lookups: Arc::new(crate::lookups::Lookups::new(db.clone())),
             db,
             local_instance: picket_core::wave::instance_name(
                 settings.public_url.host_str().unwrap_or("localhost"),

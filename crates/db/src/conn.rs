@@ -119,6 +119,8 @@ pub struct Db {
     /// `quiesce` can wait for it.
     helper: Arc<ScheduledThreadPool>,
     waits: Arc<PoolWaits>,
+    /// Which requesters the closures run here changed: what lookup caches listen to.
+    changes: Arc<crate::changes::Changes>,
 }
 
 /// Checkouts that found every connection busy, and the time they waited: what says the pool
@@ -204,6 +206,7 @@ impl Db {
             backend,
             helper,
             waits: Arc::default(),
+            changes: Arc::default(),
         })
     }
 
@@ -256,16 +259,39 @@ impl Db {
         self.backend
     }
 
+    /// The change feed of what the closures run on this handle (and its clones) wrote.
+    pub fn changes(&self) -> &Arc<crate::changes::Changes> {
+        &self.changes
+    }
+
+    /// Runs `f` collecting the requesters it reports changed, and hands them to the feed when
+    /// it returns. Another process on SQLite (an admin command beside the server) cannot be
+    /// notified directly: it leaves a mark the server looks for (`settings::bump_requester_epoch`).
+    fn reporting<T>(
+        &self,
+        conn: &mut DbConn,
+        other_processes: bool,
+        f: impl FnOnce(&mut DbConn) -> Result<T, DbError>,
+    ) -> Result<T, DbError> {
+        crate::changes::begin();
+        let result = f(conn);
+        let any = crate::changes::finish(&self.changes);
+        if any && other_processes && self.backend == Backend::Sqlite {
+            crate::settings::bump_requester_epoch(conn)?;
+        }
+        result
+    }
+
     /// Runs `f` on a pooled connection on a blocking thread, so queries never stall the async executor.
     pub async fn run<T, F>(&self, f: F) -> Result<T, DbError>
     where
         T: Send + 'static,
         F: FnOnce(&mut DbConn) -> Result<T, DbError> + Send + 'static,
     {
-        let (pool, waits) = (self.pool.clone(), Arc::clone(&self.waits));
+        let db = self.clone();
         tokio::task::spawn_blocking(move || {
-            let mut conn = Db::checkout(&pool, &waits)?;
-            f(&mut conn)
+            let mut conn = Db::checkout(&db.pool, &db.waits)?;
+            db.reporting(&mut conn, false, f)
         })
         .await
         .map_err(|e| DbError::Task(e.to_string()))?
@@ -277,7 +303,7 @@ impl Db {
         f: impl FnOnce(&mut DbConn) -> Result<T, DbError>,
     ) -> Result<T, DbError> {
         let mut conn = Db::checkout(&self.pool, &self.waits)?;
-        f(&mut conn)
+        self.reporting(&mut conn, true, f)
     }
 
     /// `with_conn` inside one transaction, for synchronous callers (the admin commands).
@@ -286,8 +312,7 @@ impl Db {
         f: impl FnOnce(&mut DbConn) -> Result<T, DbError>,
     ) -> Result<T, DbError> {
         let mut conn = Db::checkout(&self.pool, &self.waits)?;
-        let conn: &mut DbConn = &mut conn;
-        conn.transaction(f)
+        self.reporting(&mut conn, true, |conn| conn.transaction(f))
     }
 
     /// Runs `f` inside one transaction; everything it writes commits together or not at all.

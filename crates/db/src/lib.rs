@@ -26,6 +26,7 @@ macro_rules! counted {
 pub mod actors;
 pub mod backup;
 pub mod campaigns;
+pub mod changes;
 pub mod comments;
 mod conn;
 pub mod content;

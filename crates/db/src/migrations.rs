@@ -117,6 +117,7 @@ pub fn schema_snapshot(
              FROM sqlite_master m JOIN pragma_table_info(m.name) p
              WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'
                AND m.name <> '__diesel_schema_migrations'
+               AND m.name NOT LIKE 'requester_search%'
              UNION ALL
              SELECT tbl_name, 'index ' || name, 'NO' FROM sqlite_master
              WHERE type = 'index' AND sql IS NOT NULL"
@@ -129,7 +130,8 @@ pub fn schema_snapshot(
              UNION ALL
              SELECT tablename::text, 'index ' || indexname::text, 'NO' FROM pg_indexes
              WHERE schemaname = current_schema()
-               AND indexname NOT IN (SELECT conname FROM pg_constraint)"
+               AND indexname NOT IN (SELECT conname FROM pg_constraint)
+               AND indexname NOT LIKE '%\\_trgm' ESCAPE '\\'"
         }
     };
     let rows: Vec<ColumnRow> = diesel::sql_query(query).load(conn)?;

@@ -144,7 +144,10 @@ fn create(
             .map_err(conflict_as("requester"))
     });
     match inserted {
-        Ok(row) => Ok(row),
+        Ok(row) => {
+            crate::changes::created(conn)?;
+            Ok(row)
+        }
         Err(DbError::Conflict(_)) => by_key(conn, platform, requester_id)?.ok_or(DbError::NotFound),
         Err(other) => Err(other),
     }
@@ -243,6 +246,7 @@ fn rename(
             .filter(requester_aliases::name.eq(new_name)),
     )
     .execute(conn)?;
+    crate::changes::touched(conn, current.id)?;
     Ok(diesel::update(requesters::table.find(current.id))
         .set((
             requesters::name.eq(new_name),
@@ -285,8 +289,9 @@ fn prefix_end(prefix: &str) -> String {
 }
 
 /// Searches by platform ID, name or earlier name: exact and prefix matches first (index range
-/// scans on both backends), then substring matches of names, earlier names and IDs (scans, a
-/// few milliseconds on 100k requesters: docs/PERFORMANCE.md), de-duplicated, at most `limit`.
+/// scans on both backends), then substring matches of names, earlier names and IDs of three
+/// characters or more (trigram indexes: pg_trgm on PostgreSQL, FTS5 on SQLite; the one place
+/// where the backends' queries differ), de-duplicated, at most `limit`.
 pub fn search(
     conn: &mut DbConn,
     query: &str,
@@ -353,46 +358,90 @@ pub fn search(
         .limit(limit)
         .load(conn)?;
     push(by_alias, &mut found);
-    if (found.len() as i64) < limit {
-        let pattern = format!("%{}%", like_escape(&q));
-        // Substring scans carry no ORDER BY: with one, PostgreSQL walks the whole name index in
-        // order and visits every row; without, it reads the table once and stops at `limit`.
-        let mut by_substring: Vec<RequesterRow> = base()
-            .filter(requesters::name_lower.like(pattern.clone()).escape('\\'))
-            .limit(limit)
-            .load(conn)?;
-        by_substring.sort_by(|a, b| a.name_lower.cmp(&b.name_lower));
-        push(by_substring, &mut found);
-        let alias_pks: Vec<i64> = requester_aliases::table
-            .filter(
-                requester_aliases::name_lower
-                    .like(pattern.clone())
-                    .escape('\\'),
-            )
-            .select(requester_aliases::requester_pk)
-            .limit(limit)
-            .load(conn)?;
-        let by_alias_substring = base()
-            .filter(requesters::id.eq_any(alias_pks))
-            .limit(limit)
-            .load(conn)?;
-        push(by_alias_substring, &mut found);
-        // No platform's IDs hold spaces: a query with one is a name, and needs no scan of IDs.
-        // One scan of lower-cased IDs serves every platform's spelling.
-        if !q.contains(char::is_whitespace) {
-            let mut by_id_substring: Vec<RequesterRow> = base()
-                .filter(
-                    sql_lower(requesters::requester_id)
-                        .like(pattern)
-                        .escape('\\'),
-                )
-                .limit(limit)
-                .load(conn)?;
-            by_id_substring.sort_by(|a, b| a.requester_id.cmp(&b.requester_id));
-            push(by_id_substring, &mut found);
-        }
+    // Substrings through each engine's trigram index, which needs three characters to look up.
+    if (found.len() as i64) < limit && q.chars().count() >= 3 {
+        let pks = match conn {
+            DbConn::Sqlite(_) => substrings_sqlite(conn, &q, limit)?,
+            DbConn::Pg(_) => substrings_pg(conn, &q, limit)?,
+        };
+        let mut rows: Vec<RequesterRow> = base().filter(requesters::id.eq_any(&pks)).load(conn)?;
+        // In the order the matches were found: names, then earlier names, then IDs.
+        rows.sort_by_key(|row| pks.iter().position(|pk| *pk == row.id));
+        push(rows, &mut found);
     }
     Ok(found)
+}
+
+/// Requesters whose name, earlier name or ID holds `q` (lower-cased, three characters or more):
+/// names sorted, then earlier names, then IDs, through PostgreSQL's pg_trgm indexes on the
+/// columns themselves. No ORDER BY in SQL: the index gives the matches, sorting them is cheap.
+fn substrings_pg(conn: &mut DbConn, q: &str, limit: i64) -> Result<Vec<i64>, DbError> {
+    let pattern = format!("%{}%", like_escape(q));
+    let mut by_name: Vec<(String, i64)> = requesters::table
+        .filter(requesters::name_lower.like(pattern.clone()).escape('\\'))
+        .select((requesters::name_lower, requesters::id))
+        .limit(limit)
+        .load(conn)?;
+    by_name.sort();
+    let by_alias: Vec<i64> = requester_aliases::table
+        .filter(
+            requester_aliases::name_lower
+                .like(pattern.clone())
+                .escape('\\'),
+        )
+        .select(requester_aliases::requester_pk)
+        .limit(limit)
+        .load(conn)?;
+    // No platform's IDs hold spaces: a query with one is a name.
+    let mut by_id: Vec<(String, i64)> = if q.contains(char::is_whitespace) {
+        Vec::new()
+    } else {
+        requesters::table
+            .filter(
+                sql_lower(requesters::requester_id)
+                    .like(pattern)
+                    .escape('\\'),
+            )
+            .select((requesters::requester_id, requesters::id))
+            .limit(limit)
+            .load(conn)?
+    };
+    by_id.sort();
+    Ok(by_name
+        .into_iter()
+        .map(|(_, pk)| pk)
+        .chain(by_alias)
+        .chain(by_id.into_iter().map(|(_, pk)| pk))
+        .collect())
+}
+
+#[derive(QueryableByName)]
+struct SearchHit {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    kind: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    requester_pk: i64,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    term: String,
+}
+
+/// The same on SQLite, through the FTS5 trigram table `requester_search` the triggers keep: a
+/// quoted phrase matches exactly the terms that hold it.
+fn substrings_sqlite(conn: &mut DbConn, q: &str, limit: i64) -> Result<Vec<i64>, DbError> {
+    let phrase = format!("\"{}\"", q.replace('"', "\"\""));
+    let mut hits: Vec<SearchHit> = diesel::sql_query(
+        "SELECT rowid % 4 AS kind, requester_pk, term FROM requester_search \
+         WHERE requester_search MATCH ? LIMIT ?",
+    )
+    .bind::<diesel::sql_types::Text, _>(phrase)
+    .bind::<diesel::sql_types::BigInt, _>(limit.saturating_mul(3))
+    .load(conn)?;
+    // Names (0), then earlier names (2), then IDs (1).
+    hits.sort_by(|a, b| {
+        let rank = |kind: i64| if kind == 1 { 3 } else { kind };
+        (rank(a.kind), &a.term).cmp(&(rank(b.kind), &b.term))
+    });
+    Ok(hits.into_iter().map(|hit| hit.requester_pk).collect())
 }
 
 /// Requesters in key order after `after_pk`, for streaming exports page by page.

@@ -12,6 +12,28 @@ pub const RULES: &str = "rules";
 pub const REGISTRATION: &str = "registration";
 /// The public URL the instance was first served under: other instances know it by its URLs.
 pub const PUBLIC_URL: &str = "public_url";
+/// Changed by a process that wrote requesters' figures on SQLite without the server hearing
+/// it (an admin command): the server then drops what it cached of them.
+pub const REQUESTER_EPOCH: &str = "requester_epoch";
+
+/// Leaves the mark `REQUESTER_EPOCH` for servers on the same SQLite file.
+pub(crate) fn bump_requester_epoch(conn: &mut DbConn) -> Result<(), DbError> {
+    let mark = format!(
+        "{}-{}",
+        chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default(),
+        std::process::id()
+    );
+    set(conn, REQUESTER_EPOCH, Some(&mark), crate::models::now())
+}
+
+/// The mark another process left, if any.
+pub fn requester_epoch(conn: &mut DbConn) -> Result<Option<String>, DbError> {
+    Ok(instance_settings::table
+        .find(REQUESTER_EPOCH)
+        .select(instance_settings::value)
+        .first(conn)
+        .optional()?)
+}
 
 /// What admins set; `None` where they set nothing (the config file's value, or none, applies).
 #[derive(Debug, Clone, Default, PartialEq)]

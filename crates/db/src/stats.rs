@@ -1,4 +1,4 @@
-//! The per-requester aggregates cache: recomputed inside every transaction that changes a requester's published reviews, so reads never scan reviews; a time bound covers reviews ageing out of the 30- and 90-day windows.
+//! The per-requester aggregates cache: recomputed inside every transaction that changes a requester's published reviews, so reads never scan reviews; reviews ageing out of the 30- and 90-day windows are caught up by background work (`refresh_expired`), and reads never write.
 
 use std::collections::HashMap;
 
@@ -44,13 +44,27 @@ pub fn refresh(
                 requester_stats::valid_until.eq(aggregates.valid_until),
             ))
             .execute(conn)?;
+        crate::changes::touched(conn, requester_pk)?;
         Ok(aggregates)
     })
 }
 
-/// Aggregates of several requesters: one indexed read of the cache. Only an entry whose 30- or
-/// 90-day window has moved past a review since it was computed (or that was never computed) is
-/// recomputed, once, after which reads are cache hits again until the next write or expiry.
+/// Aggregates computed from the published reviews as they are now, without storing them.
+fn compute(
+    conn: &mut DbConn,
+    requester_pk: i64,
+    now: NaiveDateTime,
+) -> Result<Aggregates, DbError> {
+    Ok(aggregate(
+        &reviews::published_facts(conn, requester_pk)?,
+        now,
+    ))
+}
+
+/// Aggregates of several requesters: one indexed read of the cache. Reads never write: an entry
+/// whose 30- or 90-day window has moved past a review since it was computed (until background
+/// work, `refresh_expired`, catches up), or that was never computed, is computed here from the
+/// reviews and not stored, so the answer is always exact and never waits for the write lock.
 pub fn get_many(
     conn: &mut DbConn,
     requester_pks: &[i64],
@@ -70,10 +84,30 @@ pub fn get_many(
     }
     for pk in requester_pks {
         if !found.contains_key(pk) {
-            found.insert(*pk, refresh(conn, *pk, now)?);
+            found.insert(*pk, compute(conn, *pk, now)?);
         }
     }
     Ok(found)
+}
+
+/// Recomputes and stores, one transaction each, up to `limit` cached aggregates whose window
+/// has moved (`valid_until` passed): the background work that keeps lookups from computing
+/// them. Returns how many it refreshed.
+pub fn refresh_expired(
+    db_conn: &mut DbConn,
+    now: NaiveDateTime,
+    limit: i64,
+) -> Result<usize, DbError> {
+    let due: Vec<i64> = requester_stats::table
+        .filter(requester_stats::valid_until.le(now))
+        .order(requester_stats::valid_until)
+        .select(requester_stats::requester_pk)
+        .limit(limit)
+        .load(db_conn)?;
+    for pk in &due {
+        db_conn.transaction(|conn| refresh(conn, *pk, now).map(drop))?;
+    }
+    Ok(due.len())
 }
 
 pub fn get(

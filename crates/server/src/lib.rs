@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod backup;
+pub mod caches;
 pub mod config;
 pub mod doctor;
 pub mod http;
@@ -29,6 +30,7 @@ pub struct Running {
     stop_delivery: watch::Sender<bool>,
     delivery: JoinHandle<()>,
     lists: JoinHandle<()>,
+    keepers: caches::Keepers,
     db: Db,
     metrics: Option<(
         SocketAddr,
@@ -61,6 +63,7 @@ impl Running {
         let _ = self.stop_delivery.send(true);
         self.delivery.await.context("delivery worker failed")?;
         self.lists.await.context("domain list refresher failed")?;
+        self.keepers.stop().await;
         let db = self.db;
         tokio::task::spawn_blocking(move || db.quiesce())
             .await
@@ -334,6 +337,7 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         ),
         None => None,
     };
+    let keepers = caches::spawn(db.clone(), &config.database_url(), delivery_stopped.clone());
     let delivery = picket_apub::worker::spawn(federation.clone(), delivery_stopped);
     let state = AppState::new(db.clone(), settings)
         .with_remote(std::sync::Arc::new(FederatedFollows(federation.clone())))
@@ -381,6 +385,7 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         stop_delivery,
         delivery,
         lists,
+        keepers,
         db: quiesce_on_stop,
         metrics,
     })

@@ -1,21 +1,19 @@
 //! Turkopticon-compatible lookups, so MTurk Suite, HIT Scraper and the Turkopticon userscripts work by changing only the host. Shapes follow what those clients parse, byte for byte.
 
-use std::collections::HashMap;
-
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use picket_core::aggregate::{Aggregates, ScoreMean, WindowStats};
 use picket_core::platform::Platform;
+use picket_db::DbError;
 use picket_db::models::now;
-use picket_db::requesters::{self, AliasRow, RequesterRow};
-use picket_db::{DbError, stats};
+use picket_db::requesters;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::error::ApiError;
 use crate::extract::AppQuery;
+use crate::lookups::{self, TO2_FIELDS, escape_html_in_json};
 use crate::state::AppState;
 
 /// Most ids one call may ask for, as the original services allowed.
@@ -36,56 +34,6 @@ fn parse_ids(raw: &str) -> Result<Vec<String>, String> {
         return Err(format!("at most {MAX_IDS} ids per request"));
     }
     Ok(ids)
-}
-
-/// What both lookups need about each known requester.
-struct Found {
-    row: RequesterRow,
-    aliases: Vec<String>,
-    aggregates: Aggregates,
-}
-
-/// Looks the ids up as MTurk requesters with at least one published review: one query for the
-/// rows, one for cached aggregates, one for aliases.
-async fn lookup(state: &AppState, ids: Vec<String>) -> Result<HashMap<String, Found>, DbError> {
-    state
-        .db
-        .run(move |conn| {
-            let rows = requesters::by_keys(conn, Platform::Mturk.as_str(), &ids)?;
-            let pks: Vec<i64> = rows.iter().map(|r| r.id).collect();
-            let mut aggregates = stats::get_many(conn, &pks, now())?;
-            let aliases: Vec<AliasRow> = requesters::aliases(conn, &pks)?;
-            Ok(rows
-                .into_iter()
-                .filter_map(|row| {
-                    let aggregates = aggregates.remove(&row.id)?;
-                    // A requester known only from a draft, an incident or an import without
-                    // reviews has nothing to rate: the clients must see it as unknown, not as 0.00.
-                    if aggregates.all.n == 0 {
-                        return None;
-                    }
-                    let aliases = aliases
-                        .iter()
-                        .filter(|a| a.requester_pk == row.id)
-                        .map(|a| a.name.clone())
-                        .collect();
-                    Some((
-                        row.requester_id.clone(),
-                        Found {
-                            row,
-                            aliases,
-                            aggregates,
-                        },
-                    ))
-                })
-                .collect())
-        })
-        .await
-}
-
-/// TO1 prints scores as strings with exactly two decimals.
-fn score(mean: &ScoreMean) -> String {
-    format!("{:.2}", mean.mean.unwrap_or(0.0))
 }
 
 #[derive(Debug, Deserialize)]
@@ -115,32 +63,25 @@ pub async fn multi_attrs(
         })?;
         keys.push(key);
     }
-    let found = lookup(&state, keys.clone()).await?;
-    let mut body = String::from("{");
-    for (i, (id, key)) in ids.iter().zip(&keys).enumerate() {
+    let answers = state.lookups.answers(&keys).await?;
+    let mut body = String::with_capacity(
+        2 + answers
+            .iter()
+            .map(|a| a.as_ref().map_or(4, |a| a.to1.len() + 20))
+            .sum::<usize>(),
+    );
+    body.push('{');
+    for (i, (id, answer)) in ids.iter().zip(&answers).enumerate() {
         if i > 0 {
             body.push(',');
         }
-        let value = match found.get(key) {
-            Some(f) => {
-                let all = &f.aggregates.all;
-                json!({
-                    "name": f.row.name,
-                    "attrs": {
-                        "comm": score(&all.communication),
-                        "pay": score(&all.pay),
-                        "fair": score(&all.fairness),
-                        "fast": score(&all.promptness),
-                    },
-                    "reviews": all.n,
-                    "tos_flags": all.tos,
-                })
-            }
-            None => Value::String(String::new()),
-        };
-        body.push_str(&Value::String(id.clone()).to_string());
+        // The id as asked for, which a browser may render: escaped like the values.
+        body.push_str(&escape_html_in_json(&Value::String(id.clone()).to_string()));
         body.push(':');
-        body.push_str(&value.to_string());
+        match answer {
+            Some(answer) => body.push_str(&answer.to1),
+            None => body.push_str("\"\""),
+        }
     }
     body.push('}');
     Ok((
@@ -149,55 +90,13 @@ pub async fn multi_attrs(
             // Served as HTML for the old userscripts, so a browser opening it must run nothing.
             (header::CONTENT_SECURITY_POLICY, HTML_CSP),
         ],
-        escape_html_in_json(&body),
+        body,
     )
         .into_response())
 }
 
 /// What `multi-attrs.php` allows a browser to do with it: nothing (no scripts, no framing).
 pub const HTML_CSP: &str = "default-src 'none'; sandbox; frame-ancestors 'none'";
-
-/// Writes `<`, `>` and `&` as JSON's `\u003c`, `\u003e` and `\u0026`. In JSON these characters
-/// only ever occur inside strings, where the escapes mean the same characters, so every JSON
-/// parser reads the same values while an HTML parser never sees a tag or an entity.
-fn escape_html_in_json(json: &str) -> String {
-    let mut out = String::with_capacity(json.len());
-    for c in json.chars() {
-        match c {
-            '<' => out.push_str("\\u003c"),
-            '>' => out.push_str("\\u003e"),
-            '&' => out.push_str("\\u0026"),
-            other => out.push(other),
-        }
-    }
-    out
-}
-
-/// One TO2 window: exactly the seven keys clients read (a missing or extra key breaks them).
-fn to2_window(stats: &WindowStats) -> Value {
-    let pay = stats
-        .hourly
-        .iter()
-        .find(|h| h.currency == "USD")
-        .or_else(|| stats.hourly.first());
-    // TO2's sum is of rewards without bonuses; clients divide it by the time themselves.
-    let (sum_reward, sum_time, n) = pay.map_or((0.0, 0, 0), |h| {
-        (
-            picket_core::money::to_major(h.sum_reward_minor, &h.currency),
-            h.sum_time_seconds,
-            h.n,
-        )
-    });
-    json!({
-        "reward": [sum_reward, sum_time, n],
-        "pending": stats.decision_mean_seconds,
-        "comm": [stats.communication_good, stats.communication.n, stats.n],
-        "recommend": [stats.recommend_yes, stats.recommend_answered, stats.n],
-        "rejected": [stats.rejected, stats.rejected_answered, stats.n],
-        "tos": [stats.tos, stats.n],
-        "broken": [stats.broken, stats.n],
-    })
-}
 
 fn to2_error(status: StatusCode, detail: String) -> Response {
     let title = status.canonical_reason().unwrap_or("Error");
@@ -215,43 +114,71 @@ pub struct To2Query {
     pub fields: Option<String>,
 }
 
-const TO2_FIELDS: &[&str] = &["rid", "name", "aliases", "aggregates"];
+/// The fields asked for (`fields[requesters]=rid,name`), or `None` for all of them.
+fn wanted(fields: Option<&str>) -> Option<Vec<&str>> {
+    let list = fields?;
+    let wanted: Vec<&str> = list
+        .split(',')
+        .map(str::trim)
+        .filter(|f| TO2_FIELDS.contains(f))
+        .collect();
+    (wanted != TO2_FIELDS).then_some(wanted)
+}
+
+/// TO2's entries for `ids`, in order, unknown ids left out: from the cache with every field,
+/// from the database for a choice of fields (rare, and never cached).
+async fn to2_entries(
+    state: &AppState,
+    ids: Vec<String>,
+    fields: Option<&str>,
+) -> Result<Vec<String>, DbError> {
+    match wanted(fields) {
+        None => Ok(state
+            .lookups
+            .answers(&ids)
+            .await?
+            .into_iter()
+            .flatten()
+            .map(|answer| answer.to2.to_string())
+            .collect()),
+        Some(fields) => {
+            let fields: Vec<String> = fields.into_iter().map(str::to_owned).collect();
+            state
+                .db
+                .run(move |conn| {
+                    let rows = requesters::by_keys(conn, Platform::Mturk.as_str(), &ids)?;
+                    let found = lookups::read(conn, rows, now())?;
+                    let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
+                    Ok(ids
+                        .iter()
+                        .filter_map(|id| found.get(id))
+                        .map(|f| lookups::to2(f, &fields).to_string())
+                        .collect())
+                })
+                .await
+        }
+    }
+}
 
 async fn to2(state: AppState, rids: &str, fields: Option<&str>) -> Response {
     let ids = match parse_ids(rids) {
         Ok(ids) => ids,
         Err(detail) => return to2_error(StatusCode::BAD_REQUEST, detail),
     };
-    let wanted: Vec<&str> = match fields {
-        Some(list) => list
-            .split(',')
-            .map(str::trim)
-            .filter(|f| TO2_FIELDS.contains(f))
-            .collect(),
-        None => TO2_FIELDS.to_vec(),
-    };
-    let found = match lookup(&state, ids.clone()).await {
-        Ok(found) => found,
+    let entries = match to2_entries(&state, ids, fields).await {
+        Ok(entries) => entries,
         Err(error) => return ApiError::from(error).into_response(),
     };
-    let data: Vec<Value> = ids
-        .iter()
-        .filter_map(|id| found.get(id))
-        .map(|f| {
-            let mut attributes = serde_json::Map::new();
-            for field in &wanted {
-                let value = match *field {
-                    "rid" => json!(f.row.requester_id),
-                    "name" => json!(f.row.name),
-                    "aliases" => json!(f.aliases),
-                    _ => json!({"all": to2_window(&f.aggregates.all), "recent": to2_window(&f.aggregates.days90)}),
-                };
-                attributes.insert((*field).to_owned(), value);
-            }
-            json!({"type": "requesters", "id": f.row.requester_id, "attributes": attributes})
-        })
-        .collect();
-    axum::Json(json!({"data": data, "status": 200})).into_response()
+    let mut body = String::with_capacity(32 + entries.iter().map(|e| e.len() + 1).sum::<usize>());
+    body.push_str("{\"data\":[");
+    for (i, entry) in entries.iter().enumerate() {
+        if i > 0 {
+            body.push(',');
+        }
+        body.push_str(entry);
+    }
+    body.push_str("],\"status\":200}");
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 /// `GET /requesters?rids=A1,A2` (Turkopticon 2): unknown ids are left out.
@@ -271,7 +198,8 @@ pub async fn requesters(
     .await
 }
 
-/// `GET /requesters/{rid}` (Turkopticon 2), the same shape for one id.
+/// `GET /requesters/{rid}` (Turkopticon 2): one `data` object, or 404 for a requester this
+/// instance has no published review of, as Turkopticon 2 answered.
 pub async fn requester(
     State(state): State<AppState>,
     Path(rid): Path<String>,
@@ -281,21 +209,25 @@ pub async fn requester(
         Ok(Query(query)) => query,
         Err(rejection) => return to2_error(StatusCode::BAD_REQUEST, rejection.body_text()),
     };
-    to2(state, &rid, query.fields.as_deref()).await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn html_characters_are_escaped_and_json_reads_the_same() {
-        let json = json!({"name": "<script>alert('x')</script> & co", "n": 1}).to_string();
-        let escaped = escape_html_in_json(&json);
-        assert!(!escaped.contains(['<', '>', '&']), "{escaped}");
-        assert_eq!(
-            serde_json::from_str::<Value>(&escaped).expect("still JSON"),
-            serde_json::from_str::<Value>(&json).expect("JSON")
+    let rid = rid.trim().to_owned();
+    if rid.is_empty() || rid.contains(',') {
+        return to2_error(
+            StatusCode::BAD_REQUEST,
+            "give one requester id; for several use /requesters?rids=A1,A2".into(),
         );
+    }
+    match to2_entries(&state, vec![rid], query.fields.as_deref()).await {
+        Ok(entries) => match entries.into_iter().next() {
+            Some(entry) => (
+                [(header::CONTENT_TYPE, "application/json")],
+                format!("{{\"data\":{entry},\"status\":200}}"),
+            )
+                .into_response(),
+            None => to2_error(
+                StatusCode::NOT_FOUND,
+                "no reviews of this requester here".into(),
+            ),
+        },
+        Err(error) => ApiError::from(error).into_response(),
     }
 }
