@@ -1,7 +1,7 @@
 //! What an operator watches: the Prometheus metrics on their own listener, and logs a shipper can parse.
 
 use picket_core::accounts::Role;
-use picket_db::delivery::Direction;
+use picket_db::delivery::{self, Direction};
 use picket_test_support::{TestBackend, TestDb, both_backends};
 use reqwest::StatusCode;
 use serde_json::json;
@@ -369,7 +369,6 @@ async fn doctor_on_postgres_says_what_is_missing() {
 /// logged; those for an instance down for two days still wait.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deliveries_to_a_long_dead_peer_are_dropped_and_logged() {
-    use picket_db::delivery;
     let dir = tempfile::tempdir().expect("tempdir");
     let port = free_port();
     let mut server = ServeProcess::spawn(&mut picket(dir.path()), port);
@@ -389,9 +388,12 @@ async fn deliveries_to_a_long_dead_peer_are_dropped_and_logged() {
     db.with_tx(|conn| {
         delivery::enqueue(
             conn,
-            "http://localhost/activities/old",
-            "actor",
-            "{}",
+            delivery::Outgoing {
+                activity_id: "http://localhost/activities/old",
+                actor: "actor",
+                body: "{}",
+                object: None,
+            },
             &[
                 "https://gone.invalid/inbox".to_owned(),
                 "https://resting.invalid/inbox".to_owned(),
@@ -550,17 +552,15 @@ async fn two_processes_share_one_postgres_behind_one_address() {
     };
     // A write on either process is read on the other within a second, lookups included, even
     // when the other has the answer cached (its cache hears of the change through NOTIFY).
-    let within_a_second = |base: String, expected: i64, what: &'static str| {
-        async move {
-            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
-            loop {
-                let seen = lookup(base.clone()).await;
-                if seen == expected {
-                    return;
-                }
-                assert!(std::time::Instant::now() < deadline, "{what}: still {seen}");
-                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let within_a_second = |base: String, expected: i64, what: &'static str| async move {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+        loop {
+            let seen = lookup(base.clone()).await;
+            if seen == expected {
+                return;
             }
+            assert!(std::time::Instant::now() < deadline, "{what}: still {seen}");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
     };
     assert_eq!(lookup(one.base()).await, 0);
@@ -648,3 +648,110 @@ async fn two_processes_share_one_postgres_behind_one_address() {
     assert!(status.success(), "{output}");
     c.stop().await;
 }
+
+/// Deliveries about one object reach each inbox in the order they were queued, while others
+/// go at once: an `Update` waits for its `Create` (in flight, or waiting to be retried), a
+/// delivery of another object or to another inbox does not, and instances the caller has
+/// enough in flight to are left alone.
+async fn deliveries_of_one_object_keep_their_order(backend: TestBackend) {
+    let test_db = TestDb::new(backend);
+    let db = test_db.open();
+    let now = picket_db::models::now();
+    let lease = chrono::Duration::seconds(15);
+    let queue = |id: &str, object: &str, inboxes: &[&str]| {
+        let inboxes: Vec<String> = inboxes.iter().map(|i| (*i).to_owned()).collect();
+        db.with_tx(|conn| {
+            delivery::enqueue(
+                conn,
+                delivery::Outgoing {
+                    activity_id: id,
+                    actor: "actor",
+                    body: "{}",
+                    object: Some(object),
+                },
+                &inboxes,
+                now,
+            )
+        })
+        .expect("queue");
+    };
+    let (one, two) = ("https://one.example/inbox", "https://two.example/inbox");
+    queue("https://here/create-x", "https://here/x", &[one, two]);
+    queue("https://here/update-x", "https://here/x", &[one, two]);
+    queue("https://here/create-y", "https://here/y", &[one]);
+    let claim = |busy: &[String]| {
+        let mut claimed: Vec<(String, String)> = db
+            .with_conn(|conn| delivery::claim_due(conn, now, lease, 10, busy))
+            .expect("claim")
+            .into_iter()
+            .map(|c| (c.activity_id, c.inbox))
+            .collect();
+        claimed.sort();
+        claimed
+    };
+    let first = claim(&[]);
+    assert_eq!(
+        first,
+        [
+            ("https://here/create-x".to_owned(), one.to_owned()),
+            ("https://here/create-x".to_owned(), two.to_owned()),
+            ("https://here/create-y".to_owned(), one.to_owned()),
+        ],
+        "each Update waits for its Create"
+    );
+    assert!(claim(&[]).is_empty(), "held, and still pending");
+    let id_of = |activity: &str, inbox: &str| {
+        db.with_conn(|conn| {
+            use diesel::prelude::*;
+            use picket_db::schema::{deliveries, outbox};
+            Ok(deliveries::table
+                .inner_join(outbox::table)
+                .filter(outbox::activity_id.eq(activity))
+                .filter(deliveries::inbox.eq(inbox))
+                .select(deliveries::id)
+                .first::<i64>(conn)?)
+        })
+        .expect("delivery id")
+    };
+    // To one: delivered, so its Update may go. To two: failed, retried later: its Update waits.
+    let delivered = id_of("https://here/create-x", one);
+    db.with_conn(|conn| delivery::mark_delivered(conn, delivered))
+        .expect("delivered");
+    let failed = id_of("https://here/create-x", two);
+    db.with_conn(|conn| {
+        delivery::mark_failed_attempt(
+            conn,
+            failed,
+            "503",
+            Some(now - chrono::Duration::seconds(1)),
+            true,
+        )
+    })
+    .expect("failed");
+    // Within the first leases: create-y is still held.
+    let later = now + chrono::Duration::seconds(5);
+    let claimed: Vec<(String, String)> = db
+        .with_conn(|conn| delivery::claim_due(conn, later, lease, 10, &["two.example".to_owned()]))
+        .expect("claim")
+        .into_iter()
+        .map(|c| (c.activity_id, c.inbox))
+        .collect();
+    assert_eq!(
+        claimed,
+        [("https://here/update-x".to_owned(), one.to_owned())],
+        "the Update to one goes; nothing to two, which is busy"
+    );
+    let claimed: Vec<String> = db
+        .with_conn(|conn| delivery::claim_due(conn, later, lease, 10, &[]))
+        .expect("claim")
+        .into_iter()
+        .map(|c| c.activity_id)
+        .collect();
+    assert_eq!(
+        claimed,
+        ["https://here/create-x"],
+        "to two the Create is retried first, its Update still waits"
+    );
+}
+
+both_backends!(deliveries_of_one_object_keep_their_order);

@@ -6,22 +6,26 @@ use axum::extract::{MatchedPath, Request};
 use axum::middleware::Next;
 use axum::response::Response;
 
-/// Logs method, route template (not the raw path, which may carry ids or tokens), status and duration.
+/// Logs method, route template (not the raw path, which may carry ids or tokens), status and
+/// duration: at `info` for writes and errors, at `debug` for routine reads (a GET or HEAD
+/// answered 2xx, 3xx or 404), which the Turkopticon lookups make many times a second and
+/// which would otherwise be most of the log and a real share of the server's work.
 pub(crate) async fn log_request(request: Request, next: Next) -> Response {
     let method = request.method().clone();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "(unmatched)".to_owned());
+    let route = request.extensions().get::<MatchedPath>().cloned();
     let started = Instant::now();
     let response = next.run(request).await;
-    tracing::info!(
-        %method,
-        route,
-        status = response.status().as_u16(),
-        ms = started.elapsed().as_millis() as u64,
-        "request"
-    );
+    let status = response.status();
+    let routine = matches!(method, axum::http::Method::GET | axum::http::Method::HEAD)
+        && (status.is_success()
+            || status.is_redirection()
+            || status == axum::http::StatusCode::NOT_FOUND);
+    let ms = started.elapsed().as_millis() as u64;
+    let route = route.as_ref().map_or("(unmatched)", MatchedPath::as_str);
+    if routine {
+        tracing::debug!(%method, route, status = status.as_u16(), ms, "request");
+    } else {
+        tracing::info!(%method, route, status = status.as_u16(), ms, "request");
+    }
     response
 }

@@ -20,6 +20,9 @@ use serde_json::{Value, json};
 /// for by anyone, must not grow it without bound).
 const MAX_ENTRIES: usize = 400_000;
 
+/// A hasher seeded per process (no crafted ids can collide on purpose) and fast on small keys.
+type Hasher = foldhash::fast::RandomState;
+
 /// What the database says of one MTurk requester with published reviews.
 #[derive(Debug, Clone)]
 pub struct Found {
@@ -28,34 +31,75 @@ pub struct Found {
     pub aggregates: Aggregates,
 }
 
-/// One requester's answers, as sent.
-#[derive(Debug)]
+/// One requester's answers as sent: TO1's value (HTML characters escaped, since
+/// `multi-attrs.php` is served as HTML) followed by TO2's entry with every field, in one
+/// allocation, so copying them into a response touches as little memory as possible.
+#[derive(Debug, Clone)]
 pub struct Answer {
-    pk: i64,
-    /// When a review leaves its 30- or 90-day window: the answer is stale from then on.
-    valid_until: Option<NaiveDateTime>,
-    /// TO1's value for the id, HTML characters escaped (`multi-attrs.php` is served as HTML).
-    pub to1: Box<str>,
-    /// TO2's entry with every field.
-    pub to2: Box<str>,
+    text: Box<str>,
+    split: usize,
+}
+
+impl Answer {
+    pub fn to1(&self) -> &str {
+        &self.text[..self.split]
+    }
+
+    pub fn to2(&self) -> &str {
+        &self.text[self.split..]
+    }
+}
+
+/// An id as a hash-map key: MTurk ids (capital letters and digits, at most 21) packed into one
+/// number, so a lookup compares numbers, not strings in other cache lines; anything else as text.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Key {
+    Packed(u128),
+    Text(Box<str>),
+}
+
+impl Key {
+    fn of(id: &str) -> Key {
+        if id.len() <= 21 {
+            let mut packed: u128 = 0;
+            let mut fits = true;
+            for byte in id.bytes() {
+                let code = match byte {
+                    b'A'..=b'Z' => byte - b'A' + 1,
+                    b'0'..=b'9' => byte - b'0' + 27,
+                    _ => {
+                        fits = false;
+                        break;
+                    }
+                };
+                packed = (packed << 6) | u128::from(code);
+            }
+            if fits {
+                return Key::Packed(packed);
+            }
+        }
+        Key::Text(id.into())
+    }
 }
 
 enum Slot {
-    Rated(Arc<Answer>),
-    /// Known to have no published review (`pk`), or not known at all (`None`), as of `epoch`.
-    Unrated {
-        pk: Option<i64>,
-        epoch: u64,
+    Rated {
+        answer: Answer,
+        pk: i64,
+        /// When a review leaves its 30- or 90-day window: the answer is stale from then on.
+        valid_until: Option<NaiveDateTime>,
     },
+    /// Known to have no published review (`pk`), or not known at all (`None`), as of `epoch`.
+    Unrated { pk: Option<i64>, epoch: u64 },
 }
 
 #[derive(Default)]
 struct Inner {
-    by_key: HashMap<Box<str>, Slot>,
+    by_key: HashMap<Key, Slot, Hasher>,
     /// The key of each cached requester, so a change by primary key finds its entry.
-    by_pk: HashMap<i64, Box<str>>,
+    by_pk: HashMap<i64, Key, Hasher>,
     /// The epoch of each requester's latest change: a fill that began before it is not kept.
-    changed: HashMap<i64, u64>,
+    changed: HashMap<i64, u64, Hasher>,
     /// The epoch of the latest new requester, and of the latest "anything may have changed".
     created: u64,
     reset: u64,
@@ -90,15 +134,19 @@ impl Inner {
             }
     }
 
-    fn keep(&mut self, key: &str, slot: Slot, pk: Option<i64>) {
+    fn keep(&mut self, key: Key, slot: Slot) {
         if self.by_key.len() >= MAX_ENTRIES {
             self.by_key.clear();
             self.by_pk.clear();
         }
-        self.by_key.insert(key.into(), slot);
+        let pk = match &slot {
+            Slot::Rated { pk, .. } => Some(*pk),
+            Slot::Unrated { pk, .. } => *pk,
+        };
         if let Some(pk) = pk {
-            self.by_pk.insert(pk, key.into());
+            self.by_pk.insert(pk, key.clone());
         }
+        self.by_key.insert(key, slot);
     }
 }
 
@@ -128,75 +176,141 @@ impl Lookups {
         Lookups { db, inner }
     }
 
-    /// The answers for `keys` (MTurk requester IDs as stored), in order: `None` for an id with
-    /// no published review. Only the ids not cached, or whose window moved, are read.
-    pub async fn answers(&self, keys: &[String]) -> Result<Vec<Option<Arc<Answer>>>, DbError> {
+    /// Calls `use_answers` with the answers for `ids` (MTurk requester IDs as stored), in
+    /// order: `None` for an id with no published review. Only the ids not cached, or whose
+    /// window moved, are read from the database. The answers are lent, not shared: a response
+    /// copies them while the cache is read, so the hot path writes no shared memory (no
+    /// reference counts bouncing between cores).
+    pub async fn with_answers<R>(
+        &self,
+        ids: &[&str],
+        use_answers: impl FnOnce(&[Option<&Answer>]) -> R,
+    ) -> Result<R, DbError> {
         let now = picket_db::models::now();
-        let mut answers: Vec<Option<Option<Arc<Answer>>>> = Vec::with_capacity(keys.len());
-        let mut missing: Vec<String> = Vec::new();
-        {
+        let keys: Vec<Key> = ids.iter().map(|id| Key::of(id)).collect();
+        let mut missing: Vec<usize> = {
             let inner = self
                 .inner
                 .read()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            for key in keys {
-                let cached = match inner.by_key.get(key.as_str()) {
-                    Some(Slot::Rated(answer)) if answer.valid_until.is_none_or(|u| u > now) => {
-                        Some(Some(Arc::clone(answer)))
+            let mut answers: Vec<Option<&Answer>> = Vec::with_capacity(ids.len());
+            let mut missing = Vec::new();
+            for (at, key) in keys.iter().enumerate() {
+                match inner.cached(key, now) {
+                    Some(answer) => answers.push(answer),
+                    None => {
+                        answers.push(None);
+                        missing.push(at);
                     }
-                    Some(Slot::Unrated { pk, epoch }) if inner.current(*pk, *epoch) => Some(None),
-                    _ => None,
-                };
-                if cached.is_none() {
-                    missing.push(key.clone());
                 }
-                answers.push(cached);
             }
+            if missing.is_empty() {
+                return Ok(use_answers(&answers));
+            }
+            missing
+        };
+        loop {
+            let found = self.fill(ids, &keys, &missing, now).await?;
+            let inner = self
+                .inner
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            // What was read now, and the rest as cached. One of the rest that a change dropped
+            // meanwhile is read too, in one more round.
+            let mut dropped = Vec::new();
+            let answers: Vec<Option<&Answer>> = keys
+                .iter()
+                .zip(ids)
+                .enumerate()
+                .map(|(at, (key, id))| {
+                    if missing.contains(&at) {
+                        return found.get(*id);
+                    }
+                    inner.cached(key, now).unwrap_or_else(|| {
+                        dropped.push(at);
+                        None
+                    })
+                })
+                .collect();
+            if dropped.is_empty() {
+                return Ok(use_answers(&answers));
+            }
+            drop(answers);
+            drop(inner);
+            missing = (0..ids.len()).collect();
         }
-        if missing.is_empty() {
-            return Ok(answers.into_iter().map(Option::flatten).collect());
-        }
+    }
+
+    /// Reads the answers of `ids` at `missing` from the database and keeps those nothing
+    /// changed since the read began.
+    async fn fill(
+        &self,
+        ids: &[&str],
+        keys: &[Key],
+        missing: &[usize],
+        now: NaiveDateTime,
+    ) -> Result<HashMap<String, Answer>, DbError> {
         let epoch = self.db.changes().epoch();
-        let (found, pks) = self
+        let wanted: Vec<String> = missing.iter().map(|at| ids[*at].to_owned()).collect();
+        let (found, known) = self
             .db
             .run(move |conn| {
-                let rows = requesters::by_keys(conn, Platform::Mturk.as_str(), &missing)?;
-                let pks: HashMap<String, i64> = rows
+                let rows = requesters::by_keys(conn, Platform::Mturk.as_str(), &wanted)?;
+                let known: HashMap<String, i64> = rows
                     .iter()
                     .map(|r| (r.requester_id.clone(), r.id))
                     .collect();
-                let found = read(conn, rows, now)?;
-                let built: HashMap<String, Arc<Answer>> = found
-                    .into_iter()
-                    .map(|(key, f)| (key, Arc::new(answer(&f))))
-                    .collect();
-                Ok((built, (missing, pks)))
+                let found: HashMap<String, (i64, Option<NaiveDateTime>, Answer)> =
+                    read(conn, rows, now)?
+                        .into_iter()
+                        .map(|(key, f)| {
+                            let answer = answer(&f);
+                            (key, (f.row.id, f.aggregates.valid_until, answer))
+                        })
+                        .collect();
+                Ok((found, known))
             })
             .await?;
-        let (missing, known) = pks;
-        {
-            let mut inner = self
-                .inner
-                .write()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            for key in &missing {
-                let pk = known.get(key).copied();
-                if !inner.current(pk, epoch) {
-                    continue;
-                }
-                match found.get(key) {
-                    Some(answer) => {
-                        inner.keep(key, Slot::Rated(Arc::clone(answer)), Some(answer.pk));
-                    }
-                    None => inner.keep(key, Slot::Unrated { pk, epoch }, pk),
-                }
+        let mut inner = self
+            .inner
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for at in missing {
+            let id = ids[*at];
+            let pk = known.get(id).copied();
+            if !inner.current(pk, epoch) {
+                continue;
             }
+            let slot = match found.get(id) {
+                Some((pk, valid_until, answer)) => Slot::Rated {
+                    answer: answer.clone(),
+                    pk: *pk,
+                    valid_until: *valid_until,
+                },
+                None => Slot::Unrated { pk, epoch },
+            };
+            inner.keep(keys[*at].clone(), slot);
         }
-        Ok(keys
-            .iter()
-            .zip(answers)
-            .map(|(key, cached)| cached.unwrap_or_else(|| found.get(key).cloned()))
+        Ok(found
+            .into_iter()
+            .map(|(id, (_, _, answer))| (id, answer))
             .collect())
+    }
+}
+
+impl Inner {
+    /// The cached answer for `key` if it is current: `Some(None)` for an id known to have no
+    /// published review, `None` when it must be read.
+    fn cached(&self, key: &Key, now: NaiveDateTime) -> Option<Option<&Answer>> {
+        match self.by_key.get(key)? {
+            Slot::Rated {
+                answer,
+                valid_until,
+                ..
+            } if valid_until.is_none_or(|u| u > now) => Some(Some(answer)),
+            Slot::Unrated { pk, epoch } if self.current(*pk, *epoch) => Some(None),
+            _ => None,
+        }
     }
 }
 
@@ -237,11 +351,12 @@ pub fn read(
 }
 
 fn answer(found: &Found) -> Answer {
+    let mut text = escape_html_in_json(&to1(found).to_string());
+    let split = text.len();
+    text.push_str(&to2(found, TO2_FIELDS).to_string());
     Answer {
-        pk: found.row.id,
-        valid_until: found.aggregates.valid_until,
-        to1: escape_html_in_json(&to1(found).to_string()).into(),
-        to2: to2(found, TO2_FIELDS).to_string().into(),
+        text: text.into_boxed_str(),
+        split,
     }
 }
 
@@ -366,20 +481,31 @@ mod tests {
     }
 
     #[test]
+    fn mturk_ids_pack_into_distinct_numbers_and_others_stay_text() {
+        assert_eq!(Key::of("A1"), Key::of("A1"));
+        assert_ne!(Key::of("A1"), Key::of("A10"));
+        assert_ne!(Key::of("AB"), Key::of("B"));
+        assert!(matches!(Key::of("A1B2C3D4E5F6G7"), Key::Packed(_)));
+        assert!(matches!(Key::of("ABCDEFGHIJKLMNOPQRSTU"), Key::Packed(_)));
+        assert!(matches!(Key::of("ABCDEFGHIJKLMNOPQRSTUV"), Key::Text(_)));
+        assert!(matches!(Key::of("a1b2"), Key::Text(_)));
+        assert_ne!(Key::of("A1B2"), Key::of("a1b2"));
+    }
+
+    #[test]
     fn a_change_drops_the_entry() {
         let mut inner = Inner::default();
         inner.keep(
-            "A1",
+            Key::of("A1"),
             Slot::Unrated {
                 pk: Some(3),
                 epoch: 0,
             },
-            Some(3),
         );
-        inner.keep("A2", Slot::Unrated { pk: None, epoch: 0 }, None);
+        inner.keep(Key::of("A2"), Slot::Unrated { pk: None, epoch: 0 });
         inner.heard(&Change::Requesters(vec![3]), 1);
-        assert!(!inner.by_key.contains_key("A1"));
-        assert!(inner.by_key.contains_key("A2"));
+        assert!(!inner.by_key.contains_key(&Key::of("A1")));
+        assert!(inner.by_key.contains_key(&Key::of("A2")));
         inner.heard(&Change::Everything, 2);
         assert!(inner.by_key.is_empty() && inner.by_pk.is_empty());
     }

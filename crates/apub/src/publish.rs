@@ -407,6 +407,8 @@ async fn queue(data: &ApubData, event_id: i64, outgoing: Outgoing) -> Result<(),
     };
     let (activity_id, body) = envelope(data, outgoing.activity);
     let signer = outgoing.signer.path();
+    // Activities about one object reach each inbox in the order they were queued.
+    let object_key = outgoing.object_id.to_string();
     let Outgoing {
         audiences,
         extra_inboxes,
@@ -446,15 +448,29 @@ async fn queue(data: &ApubData, event_id: i64, outgoing: Outgoing) -> Result<(),
             lemmy.retain(|inbox| keep(inbox) && !direct.contains(inbox));
             other.retain(|inbox| keep(inbox) && !direct.contains(inbox));
             if !direct.is_empty() {
-                delivery::enqueue(conn, &activity_id, &signer, &body, &direct, now())?;
+                let activity = delivery::Outgoing {
+                    activity_id: &activity_id,
+                    actor: &signer,
+                    body: &body,
+                    object: Some(&object_key),
+                };
+                delivery::enqueue(conn, activity, &direct, now())?;
             }
             if let Some(((lemmy_id, lemmy_body), (other_id, other_body))) = &announces {
                 let feed = feed_path.as_deref().unwrap_or_default();
-                if !lemmy.is_empty() {
-                    delivery::enqueue(conn, lemmy_id, feed, lemmy_body, &lemmy, now())?;
-                }
-                if !other.is_empty() {
-                    delivery::enqueue(conn, other_id, feed, other_body, &other, now())?;
+                for (id, body, inboxes) in [
+                    (lemmy_id, lemmy_body, &lemmy),
+                    (other_id, other_body, &other),
+                ] {
+                    if !inboxes.is_empty() {
+                        let activity = delivery::Outgoing {
+                            activity_id: id,
+                            actor: feed,
+                            body,
+                            object: Some(&object_key),
+                        };
+                        delivery::enqueue(conn, activity, inboxes, now())?;
+                    }
                 }
             }
             Ok(())

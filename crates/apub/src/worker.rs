@@ -25,8 +25,15 @@ const POLL: Duration = Duration::from_millis(200);
 const LEASE_SECONDS: i64 = 15;
 /// How often received activity ids older than the policy's `keep_received` are forgotten.
 const PURGE_EVERY: Duration = Duration::from_secs(600);
-/// Deliveries sent at once by one worker.
-const BATCH: i64 = 32;
+/// Deliveries in flight at once from one worker: sends wait on the network, not on the CPU, so
+/// a slow instance (or one that never answers, holding a send for the whole timeout) does not
+/// hold up the rest.
+const IN_FLIGHT: usize = 128;
+/// Deliveries in flight at once to one instance: enough to keep up with a slow one (32 sends
+/// every 150 ms is 200 a second), few enough to be a polite peer.
+const PER_HOST: usize = 32;
+/// How long in-flight sends may finish when the worker stops; the rest keep their lease.
+const STOP_GRACE: Duration = Duration::from_secs(10);
 /// About three days of attempts with the default policy (9 doublings from a minute to the
 /// six-hour cap, then every 6 hours) before giving up on a reachable instance.
 pub const MAX_ATTEMPTS: i32 = 20;
@@ -231,9 +238,12 @@ pub fn spawn(
             }
         }
         let mut last_purge: Option<std::time::Instant> = None;
+        let mut in_flight: tokio::task::JoinSet<String> = tokio::task::JoinSet::new();
+        let mut per_host: std::collections::HashMap<String, usize> =
+            std::collections::HashMap::new();
         loop {
             if *stop.borrow() {
-                return;
+                break;
             }
             // Received activity ids are kept only as long as the policy says.
             if last_purge.is_none_or(|at| at.elapsed() >= PURGE_EVERY) {
@@ -281,41 +291,82 @@ pub fn spawn(
                     false
                 }
             };
-            let due = data
-                .db
-                .run(|conn| {
-                    delivery::claim_due(
-                        conn,
-                        now(),
-                        chrono::Duration::seconds(LEASE_SECONDS),
-                        BATCH,
-                    )
-                })
-                .await;
-            let worked = match due {
-                Ok(due) => {
-                    let any = !due.is_empty();
-                    let sends = due.into_iter().map(|claimed| deliver(&data, claimed));
-                    for result in futures::future::join_all(sends).await {
-                        if let Err(error) = result {
-                            tracing::warn!(%error, "recording a delivery failed");
+            while let Some(done) = in_flight.try_join_next() {
+                finished(&mut per_host, done);
+            }
+            let room = IN_FLIGHT.saturating_sub(in_flight.len());
+            let mut claimed = false;
+            if room > 0 {
+                let busy: Vec<String> = per_host
+                    .iter()
+                    .filter(|(_, n)| **n >= PER_HOST)
+                    .map(|(host, _)| host.clone())
+                    .collect();
+                let due = data
+                    .db
+                    .run(move |conn| {
+                        delivery::claim_due(
+                            conn,
+                            now(),
+                            chrono::Duration::seconds(LEASE_SECONDS),
+                            i64::try_from(room).unwrap_or(i64::MAX),
+                            &busy,
+                        )
+                    })
+                    .await;
+                match due {
+                    Ok(due) => {
+                        claimed = !due.is_empty();
+                        for claimed in due {
+                            let host = delivery::host_of(&claimed.inbox).to_owned();
+                            *per_host.entry(host.clone()).or_default() += 1;
+                            let data = data.reset_request_count();
+                            in_flight.spawn(async move {
+                                if let Err(error) = deliver(&data, claimed).await {
+                                    tracing::warn!(%error, "recording a delivery failed");
+                                }
+                                host
+                            });
                         }
                     }
-                    any
+                    Err(error) => tracing::warn!(%error, "cannot read the delivery queue"),
                 }
-                Err(error) => {
-                    tracing::warn!(%error, "cannot read the delivery queue");
-                    false
-                }
-            };
-            if !worked && !converted {
+            }
+            // Claim more at once while there is room and work; otherwise wait for a send to
+            // finish (room, and maybe a delivery it held back), for new work, or to stop.
+            if !(converted || claimed && in_flight.len() < IN_FLIGHT) {
                 tokio::select! {
                     () = tokio::time::sleep(POLL) => {}
+                    Some(done) = in_flight.join_next(), if !in_flight.is_empty() => {
+                        finished(&mut per_host, done);
+                    }
                     _ = stop.changed() => {}
                 }
             }
         }
+        // Stopping: in-flight sends may finish for a while; the rest keep their lease and are
+        // sent again by whoever takes them up.
+        let _ = tokio::time::timeout(STOP_GRACE, async {
+            while in_flight.join_next().await.is_some() {}
+        })
+        .await;
+        in_flight.shutdown().await;
     })
+}
+
+/// Counts a finished send off its instance's in-flight sends.
+fn finished(
+    per_host: &mut std::collections::HashMap<String, usize>,
+    done: Result<String, tokio::task::JoinError>,
+) {
+    if let Ok(host) = done
+        && let Some(count) = per_host.get_mut(&host)
+    {
+        *count = count.saturating_sub(1);
+        if *count == 0 {
+            per_host.remove(&host);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -80,14 +80,17 @@ impl Changes {
         }
     }
 
-    /// A change another process announced on [`CHANNEL`].
+    /// A change another process announced on [`CHANNEL`]: `new`, or primary keys separated
+    /// by commas. Anything else (a newer version's payload, say) drops everything.
     pub fn publish_payload(&self, payload: &str) {
         if payload == CREATED {
             self.publish(&Change::Created);
-        } else if let Ok(pk) = payload.parse() {
-            self.publish(&Change::Requesters(vec![pk]));
-        } else {
-            self.publish(&Change::Everything);
+            return;
+        }
+        let pks: Result<Vec<i64>, _> = payload.split(',').map(str::parse).collect();
+        match pks {
+            Ok(pks) => self.publish(&Change::Requesters(pks)),
+            Err(_) => self.publish(&Change::Everything),
         }
     }
 }
@@ -137,8 +140,20 @@ fn notify(conn: &mut DbConn, payload: &str) -> Result<(), DbError> {
 
 /// Reports that what is published about requester `pk` (name, earlier names, aggregates) changed.
 pub(crate) fn touched(conn: &mut DbConn, pk: i64) -> Result<(), DbError> {
-    REPORTED.with(|r| r.borrow_mut().requesters.push(pk));
-    notify(conn, &pk.to_string())
+    touched_many(conn, &[pk])
+}
+
+/// Keys per notification: PostgreSQL's payloads hold at most 8000 bytes.
+const KEYS_PER_NOTIFICATION: usize = 400;
+
+/// `touched` for several requesters, with few notifications.
+pub(crate) fn touched_many(conn: &mut DbConn, pks: &[i64]) -> Result<(), DbError> {
+    REPORTED.with(|r| r.borrow_mut().requesters.extend_from_slice(pks));
+    for chunk in pks.chunks(KEYS_PER_NOTIFICATION) {
+        let payload: Vec<String> = chunk.iter().map(i64::to_string).collect();
+        notify(conn, &payload.join(","))?;
+    }
+    Ok(())
 }
 
 /// Reports that a requester was created.
@@ -226,6 +241,7 @@ mod tests {
         changes.publish_payload("7");
         changes.publish_payload("new");
         changes.publish_payload("garbage");
+        changes.publish_payload("8,9");
         assert_eq!(
             *heard.lock().unwrap(),
             vec![
@@ -234,10 +250,11 @@ mod tests {
                 (Change::Requesters(vec![7]), 3),
                 (Change::Created, 4),
                 (Change::Everything, 5),
+                (Change::Requesters(vec![8, 9]), 6),
             ]
         );
         begin();
         assert!(!finish(&changes), "nothing reported, nothing published");
-        assert_eq!(changes.epoch(), 5);
+        assert_eq!(changes.epoch(), 6);
     }
 }

@@ -121,6 +121,10 @@ pub struct Db {
     waits: Arc<PoolWaits>,
     /// Which requesters the closures run here changed: what lookup caches listen to.
     changes: Arc<crate::changes::Changes>,
+    /// SQLite has one writer at a time: this process's write transactions take turns here, so a
+    /// waiting one is woken the moment the lock is free instead of polling SQLite's busy
+    /// handler (which sleeps milliseconds at a time) or losing an upgrade race and retrying.
+    writes: Arc<std::sync::Mutex<()>>,
 }
 
 /// Checkouts that found every connection busy, and the time they waited: what says the pool
@@ -207,6 +211,7 @@ impl Db {
             helper,
             waits: Arc::default(),
             changes: Arc::default(),
+            writes: Arc::default(),
         })
     }
 
@@ -312,7 +317,17 @@ impl Db {
         f: impl FnOnce(&mut DbConn) -> Result<T, DbError>,
     ) -> Result<T, DbError> {
         let mut conn = Db::checkout(&self.pool, &self.waits)?;
-        self.reporting(&mut conn, true, |conn| conn.transaction(f))
+        let _turn = self.write_turn();
+        self.reporting(&mut conn, true, |conn| write_transaction(conn, f))
+    }
+
+    /// This process's turn at writing, on SQLite; nothing to wait for on PostgreSQL.
+    fn write_turn(&self) -> Option<std::sync::MutexGuard<'_, ()>> {
+        (self.backend == Backend::Sqlite).then(|| {
+            self.writes
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        })
     }
 
     /// Runs `f` inside one transaction; everything it writes commits together or not at all.
@@ -322,10 +337,12 @@ impl Db {
         T: Send + 'static,
         F: FnMut(&mut DbConn) -> Result<T, DbError> + Send + 'static,
     {
+        let db = self.clone();
         self.run(move |conn| {
+            let _turn = db.write_turn();
             let mut attempt = 0;
             loop {
-                match conn.transaction(&mut f) {
+                match write_transaction(conn, &mut f) {
                     Err(error) if error.is_busy() && attempt < BUSY_RETRIES => {
                         attempt += 1;
                         std::thread::sleep(Duration::from_millis((10 * attempt as u64).min(100)));
@@ -375,6 +392,37 @@ impl Db {
         }
         .connect()
         .map_err(unavailable)
+    }
+}
+
+/// Runs `f` in one transaction. On SQLite it is a write transaction from its start (`BEGIN
+/// IMMEDIATE`): another process's writer is waited for at the start through the busy timeout,
+/// rather than a read that later needs to write failing at once with "database is locked".
+fn write_transaction<T>(
+    conn: &mut DbConn,
+    f: impl FnOnce(&mut DbConn) -> Result<T, DbError>,
+) -> Result<T, DbError> {
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    match conn {
+        DbConn::Sqlite(sqlite) => {
+            AnsiTransactionManager::begin_transaction_sql(&mut *sqlite, "BEGIN IMMEDIATE")?;
+        }
+        DbConn::Pg(_) => return conn.transaction(f),
+    }
+    let result = f(&mut *conn);
+    let DbConn::Sqlite(sqlite) = conn else {
+        return result;
+    };
+    match result {
+        Ok(value) => {
+            AnsiTransactionManager::commit_transaction(&mut *sqlite)?;
+            Ok(value)
+        }
+        Err(error) => {
+            // The transaction ends either way; the closure's error is the one to report.
+            let _ = AnsiTransactionManager::rollback_transaction(&mut *sqlite);
+            Err(error)
+        }
     }
 }
 

@@ -14,16 +14,31 @@ const PENDING: &str = "pending";
 const DELIVERED: &str = "delivered";
 const FAILED: &str = "failed";
 
+/// An activity to queue: its id, the local actor that signs it, its body and, when it is about
+/// an object (a `Create`, `Update` or `Delete` of a review, say), that object's id, so that
+/// activities about one object reach each inbox in the order they were queued.
+#[derive(Debug, Clone, Copy)]
+pub struct Outgoing<'a> {
+    pub activity_id: &'a str,
+    pub actor: &'a str,
+    pub body: &'a str,
+    pub object: Option<&'a str>,
+}
+
 /// Writes an outgoing activity and one delivery per distinct inbox. Call it in the transaction
 /// that makes the change the activity announces, so both commit or neither does.
 pub fn enqueue(
     conn: &mut DbConn,
-    activity_id: &str,
-    actor: &str,
-    body: &str,
+    activity: Outgoing<'_>,
     inboxes: &[String],
     at: NaiveDateTime,
 ) -> Result<(), DbError> {
+    let Outgoing {
+        activity_id,
+        actor,
+        body,
+        object,
+    } = activity;
     let mut distinct: Vec<&String> = inboxes.iter().collect();
     distinct.sort();
     distinct.dedup();
@@ -48,6 +63,7 @@ pub fn enqueue(
                 deliveries::state.eq(PENDING),
                 deliveries::attempts.eq(0),
                 deliveries::next_attempt_at.eq(at),
+                deliveries::object_key.eq(object),
             ))
             .execute(conn)?;
     }
@@ -72,14 +88,20 @@ pub struct Claimed {
     pub body: String,
 }
 
-/// Leases up to `limit` due deliveries for `lease`. Each row is taken by a conditional update,
+diesel::alias!(deliveries as earlier: EarlierDeliveries);
+
+/// Leases up to `limit` due deliveries for `lease`, none to the instances in `busy` (which
+/// have as many in flight as the caller allows). Each row is taken by a conditional update,
 /// so several workers on one database (several `picket serve` on one PostgreSQL) never hold the
 /// same delivery; a worker that dies leaves its rows to be taken again when the lease runs out.
+/// A delivery about an object waits while an earlier one of the same object to the same inbox
+/// is pending (in flight, or waiting to be retried), so an `Update` never overtakes its `Create`.
 pub fn claim_due(
     conn: &mut DbConn,
     now: NaiveDateTime,
     lease: Duration,
     limit: i64,
+    busy: &[String],
 ) -> Result<Vec<Claimed>, DbError> {
     let free = deliveries::locked_until
         .is_null()
@@ -89,11 +111,22 @@ pub fn claim_due(
         .filter(peer_instances::unreachable_since.is_not_null())
         .filter(peer_instances::next_probe_at.gt(now))
         .select(peer_instances::host);
+    let overtaking = earlier
+        .filter(earlier.field(deliveries::state).eq(PENDING))
+        .filter(earlier.field(deliveries::inbox).eq(deliveries::inbox))
+        .filter(
+            earlier
+                .field(deliveries::object_key)
+                .eq(deliveries::object_key),
+        )
+        .filter(earlier.field(deliveries::id).lt(deliveries::id));
     let candidates: Vec<i64> = deliveries::table
         .filter(deliveries::state.eq(PENDING))
         .filter(deliveries::next_attempt_at.le(now))
         .filter(free)
         .filter(deliveries::host.ne_all(resting))
+        .filter(deliveries::host.ne_all(busy))
+        .filter(diesel::dsl::not(diesel::dsl::exists(overtaking)))
         .order(deliveries::next_attempt_at)
         .select(deliveries::id)
         .limit(limit)

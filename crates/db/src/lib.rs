@@ -35,6 +35,7 @@ mod error;
 pub mod events;
 pub mod facts;
 pub mod follows;
+pub mod import;
 pub mod incidents;
 pub mod invites;
 pub mod migrations;

@@ -488,6 +488,12 @@ pub fn change_subscription(
     at: NaiveDateTime,
 ) -> Result<bool, DbError> {
     use picket_core::moderation::ModAction;
+    // An unsubscription is logged with the kind the list had, whatever the caller assumed.
+    let kind_held: Option<String> = list_subscriptions::table
+        .find(url)
+        .select(list_subscriptions::kind)
+        .first(conn)
+        .optional()?;
     let (found, action) = if add {
         subscribe(conn, url, kind, at)?;
         (true, ModAction::SubscribeList)
@@ -495,7 +501,12 @@ pub fn change_subscription(
         (unsubscribe(conn, url, at)?, ModAction::UnsubscribeList)
     };
     if found {
-        let reason = format!("{} list", kind.as_str());
+        let kind = if add {
+            kind.as_str().to_owned()
+        } else {
+            kind_held.unwrap_or_else(|| kind.as_str().to_owned())
+        };
+        let reason = format!("{kind} list");
         crate::moderation::log_action(conn, acting, action, ("list", url), &reason, at)?;
     }
     Ok(found)

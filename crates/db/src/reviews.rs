@@ -143,7 +143,7 @@ impl ReviewRow {
 /// The content columns, shared by insert and update so both always write the same set.
 #[derive(Debug, AsChangeset, Insertable)]
 #[diesel(table_name = reviews, treat_none_as_null = true)]
-struct ContentColumns<'a> {
+pub(crate) struct ContentColumns<'a> {
     task_title: Option<&'a str>,
     batch_id: Option<&'a str>,
     reward_minor: i64,
@@ -167,7 +167,7 @@ struct ContentColumns<'a> {
 }
 
 impl<'a> ContentColumns<'a> {
-    fn of(review: &'a ValidReview) -> Self {
+    pub(crate) fn of(review: &'a ValidReview) -> Self {
         ContentColumns {
             task_title: review.task_title.as_deref(),
             batch_id: review.batch_id.as_deref(),
@@ -495,15 +495,92 @@ pub fn list_by_author(
 
 /// The published reviews a requester's aggregates are computed from.
 pub fn published_facts(conn: &mut DbConn, requester_pk: i64) -> Result<Vec<ReviewFacts>, DbError> {
-    reviews::table
-        .filter(reviews::requester_pk.eq(requester_pk))
+    Ok(published_facts_of(conn, &[requester_pk])?
+        .into_iter()
+        .map(|(_, facts)| facts)
+        .collect())
+}
+
+/// The columns the aggregates need, and only those: a requester with thousands of reviews is
+/// read without their texts.
+#[derive(Debug, Queryable)]
+struct FactsRow {
+    requester_pk: i64,
+    published_at: Option<NaiveDateTime>,
+    created_at: NaiveDateTime,
+    reward_minor: i64,
+    bonus_minor: Option<i64>,
+    currency: String,
+    time_spent_seconds: i64,
+    approval: String,
+    time_to_decision_seconds: Option<i64>,
+    scores: (Option<i16>, Option<i16>, Option<i16>, Option<i16>),
+    recommend: Option<String>,
+    tos_violation: bool,
+    broken: bool,
+    unpaid_screener: bool,
+}
+
+/// The facts of the counted, visible published reviews of several requesters, each with its
+/// requester: one query, ordered by requester.
+pub fn published_facts_of(
+    conn: &mut DbConn,
+    requester_pks: &[i64],
+) -> Result<Vec<(i64, ReviewFacts)>, DbError> {
+    let rows: Vec<FactsRow> = reviews::table
+        .filter(reviews::requester_pk.eq_any(requester_pks))
         .filter(reviews::state.eq(ReviewState::Published.as_str()))
         .filter(visible!(reviews::origin))
         .filter(counted!(reviews::origin))
-        .select(ReviewRow::as_select())
-        .load::<ReviewRow>(conn)?
-        .iter()
-        .map(ReviewRow::facts)
+        .order(reviews::requester_pk)
+        .select((
+            reviews::requester_pk,
+            reviews::published_at,
+            reviews::created_at,
+            reviews::reward_minor,
+            reviews::bonus_minor,
+            reviews::currency,
+            reviews::time_spent_seconds,
+            reviews::approval,
+            reviews::time_to_decision_seconds,
+            (
+                reviews::score_pay,
+                reviews::score_fairness,
+                reviews::score_promptness,
+                reviews::score_communication,
+            ),
+            reviews::recommend,
+            reviews::tos_violation,
+            reviews::broken,
+            reviews::unpaid_screener,
+        ))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|row| {
+            let (pay, fairness, promptness, communication) = row.scores;
+            Ok((
+                row.requester_pk,
+                ReviewFacts {
+                    at: row.published_at.unwrap_or(row.created_at),
+                    reward_minor: row.reward_minor,
+                    bonus_minor: row.bonus_minor.unwrap_or(0),
+                    currency: row.currency,
+                    time_spent_seconds: row.time_spent_seconds,
+                    approval: word(&row.approval)?,
+                    time_to_decision_seconds: row.time_to_decision_seconds,
+                    scores: Scores {
+                        pay,
+                        fairness,
+                        promptness,
+                        communication,
+                    },
+                    recommend: row.recommend.as_deref().map(word).transpose()?,
+                    tos_violation: row.tos_violation,
+                    broken: row.broken,
+                    unpaid_screener: row.unpaid_screener,
+                },
+            ))
+        })
         .collect()
 }
 

@@ -359,6 +359,7 @@ diesel::table! {
         locked_until -> Nullable<Timestamp>,
         last_error -> Nullable<Text>,
         host -> Text,
+        object_key -> Nullable<Text>,
     }
 }
 

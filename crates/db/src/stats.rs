@@ -18,34 +18,71 @@ struct StatsRow {
 }
 
 /// Recomputes a requester's aggregates from its published reviews and stores them.
-///
-/// The first statement writes the requester's row, which takes PostgreSQL's row lock and
-/// SQLite's write lock: concurrent refreshes of one requester queue up, and the last one reads
-/// every review committed before it, so the cache never keeps an older result than the data.
 pub fn refresh(
     conn: &mut DbConn,
     requester_pk: i64,
     now: NaiveDateTime,
 ) -> Result<Aggregates, DbError> {
+    refresh_many(conn, &[requester_pk], now)?
+        .remove(&requester_pk)
+        .ok_or(DbError::NotFound)
+}
+
+/// Rows written per multi-row INSERT: far below SQLite's bound-parameter limit.
+const INSERT_CHUNK: usize = 500;
+
+/// Recomputes several requesters' aggregates with one read of their reviews and stores them
+/// with multi-row inserts (a bulk import, the background catch-up).
+///
+/// The first statement writes the requesters' rows, which takes PostgreSQL's row locks and
+/// SQLite's write lock: concurrent refreshes of one requester queue up, and the last one reads
+/// every review committed before it, so the cache never keeps an older result than the data.
+pub fn refresh_many(
+    conn: &mut DbConn,
+    requester_pks: &[i64],
+    now: NaiveDateTime,
+) -> Result<HashMap<i64, Aggregates>, DbError> {
     conn.transaction(|conn| {
-        diesel::update(requesters::table.find(requester_pk))
+        diesel::update(requesters::table.filter(requesters::id.eq_any(requester_pks)))
             .set(requesters::updated_at.eq(requesters::updated_at))
             .execute(conn)?;
-        let facts = reviews::published_facts(conn, requester_pk)?;
-        let aggregates = aggregate(&facts, now);
-        let data =
-            serde_json::to_string(&aggregates).map_err(|e| DbError::Corrupt(e.to_string()))?;
-        diesel::delete(requester_stats::table.find(requester_pk)).execute(conn)?;
-        diesel::insert_into(requester_stats::table)
-            .values((
-                requester_stats::requester_pk.eq(requester_pk),
-                requester_stats::data.eq(&data),
-                requester_stats::computed_at.eq(now),
-                requester_stats::valid_until.eq(aggregates.valid_until),
-            ))
-            .execute(conn)?;
-        crate::changes::touched(conn, requester_pk)?;
-        Ok(aggregates)
+        let mut facts: HashMap<i64, Vec<picket_core::aggregate::ReviewFacts>> =
+            requester_pks.iter().map(|pk| (*pk, Vec::new())).collect();
+        for (pk, fact) in reviews::published_facts_of(conn, requester_pks)? {
+            facts.entry(pk).or_default().push(fact);
+        }
+        let computed: HashMap<i64, Aggregates> = facts
+            .into_iter()
+            .map(|(pk, facts)| (pk, aggregate(&facts, now)))
+            .collect();
+        diesel::delete(
+            requester_stats::table.filter(requester_stats::requester_pk.eq_any(requester_pks)),
+        )
+        .execute(conn)?;
+        let rows = computed
+            .iter()
+            .map(|(pk, aggregates)| {
+                let data = serde_json::to_string(aggregates)
+                    .map_err(|e| DbError::Corrupt(e.to_string()))?;
+                Ok((
+                    requester_stats::requester_pk.eq(*pk),
+                    requester_stats::data.eq(data),
+                    requester_stats::computed_at.eq(now),
+                    requester_stats::valid_until.eq(aggregates.valid_until),
+                ))
+            })
+            .collect::<Result<Vec<_>, DbError>>()?;
+        for chunk in rows.chunks(INSERT_CHUNK) {
+            // One statement for both engines; multi-row inserts only compile against each
+            // engine's own connection type.
+            let insert = diesel::insert_into(requester_stats::table).values(chunk);
+            match conn {
+                DbConn::Sqlite(c) => insert.execute(c)?,
+                DbConn::Pg(c) => insert.execute(c)?,
+            };
+        }
+        crate::changes::touched_many(conn, requester_pks)?;
+        Ok(computed)
     })
 }
 
@@ -90,7 +127,7 @@ pub fn get_many(
     Ok(found)
 }
 
-/// Recomputes and stores, one transaction each, up to `limit` cached aggregates whose window
+/// Recomputes and stores, in one transaction, up to `limit` cached aggregates whose window
 /// has moved (`valid_until` passed): the background work that keeps lookups from computing
 /// them. Returns how many it refreshed.
 pub fn refresh_expired(
@@ -104,9 +141,7 @@ pub fn refresh_expired(
         .select(requester_stats::requester_pk)
         .limit(limit)
         .load(db_conn)?;
-    for pk in &due {
-        db_conn.transaction(|conn| refresh(conn, *pk, now).map(drop))?;
-    }
+    refresh_many(db_conn, &due, now)?;
     Ok(due.len())
 }
 

@@ -29,6 +29,22 @@ const METADATA: Metadata<'static> = Metadata::new(module_path!(), Level::INFO, N
 pub struct Metrics {
     recorder: Arc<PrometheusRecorder>,
     handle: PrometheusHandle,
+    /// Each route's request handles, registered once: the lookups are counted many times a
+    /// second, and registering labels anew each time would allocate and hash on every request.
+    routes: Arc<std::sync::RwLock<std::collections::HashMap<Box<str>, RouteHandles>>>,
+}
+
+/// Methods a request is counted under, `other` last.
+const METHODS: [&str; 8] = [
+    "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "other",
+];
+/// Status classes, by hundreds from 1xx.
+const STATUSES: [&str; 5] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
+
+/// One route's duration histogram and its counters by method and status class.
+struct RouteHandles {
+    duration: metrics::Histogram,
+    requests: [[std::sync::OnceLock<metrics::Counter>; 5]; 8],
 }
 
 impl std::fmt::Debug for Metrics {
@@ -139,6 +155,7 @@ impl Metrics {
         let metrics = Metrics {
             handle: recorder.handle(),
             recorder: Arc::new(recorder),
+            routes: Arc::default(),
         };
         metrics.describe();
         metrics
@@ -220,36 +237,57 @@ impl Metrics {
     /// One answered request. `route` must be a route template (`/requesters/{id}`), never the
     /// path itself; requests that matched no route are counted under `unmatched`.
     pub fn http_request(&self, route: Option<&str>, method: &str, status: u16, took: Duration) {
-        let route = route.unwrap_or("unmatched").to_owned();
-        let method = match method {
-            "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS" => method.to_owned(),
-            _ => "other".to_owned(),
+        let route = route.unwrap_or("unmatched");
+        let method = METHODS
+            .iter()
+            .position(|m| *m == method)
+            .unwrap_or(METHODS.len() - 1);
+        let class = usize::from(status / 100).clamp(1, 5) - 1;
+        let record = |handles: &RouteHandles| {
+            handles.requests[method][class]
+                .get_or_init(|| {
+                    self.counter(
+                        "picket_http_requests_total",
+                        vec![
+                            Label::new("route", route.to_owned()),
+                            Label::new("method", METHODS[method]),
+                            Label::new("status", STATUSES[class]),
+                        ],
+                    )
+                })
+                .increment(1);
+            handles.duration.record(took.as_secs_f64());
         };
-        let status = match status {
-            100..=199 => "1xx",
-            200..=299 => "2xx",
-            300..=399 => "3xx",
-            400..=499 => "4xx",
-            _ => "5xx",
-        };
-        self.counter(
-            "picket_http_requests_total",
-            vec![
-                Label::new("route", route.clone()),
-                Label::new("method", method),
-                Label::new("status", status),
-            ],
-        )
-        .increment(1);
-        self.recorder
-            .register_histogram(
+        if let Some(handles) = self
+            .routes
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(route)
+        {
+            return record(handles);
+        }
+        let mut routes = self
+            .routes
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let handles = routes.entry(route.into()).or_insert_with(|| RouteHandles {
+            duration: self.recorder.register_histogram(
                 &Key::from_parts(
                     "picket_http_request_duration_seconds",
-                    vec![Label::new("route", route)],
+                    vec![Label::new("route", route.to_owned())],
                 ),
                 &METADATA,
-            )
-            .record(took.as_secs_f64());
+            ),
+            requests: Default::default(),
+        });
+        record(handles);
+    }
+
+    /// Folds recorded durations into their histograms' buckets. Run it every few seconds: the
+    /// exporter otherwise keeps every sample until the next scrape, and without a scraper for
+    /// ever.
+    pub fn upkeep(&self) {
+        self.handle.run_upkeep();
     }
 
     /// One activity posted to the inbox; `kind` is its `type` as sent, if any.

@@ -202,9 +202,12 @@ async fn fan_out(backend: TestBackend) {
     db.with_conn(|conn| {
         picket_db::delivery::enqueue(
             conn,
-            &format!("{a_base}/activities/fan-out"),
-            "actor",
-            &body,
+            picket_db::delivery::Outgoing {
+                activity_id: &format!("{a_base}/activities/fan-out"),
+                actor: "actor",
+                body: &body,
+                object: None,
+            },
             &inboxes,
             now(),
         )

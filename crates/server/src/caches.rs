@@ -1,7 +1,7 @@
 //! Background work that keeps what lookups read both fast and exact: aggregates whose 30- or
 //! 90-day window moved are recomputed here rather than by the request that notices, and other
 //! processes' changes reach this process's lookup cache (PostgreSQL `LISTEN`; on SQLite, the
-//! mark an admin command leaves).
+//! mark an admin command leaves). Also the metrics' upkeep, which bounds their memory.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -38,9 +38,20 @@ impl Keepers {
     }
 }
 
-/// Starts the work for `db` (at `url`) until `stop` changes.
-pub fn spawn(db: Db, url: &str, stop: watch::Receiver<bool>) -> Keepers {
-    let mut tasks = vec![tokio::spawn(refresh_windows(db.clone(), stop.clone()))];
+/// How often recorded request durations are folded into their histograms.
+const METRICS_UPKEEP_EVERY: Duration = Duration::from_secs(5);
+
+/// Starts the work for `db` (at `url`) and `metrics` until `stop` changes.
+pub fn spawn(
+    db: Db,
+    url: &str,
+    metrics: picket_metrics::Metrics,
+    stop: watch::Receiver<bool>,
+) -> Keepers {
+    let mut tasks = vec![
+        tokio::spawn(refresh_windows(db.clone(), stop.clone())),
+        tokio::spawn(metrics_upkeep(metrics, stop.clone())),
+    ];
     let listener = match db.backend() {
         Backend::Postgres => {
             let flag = Arc::new(AtomicBool::new(false));
@@ -86,6 +97,15 @@ async fn refresh_windows(db: Db, mut stop: watch::Receiver<bool>) {
         }
         tokio::select! {
             () = tokio::time::sleep(REFRESH_EVERY) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+async fn metrics_upkeep(metrics: picket_metrics::Metrics, mut stop: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(METRICS_UPKEEP_EVERY) => metrics.upkeep(),
             _ = stop.changed() => return,
         }
     }

@@ -337,7 +337,12 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         ),
         None => None,
     };
-    let keepers = caches::spawn(db.clone(), &config.database_url(), delivery_stopped.clone());
+    let keepers = caches::spawn(
+        db.clone(),
+        &config.database_url(),
+        metrics.clone(),
+        delivery_stopped.clone(),
+    );
     let delivery = picket_apub::worker::spawn(federation.clone(), delivery_stopped);
     let state = AppState::new(db.clone(), settings)
         .with_remote(std::sync::Arc::new(FederatedFollows(federation.clone())))

@@ -10,6 +10,10 @@ use picket_server::admin::ListKind;
 use picket_server::config::{DEFAULT_CONFIG_PATH, LogFormat};
 use picket_server::{Config, admin};
 
+/// The process's allocator (see Cargo.toml): only the binary chooses it, never the libraries.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Picket: a federated, worker-run server for requester reviews and incident reports.
 #[derive(Debug, Parser)]
 #[command(name = "picket", version, about, long_about = None)]

@@ -8,3 +8,9 @@ CREATE EXTENSION IF NOT EXISTS pg_trgm;
 CREATE INDEX requesters_name_trgm ON requesters USING gin (name_lower gin_trgm_ops);
 CREATE INDEX requesters_id_trgm ON requesters USING gin (lower(requester_id) gin_trgm_ops);
 CREATE INDEX requester_aliases_name_trgm ON requester_aliases USING gin (name_lower gin_trgm_ops);
+
+-- Deliveries about one object reach each inbox in order (an Update never before its Create),
+-- while everything else is sent in parallel: `object_key` names the object, and a delivery
+-- waits while an earlier one of the same object to the same inbox is pending.
+ALTER TABLE deliveries ADD COLUMN object_key TEXT;
+CREATE INDEX deliveries_object_order ON deliveries (inbox, object_key, id) WHERE state = 'pending';

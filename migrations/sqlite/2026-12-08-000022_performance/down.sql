@@ -1,3 +1,5 @@
+DROP INDEX deliveries_object_order;
+ALTER TABLE deliveries DROP COLUMN object_key;
 DROP TRIGGER requester_search_alias_delete;
 DROP TRIGGER requester_search_alias_insert;
 DROP TRIGGER requester_search_delete;

@@ -27,3 +27,9 @@ END;
 CREATE TRIGGER requester_search_alias_delete AFTER DELETE ON requester_aliases BEGIN
     DELETE FROM requester_search WHERE rowid = old.id * 4 + 2;
 END;
+
+-- Deliveries about one object reach each inbox in order (an Update never before its Create),
+-- while everything else is sent in parallel: `object_key` names the object, and a delivery
+-- waits while an earlier one of the same object to the same inbox is pending.
+ALTER TABLE deliveries ADD COLUMN object_key TEXT;
+CREATE INDEX deliveries_object_order ON deliveries (inbox, object_key, id) WHERE state = 'pending';

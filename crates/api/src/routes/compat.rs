@@ -20,18 +20,19 @@ use crate::state::AppState;
 pub const MAX_IDS: usize = 100;
 
 /// The requested MTurk ids, in order, without duplicates; `None` when the list is empty or too long.
-fn parse_ids(raw: &str) -> Result<Vec<String>, String> {
-    let mut ids: Vec<String> = Vec::new();
+fn parse_ids(raw: &str) -> Result<Vec<&str>, String> {
+    let mut ids: Vec<&str> = Vec::new();
+    let mut seen = std::collections::HashSet::with_capacity(MAX_IDS);
     for id in raw.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        if !ids.iter().any(|known| known == id) {
-            ids.push(id.to_owned());
+        if seen.insert(id) {
+            if ids.len() == MAX_IDS {
+                return Err(format!("at most {MAX_IDS} ids per request"));
+            }
+            ids.push(id);
         }
     }
     if ids.is_empty() {
         return Err("give one or more requester ids, separated by commas".into());
-    }
-    if ids.len() > MAX_IDS {
-        return Err(format!("at most {MAX_IDS} ids per request"));
     }
     Ok(ids)
 }
@@ -63,27 +64,42 @@ pub async fn multi_attrs(
         })?;
         keys.push(key);
     }
-    let answers = state.lookups.answers(&keys).await?;
-    let mut body = String::with_capacity(
-        2 + answers
-            .iter()
-            .map(|a| a.as_ref().map_or(4, |a| a.to1.len() + 20))
-            .sum::<usize>(),
-    );
-    body.push('{');
-    for (i, (id, answer)) in ids.iter().zip(&answers).enumerate() {
-        if i > 0 {
-            body.push(',');
-        }
-        // The id as asked for, which a browser may render: escaped like the values.
-        body.push_str(&escape_html_in_json(&Value::String(id.clone()).to_string()));
-        body.push(':');
-        match answer {
-            Some(answer) => body.push_str(&answer.to1),
-            None => body.push_str("\"\""),
-        }
-    }
-    body.push('}');
+    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+    let body = state
+        .lookups
+        .with_answers(&keys, |answers| {
+            let mut body = String::with_capacity(
+                2 + answers
+                    .iter()
+                    .map(|a| a.map_or(4, |a| a.to1().len()) + 24)
+                    .sum::<usize>(),
+            );
+            body.push('{');
+            for (i, (id, answer)) in ids.iter().zip(answers).enumerate() {
+                if i > 0 {
+                    body.push(',');
+                }
+                // The id as asked for, which a browser may render: escaped like the values
+                // (an MTurk id, letters and digits, needs nothing).
+                if id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                    body.push('"');
+                    body.push_str(id);
+                    body.push('"');
+                } else {
+                    body.push_str(&escape_html_in_json(
+                        &Value::String((*id).to_owned()).to_string(),
+                    ));
+                }
+                body.push(':');
+                match answer {
+                    Some(answer) => body.push_str(answer.to1()),
+                    None => body.push_str("\"\""),
+                }
+            }
+            body.push('}');
+            body
+        })
+        .await?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
@@ -125,37 +141,57 @@ fn wanted(fields: Option<&str>) -> Option<Vec<&str>> {
     (wanted != TO2_FIELDS).then_some(wanted)
 }
 
-/// TO2's entries for `ids`, in order, unknown ids left out: from the cache with every field,
-/// from the database for a choice of fields (rare, and never cached).
-async fn to2_entries(
+/// The TO2 body for `ids`: `head`, their entries in order joined by commas (unknown ids left
+/// out), then `tail`, and how many entries it holds. From the cache with every field, from the
+/// database for a choice of fields (rare, and never cached).
+async fn to2_body(
     state: &AppState,
-    ids: Vec<String>,
+    ids: &[&str],
     fields: Option<&str>,
-) -> Result<Vec<String>, DbError> {
+    (head, tail): (&str, &str),
+) -> Result<(String, usize), DbError> {
+    let join = |entries: &mut dyn Iterator<Item = &str>, size: usize| {
+        let mut body = String::with_capacity(head.len() + size + tail.len());
+        body.push_str(head);
+        let mut count = 0;
+        for entry in entries {
+            if count > 0 {
+                body.push(',');
+            }
+            body.push_str(entry);
+            count += 1;
+        }
+        body.push_str(tail);
+        (body, count)
+    };
     match wanted(fields) {
-        None => Ok(state
-            .lookups
-            .answers(&ids)
-            .await?
-            .into_iter()
-            .flatten()
-            .map(|answer| answer.to2.to_string())
-            .collect()),
+        None => {
+            state
+                .lookups
+                .with_answers(ids, |answers| {
+                    let size = answers.iter().flatten().map(|a| a.to2().len() + 1).sum();
+                    join(&mut answers.iter().flatten().map(|a| a.to2()), size)
+                })
+                .await
+        }
         Some(fields) => {
             let fields: Vec<String> = fields.into_iter().map(str::to_owned).collect();
-            state
+            let owned: Vec<String> = ids.iter().map(|id| (*id).to_owned()).collect();
+            let entries: Vec<String> = state
                 .db
                 .run(move |conn| {
-                    let rows = requesters::by_keys(conn, Platform::Mturk.as_str(), &ids)?;
+                    let rows = requesters::by_keys(conn, Platform::Mturk.as_str(), &owned)?;
                     let found = lookups::read(conn, rows, now())?;
                     let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
-                    Ok(ids
+                    Ok(owned
                         .iter()
                         .filter_map(|id| found.get(id))
                         .map(|f| lookups::to2(f, &fields).to_string())
                         .collect())
                 })
-                .await
+                .await?;
+            let size = entries.iter().map(|e| e.len() + 1).sum();
+            Ok(join(&mut entries.iter().map(String::as_str), size))
         }
     }
 }
@@ -165,20 +201,10 @@ async fn to2(state: AppState, rids: &str, fields: Option<&str>) -> Response {
         Ok(ids) => ids,
         Err(detail) => return to2_error(StatusCode::BAD_REQUEST, detail),
     };
-    let entries = match to2_entries(&state, ids, fields).await {
-        Ok(entries) => entries,
-        Err(error) => return ApiError::from(error).into_response(),
-    };
-    let mut body = String::with_capacity(32 + entries.iter().map(|e| e.len() + 1).sum::<usize>());
-    body.push_str("{\"data\":[");
-    for (i, entry) in entries.iter().enumerate() {
-        if i > 0 {
-            body.push(',');
-        }
-        body.push_str(entry);
+    match to2_body(&state, &ids, fields, ("{\"data\":[", "],\"status\":200}")).await {
+        Ok((body, _)) => ([(header::CONTENT_TYPE, "application/json")], body).into_response(),
+        Err(error) => ApiError::from(error).into_response(),
     }
-    body.push_str("],\"status\":200}");
-    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 /// `GET /requesters?rids=A1,A2` (Turkopticon 2): unknown ids are left out.
@@ -209,25 +235,20 @@ pub async fn requester(
         Ok(Query(query)) => query,
         Err(rejection) => return to2_error(StatusCode::BAD_REQUEST, rejection.body_text()),
     };
-    let rid = rid.trim().to_owned();
+    let rid = rid.trim();
     if rid.is_empty() || rid.contains(',') {
         return to2_error(
             StatusCode::BAD_REQUEST,
             "give one requester id; for several use /requesters?rids=A1,A2".into(),
         );
     }
-    match to2_entries(&state, vec![rid], query.fields.as_deref()).await {
-        Ok(entries) => match entries.into_iter().next() {
-            Some(entry) => (
-                [(header::CONTENT_TYPE, "application/json")],
-                format!("{{\"data\":{entry},\"status\":200}}"),
-            )
-                .into_response(),
-            None => to2_error(
-                StatusCode::NOT_FOUND,
-                "no reviews of this requester here".into(),
-            ),
-        },
+    let one = ("{\"data\":", ",\"status\":200}");
+    match to2_body(&state, &[rid], query.fields.as_deref(), one).await {
+        Ok((body, 1)) => ([(header::CONTENT_TYPE, "application/json")], body).into_response(),
+        Ok(_) => to2_error(
+            StatusCode::NOT_FOUND,
+            "no reviews of this requester here".into(),
+        ),
         Err(error) => ApiError::from(error).into_response(),
     }
 }

@@ -11,9 +11,8 @@ use picket_core::review::{
     Approval, Completion, Recommend, ReviewInput, Scores, check_requester_name, validate_review,
 };
 use picket_core::secrets::new_public_id;
+use picket_db::import;
 use picket_db::models::now;
-use picket_db::reviews::{self, NewReviewMeta};
-use picket_db::{requesters, stats};
 use serde::Serialize;
 
 use crate::error::{ApiError, ApiResult};
@@ -23,7 +22,7 @@ use crate::state::AppState;
 /// Largest import accepted in one request.
 pub const MAX_IMPORT_BYTES: usize = 16 * 1024 * 1024;
 /// Rows applied per transaction: large enough to be quick, small enough to keep locks short.
-const BATCH: usize = 500;
+const BATCH: usize = 5_000;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RowError {
@@ -242,55 +241,36 @@ pub async fn import(
         let outcome = state
             .db
             .tx(move |conn| {
-                let at = now();
-                let mut results = Vec::with_capacity(rows.len());
-                let mut touched = std::collections::BTreeSet::new();
-                for row in &rows {
-                    // A savepoint per row: one bad row rolls back alone.
-                    let result = picket_db::savepoint(conn, |conn| {
-                        let requester = requesters::mention(
-                            conn,
-                            row.platform.as_str(),
-                            &row.requester_id,
-                            &row.name,
-                            // An import is one voice, however many rows it has.
-                            row.review.as_ref().map(|_| "import"),
-                            at,
-                        )?;
-                        if let Some((review, published_at)) = &row.review {
-                            let public_id = new_public_id();
-                            let meta = NewReviewMeta {
-                                public_id: &public_id,
-                                author_id: None,
-                                requester_pk: requester.id,
-                                draft: false,
-                                published_at: Some(*published_at),
-                            };
-                            reviews::insert(conn, meta, review, at)?;
-                            touched.insert(requester.id);
-                        }
-                        Ok(row.review.is_some())
-                    });
-                    results.push((row.line, result.map_err(|e| e.to_string())));
-                }
-                // Once per requester and batch, not per row: a requester with thousands of
-                // imported reviews is aggregated once, not once per review.
-                for requester_pk in &touched {
-                    stats::refresh(conn, *requester_pk, at)?;
-                }
-                Ok(results)
+                let public_ids: Vec<String> = rows
+                    .iter()
+                    .map(|row| {
+                        row.review
+                            .as_ref()
+                            .map(|_| new_public_id())
+                            .unwrap_or_default()
+                    })
+                    .collect();
+                let lines: Vec<import::Line<'_>> = rows
+                    .iter()
+                    .zip(&public_ids)
+                    .map(|(row, public_id)| import::Line {
+                        platform: row.platform.as_str(),
+                        requester_id: &row.requester_id,
+                        name: &row.name,
+                        review: row
+                            .review
+                            .as_ref()
+                            .map(|(review, at)| (review, public_id.as_str(), *at)),
+                    })
+                    .collect();
+                import::apply(conn, &lines, now())
             })
             .await;
         match outcome {
-            Ok(outcome) => {
-                for ((line, result), row) in outcome.into_iter().zip(batch) {
-                    match result {
-                        Ok(with_review) => {
-                            requesters_seen.insert((row.platform, row.requester_id.clone()));
-                            report.reviews += usize::from(with_review);
-                        }
-                        Err(message) => report.errors.push(RowError { line, message }),
-                    }
+            Ok(()) => {
+                for row in batch {
+                    requesters_seen.insert((row.platform, row.requester_id.clone()));
+                    report.reviews += usize::from(row.review.is_some());
                 }
             }
             // The batch rolled back as a whole: say so for each of its lines and go on.

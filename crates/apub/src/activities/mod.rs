@@ -375,11 +375,15 @@ async fn receive_follow(data: &ApubData, follow: Follow) -> Result<(), ApubError
             },
             now(),
         )?;
+        let activity = delivery::Outgoing {
+            activity_id: &accept_id,
+            actor: &local,
+            body: &body,
+            object: Some(&follow_id),
+        };
         delivery::enqueue(
             conn,
-            &accept_id,
-            &local,
-            &body,
+            activity,
             &[remote.shared_inbox.unwrap_or(remote.inbox)],
             now(),
         )
@@ -480,14 +484,14 @@ pub async fn follow(
                 },
                 now(),
             )?;
-            delivery::enqueue(
-                conn,
-                &follow_id,
-                &local,
-                &body,
-                std::slice::from_ref(&inbox),
-                now(),
-            )
+            // A follow and its undoing reach the other side in order.
+            let activity = delivery::Outgoing {
+                activity_id: &follow_id,
+                actor: &local,
+                body: &body,
+                object: Some(&remote_id),
+            };
+            delivery::enqueue(conn, activity, std::slice::from_ref(&inbox), now())
         })
         .await?;
     Ok(remote)
@@ -535,14 +539,13 @@ pub async fn unfollow(
     data.db
         .tx(move |conn| {
             delivery::remove_follow(conn, &local, &remote_id, Direction::Outbound)?;
-            delivery::enqueue(
-                conn,
-                &undo_id,
-                &local,
-                &body,
-                std::slice::from_ref(&inbox),
-                now(),
-            )
+            let activity = delivery::Outgoing {
+                activity_id: &undo_id,
+                actor: &local,
+                body: &body,
+                object: Some(&remote_id),
+            };
+            delivery::enqueue(conn, activity, std::slice::from_ref(&inbox), now())
         })
         .await?;
     Ok(())
