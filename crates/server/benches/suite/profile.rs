@@ -75,7 +75,7 @@ impl Profile {
                 "none",
                 "-i",
             ])
-            .arg(&data)
+            .arg(data)
             .output();
         if let Ok(report) = report {
             let text = String::from_utf8_lossy(&report.stdout).into_owned();
