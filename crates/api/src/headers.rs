@@ -1,8 +1,6 @@
 //! Security headers on every response the instance sends (API, feeds, Turkopticon lookups, federation, errors), set in one layer so no route can forget them.
 
-use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::Response;
 
 /// For responses whose handler chose no policy (JSON, Atom, ActivityPub): nothing in them may
@@ -17,8 +15,7 @@ pub(crate) const DEFAULT_RETRY_AFTER_SECS: u64 = 30;
 /// `Referrer-Policy: same-origin` (links in feeds do not leak our URLs, which may carry feed
 /// tokens), a default CSP where the handler set none, and `Retry-After` on every 429 and 503
 /// that lacks one, whichever layer produced it.
-pub(crate) async fn security_headers(request: Request, next: Next) -> Response {
-    let mut response = next.run(request).await;
+pub(crate) fn secure(response: &mut Response) {
     let status = response.status();
     let headers = response.headers_mut();
     headers.insert(
@@ -45,5 +42,4 @@ pub(crate) async fn security_headers(request: Request, next: Next) -> Response {
             HeaderValue::from(DEFAULT_RETRY_AFTER_SECS),
         );
     }
-    response
 }

@@ -40,6 +40,7 @@ pub fn router(state: AppState, federation: Router, pages: impl FnOnce(Router) ->
         invites, moderation, notifications, platforms, remote_follows, requesters, reviews,
         sessions, totp,
     };
+    let metrics = state.metrics.clone();
     let api = Router::new()
         .route("/accounts", post(accounts::register))
         .route("/account", get(accounts::me).delete(accounts::delete))
@@ -212,7 +213,6 @@ pub fn router(state: AppState, federation: Router, pages: impl FnOnce(Router) ->
         .method_not_allowed_fallback(routes::method_not_allowed);
     pages(app)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(axum::middleware::from_fn(logging::log_request))
         // Reads are public and looked up from other origins (browser extensions, userscripts on
         // worker.mturk.com). A wildcard origin never carries credentials, so cookies stay same-site.
         .layer(
@@ -221,6 +221,7 @@ pub fn router(state: AppState, federation: Router, pages: impl FnOnce(Router) ->
                 .allow_methods([Method::GET, Method::HEAD, Method::OPTIONS])
                 .allow_headers(tower_http::cors::Any),
         )
-        // Outermost, so every answer gets them: federation routes, fallbacks, CORS preflights.
-        .layer(axum::middleware::from_fn(headers::security_headers))
+        // Outermost, so every answer is logged and gets the security headers: federation
+        // routes, fallbacks, CORS preflights.
+        .layer(axum::middleware::from_fn_with_state(metrics, logging::edge))
 }

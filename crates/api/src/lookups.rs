@@ -252,7 +252,7 @@ impl Lookups {
     ) -> Result<HashMap<String, Answer>, DbError> {
         let epoch = self.db.changes().epoch();
         let wanted: Vec<String> = missing.iter().map(|at| ids[*at].to_owned()).collect();
-        let (found, known) = self
+        let (read, known) = self
             .db
             .run(move |conn| {
                 let rows = requesters::by_keys(conn, Platform::Mturk.as_str(), &wanted)?;
@@ -260,17 +260,18 @@ impl Lookups {
                     .iter()
                     .map(|r| (r.requester_id.clone(), r.id))
                     .collect();
-                let found: HashMap<String, (i64, Option<NaiveDateTime>, Answer)> =
-                    read(conn, rows, now)?
-                        .into_iter()
-                        .map(|(key, f)| {
-                            let answer = answer(&f);
-                            (key, (f.row.id, f.aggregates.valid_until, answer))
-                        })
-                        .collect();
-                Ok((found, known))
+                Ok((read(conn, rows, now)?, known))
             })
             .await?;
+        // Built here, not on the database's blocking threads: what stays in the cache is then
+        // allocated by the few runtime threads, not spread over many threads' allocator arenas.
+        let found: HashMap<String, (i64, Option<NaiveDateTime>, Answer)> = read
+            .into_iter()
+            .map(|(key, f)| {
+                let answer = answer(&f);
+                (key, (f.row.id, f.aggregates.valid_until, answer))
+            })
+            .collect();
         let mut inner = self
             .inner
             .write()
@@ -351,12 +352,18 @@ pub fn read(
 }
 
 fn answer(found: &Found) -> Answer {
-    let mut text = escape_html_in_json(&to1(found).to_string());
-    let split = text.len();
-    text.push_str(&to2(found, TO2_FIELDS).to_string());
+    let (first, second) = (
+        escape_html_in_json(&to1(found).to_string()),
+        to2(found, TO2_FIELDS).to_string(),
+    );
+    // Allocated once at its final size: what stays in the cache for long should not be the
+    // leftover of a string that grew.
+    let mut text = String::with_capacity(first.len() + second.len());
+    text.push_str(&first);
+    text.push_str(&second);
     Answer {
         text: text.into_boxed_str(),
-        split,
+        split: first.len(),
     }
 }
 

@@ -1,13 +1,14 @@
 //! Which requesters' published figures changed, told to whoever caches what is read from them
 //! (the Turkopticon lookups): at once to the process that wrote, after its transaction, and to
-//! other processes on the same PostgreSQL through `NOTIFY`, so a cache is never behind a commit
-//! it could have seen.
+//! other processes on the same PostgreSQL through `NOTIFY` right after it, so a cache is not
+//! behind a commit it could have seen.
 //!
 //! A write reports its requesters with [`touched`] (and a new requester with [`created`]) from
 //! inside the db function that changes them; `Db` hands what the closure reported to its
 //! [`Changes`] when the closure returns, whether it committed or not (saying too much only
-//! costs a cache refill). The report is collected per thread because each closure runs whole on
-//! one blocking thread; nothing is shared between instances.
+//! costs a cache refill), and notifies other processes then. The report is collected per
+//! thread because each closure runs whole on one blocking thread; nothing is shared between
+//! instances.
 
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -111,24 +112,35 @@ pub(crate) fn begin() {
     REPORTED.with(|r| *r.borrow_mut() = Reported::default());
 }
 
-/// Hands what the closure reported to `changes`; `true` when it reported anything.
-pub(crate) fn finish(changes: &Arc<Changes>) -> bool {
+/// Hands what the closure reported to `changes` and, on PostgreSQL, to other processes, once
+/// the closure (and its transaction) ended; `true` when it reported anything.
+///
+/// The notifications go after the commit, on their own. Sent inside the transaction they would
+/// be exact even if this process died right after committing, but PostgreSQL serialises the
+/// commits of transactions that notify (a lock held through the commit's flush to disk), which
+/// cut a busy inbox to a third. The rare process killed between its commit and this leaves
+/// other processes' caches stale until the listener's periodic reset (`RESET_EVERY`).
+pub(crate) fn finish(changes: &Arc<Changes>, conn: &mut DbConn) -> Result<bool, DbError> {
     let reported = REPORTED.with(|r| std::mem::take(&mut *r.borrow_mut()));
     let any = reported.created || !reported.requesters.is_empty();
     if reported.created {
         changes.publish(&Change::Created);
+        notify(conn, CREATED)?;
     }
     if !reported.requesters.is_empty() {
         let mut pks = reported.requesters;
         pks.sort_unstable();
         pks.dedup();
+        for chunk in pks.chunks(KEYS_PER_NOTIFICATION) {
+            let payload: Vec<String> = chunk.iter().map(i64::to_string).collect();
+            notify(conn, &payload.join(","))?;
+        }
         changes.publish(&Change::Requesters(pks));
     }
-    any
+    Ok(any)
 }
 
 fn notify(conn: &mut DbConn, payload: &str) -> Result<(), DbError> {
-    // Delivered to other processes' listeners when (and only if) the transaction commits.
     if matches!(conn, DbConn::Pg(_)) {
         diesel::sql_query("SELECT pg_notify($1, $2)")
             .bind::<Text, _>(CHANNEL)
@@ -139,28 +151,26 @@ fn notify(conn: &mut DbConn, payload: &str) -> Result<(), DbError> {
 }
 
 /// Reports that what is published about requester `pk` (name, earlier names, aggregates) changed.
-pub(crate) fn touched(conn: &mut DbConn, pk: i64) -> Result<(), DbError> {
-    touched_many(conn, &[pk])
+pub(crate) fn touched(pk: i64) {
+    touched_many(&[pk]);
 }
 
 /// Keys per notification: PostgreSQL's payloads hold at most 8000 bytes.
 const KEYS_PER_NOTIFICATION: usize = 400;
 
-/// `touched` for several requesters, with few notifications.
-pub(crate) fn touched_many(conn: &mut DbConn, pks: &[i64]) -> Result<(), DbError> {
+/// `touched` for several requesters.
+pub(crate) fn touched_many(pks: &[i64]) {
     REPORTED.with(|r| r.borrow_mut().requesters.extend_from_slice(pks));
-    for chunk in pks.chunks(KEYS_PER_NOTIFICATION) {
-        let payload: Vec<String> = chunk.iter().map(i64::to_string).collect();
-        notify(conn, &payload.join(","))?;
-    }
-    Ok(())
 }
 
 /// Reports that a requester was created.
-pub(crate) fn created(conn: &mut DbConn) -> Result<(), DbError> {
+pub(crate) fn created() {
     REPORTED.with(|r| r.borrow_mut().created = true);
-    notify(conn, CREATED)
 }
+
+/// How often a listener tells its caches to drop everything anyway: the bound on how stale they
+/// can be after another process died between a commit and its notification.
+pub const RESET_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// How often the listening connection is asked for what arrived.
 const POLL: std::time::Duration = std::time::Duration::from_millis(50);
@@ -176,7 +186,12 @@ pub fn listen_postgres(url: &str, changes: &Changes, stop: &std::sync::atomic::A
     use diesel::pg::PgConnection;
     let mut connected: Option<PgConnection> = None;
     let mut last_ping = std::time::Instant::now();
+    let mut last_reset = std::time::Instant::now();
     while !stop.load(Ordering::Relaxed) {
+        if last_reset.elapsed() >= RESET_EVERY {
+            last_reset = std::time::Instant::now();
+            changes.publish(&Change::Everything);
+        }
         let Some(conn) = connected.as_mut() else {
             match crate::Db::connect_direct(url) {
                 Ok(crate::DbConn::Pg(mut conn)) => {
@@ -232,12 +247,10 @@ mod tests {
         let log = heard.clone();
         changes.listen(move |change, epoch| log.lock().unwrap().push((change.clone(), epoch)));
         begin();
-        REPORTED.with(|r| {
-            let mut r = r.borrow_mut();
-            r.requesters.extend([3, 1, 3]);
-            r.created = true;
-        });
-        assert!(finish(&changes));
+        touched_many(&[3, 1, 3]);
+        created();
+        let mut conn = crate::Db::connect_direct(":memory:").expect("sqlite");
+        assert!(finish(&changes, &mut conn).expect("finish"));
         changes.publish_payload("7");
         changes.publish_payload("new");
         changes.publish_payload("garbage");
@@ -254,7 +267,10 @@ mod tests {
             ]
         );
         begin();
-        assert!(!finish(&changes), "nothing reported, nothing published");
+        assert!(
+            !finish(&changes, &mut conn).expect("finish"),
+            "nothing reported, nothing published"
+        );
         assert_eq!(changes.epoch(), 6);
     }
 }

@@ -280,11 +280,13 @@ impl Db {
     ) -> Result<T, DbError> {
         crate::changes::begin();
         let result = f(conn);
-        let any = crate::changes::finish(&self.changes);
-        if any && other_processes && self.backend == Backend::Sqlite {
+        let any = crate::changes::finish(&self.changes, conn);
+        if matches!(any, Ok(true)) && other_processes && self.backend == Backend::Sqlite {
             crate::settings::bump_requester_epoch(conn)?;
         }
-        result
+        let result = result?;
+        any?;
+        Ok(result)
     }
 
     /// Runs `f` on a pooled connection on a blocking thread, so queries never stall the async executor.

@@ -131,36 +131,40 @@ pub fn claim_due(
         .select(deliveries::id)
         .limit(limit)
         .load(conn)?;
-    let mut claimed = Vec::with_capacity(candidates.len());
-    for id in candidates {
-        let taken = diesel::update(
-            deliveries::table
-                .find(id)
-                .filter(deliveries::state.eq(PENDING))
-                .filter(free),
-        )
-        .set(deliveries::locked_until.eq(now + lease))
-        .execute(conn)?;
-        if taken == 1 {
-            let (delivery, activity) = deliveries::table
-                .inner_join(outbox::table)
-                .filter(deliveries::id.eq(id))
-                .select((
-                    (deliveries::id, deliveries::inbox, deliveries::attempts),
-                    (outbox::activity_id, outbox::actor, outbox::body),
-                ))
-                .first::<((i64, String, i32), (String, String, String))>(conn)?;
-            claimed.push(Claimed {
-                delivery_id: delivery.0,
-                inbox: delivery.1,
-                attempts: delivery.2,
-                activity_id: activity.0,
-                actor: activity.1,
-                body: activity.2,
-            });
-        }
+    if candidates.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(claimed)
+    // One conditional update takes them all: a row another worker took meanwhile is not
+    // matched, and so not returned.
+    let taken: Vec<i64> = diesel::update(
+        deliveries::table
+            .filter(deliveries::id.eq_any(&candidates))
+            .filter(deliveries::state.eq(PENDING))
+            .filter(free),
+    )
+    .set(deliveries::locked_until.eq(now + lease))
+    .returning(deliveries::id)
+    .get_results(conn)?;
+    let rows = deliveries::table
+        .inner_join(outbox::table)
+        .filter(deliveries::id.eq_any(&taken))
+        .order(deliveries::id)
+        .select((
+            (deliveries::id, deliveries::inbox, deliveries::attempts),
+            (outbox::activity_id, outbox::actor, outbox::body),
+        ))
+        .load::<((i64, String, i32), (String, String, String))>(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(delivery, activity)| Claimed {
+            delivery_id: delivery.0,
+            inbox: delivery.1,
+            attempts: delivery.2,
+            activity_id: activity.0,
+            actor: activity.1,
+            body: activity.2,
+        })
+        .collect())
 }
 
 /// Frees every lease: for a worker starting on a database no other worker can be using (SQLite
@@ -203,12 +207,15 @@ fn forget_body_when_done(conn: &mut DbConn, delivery_id: i64) -> Result<(), DbEr
     diesel::update(outbox::table.find(outbox_id))
         .set(outbox::id.eq(outbox::id))
         .execute(conn)?;
-    let pending: i64 = deliveries::table
-        .filter(deliveries::outbox_id.eq(outbox_id))
-        .filter(deliveries::state.eq(PENDING))
-        .count()
-        .get_result(conn)?;
-    if pending == 0 {
+    // Whether any is pending, not how many: a fan-out to thousands of inboxes asks this once
+    // per delivery, and the index answers at its first entry.
+    let pending: bool = diesel::select(diesel::dsl::exists(
+        deliveries::table
+            .filter(deliveries::outbox_id.eq(outbox_id))
+            .filter(deliveries::state.eq(PENDING)),
+    ))
+    .get_result(conn)?;
+    if !pending {
         diesel::update(outbox::table.find(outbox_id))
             .set(outbox::body.eq(""))
             .execute(conn)?;

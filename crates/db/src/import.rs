@@ -106,7 +106,7 @@ pub fn apply(conn: &mut DbConn, lines: &[Line<'_>], at: NaiveDateTime) -> Result
                 .values(chunk)
                 .execute(c))?;
         }
-        crate::changes::created(conn)?;
+        crate::changes::created();
         load(conn, &mut known, &by_platform)?;
     }
     // Name votes. A requester just created, or whose name already is the one given, cannot

@@ -145,7 +145,7 @@ fn create(
     });
     match inserted {
         Ok(row) => {
-            crate::changes::created(conn)?;
+            crate::changes::created();
             Ok(row)
         }
         Err(DbError::Conflict(_)) => by_key(conn, platform, requester_id)?.ok_or(DbError::NotFound),
@@ -246,7 +246,7 @@ fn rename(
             .filter(requester_aliases::name.eq(new_name)),
     )
     .execute(conn)?;
-    crate::changes::touched(conn, current.id)?;
+    crate::changes::touched(current.id);
     Ok(diesel::update(requesters::table.find(current.id))
         .set((
             requesters::name.eq(new_name),

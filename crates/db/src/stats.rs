@@ -81,7 +81,7 @@ pub fn refresh_many(
                 DbConn::Pg(c) => insert.execute(c)?,
             };
         }
-        crate::changes::touched_many(conn, requester_pks)?;
+        crate::changes::touched_many(requester_pks);
         Ok(computed)
     })
 }

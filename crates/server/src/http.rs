@@ -44,6 +44,12 @@ pub fn bounded(app: Router, limits: ServeLimits) -> Router {
                 let Ok(_permit) = permits.try_acquire_owned() else {
                     return overloaded().into_response();
                 };
+                // What the timeout guards against is a body sent too slowly. A request without
+                // one (the lookups, every page view) skips the timer, which every request would
+                // otherwise register and remove in the runtime's shared timer wheel.
+                if !may_have_body(&request) {
+                    return next.run(request).await;
+                }
                 match tokio::time::timeout(timeout, next.run(request)).await {
                     Ok(response) => response,
                     Err(_) => timed_out(timeout).into_response(),
@@ -51,6 +57,19 @@ pub fn bounded(app: Router, limits: ServeLimits) -> Router {
             }
         },
     ))
+}
+
+/// Whether a request can carry a body: a method that takes one, or a length or chunked encoding.
+fn may_have_body(request: &Request) -> bool {
+    use axum::http::{Method, header};
+    !matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    ) || request.headers().contains_key(header::TRANSFER_ENCODING)
+        || request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .is_some_and(|length| length.as_bytes() != b"0")
 }
 
 fn overloaded() -> ApiError {
@@ -131,34 +150,6 @@ pub async fn serve(
     }
     connections.shutdown().await;
     Ok(())
-}
-
-/// Counts and times every request that matched a route, under its route template
-/// (`/requesters/{id}`): never the path itself, which would carry usernames and ids.
-pub fn measured(app: Router, metrics: picket_metrics::Metrics) -> Router {
-    app.route_layer(axum::middleware::from_fn(
-        move |request: Request, next: Next| {
-            let metrics = metrics.clone();
-            async move {
-                // The template is shared by every request of its route: taken by reference
-                // count, neither copied nor allocated.
-                let route = request
-                    .extensions()
-                    .get::<axum::extract::MatchedPath>()
-                    .cloned();
-                let method = request.method().clone();
-                let started = std::time::Instant::now();
-                let response = next.run(request).await;
-                metrics.http_request(
-                    route.as_ref().map(axum::extract::MatchedPath::as_str),
-                    method.as_str(),
-                    response.status().as_u16(),
-                    started.elapsed(),
-                );
-                response
-            }
-        },
-    ))
 }
 
 /// The metrics listener's one route: `/metrics` in Prometheus' text format, with the delivery

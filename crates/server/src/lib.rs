@@ -349,13 +349,10 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         .with_metrics(metrics.clone());
     let limits = config.serve_limits();
     let app = http::bounded(
-        http::measured(
-            picket_api::router(
-                state.clone(),
-                picket_apub::router(federation),
-                picket_web::attach(state),
-            ),
-            metrics.clone(),
+        picket_api::router(
+            state.clone(),
+            picket_apub::router(federation),
+            picket_web::attach(state),
         ),
         limits,
     );

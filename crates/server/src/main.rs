@@ -10,10 +10,6 @@ use picket_server::admin::ListKind;
 use picket_server::config::{DEFAULT_CONFIG_PATH, LogFormat};
 use picket_server::{Config, admin};
 
-/// The process's allocator (see Cargo.toml): only the binary chooses it, never the libraries.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// Picket: a federated, worker-run server for requester reviews and incident reports.
 #[derive(Debug, Parser)]
 #[command(name = "picket", version, about, long_about = None)]
@@ -299,8 +295,17 @@ fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
     })
 }
 
+/// Blocking threads at most: database work waits for one of the pool's few connections anyway,
+/// and each thread that allocates keeps an allocator arena of its own, so hundreds of them
+/// (tokio's default is 512) only grow the resident size.
+const BLOCKING_THREADS: usize = 32;
+
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Runtime::new().context("cannot start the async runtime")
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(BLOCKING_THREADS)
+        .build()
+        .context("cannot start the async runtime")
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {

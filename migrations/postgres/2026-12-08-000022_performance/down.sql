@@ -1,3 +1,4 @@
+DROP INDEX deliveries_outbox_pending;
 DROP INDEX deliveries_object_order;
 ALTER TABLE deliveries DROP COLUMN object_key;
 -- pg_trgm stays: other databases' objects may use it, and it costs nothing unused.

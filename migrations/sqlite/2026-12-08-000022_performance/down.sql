@@ -1,3 +1,4 @@
+DROP INDEX deliveries_outbox_pending;
 DROP INDEX deliveries_object_order;
 ALTER TABLE deliveries DROP COLUMN object_key;
 DROP TRIGGER requester_search_alias_delete;

@@ -33,3 +33,6 @@ END;
 -- waits while an earlier one of the same object to the same inbox is pending.
 ALTER TABLE deliveries ADD COLUMN object_key TEXT;
 CREATE INDEX deliveries_object_order ON deliveries (inbox, object_key, id) WHERE state = 'pending';
+
+-- Whether an activity still has a delivery pending, asked once per delivery as it ends.
+CREATE INDEX deliveries_outbox_pending ON deliveries (outbox_id, state);
